@@ -1,0 +1,392 @@
+import { Args } from './args.js'
+import { AsyncGraph, type GraphNode } from './async-graph.js'
+import { AsyncQueue, QUEUE_EMPTY } from './async-queue.js'
+import { type DataFlowLogging, dataFlowLogging, logDataFlow } from './data-flow-logging.js'
+import { InvalidAsyncGraphError, toError } from './errors.js'
+import { TypedEmitter } from './event-emitter.js'
+import type {
+  AsyncExecutorOptions,
+  DataFlowLoggingOptions,
+  DataFlowStats,
+  ExecuteOptions,
+  ExecutionReport,
+  ExecutorEvents,
+  NodeExceptions,
+  NodeStats,
+} from './executor-types.js'
+import type { Logger, NodeContext } from './node-spec.js'
+
+interface RunNode {
+  readonly name: string
+  readonly config: GraphNode
+  readonly queue: AsyncQueue<unknown, unknown>
+  readonly destinations: RunNode[]
+  readonly stats: NodeStats
+  readonly errors: Error[]
+  readonly startArgs: unknown[] | undefined
+  /** Upstream nodes not yet done, plus one while the start call runs. */
+  openInputs: number
+}
+
+type Iteration = AsyncIterator<unknown>
+const YIELD_EVERY_MS = 16
+const yieldToEventLoop = (): Promise<void> =>
+  new Promise((resolve) => (globalThis.setImmediate ?? setTimeout)(resolve))
+
+/**
+ * Runs an {@link AsyncGraph}: one bounded queue and `maxTasks` workers per node, items flowing
+ * along the edges until no data is left anywhere.
+ *
+ * @example
+ * ```ts
+ * const executor = new AsyncExecutor(graph)
+ * const report = await executor.execute()
+ * console.log(report.dataFlowStats) // { numbers: { in: 0, out: 3, err: 0 }, ... }
+ * ```
+ */
+export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
+  /** The graph this executor runs. */
+  readonly graph: AsyncGraph
+  #logger: Logger
+  #maxExceptions: number
+  #progressInterval: number
+  #logging: DataFlowLogging | undefined
+  #nodes: RunNode[] | undefined
+  #usedStartNodes: Record<string, unknown[]> | undefined
+  #running = false
+  #stopped = false
+  #halted = false
+  #aborted = false
+  #haltedBy: string | undefined
+  #controller = new AbortController()
+  #lastYield = 0
+  #ticks = 0
+
+  constructor(graph: AsyncGraph, options: AsyncExecutorOptions = {}) {
+    super()
+    if (!(graph instanceof AsyncGraph)) {
+      throw new TypeError(`AsyncExecutor: expected an AsyncGraph instance, got ${String(graph)}`)
+    }
+    const { logger = console, maxExceptions = 1000, progressInterval = 500 } = options
+    if (!Number.isInteger(maxExceptions) || maxExceptions < 0) {
+      throw new TypeError(`AsyncExecutor "maxExceptions": expected an integer >= 0, got ${maxExceptions}`)
+    }
+    if (!(progressInterval > 0)) {
+      throw new TypeError(`AsyncExecutor "progressInterval": expected ms > 0, got ${progressInterval}`)
+    }
+    this.graph = graph
+    this.#logger = logger
+    this.#maxExceptions = maxExceptions
+    this.#progressInterval = progressInterval
+  }
+
+  /** Live per-node counts of the current or last run; `null` before the first run. */
+  get dataFlowStats(): DataFlowStats | null {
+    if (!this.#nodes) return null
+    return Object.fromEntries(this.#nodes.map((node) => [node.name, node.stats]))
+  }
+
+  /** The newest `maxExceptions` errors of each node; `null` before the first run. */
+  get exceptions(): NodeExceptions | null {
+    if (!this.#nodes) return null
+    const max = this.#maxExceptions
+    return Object.fromEntries(
+      this.#nodes.map((node) => [node.name, max === 0 ? [] : node.errors.slice(-max)]),
+    )
+  }
+
+  /** Before a run: the nodes with no incoming edge, with args `[]`. After: the run's start nodes. */
+  get startNodes(): Record<string, unknown[]> {
+    if (this.#usedStartNodes) return { ...this.#usedStartNodes }
+    return Object.fromEntries(this.graph.rootNodes.map((name) => [name, []]))
+  }
+
+  /** Logs each node's counts every `timeInterval` seconds while a run lasts, and at its end. */
+  turnOnDataFlowLogging(options: DataFlowLoggingOptions = {}): void {
+    this.#logging = dataFlowLogging(options)
+  }
+
+  /** Stops data-flow logging. */
+  turnOffDataFlowLogging(): void {
+    this.#logging = undefined
+  }
+
+  /**
+   * Runs the graph until no data is left anywhere. Node errors do not reject: they are counted,
+   * logged and kept (see the report). Rejects only for an invalid call: unknown start node,
+   * no start nodes, a run already in progress.
+   */
+  async execute(options: ExecuteOptions = {}): Promise<ExecutionReport> {
+    if (this.#running) {
+      throw new InvalidAsyncGraphError('execute() called while this executor is already running', {
+        code: 'ALREADY_RUNNING',
+      })
+    }
+    const startNodes = this.#resolveStartNodes(options.startNodes)
+    this.#running = true
+    this.#prepare(startNodes)
+    const nodes = this.#nodes as RunNode[]
+    const started = performance.now()
+    const signal = options.signal
+    const onAbort = () => this.#stop('aborted')
+    if (signal?.aborted) this.#stop('aborted')
+    signal?.addEventListener('abort', onAbort, { once: true })
+    const timers = this.#startTimers(started)
+    this.emit('run-start', { startNodes: this.startNodes })
+    try {
+      if (!this.#stopped) {
+        await this.#openAll(nodes)
+        await Promise.all(nodes.map((node) => this.#runNode(node)))
+      }
+    } finally {
+      for (const timer of timers) clearInterval(timer)
+      signal?.removeEventListener('abort', onAbort)
+      this.#running = false
+    }
+    this.#logDataFlow()
+    const report: ExecutionReport = {
+      dataFlowStats: this.dataFlowStats as DataFlowStats,
+      exceptions: this.exceptions as NodeExceptions,
+      halted: this.#halted,
+      aborted: this.#aborted,
+      haltedBy: this.#haltedBy,
+      durationMs: performance.now() - started,
+    }
+    this.emit('run-end', report)
+    return report
+  }
+
+  #resolveStartNodes(given: Record<string, unknown[]> | undefined): Record<string, unknown[]> {
+    const startNodes = given ?? Object.fromEntries(this.graph.rootNodes.map((name) => [name, []]))
+    if (typeof startNodes !== 'object' || startNodes === null) {
+      throw new TypeError(`execute "startNodes": expected an object, got ${String(startNodes)}`)
+    }
+    const entries = Object.entries(startNodes)
+    if (entries.length === 0) throw new InvalidAsyncGraphError('the graph has no start nodes')
+    for (const [name, values] of entries) {
+      if (!this.graph.getNode(name)) {
+        throw new InvalidAsyncGraphError(`start node '${name}' is not in the graph`, {
+          code: 'UNKNOWN_NODE',
+        })
+      }
+      if (!Array.isArray(values)) {
+        throw new TypeError(`execute "startNodes": args of node '${name}' must be an array, got ${String(values)}`)
+      }
+    }
+    return startNodes
+  }
+
+  #prepare(startNodes: Record<string, unknown[]>): void {
+    this.#stopped = this.#halted = this.#aborted = false
+    this.#haltedBy = undefined
+    this.#controller = new AbortController()
+    this.#usedStartNodes = startNodes
+    const byName = new Map<string, RunNode>()
+    for (const config of this.graph.nodes) {
+      const startArgs = startNodes[config.name]
+      byName.set(config.name, {
+        name: config.name,
+        config,
+        queue: makeQueue(config),
+        destinations: [],
+        stats: { in: 0, out: 0, err: 0 },
+        errors: [],
+        startArgs,
+        openInputs: this.graph.sourcesOf(config.name).length + (startArgs ? 1 : 0),
+      })
+    }
+    for (const node of byName.values()) {
+      for (const name of this.graph.destinationsOf(node.name)) {
+        node.destinations.push(byName.get(name) as RunNode)
+      }
+    }
+    this.#nodes = [...byName.values()]
+  }
+
+  async #openAll(nodes: RunNode[]): Promise<void> {
+    await Promise.all(
+      nodes.map(async (node) => {
+        if (!node.config.open) return
+        const context: NodeContext = {
+          name: node.name,
+          signal: this.#controller.signal,
+          logger: this.#logger,
+        }
+        try {
+          await node.config.open(context)
+        } catch (error) {
+          this.#fail(node, error, 'open() failed')
+          this.#stop('halted', node.name)
+        }
+      }),
+    )
+  }
+
+  async #runNode(node: RunNode): Promise<void> {
+    this.emit('node-start', { node: node.name })
+    if (node.openInputs === 0) await this.#endQueue(node)
+    const workers: Promise<void>[] = []
+    for (let index = 0; index < node.config.maxTasks; index++) {
+      workers.push(this.#work(node, index === 0))
+    }
+    await Promise.all(workers)
+    if (node.config.close) {
+      try {
+        await node.config.close()
+      } catch (error) {
+        this.#fail(node, error, 'close() failed')
+      }
+    }
+    this.emit('node-end', { node: node.name, stats: { ...node.stats } })
+    for (const destination of node.destinations) {
+      if (--destination.openInputs === 0) await this.#endQueue(destination)
+    }
+  }
+
+  async #endQueue(node: RunNode): Promise<void> {
+    try {
+      await node.queue.end()
+    } catch (error) {
+      this.#fail(node, error, 'its queue failed to end()')
+      AsyncQueue.prototype.end.call(node.queue)
+    }
+  }
+
+  async #work(node: RunNode, first: boolean): Promise<void> {
+    if (first && node.startArgs) {
+      if (!this.#stopped) await this.#call(node, node.startArgs, true)
+      if (--node.openInputs === 0) await this.#endQueue(node)
+    }
+    const queue = node.queue
+    while (!this.#stopped) {
+      let item = queue.tryGet()
+      if (item === QUEUE_EMPTY) {
+        item = await queue.next()
+        if (item === QUEUE_EMPTY || this.#stopped) break
+      }
+      await this.#call(node, item, false)
+    }
+  }
+
+  async #call(node: RunNode, item: unknown, spread: boolean): Promise<void> {
+    let iterator: Iteration
+    try {
+      iterator = this.#invoke(node.config, item, spread)
+    } catch (error) {
+      this.#fail(node, error)
+      return
+    }
+    const destinations = node.destinations
+    let destination: RunNode | undefined
+    try {
+      for (;;) {
+        const result = await iterator.next()
+        if (result.done) return
+        if (this.#stopped) break
+        const value = result.value
+        if (value instanceof Error) {
+          this.#fail(node, value)
+          continue
+        }
+        node.stats.out++
+        for (destination of destinations) {
+          destination.stats.in++
+          const waiting = destination.queue.put(value)
+          if (waiting !== undefined) await waiting
+        }
+        destination = undefined
+        if (this.#stopped) break
+        if ((++this.#ticks & 1023) === 0 && performance.now() - this.#lastYield > YIELD_EVERY_MS) {
+          await yieldToEventLoop()
+          this.#lastYield = performance.now()
+        }
+      }
+    } catch (error) {
+      if (destination) this.#fail(destination, error, `its queue rejected an item from '${node.name}'`)
+      else this.#fail(node, error)
+      if (!destination) return
+    }
+    try {
+      await iterator.return?.()
+    } catch (error) {
+      this.#fail(node, error)
+    }
+  }
+
+  #invoke(config: GraphNode, item: unknown, spread: boolean): Iteration {
+    const fn = config.fn as (...input: unknown[]) => AsyncIterable<unknown>
+    let iterable: AsyncIterable<unknown>
+    if (spread) iterable = config.takesNoParameters ? fn() : fn(...(item as unknown[]))
+    else if (config.takesNoParameters) iterable = fn()
+    else if (item instanceof Args) iterable = config.unpackInput ? fn(...item.values) : fn(item.values)
+    else iterable = fn(item)
+    const iterator = iterable as unknown as Iteration
+    if (typeof iterator?.next === 'function') return iterator
+    if (typeof iterable?.[Symbol.asyncIterator] === 'function') return iterable[Symbol.asyncIterator]()
+    throw new TypeError(`node '${config.name}' returned ${String(iterable)}, not an async iterable`)
+  }
+
+  #fail(node: RunNode, thrown: unknown, what = 'raised'): void {
+    const error = toError(thrown)
+    node.stats.err++
+    if (this.#maxExceptions > 0) {
+      node.errors.push(error)
+      if (node.errors.length >= 2 * this.#maxExceptions) node.errors.splice(0, this.#maxExceptions)
+    }
+    this.#logger.error(`[graphflow] node '${node.name}' ${what}: ${error.stack ?? error.message}`)
+    this.emit('node-error', { node: node.name, error })
+    if ((this.graph.haltOnException || node.config.haltOnException) && !this.#stopped) {
+      this.#logger.error(`[graphflow] run halted due to an exception in node '${node.name}'`)
+      this.#stop('halted', node.name)
+    }
+  }
+
+  #stop(reason: 'halted' | 'aborted', node?: string): void {
+    if (this.#stopped) return
+    this.#stopped = true
+    if (reason === 'halted') {
+      this.#halted = true
+      this.#haltedBy = node
+    } else this.#aborted = true
+    this.#controller.abort(new Error(`graphflow run ${reason}`))
+    for (const each of this.#nodes ?? []) each.queue.discard()
+  }
+
+  #startTimers(started: number): ReturnType<typeof setInterval>[] {
+    const timers: ReturnType<typeof setInterval>[] = []
+    const logging = this.#logging
+    if (logging) timers.push(setInterval(() => this.#logDataFlow(), logging.timeIntervalMs))
+    if (this.listens('progress')) {
+      const progress = () =>
+        this.emit('progress', {
+          dataFlowStats: this.dataFlowStats as DataFlowStats,
+          elapsedMs: performance.now() - started,
+        })
+      timers.push(setInterval(progress, this.#progressInterval))
+    }
+    for (const timer of timers) (timer as { unref?: () => void }).unref?.()
+    this.#lastYield = started
+    return timers
+  }
+
+  #logDataFlow(): void {
+    const logging = this.#logging
+    if (!logging || !this.#nodes) return
+    logDataFlow(this.dataFlowStats as DataFlowStats, logging, logging.logger ?? this.#logger)
+  }
+
+  protected override onListenerError(event: keyof ExecutorEvents, error: unknown): void {
+    this.#logger.error(`[graphflow] a '${String(event)}' listener threw: ${toError(error).stack}`)
+  }
+}
+
+function makeQueue(config: GraphNode): AsyncQueue<unknown, unknown> {
+  const given = config.queue
+  if (given === undefined) return new AsyncQueue(config.queueSize)
+  const queue = (typeof given === 'function' ? given() : given) as AsyncQueue<unknown, unknown>
+  if (!(queue instanceof AsyncQueue)) {
+    throw new TypeError(`node '${config.name}': its "queue" must be an AsyncQueue (subclass) instance`)
+  }
+  queue.reset()
+  return queue
+}

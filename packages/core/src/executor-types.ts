@@ -1,0 +1,87 @@
+import type { Logger } from './node-spec.js'
+
+/** Per-node counts of a run. */
+export interface NodeStats {
+  /** Items its source nodes put into this node's queue (the start call is not counted). */
+  in: number
+  /** Items this node yielded. */
+  out: number
+  /** Unhandled errors in this node: failed calls, throws while iterating, failed open/close. */
+  err: number
+}
+
+/** `{ [node]: { in, out, err } }` */
+export type DataFlowStats = Record<string, NodeStats>
+
+/** `{ [node]: Error[] }`, the newest `maxExceptions` errors of each node. */
+export type NodeExceptions = Record<string, Error[]>
+
+/** What `execute()` resolves with. */
+export interface ExecutionReport {
+  dataFlowStats: DataFlowStats
+  exceptions: NodeExceptions
+  /** True when a node with `haltOnException` (or the graph's) stopped the run. */
+  halted: boolean
+  /** True when the `signal` given to `execute()` stopped the run. */
+  aborted: boolean
+  /** The node whose error halted the run, if it halted. */
+  haltedBy: string | undefined
+  /** Wall-clock duration of the run. */
+  durationMs: number
+}
+
+/** Options of an `AsyncExecutor`. */
+export interface AsyncExecutorOptions {
+  /** Where node errors and data-flow lines go. @default console */
+  logger?: Logger
+  /** How many errors to keep per node, the newest. @default 1000 */
+  maxExceptions?: number
+  /** Milliseconds between `progress` events while a run lasts. @default 500 */
+  progressInterval?: number
+}
+
+/** Options of `execute()`. */
+export interface ExecuteOptions {
+  /**
+   * The start nodes and the arguments each is called with, spread:
+   * `{ fetch: ['https://...'] }` calls `fetch('https://...')`.
+   * @default every node with no incoming edge, called with no arguments
+   */
+  startNodes?: Record<string, unknown[]>
+  /** Aborting it stops the run like a halt, with `report.aborted` true. */
+  signal?: AbortSignal
+}
+
+/** Options of `turnOnDataFlowLogging()`. */
+export interface DataFlowLoggingOptions {
+  /**
+   * One line per node; placeholders `{node}`, `{in}`, `{out}`, `{err}`.
+   * @default " {node} - in={in}, out={out}, err={err}"
+   */
+  nodeFormat?: string
+  /** Only these nodes are logged. @default every node */
+  nodeFilter?: Iterable<string>
+  /** Seconds between two logs while the run lasts; one more is written at the end. @default 60 */
+  timeInterval?: number
+  /** Where the lines go (`logger.info`). @default the executor's logger */
+  logger?: Logger
+}
+
+/** The events an executor emits, with what each listener gets. */
+export interface ExecutorEvents {
+  /** The run starts, with its start nodes. */
+  'run-start': { startNodes: Record<string, unknown[]> }
+  /** A node's workers start. */
+  'node-start': { node: string }
+  /** A node raised an unhandled error (it is counted and kept, the run goes on unless halting). */
+  'node-error': { node: string; error: Error }
+  /** A node is done and closed. */
+  'node-end': { node: string; stats: NodeStats }
+  /** Every `progressInterval` ms while the run lasts: live counts for a progress display. */
+  progress: { dataFlowStats: DataFlowStats; elapsedMs: number }
+  /** The run is over. */
+  'run-end': ExecutionReport
+}
+
+/** The names of {@link ExecutorEvents}. */
+export type ExecutorEventName = keyof ExecutorEvents

@@ -1,0 +1,46 @@
+export { Args, args } from './args.js'
+export {
+  AsyncGraph,
+  type AsyncGraphOptions,
+  type GraphNode,
+  type NodeKey,
+  type NodeSource,
+} from './async-graph.js'
+export { AsyncExecutor } from './async-executor.js'
+export { AsyncQueue, QUEUE_EMPTY } from './async-queue.js'
+export { DEFAULT_NODE_FORMAT } from './data-flow-logging.js'
+export {
+  defineNode,
+  defineSink,
+  defineSource,
+  type SinkDefinition,
+  type SourceDefinition,
+} from './define.js'
+export { GraphflowError, type GraphflowErrorOptions, InvalidAsyncGraphError, toError } from './errors.js'
+export type {
+  AsyncExecutorOptions,
+  DataFlowLoggingOptions,
+  DataFlowStats,
+  ExecuteOptions,
+  ExecutionReport,
+  ExecutorEventName,
+  ExecutorEvents,
+  NodeExceptions,
+  NodeStats,
+} from './executor-types.js'
+export {
+  type Accepts,
+  type AnyNodeRef,
+  type DeliveredArguments,
+  type EdgeCheck,
+  type EdgeTypeMismatch,
+  type InputMode,
+  type InputOf,
+  isNodeRef,
+  type ModeOf,
+  type NodeRef,
+  type OutputOf,
+  type UnpackedArguments,
+  type WholeArguments,
+} from './node-ref.js'
+export type { Logger, NodeContext, NodeFunction, NodeOptions, NodeSpec } from './node-spec.js'
