@@ -17,6 +17,8 @@ export type InputMode = 'unpack' | 'whole' | 'queue'
  * refs checks at compile time that what the source yields fits the destination.
  */
 export interface NodeRef<In extends unknown[] = unknown[], Out = unknown, Mode extends InputMode = InputMode> {
+  /** Always `'node-ref'`: tells a ref from a node function. */
+  readonly kind: 'node-ref'
   /** The node's name in the graph. */
   readonly name: string
   /** @internal phantom type of the accepted input */
@@ -77,7 +79,7 @@ const nodeRefBrand = Symbol.for('graphflow.node-ref')
 export function createNodeRef<In extends unknown[], Out, Mode extends InputMode>(
   name: string,
 ): NodeRef<In, Out, Mode> {
-  return Object.freeze({ name, [nodeRefBrand]: true }) as NodeRef<In, Out, Mode>
+  return Object.freeze({ kind: 'node-ref', name, [nodeRefBrand]: true }) as NodeRef<In, Out, Mode>
 }
 
 /** True for a value returned by `addNode`. */

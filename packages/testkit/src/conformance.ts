@@ -1,0 +1,264 @@
+import { AsyncExecutor, AsyncGraph, type Logger, type NodeSpec } from '@graphflow/core'
+import { afterEach, describe, expect, it } from 'vitest'
+import { probe } from './probe.js'
+
+/** A case of {@link describeSourceConformance} that a connector may skip, with a reason. */
+export type SourceConformanceCase = 'lifecycle' | 'no-output-after-close' | 'close-after-halt' | 'close-after-abort' | 'rerun'
+
+/** A case of {@link describeSinkConformance} that a connector may skip, with a reason. */
+export type SinkConformanceCase = 'lifecycle' | 'stores-everything' | 'close-after-halt' | 'close-after-abort' | 'empty-run' | 'bad-item'
+
+/** A skipped case and why. */
+export interface SkippedCase<Case extends string> {
+  test: Case
+  reason: string
+}
+
+/** A fresh source under test. */
+export interface SourceFixture<Out> {
+  spec: NodeSpec<never[], Out>
+  /** Start-call arguments. @default [] */
+  startArgs?: unknown[]
+  /** The least number of items a full run yields. @default 1 */
+  expected?: number
+  cleanup?(): Promise<void> | void
+}
+
+/** Options of {@link describeSourceConformance}. */
+export interface SourceConformanceOptions<Out> {
+  /** Shown in the suite's title. */
+  name: string
+  /** Makes a fresh fixture for each case. It must yield at least 2 items. */
+  make(): Promise<SourceFixture<Out>> | SourceFixture<Out>
+  skip?: SkippedCase<SourceConformanceCase>[]
+}
+
+/** A fresh sink under test. */
+export interface SinkFixture<In> {
+  spec: NodeSpec<[In], unknown>
+  /** Reads back what the sink stored, one entry per item written. */
+  read(): Promise<unknown[]> | unknown[]
+  cleanup?(): Promise<void> | void
+}
+
+/** Options of {@link describeSinkConformance}. */
+export interface SinkConformanceOptions<In> {
+  name: string
+  make(): Promise<SinkFixture<In>> | SinkFixture<In>
+  /** Items to write, one per call; at least 4. */
+  items(): In[]
+  /** An item the sink must reject with an error whose message matches. */
+  badItem?: { item: In; message: RegExp }
+  skip?: SkippedCase<SinkConformanceCase>[]
+}
+
+const silent: Logger = { info: () => {}, error: () => {} }
+
+function caseRunner<Case extends string>(skip: SkippedCase<Case>[] | undefined) {
+  return (name: Case, body: () => Promise<void>) => {
+    const skipped = skip?.find((each) => each.test === name)
+    if (skipped) it.skip(`${name} (skipped: ${skipped.reason})`, body)
+    else it(name, body)
+  }
+}
+
+/**
+ * The node-factory contract for sources, as vitest cases: open/close once per run, close after
+ * a halt and an abort, no output after close, a second run of the same spec works.
+ *
+ * @example
+ * ```ts
+ * describeSourceConformance({
+ *   name: 'csvSource',
+ *   make: () => ({ spec: csvSource({ path: fixture }), expected: 3 }),
+ * })
+ * ```
+ */
+export function describeSourceConformance<Out>(options: SourceConformanceOptions<Out>): void {
+  const run = caseRunner(options.skip)
+  const cleanups: (() => Promise<void> | void)[] = []
+  const fixture = async () => {
+    const made = await options.make()
+    if (made.cleanup) cleanups.push(made.cleanup)
+    return made
+  }
+  const execute = async (made: SourceFixture<Out>, sink: (item: Out) => void, halt = false, signal?: AbortSignal) => {
+    const probed = probe(made.spec)
+    const graph = new AsyncGraph()
+    const source = graph.addNode(probed.spec)
+    const target = graph.addNode(
+      async function* conformanceSink(item: Out) {
+        sink(item)
+      },
+      { haltOnException: halt },
+    )
+    graph.addEdge(source.name, target.name)
+    const report = await new AsyncExecutor(graph, { logger: silent }).execute({
+      startNodes: { [source.name]: made.startArgs ?? [] },
+      signal,
+    })
+    return { report, counts: probed.counts, name: source.name }
+  }
+
+  describe(`${options.name}: source conformance`, () => {
+    afterEach(async () => {
+      for (const cleanup of cleanups.splice(0)) await cleanup()
+    })
+
+    run('lifecycle', async () => {
+      const made = await fixture()
+      const items: Out[] = []
+      const { report, counts, name } = await execute(made, (item) => items.push(item))
+      expect(report.exceptions[name]).toEqual([])
+      expect(counts.opens).toBe(1)
+      expect(counts.closes).toBe(1)
+      expect(items.length).toBeGreaterThanOrEqual(made.expected ?? 1)
+    })
+
+    run('no-output-after-close', async () => {
+      const { counts } = await execute(await fixture(), () => {})
+      expect(counts.outputs).toBeGreaterThan(0)
+      expect(counts.outputsAfterClose).toBe(0)
+    })
+
+    run('close-after-halt', async () => {
+      const { report, counts } = await execute(await fixture(), () => {
+        throw new Error('conformance: halt')
+      }, true)
+      expect(report.halted).toBe(true)
+      expect(counts.opens).toBe(1)
+      expect(counts.closes).toBe(1)
+      expect(counts.signal?.aborted).toBe(true)
+    })
+
+    run('close-after-abort', async () => {
+      const controller = new AbortController()
+      const { report, counts } = await execute(await fixture(), () => controller.abort(), false, controller.signal)
+      expect(report.aborted).toBe(true)
+      expect(counts.opens).toBe(1)
+      expect(counts.closes).toBe(1)
+    })
+
+    run('rerun', async () => {
+      const made = await fixture()
+      const first: Out[] = []
+      const second: Out[] = []
+      await execute(made, (item) => first.push(item))
+      const { report, counts, name } = await execute(made, (item) => second.push(item))
+      expect(report.exceptions[name]).toEqual([])
+      expect(counts.opens).toBe(1)
+      expect(second.length).toBe(first.length)
+    })
+  })
+}
+
+/**
+ * The node-factory contract for sinks, as vitest cases: open/close once per run, everything
+ * accepted is stored when `execute()` resolves (also after a halt or an abort), an empty run
+ * works, a bad item is an error with context.
+ *
+ * @example
+ * ```ts
+ * describeSinkConformance({
+ *   name: 'csvSink',
+ *   make: () => ({ spec: csvSink({ path }), read: () => readRows(path) }),
+ *   items: () => [{ id: 1 }, { id: 2 }, { id: 3 }, { id: 4 }],
+ * })
+ * ```
+ */
+export function describeSinkConformance<In>(options: SinkConformanceOptions<In>): void {
+  const run = caseRunner(options.skip)
+  const cleanups: (() => Promise<void> | void)[] = []
+  const fixture = async () => {
+    const made = await options.make()
+    if (made.cleanup) cleanups.push(made.cleanup)
+    return made
+  }
+  /** Feeds items to the sink; `after(index)` runs once the feeder yielded item `index`. */
+  const execute = async (made: SinkFixture<In>, items: In[], after?: (index: number) => void, signal?: AbortSignal) => {
+    const probed = probe(made.spec)
+    const graph = new AsyncGraph()
+    const feeder = graph.addNode(
+      async function* conformanceFeed() {
+        for (const [index, item] of items.entries()) {
+          yield item
+          after?.(index)
+        }
+      },
+      { haltOnException: true },
+    )
+    const sink = graph.addNode(probed.spec)
+    graph.addEdge(feeder.name, sink.name)
+    const report = await new AsyncExecutor(graph, { logger: silent }).execute({ signal })
+    return { report, counts: probed.counts, name: sink.name }
+  }
+
+  describe(`${options.name}: sink conformance`, () => {
+    afterEach(async () => {
+      for (const cleanup of cleanups.splice(0)) await cleanup()
+    })
+
+    run('lifecycle', async () => {
+      const { report, counts, name } = await execute(await fixture(), options.items())
+      expect(report.exceptions[name]).toEqual([])
+      expect(counts.opens).toBe(1)
+      expect(counts.closes).toBe(1)
+    })
+
+    run('stores-everything', async () => {
+      const made = await fixture()
+      const items = options.items()
+      const { counts } = await execute(made, items)
+      expect(counts.accepted).toBe(items.length)
+      expect(await made.read()).toHaveLength(items.length)
+    })
+
+    run('close-after-halt', async () => {
+      const made = await fixture()
+      const items = options.items()
+      const half = Math.floor(items.length / 2)
+      const { report, counts } = await execute(made, items, (index) => {
+        if (index === half) throw new Error('conformance: halt')
+      })
+      expect(report.halted).toBe(true)
+      expect(counts.closes).toBe(1)
+      expect(await made.read()).toHaveLength(counts.accepted)
+    })
+
+    run('close-after-abort', async () => {
+      const made = await fixture()
+      const items = options.items()
+      const controller = new AbortController()
+      const { report, counts } = await execute(
+        made,
+        items,
+        (index) => {
+          if (index === Math.floor(items.length / 2)) controller.abort()
+        },
+        controller.signal,
+      )
+      expect(report.aborted).toBe(true)
+      expect(counts.closes).toBe(1)
+      expect(await made.read()).toHaveLength(counts.accepted)
+    })
+
+    run('empty-run', async () => {
+      const made = await fixture()
+      const { report, counts, name } = await execute(made, [])
+      expect(report.exceptions[name]).toEqual([])
+      expect(counts.opens).toBe(1)
+      expect(counts.closes).toBe(1)
+      expect(await made.read()).toHaveLength(0)
+    })
+
+    run('bad-item', async () => {
+      const bad = options.badItem
+      if (!bad) return
+      const { report, name } = await execute(await fixture(), [bad.item])
+      const errors = report.exceptions[name] ?? []
+      expect(errors.length).toBeGreaterThan(0)
+      expect(errors[0]?.message).toMatch(bad.message)
+      expect(errors[0]?.message).toMatch(/\[graphflow\]/)
+    })
+  })
+}
