@@ -69,10 +69,14 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     }
     const { logger = console, maxExceptions = 1000, progressInterval = 500 } = options
     if (!Number.isInteger(maxExceptions) || maxExceptions < 0) {
-      throw new TypeError(`AsyncExecutor "maxExceptions": expected an integer >= 0, got ${maxExceptions}`)
+      throw new TypeError(
+        `AsyncExecutor "maxExceptions": expected an integer >= 0, got ${maxExceptions}`,
+      )
     }
     if (!(progressInterval > 0)) {
-      throw new TypeError(`AsyncExecutor "progressInterval": expected ms > 0, got ${progressInterval}`)
+      throw new TypeError(
+        `AsyncExecutor "progressInterval": expected ms > 0, got ${progressInterval}`,
+      )
     }
     this.graph = graph
     this.#logger = logger
@@ -170,7 +174,9 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
         })
       }
       if (!Array.isArray(values)) {
-        throw new TypeError(`execute "startNodes": args of node '${name}' must be an array, got ${String(values)}`)
+        throw new TypeError(
+          `execute "startNodes": args of node '${name}' must be an array, got ${String(values)}`,
+        )
       }
     }
     return startNodes
@@ -252,60 +258,76 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     }
   }
 
+  /**
+   * One worker of a node: takes items from the queue and runs one call at a time. The first
+   * worker of a start node begins with the start call. Kept in one loop on purpose: it is the
+   * hot path, and a helper per call would cost a promise per item.
+   */
   async #work(node: RunNode, first: boolean): Promise<void> {
-    if (first && node.startArgs) {
-      if (!this.#stopped) await this.#call(node, node.startArgs, true)
-      if (--node.openInputs === 0) await this.#endQueue(node)
-    }
     const queue = node.queue
+    const destinations = node.destinations
+    let starting = first && node.startArgs !== undefined
     while (!this.#stopped) {
-      let item = queue.tryGet()
-      if (item === QUEUE_EMPTY) {
-        item = await queue.next()
-        if (item === QUEUE_EMPTY || this.#stopped) break
+      let item: unknown
+      if (starting) item = node.startArgs
+      else {
+        item = queue.tryGet()
+        if (item === QUEUE_EMPTY) {
+          item = await queue.next()
+          if (item === QUEUE_EMPTY || this.#stopped) break
+        }
       }
-      await this.#call(node, item, false)
+      let iterator: Iteration | undefined
+      let destination: RunNode | undefined
+      try {
+        iterator = this.#invoke(node.config, item, starting)
+        for (;;) {
+          const result = await iterator.next()
+          if (result.done) {
+            iterator = undefined
+            break
+          }
+          if (this.#stopped) break
+          const value = result.value
+          if (value instanceof Error) {
+            this.#fail(node, value)
+            continue
+          }
+          node.stats.out++
+          for (let index = 0; index < destinations.length; index++) {
+            destination = destinations[index] as RunNode
+            destination.stats.in++
+            const waiting = destination.queue.put(value)
+            if (waiting !== undefined) await waiting
+          }
+          destination = undefined
+          if (this.#stopped) break
+          if (
+            (++this.#ticks & 1023) === 0 &&
+            performance.now() - this.#lastYield > YIELD_EVERY_MS
+          ) {
+            await yieldToEventLoop()
+            this.#lastYield = performance.now()
+          }
+        }
+      } catch (error) {
+        if (destination) {
+          this.#fail(destination, error, `its queue rejected an item from '${node.name}'`)
+        } else {
+          this.#fail(node, error)
+          iterator = undefined
+        }
+      }
+      if (iterator) await this.#closeIterator(node, iterator)
+      if (starting) {
+        starting = false
+        if (--node.openInputs === 0) await this.#endQueue(node)
+      }
     }
+    if (starting && --node.openInputs === 0) await this.#endQueue(node)
   }
 
-  async #call(node: RunNode, item: unknown, spread: boolean): Promise<void> {
-    let iterator: Iteration
-    try {
-      iterator = this.#invoke(node.config, item, spread)
-    } catch (error) {
-      this.#fail(node, error)
-      return
-    }
-    const destinations = node.destinations
-    let destination: RunNode | undefined
-    try {
-      for (;;) {
-        const result = await iterator.next()
-        if (result.done) return
-        if (this.#stopped) break
-        const value = result.value
-        if (value instanceof Error) {
-          this.#fail(node, value)
-          continue
-        }
-        node.stats.out++
-        for (destination of destinations) {
-          destination.stats.in++
-          const waiting = destination.queue.put(value)
-          if (waiting !== undefined) await waiting
-        }
-        destination = undefined
-        if (this.#stopped) break
-        if ((++this.#ticks & 1023) === 0 && performance.now() - this.#lastYield > YIELD_EVERY_MS) {
-          await yieldToEventLoop()
-          this.#lastYield = performance.now()
-        }
-      }
-    } catch (error) {
-      if (destination) this.#fail(destination, error, `its queue rejected an item from '${node.name}'`)
-      else this.#fail(node, error)
-      if (!destination) return
-    }
+  async #closeIterator(node: RunNode, iterator: Iteration): Promise<void> {
     try {
       await iterator.return?.()
     } catch (error) {
@@ -318,11 +340,13 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     let iterable: AsyncIterable<unknown>
     if (spread) iterable = config.takesNoParameters ? fn() : fn(...(item as unknown[]))
     else if (config.takesNoParameters) iterable = fn()
-    else if (item instanceof Args) iterable = config.unpackInput ? fn(...item.values) : fn(item.values)
+    else if (item instanceof Args)
+      iterable = config.unpackInput ? fn(...item.values) : fn(item.values)
     else iterable = fn(item)
     const iterator = iterable as unknown as Iteration
     if (typeof iterator?.next === 'function') return iterator
-    if (typeof iterable?.[Symbol.asyncIterator] === 'function') return iterable[Symbol.asyncIterator]()
+    if (typeof iterable?.[Symbol.asyncIterator] === 'function')
+      return iterable[Symbol.asyncIterator]()
     throw new TypeError(`node '${config.name}' returned ${String(iterable)}, not an async iterable`)
   }
 
@@ -385,7 +409,9 @@ function makeQueue(config: GraphNode): AsyncQueue<unknown, unknown> {
   if (given === undefined) return new AsyncQueue(config.queueSize)
   const queue = (typeof given === 'function' ? given() : given) as AsyncQueue<unknown, unknown>
   if (!(queue instanceof AsyncQueue)) {
-    throw new TypeError(`node '${config.name}': its "queue" must be an AsyncQueue (subclass) instance`)
+    throw new TypeError(
+      `node '${config.name}': its "queue" must be an AsyncQueue (subclass) instance`,
+    )
   }
   queue.reset()
   return queue

@@ -1,6 +1,12 @@
 import type { AsyncQueue } from './async-queue.js'
 import { GraphflowError, InvalidAsyncGraphError } from './errors.js'
-import { type AnyNodeRef, createNodeRef, type EdgeCheck, isNodeRef, type NodeRef } from './node-ref.js'
+import {
+  type AnyNodeRef,
+  createNodeRef,
+  type EdgeCheck,
+  isNodeRef,
+  type NodeRef,
+} from './node-ref.js'
 import type { NodeContext, NodeFunction, NodeOptions, NodeSpec } from './node-spec.js'
 import { checkNodeOptions, isAsyncGeneratorFunction, takesNoParameters } from './validate.js'
 

@@ -9,9 +9,16 @@ interface WaitingPut<Out> {
   resolve: () => void
 }
 
+const schedule: (callback: () => void) => void =
+  globalThis.setImmediate ?? ((callback) => setTimeout(callback, 0))
+
 /**
  * The FIFO queue in front of a node, bounded by `maxSize` (backpressure: `put` waits while
  * the queue is full). `put` and `get` are O(1).
+ *
+ * Wake-ups are batched: a waiting consumer is woken on the next macrotask rather than once per
+ * item, and a producer blocked by a full queue resumes once it is half empty, so items flow
+ * in bursts instead of one promise hand-off per item.
  *
  * Subclass it to change what happens on an edge: override {@link AsyncQueue.put} (what comes
  * in) and {@link AsyncQueue.end} (called once when every upstream node has finished) and
@@ -42,10 +49,19 @@ export class AsyncQueue<In = unknown, Out = In> {
   /** The most items the queue holds before `put` waits; `0` means unbounded. */
   readonly maxSize: number
   #items = new RingBuffer<Out>()
-  #waitingGets = new RingBuffer<(item: Out | typeof QUEUE_EMPTY) => void>()
+  #waitingGets = new RingBuffer<(item: unknown) => void>()
   #waitingPuts = new RingBuffer<WaitingPut<Out>>()
   #ended = false
   #discarded = false
+  #wakeScheduled = false
+  #wake = (): void => {
+    this.#wakeScheduled = false
+    while (this.#waitingGets.length > 0) {
+      const item = this.tryGet()
+      if (item === QUEUE_EMPTY && !this.#ended) return
+      ;(this.#waitingGets.shift() as (item: unknown) => void)(item)
+    }
+  }
 
   /** @param maxSize the bound; `0` (the default) means unbounded. */
   constructor(maxSize = 0) {
@@ -103,10 +119,13 @@ export class AsyncQueue<In = unknown, Out = In> {
   tryGet(): Out | typeof QUEUE_EMPTY {
     if (this.#items.length === 0) return QUEUE_EMPTY
     const item = this.#items.shift() as Out
-    const waiting = this.#waitingPuts.shift()
-    if (waiting) {
-      this.#items.push(waiting.item)
-      waiting.resolve()
+    if (this.#waitingPuts.length > 0 && this.#items.length <= this.maxSize >>> 1) {
+      while (this.#items.length < this.maxSize) {
+        const waiting = this.#waitingPuts.shift()
+        if (!waiting) break
+        this.#items.push(waiting.item)
+        waiting.resolve()
+      }
     }
     return item
   }
@@ -115,7 +134,7 @@ export class AsyncQueue<In = unknown, Out = In> {
   next(): Promise<Out | typeof QUEUE_EMPTY> {
     const item = this.tryGet()
     if (item !== QUEUE_EMPTY || this.#ended) return Promise.resolve(item)
-    return new Promise((resolve) => this.#waitingGets.push(resolve))
+    return new Promise((resolve) => this.#waitingGets.push(resolve as (item: unknown) => void))
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<Out, void, undefined> {
@@ -154,14 +173,13 @@ export class AsyncQueue<In = unknown, Out = In> {
     if (this.#ended) {
       throw new GraphflowError('put into a queue that has ended', { code: 'QUEUE_ENDED' })
     }
-    const waitingGet = this.#waitingGets.shift()
-    if (waitingGet) {
-      waitingGet(item)
-      return
-    }
     if (this.maxSize > 0 && this.#items.length >= this.maxSize) {
       return new Promise((resolve) => this.#waitingPuts.push({ item, resolve }))
     }
     this.#items.push(item)
+    if (this.#waitingGets.length > 0 && !this.#wakeScheduled) {
+      this.#wakeScheduled = true
+      schedule(this.#wake)
+    }
   }
 }

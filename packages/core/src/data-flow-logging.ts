@@ -17,7 +17,9 @@ export interface DataFlowLogging {
 export function dataFlowLogging(options: DataFlowLoggingOptions): DataFlowLogging {
   const { nodeFormat, nodeFilter, timeInterval, logger } = options
   if (nodeFormat !== undefined && typeof nodeFormat !== 'string') {
-    throw new TypeError(`turnOnDataFlowLogging "nodeFormat": expected a string, got ${typeof nodeFormat}`)
+    throw new TypeError(
+      `turnOnDataFlowLogging "nodeFormat": expected a string, got ${typeof nodeFormat}`,
+    )
   }
   if (timeInterval !== undefined && !(typeof timeInterval === 'number' && timeInterval > 0)) {
     throw new TypeError(
@@ -25,7 +27,9 @@ export function dataFlowLogging(options: DataFlowLoggingOptions): DataFlowLoggin
     )
   }
   if (nodeFilter !== undefined && typeof nodeFilter === 'string') {
-    throw new TypeError('turnOnDataFlowLogging "nodeFilter": expected an iterable of node names, got a string')
+    throw new TypeError(
+      'turnOnDataFlowLogging "nodeFilter": expected an iterable of node names, got a string',
+    )
   }
   return {
     nodeFormat: nodeFormat || DEFAULT_NODE_FORMAT,

@@ -3,7 +3,10 @@ export class TypedEmitter<Events extends object> {
   #listeners = new Map<keyof Events, Set<(payload: never) => void>>()
 
   /** Adds a listener; returns a function that removes it. */
-  on<Name extends keyof Events>(event: Name, listener: (payload: Events[Name]) => void): () => void {
+  on<Name extends keyof Events>(
+    event: Name,
+    listener: (payload: Events[Name]) => void,
+  ): () => void {
     let listeners = this.#listeners.get(event)
     if (!listeners) {
       listeners = new Set()

@@ -1,4 +1,5 @@
 export { Args, args } from './args.js'
+export { AsyncExecutor } from './async-executor.js'
 export {
   AsyncGraph,
   type AsyncGraphOptions,
@@ -6,7 +7,6 @@ export {
   type NodeKey,
   type NodeSource,
 } from './async-graph.js'
-export { AsyncExecutor } from './async-executor.js'
 export { AsyncQueue, QUEUE_EMPTY } from './async-queue.js'
 export { DEFAULT_NODE_FORMAT } from './data-flow-logging.js'
 export {
@@ -16,7 +16,12 @@ export {
   type SinkDefinition,
   type SourceDefinition,
 } from './define.js'
-export { GraphflowError, type GraphflowErrorOptions, InvalidAsyncGraphError, toError } from './errors.js'
+export {
+  GraphflowError,
+  type GraphflowErrorOptions,
+  InvalidAsyncGraphError,
+  toError,
+} from './errors.js'
 export type {
   AsyncExecutorOptions,
   DataFlowLoggingOptions,

@@ -16,7 +16,11 @@ export type InputMode = 'unpack' | 'whole' | 'queue'
  * tuple (or `[QueueInput]` behind a custom queue), `Out` what it yields. `addEdge` with two
  * refs checks at compile time that what the source yields fits the destination.
  */
-export interface NodeRef<In extends unknown[] = unknown[], Out = unknown, Mode extends InputMode = InputMode> {
+export interface NodeRef<
+  In extends unknown[] = unknown[],
+  Out = unknown,
+  Mode extends InputMode = InputMode,
+> {
   /** Always `'node-ref'`: tells a ref from a node function. */
   readonly kind: 'node-ref'
   /** The node's name in the graph. */

@@ -24,7 +24,9 @@ function checkInteger(options: NodeOptions, key: 'maxTasks' | 'queueSize', min: 
   const value = options[key]
   if (value === undefined) return
   if (!Number.isInteger(value) || value < min) {
-    throw new TypeError(`addNode option "${key}": expected an integer >= ${min}, got ${String(value)}`)
+    throw new TypeError(
+      `addNode option "${key}": expected an integer >= ${min}, got ${String(value)}`,
+    )
   }
 }
 
@@ -44,7 +46,9 @@ export function checkNodeOptions(options: NodeOptions): void {
     throw new TypeError(`addNode options: expected an object, got ${String(options)}`)
   }
   if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) {
-    throw new TypeError(`addNode option "name": expected a non-empty string, got ${String(options.name)}`)
+    throw new TypeError(
+      `addNode option "name": expected a non-empty string, got ${String(options.name)}`,
+    )
   }
   checkInteger(options, 'maxTasks', 1)
   checkInteger(options, 'queueSize', 0)
@@ -53,6 +57,8 @@ export function checkNodeOptions(options: NodeOptions): void {
   checkBoolean(options, 'checkAsyncGen')
   const queue = options.queue
   if (queue !== undefined && typeof queue !== 'function' && typeof queue?.put !== 'function') {
-    throw new TypeError('addNode option "queue": expected an AsyncQueue or a function returning one')
+    throw new TypeError(
+      'addNode option "queue": expected an AsyncQueue or a function returning one',
+    )
   }
 }

@@ -3,10 +3,21 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { probe } from './probe.js'
 
 /** A case of {@link describeSourceConformance} that a connector may skip, with a reason. */
-export type SourceConformanceCase = 'lifecycle' | 'no-output-after-close' | 'close-after-halt' | 'close-after-abort' | 'rerun'
+export type SourceConformanceCase =
+  | 'lifecycle'
+  | 'no-output-after-close'
+  | 'close-after-halt'
+  | 'close-after-abort'
+  | 'rerun'
 
 /** A case of {@link describeSinkConformance} that a connector may skip, with a reason. */
-export type SinkConformanceCase = 'lifecycle' | 'stores-everything' | 'close-after-halt' | 'close-after-abort' | 'empty-run' | 'bad-item'
+export type SinkConformanceCase =
+  | 'lifecycle'
+  | 'stores-everything'
+  | 'close-after-halt'
+  | 'close-after-abort'
+  | 'empty-run'
+  | 'bad-item'
 
 /** A skipped case and why. */
 export interface SkippedCase<Case extends string> {
@@ -82,7 +93,12 @@ export function describeSourceConformance<Out>(options: SourceConformanceOptions
     if (made.cleanup) cleanups.push(made.cleanup)
     return made
   }
-  const execute = async (made: SourceFixture<Out>, sink: (item: Out) => void, halt = false, signal?: AbortSignal) => {
+  const execute = async (
+    made: SourceFixture<Out>,
+    sink: (item: Out) => void,
+    halt = false,
+    signal?: AbortSignal,
+  ) => {
     const probed = probe(made.spec)
     const graph = new AsyncGraph()
     const source = graph.addNode(probed.spec)
@@ -122,9 +138,13 @@ export function describeSourceConformance<Out>(options: SourceConformanceOptions
     })
 
     run('close-after-halt', async () => {
-      const { report, counts } = await execute(await fixture(), () => {
-        throw new Error('conformance: halt')
-      }, true)
+      const { report, counts } = await execute(
+        await fixture(),
+        () => {
+          throw new Error('conformance: halt')
+        },
+        true,
+      )
       expect(report.halted).toBe(true)
       expect(counts.opens).toBe(1)
       expect(counts.closes).toBe(1)
@@ -133,7 +153,12 @@ export function describeSourceConformance<Out>(options: SourceConformanceOptions
 
     run('close-after-abort', async () => {
       const controller = new AbortController()
-      const { report, counts } = await execute(await fixture(), () => controller.abort(), false, controller.signal)
+      const { report, counts } = await execute(
+        await fixture(),
+        () => controller.abort(),
+        false,
+        controller.signal,
+      )
       expect(report.aborted).toBe(true)
       expect(counts.opens).toBe(1)
       expect(counts.closes).toBe(1)
@@ -175,7 +200,12 @@ export function describeSinkConformance<In>(options: SinkConformanceOptions<In>)
     return made
   }
   /** Feeds items to the sink; `after(index)` runs once the feeder yielded item `index`. */
-  const execute = async (made: SinkFixture<In>, items: In[], after?: (index: number) => void, signal?: AbortSignal) => {
+  const execute = async (
+    made: SinkFixture<In>,
+    items: In[],
+    after?: (index: number) => void,
+    signal?: AbortSignal,
+  ) => {
     const probed = probe(made.spec)
     const graph = new AsyncGraph()
     const feeder = graph.addNode(

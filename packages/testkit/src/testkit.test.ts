@@ -40,18 +40,24 @@ describeSinkConformance({
 
 describe('runNode', () => {
   it('feeds inputs one per call and collects outputs', async () => {
-    const { outputs, report } = await runNode(async function* double(value: number) {
-      yield value * 2
-    }, { inputs: [1, 2, 3] })
+    const { outputs, report } = await runNode(
+      async function* double(value: number) {
+        yield value * 2
+      },
+      { inputs: [1, 2, 3] },
+    )
     expect(outputs).toEqual([2, 4, 6])
     expect(report.dataFlowStats.double).toEqual({ in: 3, out: 3, err: 0 })
   })
 
   it('calls a source once with its start args and keeps its errors', async () => {
-    const { outputs, errors, logs } = await runNode(async function* greet(name: string) {
-      yield `hello ${name}`
-      throw new Error('boom')
-    }, { startArgs: ['ada'] })
+    const { outputs, errors, logs } = await runNode(
+      async function* greet(name: string) {
+        yield `hello ${name}`
+        throw new Error('boom')
+      },
+      { startArgs: ['ada'] },
+    )
     expect(outputs).toEqual(['hello ada'])
     expect(errors.map((error) => error.message)).toEqual(['boom'])
     expect(logs.join('\n')).toMatch(/node 'greet' raised: Error: boom/)
@@ -62,7 +68,13 @@ describe('probe', () => {
   it('counts opens, closes, accepted calls and outputs', async () => {
     const { spec, counts } = probe(defineSource({ name: 'letters', read: () => ['a', 'b'] }))
     await runNode(spec)
-    expect(counts).toMatchObject({ opens: 1, closes: 1, accepted: 1, outputs: 2, outputsAfterClose: 0 })
+    expect(counts).toMatchObject({
+      opens: 1,
+      closes: 1,
+      accepted: 1,
+      outputs: 2,
+      outputsAfterClose: 0,
+    })
   })
 })
 

@@ -1,0 +1,112 @@
+import { describe, expectTypeOf, it } from 'vitest'
+import { type Args, args } from './args.js'
+import { AsyncGraph } from './async-graph.js'
+import { AsyncQueue } from './async-queue.js'
+import { defineSink, defineSource } from './define.js'
+import type { NodeRef } from './node-ref.js'
+
+class BatchQueue<T> extends AsyncQueue<T, T[]> {}
+
+async function* numbers() {
+  yield 1
+}
+async function* pairs() {
+  yield args(1, 'one')
+}
+async function* double(value: number) {
+  yield value * 2
+}
+async function* describePair(count: number, label: string) {
+  yield `${count} ${label}`
+}
+async function* takesString(text: string) {
+  yield text.length
+}
+async function* takesNothing() {}
+async function* takesBatch(batch: number[]) {
+  yield batch.length
+}
+async function* takesTuple(values: [number, string]) {
+  yield values[0]
+}
+async function* takesRecord({ id }: { id: number; name?: string }) {
+  yield id
+}
+async function* records() {
+  yield { id: 1, name: 'a' }
+}
+
+describe('typed wiring', () => {
+  it('carries parameter and yield types on refs', () => {
+    const graph = new AsyncGraph()
+    expectTypeOf(graph.addNode(numbers)).toEqualTypeOf<NodeRef<[], number, 'unpack'>>()
+    expectTypeOf(graph.addNode(double)).toEqualTypeOf<NodeRef<[value: number], number, 'unpack'>>()
+    expectTypeOf(graph.addNode(pairs)).toEqualTypeOf<
+      NodeRef<[], Args<[number, string]>, 'unpack'>
+    >()
+    expectTypeOf(graph.addNode(takesTuple, { unpackInput: false })).toEqualTypeOf<
+      NodeRef<[values: [number, string]], number, 'whole'>
+    >()
+    expectTypeOf(graph.addNode(takesBatch, { queue: new BatchQueue<number>() })).toEqualTypeOf<
+      NodeRef<[number], number, 'queue'>
+    >()
+  })
+
+  it('accepts edges whose types fit', () => {
+    const graph = new AsyncGraph()
+    const source = graph.addNode(numbers)
+    graph.addEdge(source, graph.addNode(double))
+    graph.addEdge(graph.addNode(pairs), graph.addNode(describePair))
+    graph.addEdge(source, graph.addNode(takesNothing))
+    graph.addEdge(
+      graph.addNode(pairs, { name: 'p2' }),
+      graph.addNode(takesTuple, { unpackInput: false }),
+    )
+    graph.addEdge(graph.addNode(records), graph.addNode(takesRecord))
+    graph.addEdge(source, graph.addNode(takesBatch, { queue: () => new BatchQueue<number>() }))
+    graph.addEdge('numbers', 'double')
+    graph.addEdge(numbers, double)
+    graph.addEdge(source, 'double')
+  })
+
+  it('rejects edges whose types do not fit, at compile time', () => {
+    const graph = new AsyncGraph()
+    const source = graph.addNode(numbers)
+    // @ts-expect-error a number is not a string
+    graph.addEdge(source, graph.addNode(takesString))
+    // @ts-expect-error args(number, string) does not fit (value: number)
+    graph.addEdge(graph.addNode(pairs), graph.addNode(double))
+    // @ts-expect-error a plain number is not spread into (count, label)
+    graph.addEdge(source, graph.addNode(describePair))
+    // @ts-expect-error with unpackInput: false, args(...) arrives as one array, not spread
+    graph.addEdge(
+      graph.addNode(pairs, { name: 'p3' }),
+      graph.addNode(describePair, { name: 'd3', unpackInput: false }),
+    )
+    // @ts-expect-error the batch queue takes numbers, not strings
+    graph.addEdge(
+      graph.addNode(async function* words() {
+        yield 'w'
+      }),
+      graph.addNode(takesBatch, { name: 'b2', queue: new BatchQueue<number>() }),
+    )
+    // @ts-expect-error a record without id
+    graph.addEdge(
+      graph.addNode(async function* names() {
+        yield { name: 'x' }
+      }),
+      graph.addNode(takesRecord, { name: 'r2' }),
+    )
+  })
+
+  it('types connector specs through addNode', () => {
+    const graph = new AsyncGraph()
+    const source = graph.addNode(defineSource({ name: 'letters', read: () => ['a', 'b'] }))
+    expectTypeOf(source).toEqualTypeOf<NodeRef<[], string, 'unpack'>>()
+    const sink = graph.addNode(defineSink({ name: 'store', write: (_text: string) => {} }))
+    graph.addEdge(source, sink)
+    const numberSink = graph.addNode(defineSink({ name: 'numbers', write: (_value: number) => {} }))
+    // @ts-expect-error strings into a number sink
+    graph.addEdge(source, numberSink)
+  })
+})
