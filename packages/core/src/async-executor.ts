@@ -413,6 +413,10 @@ function makeQueue(config: GraphNode): AsyncQueue<unknown, unknown> {
       `node '${config.name}': its "queue" must be an AsyncQueue (subclass) instance`,
     )
   }
-  queue.reset()
+  if (usedQueues.has(queue)) queue.reset()
+  usedQueues.add(queue)
   return queue
 }
+
+/** Queues that ran before: reset at the start of a later run; a fresh queue keeps what it holds. */
+const usedQueues = new WeakSet<AsyncQueue<unknown, unknown>>()

@@ -92,8 +92,9 @@ export class AsyncGraph {
     checkNodeOptions(merged)
     const name = merged.name ?? spec?.name ?? (typeof fn === 'function' ? fn.name : '')
     if (typeof fn !== 'function') {
+      const culprit = name ? `node '${name}' isn't an async generator function` : 'addNode'
       throw new TypeError(
-        `addNode: expected an async generator function or a NodeSpec, got ${describe(source)}`,
+        `${culprit}: expected an async generator function or a NodeSpec, got ${describe(source)}`,
       )
     }
     if (!name) {

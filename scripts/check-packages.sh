@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Packs every publishable package the way `pnpm publish` would (workspace: ranges rewritten)
+# and checks each tarball with publint and are-the-types-wrong (ESM only).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+for dir in packages/* connectors/*; do
+  [[ -f "$dir/package.json" ]] || continue
+  if [[ "$(node -p "require('./$dir/package.json').private === true")" == "true" ]]; then continue; fi
+  name="$(node -p "require('./$dir/package.json').name")"
+  echo "-- $name"
+  (cd "$dir" && pnpm pack --pack-destination "$out" >/dev/null)
+  tarball="$(ls -t "$out"/*.tgz | head -1)"
+  pnpm exec publint run --strict "$tarball"
+  pnpm exec attw --profile esm-only --format table-flipped "$tarball"
+done
