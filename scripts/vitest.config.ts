@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config'
+
+// Repository-level tests: README snippets and the connector scaffolder.
+export default defineConfig({
+  test: {
+    root: new URL('.', import.meta.url).pathname,
+    include: ['**/*.test.ts'],
+    exclude: ['**/node_modules/**', '**/.snippets/**'],
+    testTimeout: 120_000,
+    fileParallelism: false,
+  },
+})
