@@ -40,7 +40,8 @@ export type NodeSource<In extends unknown[], Out> = NodeFunction<In, Out> | Node
 /** How `addEdge` names a node: its ref, its name, or its function. */
 export type NodeKey = AnyNodeRef | string | NodeFunction<never[], unknown>
 
-type QueueFactory<QueueIn> = AsyncQueue<QueueIn, unknown> | (() => AsyncQueue<QueueIn, unknown>)
+/** A custom queue for a node: an instance, or a function that makes one per run. */
+export type QueueFactory<QueueIn> = AsyncQueue<QueueIn, unknown> | (() => AsyncQueue<QueueIn, unknown>)
 
 const DEFAULT_QUEUE_SIZE = 10_000
 

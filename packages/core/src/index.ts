@@ -6,6 +6,7 @@ export {
   type GraphNode,
   type NodeKey,
   type NodeSource,
+  type QueueFactory,
 } from './async-graph.js'
 export { AsyncQueue, QUEUE_EMPTY } from './async-queue.js'
 export { DEFAULT_NODE_FORMAT } from './data-flow-logging.js'
