@@ -1,6 +1,14 @@
 // Every ```ts block of every README and guide typechecks; blocks tagged ```ts run also run.
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -21,7 +29,8 @@ function markdownFiles(): string[] {
   const files = ['README.md']
   for (const parent of ['packages', 'connectors', 'examples']) {
     for (const entry of readdirSync(join(root, parent))) {
-      if (existsSync(join(root, parent, entry, 'README.md'))) files.push(join(parent, entry, 'README.md'))
+      if (existsSync(join(root, parent, entry, 'README.md')))
+        files.push(join(parent, entry, 'README.md'))
     }
   }
   for (const entry of readdirSync(join(root, 'docs'))) {
@@ -63,15 +72,26 @@ describe('README snippets', () => {
     rmSync(output, { recursive: true, force: true })
     mkdirSync(output, { recursive: true })
     for (const snippet of all) {
-      const code = /^\s*(import|export)\s/m.test(snippet.code) ? snippet.code : `${snippet.code}\nexport {}`
-      writeFileSync(join(output, `${snippet.name}.ts`), `// ${snippet.file}:${snippet.line}\n${code}\n`)
+      const code = /^\s*(import|export)\s/m.test(snippet.code)
+        ? snippet.code
+        : `${snippet.code}\nexport {}`
+      writeFileSync(
+        join(output, `${snippet.name}.ts`),
+        `// ${snippet.file}:${snippet.line}\n${code}\n`,
+      )
     }
     writeFileSync(
       join(output, 'tsconfig.json'),
-      JSON.stringify({ extends: '../../../tsconfig.base.json', compilerOptions: { noEmit: true, noUnusedLocals: false }, include: ['*.ts'] }),
+      JSON.stringify({
+        extends: '../../../tsconfig.base.json',
+        compilerOptions: { noEmit: true, noUnusedLocals: false },
+        include: ['*.ts'],
+      }),
     )
     try {
-      execFileSync(join(root, 'node_modules/.bin/tsc'), ['-p', join(output, 'tsconfig.json')], { encoding: 'utf8' })
+      execFileSync(join(root, 'node_modules/.bin/tsc'), ['-p', join(output, 'tsconfig.json')], {
+        encoding: 'utf8',
+      })
     } catch (error) {
       const stdout = (error as { stdout?: string }).stdout ?? String(error)
       throw new Error(`README snippets do not typecheck:\n${stdout}`)
@@ -83,10 +103,17 @@ describe('README snippets', () => {
       const cwd = mkdtempSync(join(tmpdir(), 'graphflow-snippet-'))
       try {
         const path = join(output, `${snippet.name}.ts`)
-        execFileSync(join(root, 'node_modules/.bin/tsx'), [path], { cwd, encoding: 'utf8', timeout: 60_000, stdio: 'pipe' })
+        execFileSync(join(root, 'node_modules/.bin/tsx'), [path], {
+          cwd,
+          encoding: 'utf8',
+          timeout: 60_000,
+          stdio: 'pipe',
+        })
       } catch (error) {
         const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string }
-        throw new Error(`${relative(root, snippet.file)}:${snippet.line} failed:\n${stdout}\n${stderr}`)
+        throw new Error(
+          `${relative(root, snippet.file)}:${snippet.line} failed:\n${stdout}\n${stderr}`,
+        )
       } finally {
         rmSync(cwd, { recursive: true, force: true })
       }

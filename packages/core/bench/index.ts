@@ -15,7 +15,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 const LINEAR_ITEMS = 1_000_000
 const PYTHON_ITEMS_PER_SECOND = 80_000
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0
 const format = (value: number) => Math.round(value).toLocaleString('en-US')
 const verdict = (pass: boolean) => (pass ? 'PASS' : 'FAIL')
 
@@ -35,17 +36,28 @@ async function linear() {
   const rates = new Map<string, number[]>(Object.keys(cases).map((name) => [name, []]))
   await graphflowLinear(100_000) // warm up
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, run] of Object.entries(cases)) rates.get(name)?.push(await rate(run, LINEAR_ITEMS))
+    for (const [name, run] of Object.entries(cases))
+      rates.get(name)?.push(await rate(run, LINEAR_ITEMS))
   }
   const medians = Object.fromEntries([...rates].map(([name, values]) => [name, median(values)]))
   const ours = medians['graphflow source -> map -> sink'] ?? 0
   const floor = medians['floor: same generators nested'] ?? 1
   const stream = medians['baseline: same generators in stream.pipeline'] ?? 1
   console.log(`\nlinear graph, ${format(LINEAR_ITEMS)} items, median of ${ROUNDS} rounds`)
-  console.table(Object.entries(medians).map(([name, value]) => ({ case: name, 'items/s': format(value) })))
+  console.table(
+    Object.entries(medians).map(([name, value]) => ({ case: name, 'items/s': format(value) })),
+  )
   console.table([
-    { target: 'vs nested floor >= 0.75x', ratio: (ours / floor).toFixed(2), result: verdict(ours / floor >= 0.75) },
-    { target: 'vs stream.pipeline >= 1.0x', ratio: (ours / stream).toFixed(2), result: verdict(ours / stream >= 1) },
+    {
+      target: 'vs nested floor >= 0.75x',
+      ratio: (ours / floor).toFixed(2),
+      result: verdict(ours / floor >= 0.75),
+    },
+    {
+      target: 'vs stream.pipeline >= 1.0x',
+      ratio: (ours / stream).toFixed(2),
+      result: verdict(ours / stream >= 1),
+    },
     {
       target: `vs async-graph-data-flow (~${format(PYTHON_ITEMS_PER_SECOND)}/s) >= 25x`,
       ratio: (ours / PYTHON_ITEMS_PER_SECOND).toFixed(1),
@@ -58,11 +70,18 @@ async function linear() {
 async function fanOut(linearRate: number) {
   const sources = 250_000
   const values: number[] = []
-  for (let round = 0; round < ROUNDS; round++) values.push(await rate(() => graphflowFanOut(sources), sources * 4))
+  for (let round = 0; round < ROUNDS; round++)
+    values.push(await rate(() => graphflowFanOut(sources), sources * 4))
   const value = median(values)
-  console.log(`\nfan-out 1 -> 4 -> 1, ${format(sources)} source items, ${format(sources * 4)} deliveries to the sink`)
+  console.log(
+    `\nfan-out 1 -> 4 -> 1, ${format(sources)} source items, ${format(sources * 4)} deliveries to the sink`,
+  )
   console.table([
-    { case: 'fan-out deliveries/s', 'items/s': format(value), 'vs linear': (value / linearRate).toFixed(2) },
+    {
+      case: 'fan-out deliveries/s',
+      'items/s': format(value),
+      'vs linear': (value / linearRate).toFixed(2),
+    },
   ])
 }
 
@@ -74,7 +93,11 @@ async function concurrency() {
   console.table([
     { case: 'maxTasks: 1', 'items/s': format(one) },
     { case: 'maxTasks: 8', 'items/s': format(eight) },
-    { case: 'speed-up (target close to 8x, >= 6x)', 'items/s': `${(eight / one).toFixed(2)}x`, result: verdict(eight / one >= 6) },
+    {
+      case: 'speed-up (target close to 8x, >= 6x)',
+      'items/s': `${(eight / one).toFixed(2)}x`,
+      result: verdict(eight / one >= 6),
+    },
   ])
 }
 
@@ -87,7 +110,9 @@ interface MemoryResult {
 
 function measureMemory(count: number, kind: 'numbers' | 'objects'): MemoryResult {
   const child = fileURLToPath(new URL('./memory-child.mjs', import.meta.url))
-  return JSON.parse(execFileSync(process.execPath, [child, String(count), kind], { encoding: 'utf8' }))
+  return JSON.parse(
+    execFileSync(process.execPath, [child, String(count), kind], { encoding: 'utf8' }),
+  )
 }
 
 function memory() {
@@ -98,7 +123,9 @@ function memory() {
   ] as const
   const results = rows.map(([kind, count]) => ({ kind, ...measureMemory(count, kind) }))
   const [small, large] = [results[1] as MemoryResult, results[2] as MemoryResult]
-  console.log('\nmemory: items through source -> map -> sink with default queues (a child process each)')
+  console.log(
+    '\nmemory: items through source -> map -> sink with default queues (a child process each)',
+  )
   console.table(
     results.map((result) => ({
       items: `${format(result.count)} ${result.kind}`,

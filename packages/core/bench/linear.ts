@@ -94,7 +94,11 @@ export async function graphflowFanOut(count: number): Promise<number> {
 }
 
 /** `count` items through a node that awaits `delayMs` per item, with `maxTasks` workers. */
-export async function graphflowDelayed(count: number, maxTasks: number, delayMs: number): Promise<number> {
+export async function graphflowDelayed(
+  count: number,
+  maxTasks: number,
+  delayMs: number,
+): Promise<number> {
   const graph = new AsyncGraph()
   let done = 0
   graph.addNode(async function* source() {

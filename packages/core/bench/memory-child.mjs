@@ -7,7 +7,8 @@ const objects = process.argv[3] === 'objects'
 let total = 0
 const graph = new AsyncGraph()
 graph.addNode(async function* source() {
-  for (let index = 0; index < count; index++) yield objects ? { index, payload: `item-${index}` } : index
+  for (let index = 0; index < count; index++)
+    yield objects ? { index, payload: `item-${index}` } : index
 })
 graph.addNode(async function* map(item) {
   yield objects ? { ...item, mapped: true } : item + 1
@@ -22,6 +23,7 @@ const seconds = (performance.now() - started) / 1000
 process.stdout.write(
   JSON.stringify({
     count,
+    total,
     sinkIn: report.dataFlowStats.sink.in,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
     itemsPerSecond: count / seconds,

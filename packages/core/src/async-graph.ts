@@ -41,7 +41,9 @@ export type NodeSource<In extends unknown[], Out> = NodeFunction<In, Out> | Node
 export type NodeKey = AnyNodeRef | string | NodeFunction<never[], unknown>
 
 /** A custom queue for a node: an instance, or a function that makes one per run. */
-export type QueueFactory<QueueIn> = AsyncQueue<QueueIn, unknown> | (() => AsyncQueue<QueueIn, unknown>)
+export type QueueFactory<QueueIn> =
+  | AsyncQueue<QueueIn, unknown>
+  | (() => AsyncQueue<QueueIn, unknown>)
 
 const DEFAULT_QUEUE_SIZE = 10_000
 
