@@ -1,27 +1,11 @@
 // Port of the "queue pre-loaded with data items" edge behaviour that async-graph-data-flow's
 // docs describe ("Flexible Edge Behaviors Between Nodes"; the seed has no script for it).
 // Shows a node that is not a start node receiving items before anything reaches it from its
-// sources. The executor empties every queue at the start of a run (`reset()`), so the queue
-// loads its items in `reset()`: they are there at the start of every run, ahead of what the
-// sources send. (Putting items into a plain `AsyncQueue` before `execute()` does not work: the
-// run's `reset()` drops them.)
+// sources: items put into a fresh queue before `execute()` are delivered first. (A queue that
+// already ran is emptied by `reset()` at the start of a later run; a subclass that must be
+// pre-loaded for every run re-fills itself in an overridden `reset()`.)
 import { pathToFileURL } from 'node:url'
 import { AsyncExecutor, AsyncGraph, AsyncQueue, type ExecutionReport } from '@graphflow/core'
-
-/** A FIFO queue that holds `items` at the start of every run. */
-export class PreloadedQueue<T> extends AsyncQueue<T> {
-  readonly items: readonly T[]
-
-  constructor(items: readonly T[], maxSize = 0) {
-    super(maxSize)
-    this.items = items
-  }
-
-  override reset(): void {
-    super.reset()
-    for (const item of this.items) void this.push(item)
-  }
-}
 
 export interface PreloadedQueueResult {
   received: string[]
@@ -47,7 +31,10 @@ export async function main(
 
   const graph = new AsyncGraph()
   graph.addNode(source)
-  graph.addNode(destination, { queue: new PreloadedQueue(['preloaded 1', 'preloaded 2']) })
+  const queue = new AsyncQueue<string>()
+  await queue.put('preloaded 1')
+  await queue.put('preloaded 2')
+  graph.addNode(destination, { queue })
   graph.addEdge(source, destination)
 
   const report = await new AsyncExecutor(graph, { logger: { info: print, error: print } }).execute()
