@@ -415,6 +415,28 @@ describe('AsyncExecutor: queues and concurrency', () => {
     expect(batches.map((batch) => batch.length)).toEqual([4, 4, 2])
   })
 
+  it('delivers what a fresh queue holds first, and empties a reused queue on a later run', async () => {
+    const received: string[] = []
+    const queue = new AsyncQueue<string>()
+    await queue.put('preloaded')
+    const graph = new AsyncGraph()
+    graph.addNode(async function* source() {
+      yield 'sent'
+    })
+    graph.addNode(
+      async function* destination(text: string) {
+        received.push(text)
+      },
+      { queue },
+    )
+    graph.addEdge('source', 'destination')
+    const { executor } = run(graph)
+    await executor.execute()
+    expect(received).toEqual(['preloaded', 'sent'])
+    await executor.execute()
+    expect(received).toEqual(['preloaded', 'sent', 'sent'])
+  })
+
   it('runs at most maxTasks calls of a node at once', async () => {
     let running = 0
     let peak = 0
