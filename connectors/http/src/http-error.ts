@@ -1,0 +1,84 @@
+import { GraphflowError } from '@graphflow/core'
+
+/**
+ * The stable codes of an {@link HttpError}:
+ * - `HTTP_STATUS`: a status that is not retried (4xx), or still failing after every attempt.
+ * - `HTTP_NETWORK`: connection refused or reset, socket closed mid-body, after every attempt.
+ * - `HTTP_TIMEOUT`: no complete response within `timeout`, after every attempt.
+ * - `HTTP_BAD_JSON`: the body is not JSON.
+ * - `HTTP_BAD_SHAPE`: the records path is missing or not an array, or the total is not a number.
+ * - `HTTP_RETRY_AFTER_TOO_LONG`: the server asked to wait longer than `retry.maxRetryAfter`.
+ * - `HTTP_LOOP`: the API sent the same next request (cursor, link, page) or the same page again.
+ * - `HTTP_ABORTED`: the `signal` option was aborted.
+ * - `HTTP_PAGINATION`: a user pagination function threw or returned something unusable.
+ */
+export type HttpErrorCode =
+  | 'HTTP_STATUS'
+  | 'HTTP_NETWORK'
+  | 'HTTP_TIMEOUT'
+  | 'HTTP_BAD_JSON'
+  | 'HTTP_BAD_SHAPE'
+  | 'HTTP_RETRY_AFTER_TOO_LONG'
+  | 'HTTP_LOOP'
+  | 'HTTP_ABORTED'
+  | 'HTTP_PAGINATION'
+
+/** Where an {@link HttpError} happened. */
+export interface HttpErrorDetails {
+  /** The error code. */
+  code: HttpErrorCode
+  /** The request's method. */
+  method: string
+  /** The request's full URL, query included. */
+  url: string
+  /** The page number of this run of the source: 1 for the first request, 2 for the next, ... */
+  page: number
+  /** The last HTTP status received for that page, if any. */
+  status?: number | undefined
+  /** How many attempts were made for that page. */
+  attempts?: number | undefined
+  /** The underlying error. */
+  cause?: unknown
+}
+
+/**
+ * What `httpSource` throws when it gives up. The message names the URL, the page and the last
+ * status: `[graphflow] [http] GET http://api/items?page=3 (page 3, status 503, 5 attempts): ...`
+ *
+ * @example
+ * ```ts
+ * if (error instanceof HttpError && error.code === 'HTTP_STATUS' && error.status === 404) ...
+ * ```
+ */
+export class HttpError extends GraphflowError {
+  override name = 'HttpError'
+  /** The request's method. */
+  readonly method: string
+  /** The request's full URL. */
+  readonly url: string
+  /** The page number (1 for the first request of the run). */
+  readonly page: number
+  /** The last HTTP status received, if any. */
+  readonly status: number | undefined
+  /** How many attempts were made for that page. */
+  readonly attempts: number | undefined
+  declare readonly code: HttpErrorCode
+
+  constructor(problem: string, details: HttpErrorDetails) {
+    const where = [`page ${details.page}`]
+    if (details.status !== undefined) where.push(`status ${details.status}`)
+    if (details.attempts !== undefined && details.attempts > 1) {
+      where.push(`${details.attempts} attempts`)
+    }
+    super(`${details.method} ${details.url} (${where.join(', ')}): ${problem}`, {
+      code: details.code,
+      scope: 'http',
+      cause: details.cause,
+    })
+    this.method = details.method
+    this.url = details.url
+    this.page = details.page
+    this.status = details.status
+    this.attempts = details.attempts
+  }
+}

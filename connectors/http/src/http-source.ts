@@ -1,0 +1,295 @@
+import type { Logger, NodeContext, NodeSpec } from '@graphflow/core'
+import { Agent, type Dispatcher, interceptors } from 'undici'
+import { linkedController } from './abort.js'
+import type { HttpRetryInfo, RecordsOption } from './fetch-page.js'
+import { HttpError } from './http-error.js'
+import { createPaginator, type HttpPage, type HttpPagination } from './pagination.js'
+import { RateLimiter } from './rate-limit.js'
+import { type ReadPosition, readPages, type TotalOption } from './read-pages.js'
+import type { HttpMethod, HttpQuery } from './request.js'
+import { type HttpRetryOptions, resolveRetry } from './retry.js'
+import { baseRequest, checkOptions, type HttpStart } from './validate-options.js'
+
+/** Credentials sent as the `Authorization` header. */
+export type HttpAuth = { bearer: string } | { username: string; password: string }
+
+/** What `onPage` gets after each page is fetched (empty pages included), in page order. */
+export interface HttpPageInfo {
+  /** The request's method. */
+  method: string
+  /** The request's full URL. */
+  url: string
+  /** The page number in this call of the source: 1, 2, 3, ... */
+  page: number
+  /** The HTTP status. */
+  status: number
+  /** Records on this page. */
+  records: number
+  /** Attempts this page took (1 without retries). */
+  attempts: number
+  /** The source's counters so far in this run. */
+  stats: Readonly<HttpSourceStats>
+}
+
+/** Live counters of a source over the current (or last) run, for progress displays. */
+export interface HttpSourceStats {
+  /** Pages fetched (empty ones included). */
+  pages: number
+  /** Records fetched. */
+  records: number
+  /** Retries made (429s, 5xx, network errors, timeouts). */
+  retries: number
+}
+
+/** Options of {@link httpSource}. `Item` is the type of one record (not checked at run time). */
+export interface HttpSourceOptions<Item = unknown> {
+  /** The URL of the first request (query included). Required. */
+  url: string | URL
+  /** The node name. @default 'http-source' */
+  name?: string
+  /** `GET`, or `POST` with a JSON `body`. @default 'GET' */
+  method?: HttpMethod
+  /** Query parameters added to `url`. @default {} */
+  query?: HttpQuery
+  /** Request headers. `accept: application/json` is sent unless overridden. @default {} */
+  headers?: Record<string, string>
+  /** Bearer token or basic credentials, sent as `Authorization`. @default undefined (none) */
+  auth?: HttpAuth
+  /** The JSON body of a `POST`. @default undefined (no body) */
+  body?: unknown
+  /** How the next page is asked for. @default undefined (a single request) */
+  pagination?: HttpPagination<Item>
+  /**
+   * Where the records are: a dotted path in the body (`'data.items'`) or a function of the
+   * body. Not an array is an `HTTP_BAD_SHAPE` error.
+   * @default the body itself, which must be an array
+   */
+  records?: RecordsOption<Item>
+  /** Yield one array of records per page, or each record on its own. @default 'pages' */
+  yield?: 'pages' | 'records'
+  /**
+   * Stop at the first page without records.
+   * @default true, except for 'cursor' and 'link' pagination, which end when there is no next
+   * cursor or link
+   */
+  stopOnEmptyPage?: boolean
+  /**
+   * Stop at the first page with fewer records than the page size (`pagination.size` or
+   * `limit`). Off by default because many APIs sometimes return short pages mid-way: turning
+   * it on silently drops the rest of such an API's data.
+   * @default false
+   */
+  stopOnShortPage?: boolean
+  /**
+   * Where the total number of records is in the body (a dotted path or a function): the source
+   * stops once it has fetched that many.
+   * @default undefined (not used)
+   */
+  total?: TotalOption
+  /** Return `true` to make the page just fetched the last one. @default undefined (not used) */
+  stopWhen?: (page: HttpPage<Item>) => boolean
+  /** A safety bound on the pages fetched per call; reaching it is logged. @default Infinity */
+  maxPages?: number
+  /**
+   * Fail with `HTTP_LOOP` when a next request repeats an earlier one (same URL and body) or a
+   * page has exactly the same body as the one before.
+   * @default true
+   */
+  detectLoops?: boolean
+  /**
+   * Pages fetched at once with 'page' and 'offset' pagination, yielded in page order; pages
+   * after the last one that were already in flight are discarded.
+   * @default 1
+   */
+  concurrency?: number
+  /** Retries of 429s, 5xx, network errors and timeouts; `false` for none. @default {} (5 attempts) */
+  retry?: HttpRetryOptions | false
+  /** Milliseconds for one attempt, headers and body. @default 30_000 */
+  timeout?: number
+  /**
+   * The most requests started per second by this source (every call of the node, prefetched
+   * pages and retries included).
+   * @default Infinity (no limit)
+   */
+  requestsPerSecond?: number
+  /** Redirects followed by the source's own agent (not a given `dispatcher`). @default 5 */
+  maxRedirections?: number
+  /** Aborting it stops the source with an `HTTP_ABORTED` error. @default undefined */
+  signal?: AbortSignal
+  /**
+   * The undici dispatcher requests go through (a `MockAgent`, a `ProxyAgent`, a shared pool).
+   * The caller owns it: it is not closed.
+   * @default a keep-alive undici `Agent` opened in `open()` and closed in `close()`
+   */
+  dispatcher?: Dispatcher
+  /** Called after each page is fetched. @default undefined */
+  onPage?: (info: HttpPageInfo) => void
+  /** Called before each retry wait (retries are also logged through the run's logger). @default undefined */
+  onRetry?: (info: HttpRetryInfo) => void
+}
+
+/** The start arguments: none, or one {@link HttpStart} override. */
+export type HttpStartArgs = [start?: HttpStart]
+
+/** What {@link httpSource} returns: a node spec plus live counters. */
+export interface HttpSourceSpec<Out> extends NodeSpec<HttpStartArgs, Out> {
+  /** Pages, records and retries of the current (or last) run; reset by `open()`. */
+  readonly stats: Readonly<HttpSourceStats>
+}
+
+const silentLogger: Logger = { info() {}, error() {} }
+
+/**
+ * A source node that fetches a JSON API page by page with undici and yields each page's
+ * records (an array per page, or one record at a time with `yield: 'records'`).
+ *
+ * The node may be started with no arguments (it requests `options.url`) or with one
+ * {@link HttpStart} that overrides the URL, query, headers or body:
+ * `executor.execute({ startNodes: { breweries: [{ query: { by_country: 'Ireland' } }] } })`.
+ * An upstream node may also feed it URLs or overrides: one paginated run per item.
+ *
+ * @example
+ * ```ts
+ * const breweries = httpSource<Brewery>({
+ *   name: 'breweries',
+ *   url: 'https://api.openbrewerydb.org/v1/breweries',
+ *   query: { per_page: 200 },
+ *   pagination: { type: 'page' },
+ * })
+ * graph.addEdge(graph.addNode(breweries), graph.addNode(writeCsv))
+ * ```
+ */
+export function httpSource<Item = unknown>(
+  options: HttpSourceOptions<Item> & { yield: 'records' },
+): HttpSourceSpec<Item>
+export function httpSource<Item = unknown>(
+  options: HttpSourceOptions<Item> & { yield?: 'pages' },
+): HttpSourceSpec<Item[]>
+export function httpSource<Item = unknown>(
+  options: HttpSourceOptions<Item>,
+): HttpSourceSpec<Item | Item[]>
+export function httpSource<Item = unknown>(
+  options: HttpSourceOptions<Item>,
+): HttpSourceSpec<Item | Item[]> {
+  checkOptions(options)
+  const retry = resolveRetry(options.retry)
+  const name = options.name ?? 'http-source'
+  const timeout = options.timeout ?? 30_000
+  const concurrency = options.concurrency ?? 1
+  const yieldRecords = options.yield === 'records'
+  const stats: HttpSourceStats = { pages: 0, records: 0, retries: 0 }
+  // One limiter per source: every call of the node (and every prefetched page) shares it.
+  const limiter =
+    options.requestsPerSecond === undefined ? undefined : new RateLimiter(options.requestsPerSecond)
+  let agent: Agent | undefined
+  let dispatcher: Dispatcher | undefined
+  let runSignal: AbortSignal | undefined
+  let logger: Logger = silentLogger
+
+  const makeAgent = () => new Agent({ keepAliveTimeout: 10_000 })
+  const withRedirects = (base: Agent): Dispatcher =>
+    (options.maxRedirections ?? 5) > 0
+      ? base.compose(interceptors.redirect({ maxRedirections: options.maxRedirections ?? 5 }))
+      : base
+
+  return {
+    name,
+    stats,
+    open(context: NodeContext) {
+      stats.pages = stats.records = stats.retries = 0
+      runSignal = context.signal
+      logger = context.logger
+      if (options.dispatcher) dispatcher = options.dispatcher
+      else {
+        agent = makeAgent()
+        dispatcher = withRedirects(agent)
+      }
+    },
+    async close() {
+      const current = agent
+      agent = dispatcher = runSignal = undefined
+      await current?.close()
+    },
+    fn: async function* httpSource(
+      start?: HttpStart,
+    ): AsyncGenerator<Item | Item[], void, undefined> {
+      const base = baseRequest(options, start)
+      const position: ReadPosition = { request: base, page: 1, status: undefined }
+      // Called without open() (outside a graph): an agent for this call only.
+      const ownAgent = dispatcher === undefined && !options.dispatcher ? makeAgent() : undefined
+      const callRunSignal = runSignal
+      const link = linkedController([options.signal, callRunSignal])
+      const pages = readPages<Item>(
+        {
+          paginator: createPaginator(options.pagination, base),
+          fetch: {
+            dispatcher: dispatcher ?? options.dispatcher ?? withRedirects(ownAgent as Agent),
+            timeout,
+            retry,
+            limiter,
+            records: options.records,
+            onRetry(info) {
+              stats.retries++
+              logger.info(
+                `[graphflow] [http] ${name}: ${info.method} ${info.url} (page ${info.page}, attempt ${info.attempt}/${info.attempts}) failed: ${info.error}; retrying in ${info.delay} ms`,
+              )
+              options.onRetry?.(info)
+            },
+          },
+          concurrency,
+          stopOnEmptyPage:
+            options.stopOnEmptyPage ??
+            (options.pagination?.type !== 'cursor' && options.pagination?.type !== 'link'),
+          stopOnShortPage: options.stopOnShortPage ?? false,
+          total: options.total,
+          stopWhen: options.stopWhen,
+          maxPages: options.maxPages ?? Number.POSITIVE_INFINITY,
+          detectLoops: options.detectLoops ?? true,
+          onPage(page, attempts) {
+            stats.pages++
+            stats.records += page.records.length
+            options.onPage?.({
+              method: page.request.method,
+              url: page.request.url.href,
+              page: page.page,
+              status: page.status,
+              records: page.records.length,
+              attempts,
+              stats: { ...stats },
+            })
+          },
+          onMaxPages() {
+            logger.info(
+              `[graphflow] [http] ${name}: stopped at maxPages (${options.maxPages}) although the API has more pages`,
+            )
+          },
+        },
+        link.controller.signal,
+        position,
+      )
+      try {
+        for await (const page of pages) {
+          if (yieldRecords) yield* page.records
+          else yield page.records
+        }
+      } catch (error) {
+        if (callRunSignal?.aborted) return
+        if (options.signal?.aborted) {
+          const request = position.request ?? base
+          throw new HttpError('aborted by the signal option', {
+            code: 'HTTP_ABORTED',
+            method: request.method,
+            url: request.url.href,
+            page: position.page,
+            status: position.status,
+            cause: options.signal.reason,
+          })
+        }
+        throw error
+      } finally {
+        link.dispose()
+        await ownAgent?.close()
+      }
+    },
+  }
+}

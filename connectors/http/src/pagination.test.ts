@@ -1,0 +1,305 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { records, runSource, sendJson, startServer, type TestServer } from '../test/helpers.js'
+import type { HttpError } from './http-error.js'
+import { httpSource } from './http-source.js'
+
+let server: TestServer | undefined
+afterEach(async () => {
+  await server?.close()
+  server = undefined
+})
+
+/** 25 records served 10 per page unless told otherwise. */
+const ALL = records(1, 25)
+
+function slice(from: number, count: number) {
+  return ALL.slice(from, from + count)
+}
+
+describe('pagination', () => {
+  it('page number: param, start, size param; stops at the first empty page', async () => {
+    server = await startServer((request, response) => {
+      const page = Number(request.url.searchParams.get('p'))
+      const size = Number(request.url.searchParams.get('size'))
+      sendJson(response, { rows: slice(page * size, size) })
+    })
+    const { items, errors } = await runSource(
+      httpSource({
+        url: server.url,
+        records: 'rows',
+        pagination: { type: 'page', param: 'p', start: 0, sizeParam: 'size', size: 10 },
+      }),
+    )
+    expect(errors).toEqual([])
+    expect(items).toEqual([slice(0, 10), slice(10, 10), slice(20, 10)])
+    expect(server.requests.map((request) => request.url.search)).toEqual([
+      '?p=0&size=10',
+      '?p=1&size=10',
+      '?p=2&size=10',
+      '?p=3&size=10',
+    ])
+  })
+
+  it('does not stop on a short page by default (APIs that sometimes return fewer rows)', async () => {
+    const pages = [records(1, 10), records(11, 3), records(14, 10), []]
+    server = await startServer((request, response) =>
+      sendJson(response, pages[Number(request.url.searchParams.get('page')) - 1] ?? []),
+    )
+    const spec = httpSource({
+      url: server.url,
+      pagination: { type: 'page', size: 10 },
+      yield: 'records',
+    })
+    expect((await runSource(spec)).items).toHaveLength(23)
+    const opted = httpSource({
+      url: server.url,
+      pagination: { type: 'page', size: 10 },
+      stopOnShortPage: true,
+      yield: 'records',
+    })
+    expect((await runSource(opted)).items).toHaveLength(13)
+  })
+
+  it('offset/limit', async () => {
+    server = await startServer((request, response) => {
+      const offset = Number(request.url.searchParams.get('skip'))
+      const limit = Number(request.url.searchParams.get('take'))
+      sendJson(response, slice(offset, limit))
+    })
+    const { items } = await runSource(
+      httpSource({
+        url: server.url,
+        pagination: { type: 'offset', offsetParam: 'skip', limitParam: 'take', limit: 10 },
+        yield: 'records',
+      }),
+    )
+    expect(items).toEqual(ALL)
+    expect(server.requests.map((request) => request.url.search)).toEqual([
+      '?skip=0&take=10',
+      '?skip=10&take=10',
+      '?skip=20&take=10',
+      '?skip=30&take=10',
+    ])
+  })
+
+  it('cursor from a body path; ends when there is no next cursor, even after an empty page', async () => {
+    const pages: Record<string, { items: unknown[]; next: string | null }> = {
+      start: { items: slice(0, 10), next: 'c1' },
+      c1: { items: [], next: 'c2' },
+      c2: { items: slice(10, 15), next: null },
+    }
+    server = await startServer((request, response) =>
+      sendJson(response, pages[request.url.searchParams.get('after') ?? 'start']),
+    )
+    const { items } = await runSource(
+      httpSource({
+        url: server.url,
+        records: 'items',
+        pagination: { type: 'cursor', cursor: 'next', param: 'after' },
+        yield: 'records',
+      }),
+    )
+    expect(items).toEqual(ALL)
+    expect(server.requests.map((request) => request.url.search)).toEqual([
+      '',
+      '?after=c1',
+      '?after=c2',
+    ])
+  })
+
+  it('cursor from a function, sent in a POST body', async () => {
+    server = await startServer((request, response) => {
+      const cursor = Number((JSON.parse(request.body) as { cursor?: string }).cursor ?? 0)
+      sendJson(response, { results: slice(cursor, 10), has_more: cursor + 10 < 25 })
+    })
+    const { items } = await runSource(
+      httpSource({
+        url: server.url,
+        method: 'POST',
+        body: { filter: 'all' },
+        records: 'results',
+        pagination: {
+          type: 'cursor',
+          in: 'body',
+          cursor: (body, response) => {
+            const { has_more } = body as { has_more: boolean }
+            const sent = Number((response.request.body as { cursor?: string }).cursor ?? 0)
+            return has_more ? sent + 10 : undefined
+          },
+        },
+        yield: 'records',
+      }),
+    )
+    expect(items).toEqual(ALL)
+    expect(server.requests.map((request) => JSON.parse(request.body))).toEqual([
+      { filter: 'all' },
+      { filter: 'all', cursor: '10' },
+      { filter: 'all', cursor: '20' },
+    ])
+  })
+
+  it('follows Link rel="next" headers (relative or absolute) until there is none', async () => {
+    server = await startServer((request, response) => {
+      const page = Number(request.url.searchParams.get('page') ?? '1')
+      const headers: Record<string, string> =
+        page < 3
+          ? { link: `</items?page=${page + 1}>; rel="next", </items?page=3>; rel="last"` }
+          : { link: '</items?page=1>; rel="first"' }
+      sendJson(response, slice((page - 1) * 10, 10), 200, headers)
+    })
+    const { items } = await runSource(
+      httpSource({ url: `${server.url}/items`, pagination: { type: 'link' }, yield: 'records' }),
+    )
+    expect(items).toEqual(ALL)
+    expect(server.requests.map((request) => request.url.search)).toEqual(['', '?page=2', '?page=3'])
+  })
+
+  it('custom next function: URL strings or request changes, undefined to stop', async () => {
+    server = await startServer((request, response) => {
+      const from = Number(request.url.searchParams.get('from') ?? '0')
+      sendJson(response, { rows: slice(from, 10), nextFrom: from + 10 < 25 ? from + 10 : null })
+    })
+    const { items } = await runSource(
+      httpSource({
+        url: server.url,
+        records: 'rows',
+        pagination: {
+          type: 'custom',
+          next: (last) => {
+            const { nextFrom } = last.body as { nextFrom: number | null }
+            if (nextFrom === null) return undefined
+            return last.page === 1 ? `?from=${nextFrom}` : { query: { from: nextFrom } }
+          },
+        },
+        yield: 'records',
+      }),
+    )
+    expect(items).toEqual(ALL)
+  })
+
+  it('stops on a total count from the body, without asking for an empty page', async () => {
+    server = await startServer((request, response) => {
+      const page = Number(request.url.searchParams.get('page'))
+      sendJson(response, { meta: { total: 25 }, data: slice((page - 1) * 10, 10) })
+    })
+    const { items } = await runSource(
+      httpSource({
+        url: server.url,
+        records: 'data',
+        total: 'meta.total',
+        pagination: { type: 'page' },
+        yield: 'records',
+      }),
+    )
+    expect(items).toEqual(ALL)
+    expect(server.requests).toHaveLength(3)
+  })
+
+  it('fails with HTTP_BAD_SHAPE when the total is missing or not a number', async () => {
+    server = await startServer((_request, response) =>
+      sendJson(response, { meta: { total: 'many' }, data: [1] }),
+    )
+    const { errors } = await runSource(
+      httpSource({
+        url: server.url,
+        records: 'data',
+        total: 'meta.total',
+        pagination: { type: 'page' },
+      }),
+    )
+    expect((errors[0] as HttpError).code).toBe('HTTP_BAD_SHAPE')
+    expect(errors[0]?.message).toMatch(/the total is "many", expected a number/)
+    const missing = await runSource(
+      httpSource({
+        url: server.url,
+        records: 'data',
+        total: 'count',
+        pagination: { type: 'page' },
+      }),
+    )
+    expect(missing.errors[0]?.message).toMatch(/total path "count" is missing from the body/)
+  })
+
+  it('stops when the user predicate says so (that page is still yielded)', async () => {
+    server = await startServer((request, response) => {
+      const page = Number(request.url.searchParams.get('page'))
+      sendJson(response, { done: page === 2, data: slice((page - 1) * 10, 10) })
+    })
+    const { items } = await runSource(
+      httpSource({
+        url: server.url,
+        records: 'data',
+        pagination: { type: 'page' },
+        stopWhen: (page) => (page.body as { done: boolean }).done,
+        yield: 'records',
+      }),
+    )
+    expect(items).toEqual(slice(0, 20))
+    expect(server.requests).toHaveLength(2)
+  })
+
+  it('maxPages bounds an endless API and logs that it stopped early', async () => {
+    server = await startServer((request, response) =>
+      sendJson(response, [Number(request.url.searchParams.get('page'))]),
+    )
+    const { items, errors, logs } = await runSource(
+      httpSource({ url: server.url, pagination: { type: 'page' }, maxPages: 4, yield: 'records' }),
+    )
+    expect(errors).toEqual([])
+    expect(items).toEqual([1, 2, 3, 4])
+    expect(server.requests).toHaveLength(4)
+    expect(logs.some((line) => line.includes('stopped at maxPages (4)'))).toBe(true)
+  })
+
+  it('detects a repeated cursor and fails with HTTP_LOOP instead of looping forever', async () => {
+    server = await startServer((request, response) => {
+      const cursor = request.url.searchParams.get('cursor')
+      sendJson(response, {
+        items: [cursor ?? 'first'],
+        next: cursor === null ? 'a' : cursor === 'a' ? 'b' : 'a',
+      })
+    })
+    const { items, errors } = await runSource(
+      httpSource({
+        url: server.url,
+        records: 'items',
+        pagination: { type: 'cursor', cursor: 'next' },
+      }),
+    )
+    expect(items).toEqual([['first'], ['a'], ['b']])
+    const error = errors[0] as HttpError
+    expect(error.code).toBe('HTTP_LOOP')
+    expect(error.page).toBe(4)
+    expect(error.url).toBe(`${server.url}/?cursor=a`)
+    expect(error.message).toMatch(/the request for page 4 is the same as for page 2/)
+    expect(server.requests).toHaveLength(3)
+  })
+
+  it('detects an API that ignores the page parameter (same body again) with HTTP_LOOP', async () => {
+    server = await startServer((_request, response) => sendJson(response, records(1, 5)))
+    const { items, errors } = await runSource(
+      httpSource({ url: server.url, pagination: { type: 'page', param: 'pg' } }),
+    )
+    expect(items).toEqual([records(1, 5)])
+    expect((errors[0] as HttpError).code).toBe('HTTP_LOOP')
+    expect(errors[0]?.message).toMatch(/page 2 has the same body as page 1/)
+    expect(errors[0]?.message).toContain(`${server.url}/?pg=2`)
+  })
+
+  it('a throwing pagination function is an HTTP_PAGINATION error', async () => {
+    server = await startServer((_request, response) => sendJson(response, [1]))
+    const { errors } = await runSource(
+      httpSource({
+        url: server.url,
+        pagination: {
+          type: 'custom',
+          next: () => {
+            throw new Error('boom')
+          },
+        },
+      }),
+    )
+    expect((errors[0] as HttpError).code).toBe('HTTP_PAGINATION')
+    expect(errors[0]?.message).toMatch(/pagination threw: Error: boom/)
+  })
+})

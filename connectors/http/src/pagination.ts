@@ -1,0 +1,275 @@
+import type { IncomingHttpHeaders } from 'node:http'
+import { getPath } from './json-path.js'
+import { findNextLink } from './link-header.js'
+import { type HttpMethod, type HttpQuery, type HttpRequest, withQuery } from './request.js'
+
+/** A response as user functions (`records`, `cursor`, `total`) see it. */
+export interface HttpResponseInfo {
+  /** The request that got this response. */
+  request: HttpRequest
+  /** The HTTP status (2xx). */
+  status: number
+  /** The response headers, lower-cased names. */
+  headers: IncomingHttpHeaders
+  /** The parsed JSON body. */
+  body: unknown
+  /** The page number in this run of the source: 1, 2, 3, ... */
+  page: number
+}
+
+/** A fetched page: the response and the records extracted from it. */
+export interface HttpPage<Item = unknown> extends HttpResponseInfo {
+  /** The records of this page. */
+  records: Item[]
+}
+
+/** `?page=1&per_page=200`, `?page=2&per_page=200`, ... */
+export interface PageNumberPagination {
+  type: 'page'
+  /** The page number parameter. @default 'page' */
+  param?: string
+  /** The first page number. @default 1 */
+  start?: number
+  /** The page size parameter, sent when `size` is set. @default 'per_page' */
+  sizeParam?: string
+  /** The page size to ask for. @default undefined (the API's default, no parameter sent) */
+  size?: number
+}
+
+/** `?offset=0&limit=100`, `?offset=100&limit=100`, ... (the offset grows by `limit`). */
+export interface OffsetPagination {
+  type: 'offset'
+  /** The offset parameter. @default 'offset' */
+  offsetParam?: string
+  /** The limit parameter. @default 'limit' */
+  limitParam?: string
+  /** Records per page, sent as `limitParam`; the offset grows by it. Required. */
+  limit: number
+  /** The first offset. @default 0 */
+  start?: number
+}
+
+/** The next page is asked for with a cursor read from the body: ends when there is none. */
+export interface CursorPagination {
+  type: 'cursor'
+  /**
+   * Where the next cursor is in the body: a dotted path (`'meta.next_cursor'`) or a function.
+   * `undefined`, `null` or `''` means there is no next page. Required.
+   */
+  cursor: string | ((body: unknown, response: HttpResponseInfo) => unknown)
+  /** The parameter the cursor is sent as. @default 'cursor' */
+  param?: string
+  /** Send the cursor as a query parameter or as a field of the JSON body (POST). @default 'query' */
+  in?: 'query' | 'body'
+}
+
+/** Follows the RFC 8288 `Link: <url>; rel="next"` header: ends when there is none. */
+export interface LinkPagination {
+  type: 'link'
+}
+
+/** What a custom pagination function may change for the next request. */
+export interface HttpNextRequest {
+  /** A new URL, absolute or relative to the last one. @default the last request's URL */
+  url?: string | URL
+  /** Query parameters set on the URL. @default none changed */
+  query?: HttpQuery
+  /** Headers merged over the last request's. @default none changed */
+  headers?: Record<string, string>
+  /** A new JSON body. @default the last request's body */
+  body?: unknown
+  /** A new method. @default the last request's method */
+  method?: HttpMethod
+}
+
+/** The next request is whatever a user function makes of the last page: ends on `undefined`. */
+export interface CustomPagination<Item = unknown> {
+  type: 'custom'
+  /** Returns the next request (a URL, or changes to the last request), or `undefined` to stop. */
+  next: (last: HttpPage<Item>) => HttpNextRequest | string | URL | undefined | null
+}
+
+/** The pagination strategies of `httpSource`. */
+export type HttpPagination<Item = unknown> =
+  | PageNumberPagination
+  | OffsetPagination
+  | CursorPagination
+  | LinkPagination
+  | CustomPagination<Item>
+
+/** Makes the requests of a pagination strategy. */
+export interface Paginator<Item> {
+  /** The page size when the strategy knows it (page `size`, offset `limit`). */
+  readonly pageSize: number | undefined
+  /** The request for the page at `index` (0-based), for strategies whose sequence is known. */
+  readonly at: ((index: number) => HttpRequest) | undefined
+  /** The first request. */
+  first(): HttpRequest
+  /** The request after `last`, or `undefined` when there is none. */
+  next(last: HttpPage<Item>, index: number): HttpRequest | undefined
+}
+
+/** Thrown by a paginator when a user function misbehaves. */
+export class PaginationProblem extends Error {}
+
+function emptyCursor(value: unknown): boolean {
+  return value === undefined || value === null || value === ''
+}
+
+function customNext<Item>(
+  result: ReturnType<CustomPagination<Item>['next']>,
+  last: HttpRequest,
+): HttpRequest | undefined {
+  if (result === undefined || result === null) return undefined
+  if (typeof result === 'string' || result instanceof URL) {
+    return { ...last, url: new URL(result, last.url) }
+  }
+  if (typeof result !== 'object') {
+    throw new PaginationProblem(
+      `pagination.next returned ${typeof result}, expected a URL, an object or undefined`,
+    )
+  }
+  const url = withQuery(
+    result.url === undefined ? last.url : new URL(result.url, last.url),
+    result.query,
+  )
+  return {
+    method: result.method ?? last.method,
+    url,
+    headers: result.headers ? { ...last.headers, ...result.headers } : last.headers,
+    body: 'body' in result ? result.body : last.body,
+  }
+}
+
+/** Makes the paginator of `pagination` (or a single request when it is `undefined`). */
+export function createPaginator<Item>(
+  pagination: HttpPagination<Item> | undefined,
+  base: HttpRequest,
+): Paginator<Item> {
+  switch (pagination?.type) {
+    case undefined:
+      return { pageSize: undefined, at: undefined, first: () => base, next: () => undefined }
+    case 'page': {
+      const { param = 'page', start = 1, sizeParam = 'per_page', size } = pagination
+      const at = (index: number): HttpRequest => ({
+        ...base,
+        url: withQuery(base.url, {
+          [param]: start + index,
+          ...(size ? { [sizeParam]: size } : {}),
+        }),
+      })
+      return { pageSize: size, at, first: () => at(0), next: (_last, index) => at(index + 1) }
+    }
+    case 'offset': {
+      const { offsetParam = 'offset', limitParam = 'limit', limit, start = 0 } = pagination
+      const at = (index: number): HttpRequest => ({
+        ...base,
+        url: withQuery(base.url, { [offsetParam]: start + index * limit, [limitParam]: limit }),
+      })
+      return { pageSize: limit, at, first: () => at(0), next: (_last, index) => at(index + 1) }
+    }
+    case 'cursor': {
+      const { cursor, param = 'cursor', in: where = 'query' } = pagination
+      const next = (last: HttpPage<Item>): HttpRequest | undefined => {
+        const value =
+          typeof cursor === 'function' ? cursor(last.body, last) : getPath(last.body, cursor)
+        if (emptyCursor(value)) return undefined
+        if (typeof value === 'object') {
+          throw new PaginationProblem(
+            `the cursor is an ${Array.isArray(value) ? 'array' : 'object'}, expected a string or a number`,
+          )
+        }
+        const text = String(value)
+        if (where === 'query')
+          return { ...last.request, url: withQuery(last.request.url, { [param]: text }) }
+        const body = last.request.body ?? {}
+        if (typeof body !== 'object' || Array.isArray(body)) {
+          throw new PaginationProblem('a cursor sent in the body needs an object body (or none)')
+        }
+        return { ...last.request, body: { ...body, [param]: text } }
+      }
+      return { pageSize: undefined, at: undefined, first: () => base, next }
+    }
+    case 'link': {
+      const next = (last: HttpPage<Item>): HttpRequest | undefined => {
+        const target = findNextLink(last.headers.link)
+        return target === undefined
+          ? undefined
+          : { ...last.request, url: new URL(target, last.request.url) }
+      }
+      return { pageSize: undefined, at: undefined, first: () => base, next }
+    }
+    case 'custom': {
+      const next = (last: HttpPage<Item>) => customNext(pagination.next(last), last.request)
+      return { pageSize: undefined, at: undefined, first: () => base, next }
+    }
+  }
+}
+
+function checkName(value: unknown, option: string): void {
+  if (value !== undefined && (typeof value !== 'string' || value === '')) {
+    throw new TypeError(
+      `httpSource option "${option}": expected a non-empty string, got ${String(value)}`,
+    )
+  }
+}
+
+function checkInteger(value: unknown, option: string, min: number, required = false): void {
+  if (value === undefined && !required) return
+  if (!Number.isInteger(value) || (value as number) < min) {
+    throw new TypeError(
+      `httpSource option "${option}": expected an integer >= ${min}, got ${String(value)}`,
+    )
+  }
+}
+
+/** Throws a `TypeError` naming the option when `pagination` is malformed. */
+export function checkPagination(pagination: unknown): void {
+  if (pagination === undefined) return
+  if (typeof pagination !== 'object' || pagination === null) {
+    throw new TypeError(
+      `httpSource option "pagination": expected an object, got ${String(pagination)}`,
+    )
+  }
+  const given = pagination as Record<string, unknown>
+  switch (given.type) {
+    case 'page':
+      checkName(given.param, 'pagination.param')
+      checkName(given.sizeParam, 'pagination.sizeParam')
+      checkInteger(given.start, 'pagination.start', 0)
+      checkInteger(given.size, 'pagination.size', 1)
+      return
+    case 'offset':
+      checkName(given.offsetParam, 'pagination.offsetParam')
+      checkName(given.limitParam, 'pagination.limitParam')
+      checkInteger(given.limit, 'pagination.limit', 1, true)
+      checkInteger(given.start, 'pagination.start', 0)
+      return
+    case 'cursor':
+      if (typeof given.cursor !== 'string' && typeof given.cursor !== 'function') {
+        throw new TypeError(
+          `httpSource option "pagination.cursor": expected a path string or a function, got ${typeof given.cursor}`,
+        )
+      }
+      checkName(given.param, 'pagination.param')
+      if (given.in !== undefined && given.in !== 'query' && given.in !== 'body') {
+        throw new TypeError(
+          `httpSource option "pagination.in": expected 'query' or 'body', got ${String(given.in)}`,
+        )
+      }
+      return
+    case 'link':
+      return
+    case 'custom':
+      if (typeof given.next !== 'function') {
+        throw new TypeError(
+          `httpSource option "pagination.next": expected a function, got ${typeof given.next}`,
+        )
+      }
+      return
+    default:
+      throw new TypeError(
+        `httpSource option "pagination.type": expected 'page', 'offset', 'cursor', 'link' or 'custom', got ${String(given.type)}`,
+      )
+  }
+}

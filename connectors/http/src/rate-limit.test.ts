@@ -1,0 +1,56 @@
+import { Agent } from 'undici'
+import { afterEach, describe, expect, it } from 'vitest'
+import { runSource, sendJson, startServer, type TestServer } from '../test/helpers.js'
+import { httpSource } from './http-source.js'
+import { RateLimiter } from './rate-limit.js'
+
+let server: TestServer | undefined
+afterEach(async () => {
+  await server?.close()
+  server = undefined
+})
+
+describe('requestsPerSecond', () => {
+  it('gives request starts slots 1000 / rate ms apart', async () => {
+    server = await startServer((request, response) => {
+      const page = Number(request.url.searchParams.get('page'))
+      sendJson(response, page <= 4 ? [page] : [])
+    })
+    const agent = new Agent()
+    const times: number[] = []
+    const dispatcher = agent.compose((dispatch) => (options, handler) => {
+      times.push(performance.now())
+      return dispatch(options, handler)
+    })
+    const { items } = await runSource(
+      httpSource({
+        url: server.url,
+        pagination: { type: 'page' },
+        requestsPerSecond: 20,
+        concurrency: 3,
+        dispatcher,
+      }),
+    )
+    await agent.close()
+    expect(items).toEqual([[1], [2], [3], [4]])
+    expect(times).toHaveLength(5)
+    // Slots are 50 ms apart: 5 starts span at least 200 ms (minus timer granularity), even
+    // when one timer fires late and the next gap is shorter.
+    for (let index = 1; index < times.length; index++) {
+      expect((times[index] ?? 0) - (times[0] ?? 0)).toBeGreaterThanOrEqual(index * 50 - 2)
+    }
+  })
+
+  it('a waiting caller is released when its signal aborts', async () => {
+    const limiter = new RateLimiter(0.1)
+    const controller = new AbortController()
+    await limiter.wait(controller.signal)
+    const waiting = limiter.wait(controller.signal)
+    controller.abort(new Error('stop'))
+    await expect(waiting).rejects.toThrow('stop')
+  })
+
+  it('rejects a rate that is not a positive number', () => {
+    expect(() => new RateLimiter(0)).toThrow(/"requestsPerSecond": expected a number > 0, got 0/)
+  })
+})

@@ -1,0 +1,225 @@
+import { linkedController } from './abort.js'
+import { type FetchedPage, type FetchPageContext, fetchPage } from './fetch-page.js'
+import { HttpError, type HttpErrorCode } from './http-error.js'
+import { getPath } from './json-path.js'
+import {
+  type HttpPage,
+  type HttpResponseInfo,
+  PaginationProblem,
+  type Paginator,
+} from './pagination.js'
+import type { HttpRequest } from './request.js'
+
+/** Where the total number of records is in a body: a dotted path or a function. */
+export type TotalOption = string | ((body: unknown, response: HttpResponseInfo) => unknown)
+
+/** How {@link readPages} decides to stop and what it reports. */
+export interface ReadPagesOptions<Item> {
+  paginator: Paginator<Item>
+  fetch: FetchPageContext<Item>
+  concurrency: number
+  stopOnEmptyPage: boolean
+  stopOnShortPage: boolean
+  total: TotalOption | undefined
+  stopWhen: ((page: HttpPage<Item>) => boolean) | undefined
+  maxPages: number
+  detectLoops: boolean
+  /** Called once per fetched page (empty ones included), in page order. */
+  onPage(page: HttpPage<Item>, attempts: number): void
+  /** Called when `maxPages` stops a run that had more pages. */
+  onMaxPages(): void
+}
+
+/** The request in progress, for error messages (mutated by {@link readPages}). */
+export interface ReadPosition {
+  request: HttpRequest | undefined
+  page: number
+  status: number | undefined
+}
+
+const prefetchDiscarded = new Error('prefetched page discarded')
+
+function requestKey(request: HttpRequest): string {
+  return `${request.method} ${request.url.href} ${JSON.stringify(request.body) ?? ''}`
+}
+
+/**
+ * Fetches pages one after another (or up to `concurrency` at once for page-number and offset
+ * pagination, handed over in page order) and yields every non-empty page until a stop rule
+ * says this page was the last one. Throws `HTTP_LOOP` when the API repeats itself.
+ */
+export async function* readPages<Item>(
+  options: ReadPagesOptions<Item>,
+  signal: AbortSignal,
+  position: ReadPosition,
+): AsyncGenerator<HttpPage<Item>, void, undefined> {
+  const { paginator } = options
+  let previousText: string | undefined
+  let count = 0
+  let total: number | undefined
+
+  const fail = (
+    code: HttpErrorCode,
+    problem: string,
+    request: HttpRequest,
+    cause?: unknown,
+    page = position.page,
+  ) =>
+    new HttpError(problem, {
+      code,
+      method: request.method,
+      url: request.url.href,
+      page,
+      status: position.status,
+      cause,
+    })
+
+  const callUser = <Value>(what: string, request: HttpRequest, call: () => Value): Value => {
+    try {
+      return call()
+    } catch (error) {
+      if (error instanceof HttpError) throw error
+      const message =
+        error instanceof PaginationProblem ? error.message : `${what} threw: ${String(error)}`
+      throw fail('HTTP_PAGINATION', message, request, error)
+    }
+  }
+
+  /** Checks one fetched page in order; returns whether it is the last one. */
+  const settle = ({ page, text, attempts }: FetchedPage<Item>): boolean => {
+    position.page = page.page
+    position.status = page.status
+    position.request = page.request
+    const size = page.records.length
+    if (options.detectLoops && size > 0 && text === previousText) {
+      throw fail(
+        'HTTP_LOOP',
+        `page ${page.page} has the same body as page ${page.page - 1}: the API ignores the pagination parameters or repeats itself`,
+        page.request,
+      )
+    }
+    previousText = text
+    count += size
+    if (options.total !== undefined) total = readTotal(page, total)
+    options.onPage(page, attempts)
+    if (size === 0 && options.stopOnEmptyPage) return true
+    if (total !== undefined && count >= total) return true
+    const pageSize = paginator.pageSize
+    if (options.stopOnShortPage && pageSize !== undefined && size < pageSize) return true
+    const stopWhen = options.stopWhen
+    return (
+      stopWhen !== undefined && callUser('stopWhen', page.request, () => stopWhen(page)) === true
+    )
+  }
+
+  const readTotal = (page: HttpPage<Item>, known: number | undefined): number | undefined => {
+    const option = options.total as TotalOption
+    const value =
+      typeof option === 'function'
+        ? callUser('total', page.request, () => option(page.body, page))
+        : getPath(page.body, option)
+    if (value === undefined || value === null) {
+      if (known !== undefined) return known
+      const what =
+        typeof option === 'function'
+          ? 'the total function returned nothing'
+          : `total path "${option}" is missing from the body`
+      throw fail('HTTP_BAD_SHAPE', what, page.request)
+    }
+    const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value
+    if (typeof number !== 'number' || !Number.isFinite(number)) {
+      throw fail(
+        'HTTP_BAD_SHAPE',
+        `the total is ${JSON.stringify(value)}, expected a number`,
+        page.request,
+      )
+    }
+    return number
+  }
+
+  if (paginator.at !== undefined && options.concurrency > 1) {
+    yield* prefetch(options, paginator.at, signal, position, settle)
+    return
+  }
+
+  const seen = new Map<string, number>()
+  let request: HttpRequest | undefined = paginator.first()
+  for (let index = 0; ; index++) {
+    const pageNumber = index + 1
+    // Page-number and offset requests never repeat by construction: only the others are kept.
+    if (options.detectLoops && paginator.at === undefined) {
+      const key = requestKey(request)
+      const earlier = seen.get(key)
+      if (earlier !== undefined) {
+        throw fail(
+          'HTTP_LOOP',
+          `the request for page ${pageNumber} is the same as for page ${earlier} (a repeated cursor, link or next request): stopping instead of looping forever`,
+          request,
+          undefined,
+          pageNumber,
+        )
+      }
+      seen.set(key, pageNumber)
+    }
+    position.request = request
+    position.page = pageNumber
+    const fetched: FetchedPage<Item> = await fetchPage(request, pageNumber, options.fetch, signal)
+    const last = settle(fetched)
+    if (fetched.page.records.length > 0) yield fetched.page
+    if (last) return
+    const current: HttpRequest = request
+    request = callUser('pagination', current, (): HttpRequest | undefined =>
+      paginator.next(fetched.page, index),
+    )
+    if (request === undefined) return
+    if (pageNumber >= options.maxPages) {
+      options.onMaxPages()
+      return
+    }
+  }
+}
+
+async function* prefetch<Item>(
+  options: ReadPagesOptions<Item>,
+  at: (index: number) => HttpRequest,
+  signal: AbortSignal,
+  position: ReadPosition,
+  settle: (fetched: FetchedPage<Item>) => boolean,
+): AsyncGenerator<HttpPage<Item>, void, undefined> {
+  const { controller, dispose } = linkedController([signal])
+  const inFlight: Array<{ request: HttpRequest; promise: Promise<FetchedPage<Item>> }> = []
+  let launched = 0
+  const fill = () => {
+    while (inFlight.length < options.concurrency && launched < options.maxPages) {
+      const index = launched++
+      const request = at(index)
+      const promise = fetchPage(request, index + 1, options.fetch, controller.signal)
+      promise.catch(() => {})
+      inFlight.push({ request, promise })
+    }
+  }
+  try {
+    for (let index = 0; ; index++) {
+      fill()
+      const head = inFlight.shift()
+      if (head === undefined) return
+      position.request = head.request
+      position.page = index + 1
+      const fetched = await head.promise
+      const last = settle(fetched)
+      if (!last) fill()
+      if (fetched.page.records.length > 0) yield fetched.page
+      if (last) return
+      if (index + 1 >= options.maxPages) {
+        options.onMaxPages()
+        return
+      }
+    }
+  } finally {
+    if (inFlight.length > 0) {
+      controller.abort(prefetchDiscarded)
+      await Promise.allSettled(inFlight.map((each) => each.promise))
+    }
+    dispose()
+  }
+}

@@ -1,0 +1,125 @@
+/** How `httpSource` retries 429s, 5xx statuses, network errors and timeouts. */
+export interface HttpRetryOptions {
+  /** Attempts per page, the first included: `1` means no retry. @default 5 */
+  attempts?: number
+  /** Milliseconds of the first backoff ceiling; it doubles with each retry. @default 250 */
+  baseDelay?: number
+  /** Milliseconds the backoff ceiling never exceeds. @default 30_000 */
+  maxDelay?: number
+  /**
+   * The longest `Retry-After` (in milliseconds) that is honoured. A server asking to wait
+   * longer fails the source with `HTTP_RETRY_AFTER_TOO_LONG` instead of being silently cut short.
+   * @default 60_000
+   */
+  maxRetryAfter?: number
+  /**
+   * The statuses that are retried.
+   * @default 429 and every 5xx status
+   */
+  statuses?: readonly number[]
+  /**
+   * The random source of the jitter, a function returning a number in `[0, 1)`. Inject a fixed
+   * one in tests.
+   * @default Math.random
+   */
+  random?: () => number
+}
+
+/** {@link HttpRetryOptions} with every default applied. */
+export interface ResolvedRetry {
+  attempts: number
+  baseDelay: number
+  maxDelay: number
+  maxRetryAfter: number
+  statuses: ReadonlySet<number> | undefined
+  random: () => number
+}
+
+/** Applies the defaults of {@link HttpRetryOptions}; `false` means a single attempt. */
+export function resolveRetry(options: HttpRetryOptions | false | undefined): ResolvedRetry {
+  const given = options === false ? { attempts: 1 } : (options ?? {})
+  if (typeof given !== 'object' || given === null) {
+    throw new TypeError(
+      `httpSource option "retry": expected an object or false, got ${String(given)}`,
+    )
+  }
+  const resolved: ResolvedRetry = {
+    attempts: given.attempts ?? 5,
+    baseDelay: given.baseDelay ?? 250,
+    maxDelay: given.maxDelay ?? 30_000,
+    maxRetryAfter: given.maxRetryAfter ?? 60_000,
+    statuses: given.statuses ? new Set(given.statuses) : undefined,
+    random: given.random ?? Math.random,
+  }
+  if (!Number.isInteger(resolved.attempts) || resolved.attempts < 1) {
+    throw new TypeError(
+      `httpSource option "retry.attempts": expected an integer >= 1, got ${String(given.attempts)}`,
+    )
+  }
+  for (const key of ['baseDelay', 'maxDelay', 'maxRetryAfter'] as const) {
+    const value = resolved[key]
+    if (typeof value !== 'number' || !(value >= 0)) {
+      throw new TypeError(
+        `httpSource option "retry.${key}": expected milliseconds >= 0, got ${String(given[key])}`,
+      )
+    }
+  }
+  if (given.statuses !== undefined && !Array.isArray(given.statuses)) {
+    throw new TypeError(
+      `httpSource option "retry.statuses": expected an array of numbers, got ${String(given.statuses)}`,
+    )
+  }
+  if (typeof resolved.random !== 'function') {
+    throw new TypeError(
+      `httpSource option "retry.random": expected a function, got ${typeof given.random}`,
+    )
+  }
+  return resolved
+}
+
+/** True when a response with this status is retried. */
+export function isRetryableStatus(status: number, retry: ResolvedRetry): boolean {
+  if (retry.statuses) return retry.statuses.has(status)
+  return status === 429 || (status >= 500 && status <= 599)
+}
+
+/**
+ * Exponential backoff with full jitter: a random delay in `[0, min(maxDelay, baseDelay * 2^n))`
+ * where `n` is the number of retries made so far, so parallel clients do not retry in lockstep.
+ */
+export function backoffDelay(retriesSoFar: number, retry: ResolvedRetry): number {
+  const ceiling = Math.min(retry.maxDelay, retry.baseDelay * 2 ** retriesSoFar)
+  return Math.floor(retry.random() * ceiling)
+}
+
+/**
+ * Parses a `Retry-After` header, delta-seconds (`"120"`) or an HTTP date
+ * (`"Wed, 21 Oct 2015 07:28:00 GMT"`), into milliseconds from `now`. A date in the past is `0`;
+ * a missing or unreadable header is `undefined`.
+ */
+export function parseRetryAfter(
+  header: string | string[] | undefined,
+  now: number = Date.now(),
+): number | undefined {
+  const value = (Array.isArray(header) ? header[0] : header)?.trim()
+  if (!value) return undefined
+  if (/^\d+$/.test(value)) return Number(value) * 1000
+  if (/^-?\d+(\.\d+)?$/.test(value)) return undefined
+  const date = Date.parse(value)
+  if (Number.isNaN(date)) return undefined
+  return Math.max(0, date - now)
+}
+
+/**
+ * The wait before retrying: the server's `Retry-After` when it sent one (plus a jitter of up
+ * to `baseDelay`, so that clients told the same time do not all come back at once), the
+ * jittered backoff otherwise.
+ */
+export function retryDelay(
+  retriesSoFar: number,
+  retryAfter: number | undefined,
+  retry: ResolvedRetry,
+): number {
+  if (retryAfter === undefined) return backoffDelay(retriesSoFar, retry)
+  return retryAfter + Math.floor(retry.random() * retry.baseDelay)
+}
