@@ -1,0 +1,18 @@
+export { IDENTIFIER_PATTERN } from './identifiers.js'
+export type { SqliteDatabase } from './open-database.js'
+export type { SqliteValue, SqliteWriteMode } from './schema.js'
+export type { SqliteSinkOptions, UnknownColumnPolicy } from './sink-options.js'
+export {
+  type RejectedRow,
+  SQLITE_SCOPE,
+  type SqliteErrorCode,
+  SqliteRowError,
+} from './sqlite-error.js'
+export { type SqliteSinkInput, type SqliteSinkSpec, sqliteSink } from './sqlite-sink.js'
+export {
+  type SqliteParams,
+  type SqliteSourceOptions,
+  type SqliteSourceSpec,
+  sqliteSource,
+} from './sqlite-source.js'
+export type { SqliteSinkStats } from './table-writer.js'

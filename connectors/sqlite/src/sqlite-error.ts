@@ -1,0 +1,107 @@
+import { GraphflowError } from '@graphflow/core'
+
+/** The stable codes of the errors `@graphflow/sqlite` throws. */
+export type SqliteErrorCode =
+  | 'SQLITE_OPEN'
+  | 'SQLITE_IDENTIFIER'
+  | 'SQLITE_UNKNOWN_COLUMN'
+  | 'SQLITE_WRITE'
+  | 'SQLITE_QUERY'
+
+/** The scope shown in the message of every error of this package: `[graphflow] [sqlite] ...`. */
+export const SQLITE_SCOPE = 'sqlite'
+
+/**
+ * Makes a {@link GraphflowError} with scope `sqlite`.
+ *
+ * @example
+ * ```ts
+ * throw sqliteError('SQLITE_OPEN', 'cannot open /data/x.db: SQLITE_CANTOPEN', error)
+ * ```
+ */
+export function sqliteError(
+  code: SqliteErrorCode,
+  message: string,
+  cause?: unknown,
+): GraphflowError {
+  return new GraphflowError(message, { code, scope: SQLITE_SCOPE, cause })
+}
+
+/** A row SQLite refused (a constraint, a value it cannot store), as kept by {@link SqliteRowError}. */
+export interface RejectedRow {
+  /** The 1-based number of the row's batch (transaction) within the run. */
+  readonly batch: number
+  /** The row's index within its batch, from 0. */
+  readonly batchIndex: number
+  /** The row's index within the run (the order the sink accepted records in), from 0. */
+  readonly runIndex: number
+  /** The record as it was given to the sink. */
+  readonly record: object
+  /** What SQLite (or the conversion of a value) threw. */
+  readonly error: Error
+}
+
+/**
+ * Rows SQLite refused (code `SQLITE_WRITE`). The other rows of their batches were committed;
+ * the refused ones are in {@link SqliteRowError.rows}, records included, so a caller can log
+ * or re-route them. `cause` is the error of the first refused row.
+ *
+ * @example
+ * ```ts
+ * for (const error of report.exceptions.sqliteSink ?? []) {
+ *   if (error instanceof SqliteRowError) deadLetters.push(...error.rows.map((row) => row.record))
+ * }
+ * ```
+ */
+export class SqliteRowError extends GraphflowError {
+  override name = 'SqliteRowError'
+  /** The table written to. */
+  readonly table: string
+  /** The refused rows, in order. */
+  readonly rows: readonly RejectedRow[]
+
+  constructor(table: string, rows: readonly RejectedRow[]) {
+    const first = rows[0] as RejectedRow
+    const shown = rows
+      .slice(0, 3)
+      .map(
+        (row) =>
+          `row ${row.batchIndex} of batch ${row.batch} (row ${row.runIndex} of the run): ${row.error.message}`,
+      )
+    const more = rows.length > 3 ? `; and ${rows.length - 3} more` : ''
+    const count = rows.length === 1 ? '1 row' : `${rows.length} rows`
+    super(
+      `table "${table}" refused ${count} (the other rows of the batch were committed): ` +
+        `${shown.join('; ')}${more}`,
+      { code: 'SQLITE_WRITE', scope: SQLITE_SCOPE, cause: first.error },
+    )
+    this.table = table
+    this.rows = rows
+  }
+}
+
+/** The message of an error without the `[graphflow] [sqlite] ` prefix. */
+export function plainMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error)
+  return message.replace(/^\[graphflow\] (\[[^\]]*\] )?/, '')
+}
+
+/** True for a failure that concerns one row only: a constraint, a type mismatch, a value not storable. */
+export function isRowError(error: unknown): boolean {
+  if (error instanceof TypeError || error instanceof RangeError) return true
+  const code = (error as { code?: unknown }).code
+  return (
+    typeof code === 'string' &&
+    (code.startsWith('SQLITE_CONSTRAINT') || code === 'SQLITE_MISMATCH' || code === 'SQLITE_TOOBIG')
+  )
+}
+
+/** Says which record of an array an error is about, and that none of the array was accepted. */
+export function inCall(error: unknown, index: number, length: number): unknown {
+  if (!(error instanceof GraphflowError)) return error
+  return sqliteError(
+    error.code as SqliteErrorCode,
+    `record ${index} of the ${length} in this call: ${plainMessage(error)}; none of them was accepted`,
+    error.cause,
+  )
+}

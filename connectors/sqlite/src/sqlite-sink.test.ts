@@ -1,0 +1,329 @@
+import { writeFile } from 'node:fs/promises'
+import { GraphflowError } from '@graphflow/core'
+import Database from 'better-sqlite3'
+import { describe, expect, it } from 'vitest'
+import { errorsOf, readRows, runInto, tempFile } from '../test/helpers.js'
+import { sqliteSink } from './sqlite-sink.js'
+
+describe('sqliteSink', () => {
+  it('creates the table from the first records and writes records and arrays of records', async () => {
+    const file = await tempFile()
+    const sink = sqliteSink({ file, table: 'people', batchSize: 2 })
+    const report = await runInto(sink, [
+      { id: 1, name: 'Ada', score: 1.5 },
+      [
+        { id: 2, name: 'Grace', score: 2 },
+        { id: 3, name: 'Linus', score: null },
+      ],
+      { id: 4, name: 'Barbara' },
+    ])
+    expect(errorsOf(report, 'sqliteSink')).toEqual([])
+    expect(readRows(file, 'SELECT * FROM people ORDER BY id')).toEqual([
+      { id: 1, name: 'Ada', score: 1.5 },
+      { id: 2, name: 'Grace', score: 2 },
+      { id: 3, name: 'Linus', score: null },
+      { id: 4, name: 'Barbara', score: null },
+    ])
+    const columns = readRows<{ name: string; type: string }>(
+      file,
+      "SELECT name, type FROM pragma_table_info('people')",
+    )
+    expect(columns).toEqual([
+      { name: 'id', type: 'INTEGER' },
+      { name: 'name', type: 'TEXT' },
+      { name: 'score', type: 'REAL' },
+    ])
+    expect(sink.stats).toEqual({
+      rowsAccepted: 4,
+      rowsWritten: 4,
+      rowsRejected: 0,
+      batchesCommitted: 2,
+    })
+  })
+
+  it('opens the file it opens in WAL mode', async () => {
+    const file = await tempFile()
+    await runInto(sqliteSink({ file, table: 't' }), [{ a: 1 }])
+    const database = new Database(file)
+    expect(database.pragma('journal_mode', { simple: true })).toBe('wal')
+    database.close()
+  })
+
+  it('converts booleans, dates, nested objects, arrays, bigints and bytes', async () => {
+    const file = await tempFile()
+    const when = new Date('2024-05-06T07:08:09.010Z')
+    const record = {
+      active: true,
+      deleted: false,
+      when,
+      address: { city: 'Paris', tags: ['a', 'b'] },
+      list: [1, 2, 3],
+      big: 2n ** 60n,
+      bytes: Buffer.from([1, 2, 3]),
+      nothing: null,
+      missing: undefined,
+    }
+    await runInto(sqliteSink({ file, table: 'values_' }), [record])
+    const [row] = readRows(file, 'SELECT * FROM values_')
+    expect(row).toEqual({
+      active: 1,
+      deleted: 0,
+      when: '2024-05-06T07:08:09.010Z',
+      address: '{"city":"Paris","tags":["a","b"]}',
+      list: '[1,2,3]',
+      big: 2 ** 60,
+      bytes: Buffer.from([1, 2, 3]),
+      nothing: null,
+    })
+    const types = readRows<{ name: string; type: string }>(
+      file,
+      "SELECT name, type FROM pragma_table_info('values_')",
+    )
+    expect(Object.fromEntries(types.map(({ name, type }) => [name, type]))).toEqual({
+      active: 'INTEGER',
+      deleted: 'INTEGER',
+      when: 'TEXT',
+      address: 'TEXT',
+      list: 'TEXT',
+      big: 'INTEGER',
+      bytes: 'BLOB',
+      nothing: '',
+    })
+    const exact = new Database(file, { readonly: true })
+    expect(exact.prepare('SELECT big FROM values_').safeIntegers(true).get()).toEqual({
+      big: 2n ** 60n,
+    })
+    exact.close()
+  })
+
+  it('creates the table from declared column types, in their order, with a primary key', async () => {
+    const file = await tempFile()
+    const sink = sqliteSink({
+      file,
+      table: 'items',
+      columns: { id: 'INTEGER', label: 'TEXT NOT NULL', price: 'DECIMAL(10, 2)' },
+      primaryKey: 'id',
+    })
+    await runInto(sink, [{ label: 'pen', price: 1.25, id: 7 }])
+    const sql = readRows<{ sql: string }>(
+      file,
+      "SELECT sql FROM sqlite_master WHERE name = 'items'",
+    )
+    expect(sql[0]?.sql).toBe(
+      'CREATE TABLE "items" ("id" INTEGER, "label" TEXT NOT NULL, "price" DECIMAL(10, 2), PRIMARY KEY ("id"))',
+    )
+    expect(readRows(file, 'SELECT * FROM items')).toEqual([{ id: 7, label: 'pen', price: 1.25 }])
+  })
+
+  it('creates a declared table even when no record arrives', async () => {
+    const file = await tempFile()
+    await runInto(sqliteSink({ file, table: 'empty', columns: ['a', 'b'] }), [])
+    expect(readRows(file, "SELECT name FROM pragma_table_info('empty')")).toEqual([
+      { name: 'a' },
+      { name: 'b' },
+    ])
+  })
+
+  it('infers the types of a declared list of names from the first records', async () => {
+    const file = await tempFile()
+    await runInto(sqliteSink({ file, table: 't', columns: ['b', 'a'] }), [{ a: 'x', b: 2 }])
+    expect(readRows(file, "SELECT name, type FROM pragma_table_info('t')")).toEqual([
+      { name: 'b', type: 'INTEGER' },
+      { name: 'a', type: 'TEXT' },
+    ])
+  })
+
+  it('writes into an existing table, leaving the defaults of columns the records lack', async () => {
+    const file = await tempFile()
+    const database = new Database(file)
+    database.exec(
+      `CREATE TABLE logs (id INTEGER PRIMARY KEY, message TEXT, level TEXT DEFAULT 'info')`,
+    )
+    database.close()
+    await runInto(sqliteSink({ file, table: 'logs', batchSize: 1 }), [
+      { message: 'a' },
+      { message: 'b', level: 'warn' },
+      { message: 'c' },
+    ])
+    expect(readRows(file, 'SELECT * FROM logs ORDER BY id')).toEqual([
+      { id: 1, message: 'a', level: 'info' },
+      { id: 2, message: 'b', level: 'warn' },
+      { id: 3, message: 'c', level: null },
+    ])
+  })
+
+  it('leaves a database it was given open, and in its journal mode', async () => {
+    const database = new Database(':memory:')
+    const sink = sqliteSink({ database, table: 'kept' })
+    await runInto(sink, [{ a: 1 }, { a: 2 }])
+    expect(database.open).toBe(true)
+    expect(database.prepare('SELECT count(*) AS n FROM kept').get()).toEqual({ n: 2 })
+    expect(database.pragma('journal_mode', { simple: true })).toBe('memory')
+    await runInto(sink, [{ a: 3 }])
+    expect(database.prepare('SELECT count(*) AS n FROM kept').get()).toEqual({ n: 3 })
+    database.close()
+  })
+
+  it('fails open() with SQLITE_OPEN when the given database is closed', async () => {
+    const database = new Database(':memory:')
+    database.close()
+    const report = await runInto(sqliteSink({ database, table: 't' }), [{ a: 1 }])
+    expect(errorsOf(report, 'sqliteSink')[0]).toMatchObject({ code: 'SQLITE_OPEN' })
+    expect(errorsOf(report, 'sqliteSink')[0]?.message).toBe(
+      '[graphflow] [sqlite] the given database ":memory:" is closed',
+    )
+  })
+
+  it('resets its stats when a spec runs again', async () => {
+    const file = await tempFile()
+    const sink = sqliteSink({ file, table: 't' })
+    await runInto(sink, [{ a: 1 }, { a: 2 }])
+    await runInto(sink, [{ a: 3 }])
+    expect(sink.stats.rowsWritten).toBe(1)
+    expect(readRows(file, 'SELECT a FROM t ORDER BY a')).toEqual([{ a: 1 }, { a: 2 }, { a: 3 }])
+  })
+
+  it('fails open() when the table is missing and createTable is false', async () => {
+    const file = await tempFile()
+    const report = await runInto(sqliteSink({ file, table: 'nope', createTable: false }), [
+      { a: 1 },
+    ])
+    expect(report.halted).toBe(true)
+    const [error] = errorsOf(report, 'sqliteSink')
+    expect(error).toBeInstanceOf(GraphflowError)
+    expect(error).toMatchObject({ code: 'SQLITE_OPEN', scope: 'sqlite' })
+    expect(error?.message).toBe(
+      '[graphflow] [sqlite] table "nope" does not exist and "createTable" is false',
+    )
+  })
+
+  it('fails open() with SQLITE_OPEN naming a file it cannot open', async () => {
+    const file = `${await tempFile()}/missing-directory/x.db`
+    const report = await runInto(sqliteSink({ file, table: 't' }), [{ a: 1 }])
+    const [error] = errorsOf(report, 'sqliteSink')
+    expect(error).toMatchObject({ code: 'SQLITE_OPEN' })
+    expect(error?.message).toContain(`cannot open "${file}" for writing`)
+  })
+
+  it('fails open() with SQLITE_OPEN for a file that is not a database', async () => {
+    const file = await tempFile('not-a-database.db')
+    await writeFile(file, 'just some text, long enough to look like a header of a file'.repeat(20))
+    const report = await runInto(sqliteSink({ file, table: 't' }), [{ a: 1 }])
+    expect(errorsOf(report, 'sqliteSink')[0]).toMatchObject({ code: 'SQLITE_OPEN' })
+    expect(errorsOf(report, 'sqliteSink')[0]?.message).toBe(
+      `[graphflow] [sqlite] cannot open "${file}" for writing: SQLITE_NOTADB: file is not a database`,
+    )
+  })
+
+  it('rejects a record that is not an object', async () => {
+    const file = await tempFile()
+    const report = await runInto(sqliteSink({ file, table: 't' }), [
+      { a: 1 },
+      'text',
+      [{ a: 2 }, 5],
+    ])
+    const errors = errorsOf(report, 'sqliteSink')
+    expect(errors.map((error) => error.message)).toEqual([
+      '[graphflow] [sqlite] expected a record (an object), got "text"',
+      '[graphflow] [sqlite] record 1 of the 2 in this call: expected a record (an object), got 5; none of them was accepted',
+    ])
+    expect(readRows(file, 'SELECT a FROM t')).toEqual([{ a: 1 }])
+  })
+})
+
+describe('sqliteSink options', () => {
+  it.each([
+    [
+      { table: 't' },
+      'sqliteSink "file": expected a database file path (or a "database" handle), got undefined',
+    ],
+    [
+      { file: 'a.db', database: new Database(':memory:'), table: 't' },
+      'sqliteSink: expected either "file" or "database", got both (file "a.db")',
+    ],
+    [
+      { database: {}, table: 't' },
+      'sqliteSink "database": expected an open better-sqlite3 Database, got an object',
+    ],
+    [{ file: 'a.db', table: 5 }, 'sqliteSink "table": expected a table name, got 5'],
+    [
+      { file: 'a.db', table: 't', mode: 'upsert' },
+      `sqliteSink "primaryKey": expected the conflict target of mode 'upsert' (a column name or a list of names), got undefined`,
+    ],
+    [
+      { file: 'a.db', table: 't', mode: 'merge' },
+      `sqliteSink "mode": expected one of 'insert', 'replace', 'upsert', got "merge"`,
+    ],
+    [
+      { file: 'a.db', table: 't', batchSize: 0 },
+      'sqliteSink "batchSize": expected an integer >= 1, got 0',
+    ],
+    [
+      { file: 'a.db', table: 't', onUnknownColumn: 'drop' },
+      `sqliteSink "onUnknownColumn": expected one of 'error', 'ignore', 'add', got "drop"`,
+    ],
+    [
+      { file: 'a.db', table: 't', createTable: 'yes' },
+      'sqliteSink "createTable": expected a boolean, got "yes"',
+    ],
+    [
+      { file: 'a.db', table: 't', columns: [] },
+      'sqliteSink "columns": expected at least one column, got an array',
+    ],
+    [
+      { file: 'a.db', table: 't', columns: ['a', 'A'] },
+      'sqliteSink "columns": expected distinct names, got "a" and "A" (SQLite column names ignore letter case)',
+    ],
+    [
+      { file: 'a.db', table: 't', columns: { a: 'TEXT); DROP TABLE t; --' } },
+      'sqliteSink "columns.a": expected a SQLite column type',
+    ],
+    [
+      { file: 'a.db', table: 't', columns: ['a'], primaryKey: 'b' },
+      'sqliteSink "primaryKey": expected one of the declared columns (a), got "b"',
+    ],
+    [
+      { file: 'a.db', table: 't', primaryKey: [] },
+      'sqliteSink "primaryKey": expected a column name or a non-empty list of names, got an array',
+    ],
+  ])('throws a TypeError for %o', (options, message) => {
+    expect(() => sqliteSink(options as never)).toThrow(TypeError)
+    expect(() => sqliteSink(options as never)).toThrow(message)
+  })
+
+  it('does no I/O in the factory', async () => {
+    const file = await tempFile()
+    sqliteSink({ file, table: 't' })
+    const { existsSync } = await import('node:fs')
+    expect(existsSync(file)).toBe(false)
+  })
+})
+
+describe('sqliteSink into existing tables', () => {
+  it('writes a record without fields as a row of defaults', async () => {
+    const file = await tempFile()
+    const database = new Database(file)
+    database.exec("CREATE TABLE ticks (id INTEGER PRIMARY KEY, label TEXT DEFAULT 'tick')")
+    database.close()
+    await runInto(sqliteSink({ file, table: 'ticks', onUnknownColumn: 'ignore' }), [
+      {},
+      { other: 1 },
+    ])
+    expect(readRows(file, 'SELECT * FROM ticks')).toEqual([
+      { id: 1, label: 'tick' },
+      { id: 2, label: 'tick' },
+    ])
+  })
+
+  it('creates a missing single primary key column as INTEGER, numbered by SQLite', async () => {
+    const file = await tempFile()
+    await runInto(sqliteSink({ file, table: 'notes', primaryKey: 'id' }), [
+      { text: 'a' },
+      { text: 'b' },
+    ])
+    expect(readRows(file, 'SELECT * FROM notes ORDER BY id')).toEqual([
+      { text: 'a', id: 1 },
+      { text: 'b', id: 2 },
+    ])
+  })
+})

@@ -1,0 +1,209 @@
+import { AsyncExecutor, AsyncGraph, GraphflowError } from '@graphflow/core'
+import Database from 'better-sqlite3'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { errorsOf, quietLogger, tempFile } from '../test/helpers.js'
+import { type SqliteParams, type SqliteSourceSpec, sqliteSource } from './sqlite-source.js'
+
+let file: string
+
+beforeEach(async () => {
+  file = await tempFile('source.db')
+  const database = new Database(file)
+  database.exec('CREATE TABLE numbers (n INTEGER, parity TEXT)')
+  const insert = database.prepare('INSERT INTO numbers VALUES (?, ?)')
+  database.transaction(() => {
+    for (let n = 1; n <= 25; n++) insert.run(n, n % 2 === 0 ? 'even' : 'odd')
+  })()
+  database.close()
+})
+
+async function collect<Item>(
+  spec: SqliteSourceSpec<Item>,
+  options: { startArgs?: unknown[]; signal?: AbortSignal } = {},
+): Promise<{
+  items: Item[]
+  errors: Error[]
+  report: Awaited<ReturnType<AsyncExecutor['execute']>>
+}> {
+  const items: Item[] = []
+  const graph = new AsyncGraph()
+  graph.addNode(spec)
+  graph.addNode(async function* sink(item: Item) {
+    items.push(item)
+  })
+  graph.addEdge(spec.name, 'sink') // by name: a generic Item defers the compile-time edge check
+  const executor = new AsyncExecutor(graph, { logger: quietLogger() })
+  const startNodes = options.startArgs ? { [spec.name]: options.startArgs } : undefined
+  const report = await executor.execute({ startNodes, signal: options.signal })
+  return { items, errors: errorsOf(report, spec.name), report }
+}
+
+describe('sqliteSource', () => {
+  it('yields the rows of a query one by one', async () => {
+    const { items, errors } = await collect(
+      sqliteSource<{ n: number }>({ file, query: 'SELECT n FROM numbers WHERE n <= 3 ORDER BY n' }),
+    )
+    expect(errors).toEqual([])
+    expect(items).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }])
+  })
+
+  it('yields batches of batchSize rows, the last one shorter', async () => {
+    const { items } = await collect(
+      sqliteSource<{ n: number }>({
+        file,
+        query: 'SELECT n FROM numbers ORDER BY n',
+        batchSize: 10,
+      }),
+    )
+    expect(items.map((batch) => batch.length)).toEqual([10, 10, 5])
+    expect(items.flat().map((row) => row.n)).toEqual(
+      Array.from({ length: 25 }, (_, index) => index + 1),
+    )
+  })
+
+  it('binds positional and named params', async () => {
+    const positional = await collect(
+      sqliteSource({
+        file,
+        query: 'SELECT n FROM numbers WHERE n > ? AND parity = ?',
+        params: [22, 'odd'],
+      }),
+    )
+    expect(positional.items).toEqual([{ n: 23 }, { n: 25 }])
+    const named = await collect(
+      sqliteSource({ file, query: 'SELECT n FROM numbers WHERE n < @below', params: { below: 3 } }),
+    )
+    expect(named.items).toEqual([{ n: 1 }, { n: 2 }])
+  })
+
+  it('takes params from its start argument, replacing the option', async () => {
+    const spec = sqliteSource({ file, query: 'SELECT n FROM numbers WHERE n = ?', params: [1] })
+    const { items } = await collect(spec, { startArgs: [[7]] })
+    expect(items).toEqual([{ n: 7 }])
+  })
+
+  it('runs the query once per incoming item when it has an input edge', async () => {
+    const items: unknown[] = []
+    const graph = new AsyncGraph()
+    const keys = graph.addNode(async function* keys() {
+      yield [2] as SqliteParams
+      yield [4] as SqliteParams
+    })
+    const lookup = graph.addNode(
+      sqliteSource({ file, query: 'SELECT n * 10 AS tens FROM numbers WHERE n = ?' }),
+    )
+    const sink = graph.addNode(async function* sink(item: Record<string, unknown>) {
+      items.push(item)
+    })
+    graph.addEdge(keys, lookup)
+    graph.addEdge(lookup, sink)
+    await new AsyncExecutor(graph, { logger: quietLogger() }).execute()
+    expect(items).toEqual([{ tens: 20 }, { tens: 40 }])
+  })
+
+  it('reads INTEGER as bigint with safeIntegers', async () => {
+    const { items } = await collect(
+      sqliteSource({ file, query: 'SELECT 9007199254740993 AS big', safeIntegers: true }),
+    )
+    expect(items).toEqual([{ big: 9007199254740993n }])
+  })
+
+  it('opens the file read-only', async () => {
+    const { items, errors } = await collect(
+      sqliteSource({ file, query: "INSERT INTO numbers VALUES (99, 'odd') RETURNING n" }),
+    )
+    expect(items).toEqual([])
+    expect(errors[0]).toMatchObject({ code: 'SQLITE_QUERY', scope: 'sqlite' })
+    expect(errors[0]?.message).toContain('attempt to write a readonly database')
+  })
+
+  it('leaves a database it was given open', async () => {
+    const database = new Database(file)
+    const { items } = await collect(
+      sqliteSource({ database, query: 'SELECT count(*) AS c FROM numbers' }),
+    )
+    expect(items).toEqual([{ c: 25 }])
+    expect(database.open).toBe(true)
+    database.close()
+  })
+
+  it('stops and releases the statement when the run is aborted mid-stream', async () => {
+    const database = new Database(file)
+    const controller = new AbortController()
+    const graph = new AsyncGraph()
+    let seen = 0
+    const source = graph.addNode(sqliteSource({ database, query: 'SELECT n FROM numbers' }))
+    const sink = graph.addNode(async function* sink(_row: Record<string, unknown>) {
+      if (++seen === 3) controller.abort()
+    })
+    graph.addEdge(source, sink)
+    const report = await new AsyncExecutor(graph, { logger: quietLogger() }).execute({
+      signal: controller.signal,
+    })
+    expect(report.aborted).toBe(true)
+    expect(seen).toBeLessThan(25)
+    expect(errorsOf(report, 'sqliteSource')).toEqual([])
+    // the connection is not left busy: it can write again
+    database.prepare("INSERT INTO numbers VALUES (100, 'even')").run()
+    database.close()
+  })
+})
+
+describe('sqliteSource errors', () => {
+  it('fails open() with SQLITE_OPEN for a missing file', async () => {
+    const missing = `${file}.missing`
+    const { errors, report } = await collect(sqliteSource({ file: missing, query: 'SELECT 1' }))
+    expect(report.halted).toBe(true)
+    expect(errors[0]).toBeInstanceOf(GraphflowError)
+    expect(errors[0]).toMatchObject({ code: 'SQLITE_OPEN' })
+    expect(errors[0]?.message).toBe(
+      `[graphflow] [sqlite] cannot open "${missing}" for reading: SQLITE_CANTOPEN: unable to open database file`,
+    )
+  })
+
+  it('fails open() with SQLITE_QUERY for a bad query', async () => {
+    const { errors } = await collect(sqliteSource({ file, query: 'SELEC n FROM numbers' }))
+    expect(errors[0]).toMatchObject({ code: 'SQLITE_QUERY' })
+    expect(errors[0]?.message).toBe(
+      `[graphflow] [sqlite] cannot prepare the query on "${file}": near "SELEC": syntax error`,
+    )
+  })
+
+  it('fails open() for a statement that returns no rows', async () => {
+    const { errors } = await collect(sqliteSource({ file, query: 'DELETE FROM numbers' }))
+    expect(errors[0]?.message).toBe(
+      '[graphflow] [sqlite] the query does not return rows (use a SELECT): DELETE FROM numbers',
+    )
+  })
+
+  it('fails the call with SQLITE_QUERY for missing params', async () => {
+    const { errors } = await collect(
+      sqliteSource({ file, query: 'SELECT n FROM numbers WHERE n = ?' }),
+    )
+    expect(errors[0]).toMatchObject({ code: 'SQLITE_QUERY' })
+    expect(errors[0]?.message).toContain('the query on')
+    expect(errors[0]?.message).toContain('Too few parameter values were provided')
+  })
+
+  it.each([
+    [
+      { query: 'SELECT 1' },
+      'sqliteSource "file": expected a database file path (or a "database" handle), got undefined',
+    ],
+    [{ file: 'a.db', query: '  ' }, 'sqliteSource "query": expected an SQL query string, got "  "'],
+    [
+      { file: 'a.db', query: 'SELECT 1', params: 5 },
+      'sqliteSource "params": expected an array or an object, got 5',
+    ],
+    [
+      { file: 'a.db', query: 'SELECT 1', batchSize: 1.5 },
+      'sqliteSource "batchSize": expected an integer >= 1, got 1.5',
+    ],
+    [
+      { file: 'a.db', query: 'SELECT 1', safeIntegers: 1 },
+      'sqliteSource "safeIntegers": expected a boolean, got 1',
+    ],
+  ])('throws a TypeError for %o', (options, message) => {
+    expect(() => sqliteSource(options as never)).toThrow(new TypeError(message))
+  })
+})

@@ -1,0 +1,208 @@
+import { GraphflowError, type NodeContext, type NodeSpec } from '@graphflow/core'
+import type { Statement } from 'better-sqlite3'
+import {
+  checkBoolean,
+  checkName,
+  checkPositiveInteger,
+  checkTarget,
+  describeValue,
+  optionError,
+} from './check-options.js'
+import { checkOpen, openDatabase, type SqliteDatabase } from './open-database.js'
+import { plainMessage, sqliteError } from './sqlite-error.js'
+
+/** Parameters of a query: positional (`?`) as an array, named (`@name`, `:name`) as an object. */
+export type SqliteParams = readonly unknown[] | Readonly<Record<string, unknown>>
+
+/** Options of {@link sqliteSource}. Give exactly one of `file` and `database`. */
+export interface SqliteSourceOptions {
+  /**
+   * Path of the database file, opened read-only in `open()` (it must exist) and closed in
+   * `close()`.
+   * @default undefined (give `file` or `database`)
+   */
+  file?: string
+  /**
+   * An open better-sqlite3 `Database` to read from instead of `file`; never closed by the
+   * source. While the source iterates, a sink cannot write through the same handle (SQLite
+   * allows one active statement per write): give a sink its own connection.
+   * @default undefined (give `file` or `database`)
+   */
+  database?: SqliteDatabase
+  /**
+   * The SQL query, a statement that returns rows (`SELECT`, `WITH`, `PRAGMA`, `... RETURNING`).
+   * Prepared in `open()`, so a syntax error fails the run early.
+   * @default (required)
+   */
+  query: string
+  /**
+   * The query's parameters. A start argument (`startNodes: { sqliteSource: [params] }`) or
+   * an incoming item replaces them for that call.
+   * @default undefined (no parameters)
+   */
+  params?: SqliteParams
+  /**
+   * Yield arrays of up to this many rows instead of one row at a time.
+   * @default undefined (one row per item)
+   */
+  batchSize?: number
+  /**
+   * Read INTEGER values as `bigint` (exact beyond 2^53) instead of `number`.
+   * @default false
+   */
+  safeIntegers?: boolean
+  /**
+   * The node's default name in the graph.
+   * @default 'sqliteSource'
+   */
+  name?: string
+}
+
+/** The node {@link sqliteSource} returns: called with no arguments or with query parameters. */
+export type SqliteSourceSpec<Item> = NodeSpec<[] | [SqliteParams], Item>
+
+const FACTORY = 'sqliteSource'
+
+/**
+ * A source node that streams the rows of a query with better-sqlite3's `.iterate()`: one row
+ * per item, or arrays of `batchSize` rows. Reads a file opened read-only, or a given handle.
+ * Called as a start node it runs the query once (with `params`, or its start argument); with
+ * an incoming edge it runs it once per incoming item, taken as the parameters.
+ *
+ * @example
+ * ```ts
+ * const rows = graph.addNode(
+ *   sqliteSource({ file: 'breweries.db', query: 'SELECT * FROM breweries WHERE state = ?', params: ['Ohio'] }),
+ * )
+ * graph.addEdge(rows, print)
+ * ```
+ */
+export function sqliteSource<Row = Record<string, unknown>>(
+  options: SqliteSourceOptions & { batchSize: number },
+): SqliteSourceSpec<Row[]>
+export function sqliteSource<Row = Record<string, unknown>>(
+  options: SqliteSourceOptions & { batchSize?: undefined },
+): SqliteSourceSpec<Row>
+export function sqliteSource<Row = Record<string, unknown>>(
+  options: SqliteSourceOptions,
+): SqliteSourceSpec<Row | Row[]>
+export function sqliteSource<Row = Record<string, unknown>>(
+  options: SqliteSourceOptions,
+): SqliteSourceSpec<Row | Row[]> {
+  if (typeof options !== 'object' || options === null) {
+    throw optionError(FACTORY, 'options', 'an options object', options)
+  }
+  const target = checkTarget(FACTORY, options)
+  const { query, params } = options
+  if (typeof query !== 'string' || query.trim().length === 0) {
+    throw optionError(FACTORY, 'query', 'an SQL query string', query)
+  }
+  if (!isParams(params)) throw optionError(FACTORY, 'params', 'an array or an object', params)
+  const batchSize =
+    options.batchSize === undefined
+      ? undefined
+      : checkPositiveInteger(FACTORY, 'batchSize', options.batchSize, 1)
+  const safeIntegers = checkBoolean(FACTORY, 'safeIntegers', options.safeIntegers, false)
+  const where = target.file === undefined ? 'the given database' : `"${target.file}"`
+  let database: SqliteDatabase | undefined
+  let statement: Statement<unknown[], Row> | undefined
+  let signal: AbortSignal | undefined
+  const active = new Set<Iterator<Row>>()
+
+  function prepare(from: SqliteDatabase): Statement<unknown[], Row> {
+    let prepared: Statement<unknown[], Row>
+    try {
+      prepared = from.prepare<unknown[], Row>(query)
+    } catch (error) {
+      throw sqliteError(
+        'SQLITE_QUERY',
+        `cannot prepare the query on ${where}: ${plainMessage(error)}`,
+        error,
+      )
+    }
+    if (!prepared.reader) {
+      throw sqliteError('SQLITE_QUERY', `the query does not return rows (use a SELECT): ${query}`)
+    }
+    return prepared.safeIntegers(safeIntegers)
+  }
+
+  function release(): void {
+    for (const iterator of active) iterator.return?.()
+    active.clear()
+    const opened = database
+    database = statement = undefined
+    if (opened && target.file !== undefined) opened.close()
+  }
+
+  return {
+    name: checkName(FACTORY, options.name, 'sqliteSource'),
+    open(context: NodeContext) {
+      signal = context.signal
+      database = target.database ? checkOpen(target.database) : openDatabase(target.file, 'read')
+      try {
+        statement = prepare(database)
+      } catch (error) {
+        release()
+        throw error
+      }
+    },
+    fn: async function* sqliteSource(...input: [] | [SqliteParams]) {
+      if (!database || !statement) {
+        throw sqliteError('SQLITE_QUERY', `the source of ${where} is not open`)
+      }
+      const given = input.length > 0 ? input[0] : params
+      if (!isParams(given)) {
+        throw sqliteError(
+          'SQLITE_QUERY',
+          `expected query parameters (an array or an object), got ${describeValue(given)}`,
+        )
+      }
+      const running = statement.busy ? prepare(database) : statement
+      let rows: IterableIterator<Row>
+      try {
+        rows = given === undefined ? running.iterate() : running.iterate(given)
+      } catch (error) {
+        throw queryError(error, where)
+      }
+      active.add(rows)
+      try {
+        let batch: Row[] = []
+        for (;;) {
+          if (signal?.aborted) return
+          let next: IteratorResult<Row>
+          try {
+            next = rows.next()
+          } catch (error) {
+            throw queryError(error, where)
+          }
+          if (next.done) break
+          if (batchSize === undefined) {
+            yield next.value
+          } else {
+            batch.push(next.value)
+            if (batch.length >= batchSize) {
+              yield batch
+              batch = []
+            }
+          }
+        }
+        if (batch.length > 0) yield batch
+      } finally {
+        active.delete(rows)
+        rows.return?.()
+      }
+    },
+    close() {
+      release()
+    },
+  }
+}
+
+function isParams(params: unknown): params is SqliteParams | undefined {
+  return params === undefined || (typeof params === 'object' && params !== null)
+}
+
+function queryError(error: unknown, where: string): GraphflowError {
+  if (error instanceof GraphflowError) return error
+  return sqliteError('SQLITE_QUERY', `the query on ${where} failed: ${plainMessage(error)}`, error)
+}

@@ -1,0 +1,192 @@
+import { toError } from '@graphflow/core'
+import type { Statement } from 'better-sqlite3'
+import { describeValue } from './check-options.js'
+import type { SqliteDatabase } from './open-database.js'
+import { type SqliteValue, toSqlValue, writeSql } from './schema.js'
+import type { SinkSettings } from './sink-options.js'
+import {
+  inCall,
+  isRowError,
+  plainMessage,
+  type RejectedRow,
+  SqliteRowError,
+  sqliteError,
+} from './sqlite-error.js'
+import { TableColumns } from './table-columns.js'
+
+type Row = Record<string, unknown>
+
+/** Progress of a {@link sqliteSink} during and after a run. */
+export interface SqliteSinkStats {
+  /** Records the sink accepted in this run; by the end of the run each is written or refused. */
+  readonly rowsAccepted: number
+  /** Rows committed to the table. */
+  readonly rowsWritten: number
+  /** Rows SQLite refused (reported in a `SqliteRowError`) or lost with a failed batch. */
+  readonly rowsRejected: number
+  /** Transactions committed. */
+  readonly batchesCommitted: number
+}
+
+/** The mutable counters behind {@link SqliteSinkStats}. */
+export type SinkCounters = { -readonly [Key in keyof SqliteSinkStats]: number }
+
+/**
+ * Writes records to one table of an open database for one run: creates or extends the table,
+ * buffers records and writes each full batch in one synchronous transaction.
+ */
+export class TableWriter {
+  readonly #database: SqliteDatabase
+  readonly #settings: SinkSettings
+  readonly #stats: SinkCounters
+  readonly #columns: TableColumns
+  /** The prepared statement and the column count it was prepared for. */
+  #statement: Statement<unknown[]> | undefined
+  #statementWidth = 0
+  readonly #values: SqliteValue[] = []
+  #buffer: object[] = []
+  #batch: object[] = []
+  #batchNumber = 0
+  #batchStart = 0
+  #rejected: RejectedRow[] = []
+  #failures: Error[] = []
+  readonly #transaction: () => number
+
+  constructor(database: SqliteDatabase, settings: SinkSettings, stats: SinkCounters) {
+    this.#database = database
+    this.#settings = settings
+    this.#stats = stats
+    this.#transaction = database.transaction(() => this.#writeBatch())
+    this.#columns = new TableColumns(database, settings, () => this.#flush())
+  }
+
+  /** Accepts a record or an array of records; writes every full batch. */
+  write(input: unknown): void {
+    const records = Array.isArray(input) ? input : [input]
+    const columns = this.#columns
+    const written = columns.written
+    for (let index = 0; index < records.length; index++) {
+      const record = records[index] as Row
+      try {
+        if (typeof record !== 'object' || record === null || Array.isArray(record)) {
+          throw sqliteError(
+            'SQLITE_WRITE',
+            `expected a record (an object), got ${describeValue(record)}`,
+          )
+        }
+        for (const key in record) {
+          if (!written.has(key)) columns.checkField(key, record[key])
+        }
+      } catch (error) {
+        throw Array.isArray(input) ? inCall(error, index, records.length) : error
+      }
+    }
+    const { batchSize } = this.#settings
+    for (const record of records) {
+      this.#buffer.push(record)
+      this.#stats.rowsAccepted++
+      if (this.#buffer.length >= batchSize) this.#flush()
+    }
+    this.#throwPending()
+  }
+
+  /** Writes what is buffered (creating a declared table even for an empty run). */
+  finish(): void {
+    const columns = this.#columns
+    if (!columns.created && this.#buffer.length === 0 && this.#settings.columns) columns.create([])
+    this.#flush()
+    this.#throwPending()
+  }
+
+  /**
+   * Writes the buffer in one transaction. Never throws: refused rows and failed batches are
+   * kept and thrown by {@link #throwPending} once the current call is done.
+   */
+  #flush(): void {
+    const count = this.#buffer.length
+    if (count === 0) return
+    const first = this.#batchStart
+    this.#batchNumber++
+    const rejectedBefore = this.#rejected.length
+    try {
+      const columns = this.#columns
+      if (!columns.created) columns.create(this.#buffer)
+      if (this.#statement === undefined || this.#statementWidth !== columns.names.length) {
+        const { table, mode, primaryKey } = this.#settings
+        this.#statement = this.#database.prepare(writeSql(table, columns.names, mode, primaryKey))
+        this.#statementWidth = this.#values.length = columns.names.length
+      }
+      this.#batch = this.#buffer
+      this.#buffer = []
+      const written = this.#transaction()
+      this.#stats.rowsWritten += written
+      this.#stats.rowsRejected += count - written
+      this.#stats.batchesCommitted++
+    } catch (error) {
+      this.#rejected.length = rejectedBefore
+      this.#buffer = []
+      this.#stats.rowsRejected += count
+      this.#failures.push(
+        sqliteError(
+          'SQLITE_WRITE',
+          `cannot write batch ${this.#batchNumber} to table "${this.#settings.table}": ` +
+            `${plainMessage(error)}; its ${count} rows (rows ${first}-${first + count - 1} of the ` +
+            'run) were rolled back, not written',
+          error,
+        ),
+      )
+    } finally {
+      this.#batch = []
+      this.#batchStart = first + count
+    }
+  }
+
+  /** The body of a batch transaction: one prepared statement run per row, positional values. */
+  #writeBatch(): number {
+    const batch = this.#batch
+    const columns = this.#columns.names
+    const values = this.#values
+    const statement = this.#statement as Statement<unknown[]>
+    const width = columns.length
+    let written = 0
+    for (let index = 0; index < batch.length; index++) {
+      const record = batch[index] as Row
+      try {
+        for (let column = 0; column < width; column++) {
+          const value = record[columns[column] as string]
+          values[column] =
+            typeof value === 'string' || typeof value === 'number' ? value : toSqlValue(value)
+        }
+        statement.run(...values)
+        written++
+      } catch (error) {
+        if (!isRowError(error) || !this.#database.inTransaction) throw error
+        this.#rejected.push({
+          batch: this.#batchNumber,
+          batchIndex: index,
+          runIndex: this.#batchStart + index,
+          record,
+          error: toError(error),
+        })
+      }
+    }
+    return written
+  }
+
+  /** Throws what the flushes of the current call kept: refused rows, failed batches. */
+  #throwPending(): void {
+    if (this.#rejected.length === 0 && this.#failures.length === 0) return
+    const errors = this.#failures
+    if (this.#rejected.length > 0)
+      errors.push(new SqliteRowError(this.#settings.table, this.#rejected))
+    this.#failures = []
+    this.#rejected = []
+    if (errors.length === 1) throw errors[0]
+    throw sqliteError(
+      'SQLITE_WRITE',
+      `${errors.length} write errors on table "${this.#settings.table}": ` +
+        errors.map(plainMessage).join(' | '),
+      new AggregateError(errors),
+    )
+  }
+}
