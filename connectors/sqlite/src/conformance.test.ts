@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs'
-import type { NodeSpec } from '@graphflow/core'
 import { describeSinkConformance, describeSourceConformance } from '@graphflow/testkit'
 import Database from 'better-sqlite3'
 import { readRows, tempFile } from '../test/helpers.js'
@@ -71,9 +70,7 @@ describeSourceConformance({
     for (let n = 0; n < 50; n++) insert.run(n)
     database.close()
     const spec = sqliteSource({ file, query: 'SELECT n FROM numbers WHERE n < ?', params: [100] })
-    // SourceFixture wants NodeSpec<never[], Out>; a source with optional params ([] | [params])
-    // is not assignable to that (a never[] is not a tuple), hence the cast.
-    return { spec: spec as NodeSpec<never[], unknown>, expected: 50 }
+    return { spec, expected: 50 }
   },
 })
 
@@ -91,6 +88,6 @@ describeSourceConformance({
       query: 'SELECT n FROM numbers WHERE n < @below',
       batchSize: 4,
     })
-    return { spec: spec as NodeSpec<never[], unknown>, startArgs: [{ below: 30 }], expected: 8 }
+    return { spec, startArgs: [{ below: 30 }], expected: 8 }
   },
 })

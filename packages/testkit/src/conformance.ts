@@ -27,7 +27,7 @@ export interface SkippedCase<Case extends string> {
 
 /** A fresh source under test. */
 export interface SourceFixture<Out> {
-  spec: NodeSpec<never[], Out>
+  spec: NodeSpec<never, Out>
   /** Start-call arguments. @default [] */
   startArgs?: unknown[]
   /** The least number of items a full run yields. @default 1 */
