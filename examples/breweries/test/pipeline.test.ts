@@ -1,0 +1,185 @@
+import { execFile } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { csvSource } from '@graphflow/csv'
+import { sqliteSource } from '@graphflow/sqlite'
+import { runNode } from '@graphflow/testkit'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { BREWERY_COLUMNS, type Brewery, generateBreweries } from '../src/dataset.js'
+import { buildBreweriesPipeline } from '../src/pipeline.js'
+import { type ReplayServer, startReplayServer } from '../src/replay-server.js'
+import { runBreweries } from '../src/run-breweries.js'
+
+const US = generateBreweries().filter((brewery) => brewery.country === 'United States')
+const silent = { info: () => {}, error: () => {} }
+let directory: string
+let server: ReplayServer | undefined
+
+beforeEach(async () => {
+  directory = await mkdtemp(join(tmpdir(), 'breweries-'))
+})
+afterEach(async () => {
+  await server?.close()
+  server = undefined
+  await rm(directory, { recursive: true, force: true })
+})
+
+/** What csvSink writes for a value: formula escaping on, nulls empty, numbers as text. */
+function csvText(value: unknown): string {
+  if (value === null || value === undefined) return ''
+  const text = String(value)
+  return /^[=+\-@\t\r\0]/.test(text) && typeof value === 'string' ? `'${text}` : text
+}
+
+async function readCsv(path: string): Promise<Record<string, string>[]> {
+  const { outputs, errors } = await runNode(csvSource({ path }))
+  expect(errors).toEqual([])
+  return outputs as Record<string, string>[]
+}
+
+async function readSqlite(file: string): Promise<Brewery[]> {
+  const { outputs, errors } = await runNode(
+    sqliteSource<Brewery>({ file, query: 'SELECT * FROM breweries' }),
+  )
+  expect(errors).toEqual([])
+  return outputs as Brewery[]
+}
+
+describe('breweries pipeline against the replay server', () => {
+  it('survives 429 + Retry-After, 503s and resets: every US brewery once in CSV and SQLite', async () => {
+    server = await startReplayServer({
+      faults: [
+        { kind: 'retry-after', seconds: 1, on: [2] },
+        { kind: 'status', status: 503, on: [3, 7] },
+        { kind: 'status', status: 500, on: [5] },
+        { kind: 'reset', on: [4, 9] },
+        { kind: 'reset', when: 'before-headers', on: [11] },
+      ],
+    })
+    const csvPath = join(directory, 'out', 'breweries.csv')
+    const sqlitePath = join(directory, 'breweries.db')
+    const pipeline = buildBreweriesPipeline(
+      {
+        apiUrl: server.apiUrl,
+        country: 'United States',
+        perPage: 200,
+        concurrency: 4,
+        csvPath,
+        sqlitePath,
+        retry: { baseDelay: 10, maxDelay: 100 },
+      },
+      silent,
+    )
+    const report = await pipeline.run()
+    expect(report.exceptions).toEqual({ breweries: [], csv: [], sqlite: [] })
+    const faulted = server.requests.log.filter((entry) => entry.fault !== null).length
+    expect(faulted).toBeGreaterThanOrEqual(4)
+    expect(pipeline.source.stats.retries).toBe(faulted)
+    expect(report.dataFlowStats.breweries?.out).toBe(Math.ceil(US.length / 200))
+
+    const text = await readFile(csvPath, 'utf8')
+    expect(text.split('\n', 1)[0]).toBe(BREWERY_COLUMNS.join(','))
+    const rows = await readCsv(csvPath)
+    expect(rows).toHaveLength(US.length)
+    expect(new Set(rows.map((row) => row.id)).size).toBe(US.length)
+    const byId = new Map(rows.map((row) => [row.id, row]))
+    for (const brewery of US) {
+      const row = byId.get(brewery.id)
+      expect(row, brewery.id).toBeDefined()
+      for (const column of BREWERY_COLUMNS)
+        expect(row?.[column], `${brewery.id}.${column}`).toBe(csvText(brewery[column]))
+    }
+
+    const stored = await readSqlite(sqlitePath)
+    expect(stored).toHaveLength(US.length)
+    const storedById = new Map(stored.map((brewery) => [brewery.id, brewery]))
+    for (const brewery of US) expect(storedById.get(brewery.id)).toEqual(brewery)
+  })
+
+  it('re-running into the same SQLite file updates rows instead of duplicating them', async () => {
+    server = await startReplayServer()
+    const sqlitePath = join(directory, 'again.db')
+    const options = {
+      apiUrl: server.apiUrl,
+      country: 'Ireland',
+      perPage: 50,
+      concurrency: 2,
+      sqlitePath,
+    }
+    await buildBreweriesPipeline(options, silent).run()
+    const second = await buildBreweriesPipeline(options, silent).run()
+    expect(second.exceptions.sqlite).toEqual([])
+    const irish = generateBreweries().filter((brewery) => brewery.country === 'Ireland')
+    expect(await readSqlite(sqlitePath)).toHaveLength(irish.length)
+  })
+
+  it('keeps everything accepted when aborted mid-run, and says so', async () => {
+    server = await startReplayServer({ latencyMs: 30 })
+    const csvPath = join(directory, 'partial.csv')
+    const pipeline = buildBreweriesPipeline(
+      { apiUrl: server.apiUrl, country: 'United States', perPage: 100, concurrency: 1, csvPath },
+      silent,
+    )
+    const controller = new AbortController()
+    pipeline.executor.on('node-start', () => setTimeout(() => controller.abort(), 150))
+    const report = await pipeline.run(controller.signal)
+    expect(report.aborted).toBe(true)
+    const rows = await readCsv(csvPath)
+    expect(rows.length).toBe(pipeline.csv?.stats.records)
+    expect(rows.length).toBeGreaterThan(0)
+    expect(rows.length).toBeLessThan(US.length)
+  })
+})
+
+describe('breweries CLI', () => {
+  it('runs offline end to end, prints progress lines, the summary and where the files are', async () => {
+    const output: string[] = []
+    const run = await runBreweries(
+      {
+        apiUrl: 'unused',
+        offline: true,
+        country: 'United States',
+        csv: 'us.csv',
+        sqlite: 'us.db',
+        perPage: 200,
+        concurrency: 2,
+        faults: true,
+        progress: 'lines',
+      },
+      {
+        stdout: { write: (text: string) => output.push(text) },
+        stderr: { write: () => true },
+        cwd: directory,
+      },
+    )
+    const printed = output.join('')
+    expect(run.exitCode).toBe(0)
+    expect(printed).toMatch(/replay server: http:\/\/127\.0\.0\.1:\d+\/v1\/breweries/)
+    expect(printed).toMatch(/\[breweries\] .*pages 20, records 3800/)
+    expect(printed).toMatch(/│ breweries │\s+0 │\s+19 │\s+0 │/)
+    expect(printed).toContain(`CSV    ${join(directory, 'us.csv')} (3,800 records)`)
+    expect(printed).toContain(`SQLite ${join(directory, 'us.db')} (3,800 records)`)
+  })
+
+  it('parses flags as a process: --help, a bad --per-page, and a real run', async () => {
+    const cli = promisify(execFile)
+    const tsx = join(import.meta.dirname, '..', 'node_modules', '.bin', 'tsx')
+    const script = join(import.meta.dirname, '..', 'src', 'cli.ts')
+    const help = await cli(tsx, [script, '--help'])
+    expect(help.stdout).toMatch(/--offline/)
+    await expect(cli(tsx, [script, '--per-page', '500'])).rejects.toMatchObject({
+      stderr: expect.stringMatching(/--per-page must be an integer from 1 to 200, got "500"/),
+    })
+    const real = await cli(
+      tsx,
+      [script, '--', '--offline', '--country', 'Ireland', '--csv', 'ie.csv'],
+      {
+        cwd: directory,
+        env: { ...process.env, INIT_CWD: directory },
+      },
+    )
+    expect(real.stdout).toContain(`CSV    ${join(directory, 'ie.csv')}`)
+  })
+})
