@@ -6,7 +6,8 @@ export default defineConfig({
     root: new URL('.', import.meta.url).pathname,
     include: ['**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/.snippets/**'],
-    testTimeout: 120_000,
+    testTimeout: 180_000,
+    hookTimeout: 60_000,
     fileParallelism: false,
   },
 })

@@ -1,0 +1,71 @@
+import { GraphflowError } from '@graphflow/core'
+
+/**
+ * The stable codes of a {@link CsvError}:
+ * - `CSV_OPEN`: the file cannot be opened (missing directory, a directory, no permission).
+ * - `CSV_READ`: the file was opened but reading it failed.
+ * - `CSV_WRITE`: writing, flushing, closing or renaming the file failed.
+ * - `CSV_PARSE`: malformed CSV (unclosed quote, inconsistent column count, ...).
+ * - `CSV_UNKNOWN_COLUMN`: a record has a key that is not one of the columns.
+ * - `CSV_HEADER_MISMATCH`: appending to a file whose header is not the sink's columns.
+ * - `CSV_INVALID_RECORD`: a record is not an object, or one of its values cannot be cast.
+ */
+export type CsvErrorCode =
+  | 'CSV_OPEN'
+  | 'CSV_READ'
+  | 'CSV_WRITE'
+  | 'CSV_PARSE'
+  | 'CSV_UNKNOWN_COLUMN'
+  | 'CSV_HEADER_MISMATCH'
+  | 'CSV_INVALID_RECORD'
+
+/** Where a {@link CsvError} happened. */
+export interface CsvErrorDetails {
+  /** The error code. */
+  code: CsvErrorCode
+  /** The CSV file the error is about (the target path, also when writing to a temp file). */
+  path: string
+  /** The line of the file, for parse errors (1 for the first line). */
+  line?: number | undefined
+  /** The record's number in the run, 1 for the first record the node received or read. */
+  record?: number | undefined
+  /** The column, for unknown columns and failed casts. */
+  column?: string | undefined
+  /** The underlying error. */
+  cause?: unknown
+}
+
+/**
+ * What `csvSink` and `csvSource` throw. The message names the file and, when known, the line,
+ * record and column: `[graphflow] [csv] cannot parse /data/in.csv at line 7: ...`.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof CsvError && error.code === 'CSV_PARSE') console.log(error.path, error.line)
+ * ```
+ */
+export class CsvError extends GraphflowError {
+  override name = 'CsvError'
+  declare readonly code: CsvErrorCode
+  /** The CSV file the error is about. */
+  readonly path: string
+  /** The line of the file, for parse errors. */
+  readonly line: number | undefined
+  /** The record's number in the run (1 for the first). */
+  readonly record: number | undefined
+  /** The column, for unknown columns and failed casts. */
+  readonly column: string | undefined
+
+  constructor(message: string, details: CsvErrorDetails) {
+    super(message, { code: details.code, scope: 'csv', cause: details.cause })
+    this.path = details.path
+    this.line = details.line
+    this.record = details.record
+    this.column = details.column
+  }
+}
+
+/** The message of anything thrown, for embedding in a {@link CsvError} message. */
+export function describeCause(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause)
+}

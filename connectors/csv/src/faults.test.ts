@@ -1,0 +1,146 @@
+import { existsSync } from 'node:fs'
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { AsyncExecutor, AsyncGraph } from '@graphflow/core'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { quietLogger, readCsv, tempDir, writeThrough } from '../test/helpers.js'
+import type { CsvError } from './csv-error.js'
+import { type CsvSinkSpec, csvSink } from './csv-sink.js'
+
+let dir: string
+let cleanup: () => Promise<void>
+beforeEach(async () => ({ dir, cleanup } = await tempDir()))
+afterEach(() => cleanup())
+
+const isRoot = process.getuid?.() === 0
+
+/** The sink, counting the records its function was called with (what it accepted). */
+function counted(sink: CsvSinkSpec) {
+  const counter = { accepted: 0 }
+  const spec: CsvSinkSpec = {
+    ...sink,
+    fn: async function* csvSink(input) {
+      yield* sink.fn(input)
+      counter.accepted += Array.isArray(input) ? input.length : 1
+    },
+  }
+  return { spec, counter }
+}
+const sinkError = (report: { exceptions: Record<string, Error[]> }) =>
+  report.exceptions.csvSink?.[0] as CsvError | undefined
+
+describe('csvSink faults', () => {
+  it('fails in open() with CSV_OPEN when the path is a directory, and halts the run', async () => {
+    const path = join(dir, 'a-directory')
+    await mkdir(path)
+    for (const atomic of [false, true]) {
+      const report = await writeThrough(csvSink({ path, atomic }), [{ a: 1 }])
+      const error = sinkError(report)
+      expect(error?.code).toBe('CSV_OPEN')
+      expect(error?.message).toContain(`[graphflow] [csv] cannot open ${path} for writing`)
+      expect(report.halted).toBe(true)
+      expect(report.exceptions.csvSink).toHaveLength(1)
+    }
+  })
+
+  it('fails with CSV_OPEN when a parent of the path is a file (ENOTDIR)', async () => {
+    await writeFile(join(dir, 'file'), '')
+    const report = await writeThrough(csvSink({ path: join(dir, 'file', 'out.csv') }), [{ a: 1 }])
+    expect(sinkError(report)?.message).toMatch(/ENOTDIR/)
+  })
+
+  // root ignores file permissions, so EACCES cannot be produced when the suite runs as root.
+  it.skipIf(isRoot)('fails with CSV_OPEN naming EACCES in a read-only directory', async () => {
+    const readOnly = join(dir, 'read-only')
+    await mkdir(readOnly)
+    await chmod(readOnly, 0o500)
+    const report = await writeThrough(csvSink({ path: join(readOnly, 'out.csv') }), [{ a: 1 }])
+    await chmod(readOnly, 0o700)
+    expect(sinkError(report)?.code).toBe('CSV_OPEN')
+    expect(sinkError(report)?.message).toMatch(/EACCES/)
+  })
+
+  it.skipIf(!existsSync('/dev/full'))(
+    'reports a failed write (ENOSPC on /dev/full) as CSV_WRITE',
+    async () => {
+      const records = Array.from({ length: 2000 }, (_, id) => ({ id, text: 'x'.repeat(100) }))
+      const report = await writeThrough(csvSink({ path: '/dev/full' }), [records])
+      const error = sinkError(report)
+      expect(error?.code).toBe('CSV_WRITE')
+      expect(error?.message).toContain('cannot write /dev/full: ENOSPC')
+    },
+  )
+
+  it('keeps a well-formed file of what it accepted when another node halts the run', async () => {
+    const path = join(dir, 'out.csv')
+    const sink = csvSink({ path })
+    const { spec, counter } = counted(sink)
+    const graph = new AsyncGraph()
+    const source = graph.addNode(async function* numbers() {
+      for (let id = 0; id < 100_000; id++) yield { id, text: `line "${id}"\nnext, line` }
+    })
+    const check = graph.addNode(
+      async function* check(record: { id: number }) {
+        if (record.id === 700) throw new Error('bad record')
+      },
+      { haltOnException: true, queueSize: 1 },
+    )
+    graph.addEdge(source, graph.addNode(spec, { queueSize: 1 }))
+    graph.addEdge(source, check)
+    const report = await new AsyncExecutor(graph, { logger: quietLogger() }).execute()
+    expect(report.halted).toBe(true)
+    expect(report.haltedBy).toBe('check')
+    const rows = (await readCsv(path)) as { id: string; text: string }[]
+    expect(rows.length).toBe(counter.accepted)
+    expect(sink.stats.records).toBe(counter.accepted)
+    expect(rows.length).toBeGreaterThan(600)
+    expect(rows.length).toBeLessThan(100_000)
+    rows.forEach((row, index) => {
+      expect(row).toEqual({ id: String(index), text: `line "${index}"\nnext, line` })
+    })
+  })
+
+  it('keeps a well-formed file of what it accepted when the run is aborted mid-batch', async () => {
+    const path = join(dir, 'out.csv')
+    const sink = csvSink({ path })
+    const { spec, counter } = counted(sink)
+    const controller = new AbortController()
+    const graph = new AsyncGraph()
+    const source = graph.addNode(async function* batches() {
+      for (let batch = 0; batch < 1000; batch++) {
+        if (batch === 20) controller.abort()
+        yield Array.from({ length: 500 }, (_, offset) => ({
+          id: batch * 500 + offset,
+          pad: 'p'.repeat(300),
+        }))
+      }
+    })
+    graph.addEdge(source, graph.addNode(spec, { queueSize: 1 }))
+    const report = await new AsyncExecutor(graph, { logger: quietLogger() }).execute({
+      signal: controller.signal,
+    })
+    expect(report.aborted).toBe(true)
+    const rows = (await readCsv(path)) as { id: string }[]
+    expect(rows.length).toBe(counter.accepted)
+    expect(rows.length % 500).toBe(0)
+    expect(rows.length).toBeGreaterThan(0)
+    expect(rows.length).toBeLessThan(500_000)
+    expect(rows.map((row) => Number(row.id))).toEqual(rows.map((_, index) => index))
+  })
+
+  it('keeps what it accepted when its own error halts the run', async () => {
+    const path = join(dir, 'out.csv')
+    const graph = new AsyncGraph()
+    const source = graph.addNode(async function* records() {
+      yield { id: 1 }
+      yield { id: 2 }
+      yield { id: 3, oops: true }
+      yield { id: 4 }
+    })
+    graph.addEdge(source, graph.addNode(csvSink({ path }), { haltOnException: true, queueSize: 1 }))
+    const report = await new AsyncExecutor(graph, { logger: quietLogger() }).execute()
+    expect(report.halted).toBe(true)
+    expect(sinkError(report)?.code).toBe('CSV_UNKNOWN_COLUMN')
+    expect(await readFile(path, 'utf8')).toBe('id\n1\n2\n')
+  })
+})

@@ -1,0 +1,13 @@
+export { CsvError, type CsvErrorCode, type CsvErrorDetails } from './csv-error.js'
+export { type CsvSinkOptions, type CsvSinkSpec, csvSink } from './csv-sink.js'
+export {
+  type CsvSourceCast,
+  type CsvSourceItem,
+  type CsvSourceOptions,
+  type CsvSourceSpec,
+  type CsvSourceStats,
+  csvSource,
+} from './csv-source.js'
+export { escapeFormula, startsLikeFormula } from './formula-escape.js'
+export type { CsvCastContext, CsvCastOptions } from './record-rows.js'
+export type { CsvSinkStats } from './sink-run.js'
