@@ -34,7 +34,7 @@ function markdownFiles(): string[] {
     }
   }
   for (const entry of readdirSync(join(root, 'docs'))) {
-    if (entry.endsWith('.md') && entry !== 'HELPER-BRIEF.md') files.push(join('docs', entry))
+    if (entry.endsWith('.md')) files.push(join('docs', entry))
   }
   return files
 }
