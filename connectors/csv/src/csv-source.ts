@@ -60,17 +60,19 @@ export interface CsvSourceOptions {
   trim?: boolean
 }
 
-type Value<Options> = Options extends { cast: true | CsvSourceCast } ? unknown : string
-type Row<Options> = Options extends { columns: false }
-  ? Value<Options>[]
-  : Record<string, Value<Options>>
+/** One field's type: `string`, or `unknown` once a `cast` is set. */
+export type CsvSourceValue<Options> = Options extends { cast: true | CsvSourceCast } ? unknown : string
+/** One record: an object keyed by the header, or an array with `columns: false`. */
+export type CsvSourceRow<Options> = Options extends { columns: false }
+  ? CsvSourceValue<Options>[]
+  : Record<string, CsvSourceValue<Options>>
 
 /** What a {@link csvSource} with these options yields: a record, or an array with `batchSize`. */
 export type CsvSourceItem<Options extends CsvSourceOptions = CsvSourceOptions> = Options extends {
   batchSize: number
 }
-  ? Row<Options>[]
-  : Row<Options>
+  ? CsvSourceRow<Options>[]
+  : CsvSourceRow<Options>
 
 /** The counters a source exposes; reset when a run opens it. */
 export interface CsvSourceStats {

@@ -4,8 +4,10 @@ export {
   type CsvSourceCast,
   type CsvSourceItem,
   type CsvSourceOptions,
+  type CsvSourceRow,
   type CsvSourceSpec,
   type CsvSourceStats,
+  type CsvSourceValue,
   csvSource,
 } from './csv-source.js'
 export { escapeFormula, startsLikeFormula } from './formula-escape.js'
