@@ -6,7 +6,13 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { repoRoot, run } from './helpers.js'
 
-const packages = ['packages/core', 'packages/testkit', 'connectors/http', 'connectors/csv', 'connectors/sqlite']
+const packages = [
+  'packages/core',
+  'packages/testkit',
+  'connectors/http',
+  'connectors/csv',
+  'connectors/sqlite',
+]
 let temp: string
 
 const output = (result: { stdout: string; stderr: string }) => `${result.stdout}\n${result.stderr}`
@@ -60,7 +66,11 @@ describe('packed packages in a project outside the workspace', () => {
     const packs = path.join(temp, 'packs')
     const tarballs: Record<string, string> = {}
     for (const dir of packages) {
-      const packed = await run('pnpm', ['pack', '--pack-destination', packs, '--json'], path.join(repoRoot, dir))
+      const packed = await run(
+        'pnpm',
+        ['pack', '--pack-destination', packs, '--json'],
+        path.join(repoRoot, dir),
+      )
       expect(packed.code, output(packed)).toBe(0)
       const { name, filename } = JSON.parse(packed.stdout) as { name: string; filename: string }
       tarballs[name] = `file:${filename}`

@@ -61,7 +61,9 @@ export interface CsvSourceOptions {
 }
 
 /** One field's type: `string`, or `unknown` once a `cast` is set. */
-export type CsvSourceValue<Options> = Options extends { cast: true | CsvSourceCast } ? unknown : string
+export type CsvSourceValue<Options> = Options extends { cast: true | CsvSourceCast }
+  ? unknown
+  : string
 /** One record: an object keyed by the header, or an array with `columns: false`. */
 export type CsvSourceRow<Options> = Options extends { columns: false }
   ? CsvSourceValue<Options>[]
