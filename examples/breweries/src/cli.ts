@@ -53,6 +53,7 @@ const flags = program.opts<{
   perPage: number
   concurrency: number
   faults: boolean
+  resume: boolean
   progress: 'auto' | 'bars' | 'lines' | 'none'
 }>()
 

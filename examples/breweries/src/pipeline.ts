@@ -1,9 +1,16 @@
-import { AsyncExecutor, AsyncGraph, type ExecutionReport, type Logger } from '@graphflow/core'
+import {
+  AsyncExecutor,
+  AsyncGraph,
+  type ExecutionReport,
+  type Logger,
+  type NodeRef,
+} from '@graphflow/core'
 import { type CsvSinkSpec, csvSink } from '@graphflow/csv'
 import {
   type HttpRetryInfo,
   type HttpRetryOptions,
   type HttpSourceSpec,
+  type HttpStartArgs,
   httpSource,
 } from '@graphflow/http'
 import { type SqliteSinkSpec, sqliteSink } from '@graphflow/sqlite'
@@ -30,6 +37,15 @@ export interface BreweriesOptions {
   retry?: HttpRetryOptions
   /** Called before each retry wait. */
   onRetry?: (info: HttpRetryInfo) => void
+  /** The first page to fetch (a resumed run starts after what is stored). @default 1 */
+  startPage?: number
+  /** Append to an existing CSV instead of replacing it (a resumed run). @default false */
+  appendCsv?: boolean
+  /**
+   * Pages to let pass before a sink stores anything, when one sink of a resumed run is ahead
+   * of the other: the source restarts after the slower one. @default none
+   */
+  skipPages?: { csv?: number; sqlite?: number }
 }
 
 /** A wired graph, its nodes' live counters, and a way to run it. */
@@ -63,6 +79,29 @@ const SQLITE_COLUMNS: Record<(typeof BREWERY_COLUMNS)[number], string> = {
 }
 
 /**
+ * Inserts a node that drops the first `count` pages on their way to `sink` (pages arrive in
+ * page order); returns the node the sink should be fed from.
+ */
+function skipFirst(
+  graph: AsyncGraph,
+  from: NodeRef<HttpStartArgs, Brewery[]>,
+  sink: string,
+  count = 0,
+): NodeRef<never, Brewery[]> {
+  if (count <= 0) return from
+  let skipped = 0
+  const skip = graph.addNode(
+    async function* skipStoredPages(page: Brewery[]) {
+      if (skipped < count) skipped++
+      else yield page
+    },
+    { name: `${sink}-resume` },
+  )
+  graph.addEdge(from, skip)
+  return skip
+}
+
+/**
  * Open Brewery DB -> CSV and/or SQLite: one paginated HTTP source feeding each sink with one
  * page (an array of breweries) per item.
  */
@@ -81,7 +120,7 @@ export function buildBreweriesPipeline(
     pagination: {
       type: 'page',
       param: 'page',
-      start: 1,
+      start: options.startPage ?? 1,
       sizeParam: 'per_page',
       size: options.perPage,
     },
@@ -97,6 +136,7 @@ export function buildBreweriesPipeline(
         columns: BREWERY_COLUMNS,
         escapeFormulas: true,
         mkdir: true,
+        append: options.appendCsv ?? false,
       })
     : undefined
   const sqlite = options.sqlitePath
@@ -110,8 +150,13 @@ export function buildBreweriesPipeline(
         batchSize: 1000,
       })
     : undefined
-  if (csv) graph.addEdge(from, graph.addNode(csv))
-  if (sqlite) graph.addEdge(from, graph.addNode(sqlite))
+  if (csv) graph.addEdge(skipFirst(graph, from, 'csv', options.skipPages?.csv), graph.addNode(csv))
+  if (sqlite) {
+    graph.addEdge(
+      skipFirst(graph, from, 'sqlite', options.skipPages?.sqlite),
+      graph.addNode(sqlite),
+    )
+  }
   const executor = new AsyncExecutor(graph, { logger, progressInterval: 200 })
   return { graph, executor, source, csv, sqlite, run: (signal) => executor.execute({ signal }) }
 }

@@ -1,5 +1,14 @@
 import { resolve } from 'node:path'
 import type { ExecutionReport } from '@graphflow/core'
+import {
+  type Checkpoint,
+  type CheckpointKey,
+  checkpointPath,
+  mismatch,
+  pagesStored,
+  readCheckpoint,
+  writeCheckpoint,
+} from './checkpoint.js'
 import { buildBreweriesPipeline, LIVE_API_URL } from './pipeline.js'
 import {
   barsProgress,
@@ -24,6 +33,8 @@ export interface BreweriesCliOptions {
   /** Offline only: inject 429s, 503s and connection resets into the replay server. */
   faults: boolean
   progress: 'auto' | 'bars' | 'lines' | 'none'
+  /** Continue an interrupted run from its checkpoint. */
+  resume: boolean
 }
 
 /** Where the CLI writes, and the directory relative paths are resolved against. */
@@ -36,7 +47,8 @@ export interface BreweriesIo {
 
 /** What a run of the CLI produced. */
 export interface BreweriesRun {
-  report: ExecutionReport
+  /** `undefined` when `--resume` found the run already complete. */
+  report: ExecutionReport | undefined
   outputs: OutputFile[]
   exitCode: number
 }
@@ -82,6 +94,14 @@ function progressView(
   return linesProgress((line) => io.stdout.write(`${line}\n`), log)
 }
 
+async function resumable(file: string, key: CheckpointKey): Promise<Checkpoint> {
+  const checkpoint = await readCheckpoint(file)
+  if (!checkpoint) throw new Error(`--resume: no checkpoint at ${file}; run once without --resume`)
+  const why = mismatch(checkpoint, key)
+  if (why) throw new Error(`--resume: ${file} is the checkpoint of another run: ${why}`)
+  return checkpoint
+}
+
 /** Runs the example end to end: optional replay server, the graph, progress, the summary. */
 export async function runBreweries(
   options: BreweriesCliOptions,
@@ -102,6 +122,25 @@ export async function runBreweries(
     const apiUrl = server?.apiUrl ?? options.apiUrl
     const csvPath = options.csv ? resolve(io.cwd, options.csv) : undefined
     const sqlitePath = options.sqlite ? resolve(io.cwd, options.sqlite) : undefined
+    const key: CheckpointKey = {
+      apiUrl: options.offline ? 'offline' : options.apiUrl,
+      country: options.country,
+      perPage: options.perPage,
+      csv: csvPath,
+      sqlite: sqlitePath,
+    }
+    const checkpointFile = checkpointPath(key)
+    const previous = options.resume ? await resumable(checkpointFile, key) : undefined
+    if (previous?.complete) {
+      io.stdout.write(`nothing to resume: the run of ${checkpointFile} is complete\n`)
+      return { report: undefined, outputs: [], exitCode: 0 }
+    }
+    const stored = { csv: previous?.pages.csv ?? 0, sqlite: previous?.pages.sqlite ?? 0 }
+    const startAfter = Math.min(
+      csvPath ? stored.csv : Number.POSITIVE_INFINITY,
+      sqlitePath ? stored.sqlite : Number.POSITIVE_INFINITY,
+    )
+    if (previous) io.stdout.write(`resuming from page ${startAfter + 1} (${checkpointFile})\n`)
     const sinks = [csvPath ? 'csv' : undefined, sqlitePath ? 'sqlite' : undefined].filter(
       (sink): sink is string => sink !== undefined,
     )
@@ -116,6 +155,9 @@ export async function runBreweries(
         csvPath,
         sqlitePath,
         retry: options.offline ? { baseDelay: 50, maxDelay: 2000 } : undefined,
+        startPage: startAfter + 1,
+        appendCsv: previous !== undefined,
+        skipPages: { csv: stored.csv - startAfter, sqlite: stored.sqlite - startAfter },
       },
       { info: view.log, error: view.log },
     )
@@ -142,7 +184,23 @@ export async function runBreweries(
       `${formatSummary(report, outputs, pipeline.source.stats.retries, io.stdout.isTTY === true)}\n`,
     )
     const errors = Object.values(report.dataFlowStats).reduce((sum, stats) => sum + stats.err, 0)
-    return { report, outputs, exitCode: errors > 0 || report.aborted || report.halted ? 1 : 0 }
+    const complete = errors === 0 && !report.aborted && !report.halted
+    await writeCheckpoint(checkpointFile, {
+      ...key,
+      pages: {
+        csv: pipeline.csv
+          ? pagesStored(stored.csv, pipeline.csv.stats.records, options.perPage)
+          : undefined,
+        sqlite: pipeline.sqlite
+          ? pagesStored(stored.sqlite, pipeline.sqlite.stats.rowsWritten, options.perPage)
+          : undefined,
+      },
+      complete,
+      updatedAt: new Date().toISOString(),
+    })
+    if (!complete)
+      io.stdout.write(`incomplete: run again with --resume to continue (${checkpointFile})\n`)
+    return { report, outputs, exitCode: complete ? 0 : 1 }
   } finally {
     await server?.close()
   }

@@ -133,6 +133,96 @@ describe('breweries pipeline against the replay server', () => {
   })
 })
 
+describe('resuming an interrupted load', () => {
+  const cliOptions = (apiUrl: string, resume: boolean, country = 'United States') => ({
+    apiUrl,
+    offline: false,
+    country,
+    csv: 'us.csv',
+    sqlite: 'us.db',
+    perPage: 100,
+    concurrency: 1,
+    faults: false,
+    progress: 'none' as const,
+    resume,
+  })
+  const quiet = () => ({
+    stdout: { write: () => true },
+    stderr: { write: () => true },
+    cwd: directory,
+  })
+
+  it('continues after an abort: every brewery once in CSV and SQLite, then nothing to resume', async () => {
+    server = await startReplayServer({ latencyMs: 25 })
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(), 400)
+    const first = await runBreweries(cliOptions(server.apiUrl, false), {
+      ...quiet(),
+      signal: controller.signal,
+    })
+    expect(first.exitCode).toBe(1)
+    expect(first.report?.aborted).toBe(true)
+    const checkpoint = JSON.parse(await readFile(join(directory, 'us.csv.checkpoint.json'), 'utf8'))
+    expect(checkpoint).toMatchObject({ complete: false, country: 'United States', perPage: 100 })
+    expect(checkpoint.pages.csv).toBeGreaterThan(0)
+    expect(checkpoint.pages.csv).toBeLessThan(38)
+
+    const printed: string[] = []
+    const second = await runBreweries(cliOptions(server.apiUrl, true), {
+      ...quiet(),
+      stdout: { write: (text: string) => printed.push(text) },
+    })
+    expect(second.exitCode).toBe(0)
+    expect(printed.join('')).toMatch(/resuming from page \d+/)
+    const rows = await readCsv(join(directory, 'us.csv'))
+    expect(rows.map((row) => row.id).sort()).toEqual(US.map((brewery) => brewery.id).sort())
+    expect(await readSqlite(join(directory, 'us.db'))).toHaveLength(US.length)
+
+    const third: string[] = []
+    const again = await runBreweries(cliOptions(server.apiUrl, true), {
+      ...quiet(),
+      stdout: { write: (text: string) => third.push(text) },
+    })
+    expect(again.exitCode).toBe(0)
+    expect(third.join('')).toMatch(/nothing to resume/)
+  })
+
+  it('refuses to resume without a checkpoint or with other parameters', async () => {
+    server = await startReplayServer()
+    await expect(runBreweries(cliOptions(server.apiUrl, true), quiet())).rejects.toThrow(
+      /--resume: no checkpoint at .*us\.csv\.checkpoint\.json/,
+    )
+    await runBreweries({ ...cliOptions(server.apiUrl, false, 'Ireland') }, quiet())
+    await expect(runBreweries(cliOptions(server.apiUrl, true), quiet())).rejects.toThrow(
+      /checkpoint of another run: country was "Ireland", now "United States"/,
+    )
+  })
+
+  it('lets the sink that is ahead skip the pages it already stored', async () => {
+    server = await startReplayServer()
+    const csvPath = join(directory, 'ahead.csv')
+    const sqlitePath = join(directory, 'behind.db')
+    const pipeline = buildBreweriesPipeline(
+      {
+        apiUrl: server.apiUrl,
+        country: 'United States',
+        perPage: 200,
+        concurrency: 2,
+        csvPath,
+        sqlitePath,
+        startPage: 3,
+        skipPages: { csv: 2 },
+      },
+      silent,
+    )
+    const report = await pipeline.run()
+    expect(report.dataFlowStats['csv-resume']).toEqual({ in: 17, out: 15, err: 0 })
+    const rows = await readCsv(csvPath)
+    expect(rows.map((row) => row.id)).toEqual(US.slice(4 * 200).map((brewery) => brewery.id))
+    expect(await readSqlite(sqlitePath)).toHaveLength(US.length - 2 * 200)
+  })
+})
+
 describe('breweries CLI', () => {
   it('runs offline end to end, prints progress lines, the summary and where the files are', async () => {
     const output: string[] = []
@@ -147,6 +237,7 @@ describe('breweries CLI', () => {
         concurrency: 2,
         faults: true,
         progress: 'lines',
+        resume: false,
       },
       {
         stdout: { write: (text: string) => output.push(text) },
