@@ -1,5 +1,4 @@
-import { Args } from './args.js'
-import { AsyncGraph, type GraphNode } from './async-graph.js'
+import { AsyncGraph } from './async-graph.js'
 import { AsyncQueue, QUEUE_EMPTY } from './async-queue.js'
 import { type DataFlowLogging, dataFlowLogging, logDataFlow } from './data-flow-logging.js'
 import { InvalidAsyncGraphError, toError } from './errors.js'
@@ -12,23 +11,16 @@ import type {
   ExecutionReport,
   ExecutorEvents,
   NodeExceptions,
-  NodeStats,
 } from './executor-types.js'
 import type { Logger, NodeContext } from './node-spec.js'
+import {
+  type Iteration,
+  prepareRun,
+  type RunNode,
+  resolveStartNodes,
+  startCall,
+} from './run-node.js'
 
-interface RunNode {
-  readonly name: string
-  readonly config: GraphNode
-  readonly queue: AsyncQueue<unknown, unknown>
-  readonly destinations: RunNode[]
-  readonly stats: NodeStats
-  readonly errors: Error[]
-  readonly startArgs: unknown[] | undefined
-  /** Upstream nodes not yet done, plus one while the start call runs. */
-  openInputs: number
-}
-
-type Iteration = AsyncIterator<unknown>
 const YIELD_EVERY_MS = 16
 const yieldToEventLoop = (): Promise<void> =>
   new Promise((resolve) => (globalThis.setImmediate ?? setTimeout)(resolve))
@@ -126,10 +118,11 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
         code: 'ALREADY_RUNNING',
       })
     }
-    const startNodes = this.#resolveStartNodes(options.startNodes)
+    const startNodes = resolveStartNodes(this.graph, options.startNodes)
     this.#running = true
-    this.#prepare(startNodes)
-    const nodes = this.#nodes as RunNode[]
+    this.#reset(startNodes)
+    const nodes = prepareRun(this.graph, startNodes)
+    this.#nodes = nodes
     const started = performance.now()
     const signal = options.signal
     const onAbort = () => this.#stop('aborted')
@@ -160,53 +153,11 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     return report
   }
 
-  #resolveStartNodes(given: Record<string, unknown[]> | undefined): Record<string, unknown[]> {
-    const startNodes = given ?? Object.fromEntries(this.graph.rootNodes.map((name) => [name, []]))
-    if (typeof startNodes !== 'object' || startNodes === null) {
-      throw new TypeError(`execute "startNodes": expected an object, got ${String(startNodes)}`)
-    }
-    const entries = Object.entries(startNodes)
-    if (entries.length === 0) throw new InvalidAsyncGraphError('the graph has no start nodes')
-    for (const [name, values] of entries) {
-      if (!this.graph.getNode(name)) {
-        throw new InvalidAsyncGraphError(`start node '${name}' is not in the graph`, {
-          code: 'UNKNOWN_NODE',
-        })
-      }
-      if (!Array.isArray(values)) {
-        throw new TypeError(
-          `execute "startNodes": args of node '${name}' must be an array, got ${String(values)}`,
-        )
-      }
-    }
-    return startNodes
-  }
-
-  #prepare(startNodes: Record<string, unknown[]>): void {
+  #reset(startNodes: Record<string, unknown[]>): void {
     this.#stopped = this.#halted = this.#aborted = false
     this.#haltedBy = undefined
     this.#controller = new AbortController()
     this.#usedStartNodes = startNodes
-    const byName = new Map<string, RunNode>()
-    for (const config of this.graph.nodes) {
-      const startArgs = startNodes[config.name]
-      byName.set(config.name, {
-        name: config.name,
-        config,
-        queue: makeQueue(config),
-        destinations: [],
-        stats: { in: 0, out: 0, err: 0 },
-        errors: [],
-        startArgs,
-        openInputs: this.graph.sourcesOf(config.name).length + (startArgs ? 1 : 0),
-      })
-    }
-    for (const node of byName.values()) {
-      for (const name of this.graph.destinationsOf(node.name)) {
-        node.destinations.push(byName.get(name) as RunNode)
-      }
-    }
-    this.#nodes = [...byName.values()]
   }
 
   async #openAll(nodes: RunNode[]): Promise<void> {
@@ -280,7 +231,7 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
       let iterator: Iteration | undefined
       let destination: RunNode | undefined
       try {
-        iterator = this.#invoke(node.config, item, starting)
+        iterator = startCall(node.config, item, starting)
         for (;;) {
           const result = await iterator.next()
           if (result.done) {
@@ -333,21 +284,6 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     } catch (error) {
       this.#fail(node, error)
     }
-  }
-
-  #invoke(config: GraphNode, item: unknown, spread: boolean): Iteration {
-    const fn = config.fn as (...input: unknown[]) => AsyncIterable<unknown>
-    let iterable: AsyncIterable<unknown>
-    if (spread) iterable = config.takesNoParameters ? fn() : fn(...(item as unknown[]))
-    else if (config.takesNoParameters) iterable = fn()
-    else if (item instanceof Args)
-      iterable = config.unpackInput ? fn(...item.values) : fn(item.values)
-    else iterable = fn(item)
-    const iterator = iterable as unknown as Iteration
-    if (typeof iterator?.next === 'function') return iterator
-    if (typeof iterable?.[Symbol.asyncIterator] === 'function')
-      return iterable[Symbol.asyncIterator]()
-    throw new TypeError(`node '${config.name}' returned ${String(iterable)}, not an async iterable`)
   }
 
   #fail(node: RunNode, thrown: unknown, what = 'raised'): void {
@@ -403,20 +339,3 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     this.#logger.error(`[graphflow] a '${String(event)}' listener threw: ${toError(error).stack}`)
   }
 }
-
-function makeQueue(config: GraphNode): AsyncQueue<unknown, unknown> {
-  const given = config.queue
-  if (given === undefined) return new AsyncQueue(config.queueSize)
-  const queue = (typeof given === 'function' ? given() : given) as AsyncQueue<unknown, unknown>
-  if (!(queue instanceof AsyncQueue)) {
-    throw new TypeError(
-      `node '${config.name}': its "queue" must be an AsyncQueue (subclass) instance`,
-    )
-  }
-  if (usedQueues.has(queue)) queue.reset()
-  usedQueues.add(queue)
-  return queue
-}
-
-/** Queues that ran before: reset at the start of a later run; a fresh queue keeps what it holds. */
-const usedQueues = new WeakSet<AsyncQueue<unknown, unknown>>()

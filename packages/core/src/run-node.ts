@@ -1,0 +1,108 @@
+import { Args } from './args.js'
+import type { AsyncGraph, GraphNode } from './async-graph.js'
+import { AsyncQueue } from './async-queue.js'
+import { InvalidAsyncGraphError } from './errors.js'
+import type { NodeStats } from './executor-types.js'
+
+/** A node's state during one run. */
+export interface RunNode {
+  readonly name: string
+  readonly config: GraphNode
+  readonly queue: AsyncQueue<unknown, unknown>
+  readonly destinations: RunNode[]
+  readonly stats: NodeStats
+  readonly errors: Error[]
+  readonly startArgs: unknown[] | undefined
+  /** Upstream nodes not yet done, plus one while the start call runs. */
+  openInputs: number
+}
+
+/** What a call of a node function returns, iterated by the executor. */
+export type Iteration = AsyncIterator<unknown>
+
+/** The run's start nodes: the given ones, checked, or every node without incoming edges. */
+export function resolveStartNodes(
+  graph: AsyncGraph,
+  given: Record<string, unknown[]> | undefined,
+): Record<string, unknown[]> {
+  const startNodes = given ?? Object.fromEntries(graph.rootNodes.map((name) => [name, []]))
+  if (typeof startNodes !== 'object' || startNodes === null) {
+    throw new TypeError(`execute "startNodes": expected an object, got ${String(startNodes)}`)
+  }
+  const entries = Object.entries(startNodes)
+  if (entries.length === 0) throw new InvalidAsyncGraphError('the graph has no start nodes')
+  for (const [name, values] of entries) {
+    if (!graph.getNode(name)) {
+      throw new InvalidAsyncGraphError(`start node '${name}' is not in the graph`, {
+        code: 'UNKNOWN_NODE',
+      })
+    }
+    if (!Array.isArray(values)) {
+      throw new TypeError(
+        `execute "startNodes": args of node '${name}' must be an array, got ${String(values)}`,
+      )
+    }
+  }
+  return startNodes
+}
+
+/** The nodes of one run: fresh queues and counts, destinations linked. */
+export function prepareRun(graph: AsyncGraph, startNodes: Record<string, unknown[]>): RunNode[] {
+  const byName = new Map<string, RunNode>()
+  for (const config of graph.nodes) {
+    const startArgs = startNodes[config.name]
+    byName.set(config.name, {
+      name: config.name,
+      config,
+      queue: makeQueue(config),
+      destinations: [],
+      stats: { in: 0, out: 0, err: 0 },
+      errors: [],
+      startArgs,
+      openInputs: graph.sourcesOf(config.name).length + (startArgs ? 1 : 0),
+    })
+  }
+  for (const node of byName.values()) {
+    for (const name of graph.destinationsOf(node.name)) {
+      node.destinations.push(byName.get(name) as RunNode)
+    }
+  }
+  return [...byName.values()]
+}
+
+/**
+ * Calls a node's function with an item (spread for the start call) and returns the iterator
+ * to drain: `args(...)` is spread unless `unpackInput` is false; no-parameter functions get
+ * nothing.
+ */
+export function startCall(config: GraphNode, item: unknown, spread: boolean): Iteration {
+  const fn = config.fn as (...input: unknown[]) => AsyncIterable<unknown>
+  let iterable: AsyncIterable<unknown>
+  if (spread) iterable = config.takesNoParameters ? fn() : fn(...(item as unknown[]))
+  else if (config.takesNoParameters) iterable = fn()
+  else if (item instanceof Args)
+    iterable = config.unpackInput ? fn(...item.values) : fn(item.values)
+  else iterable = fn(item)
+  const iterator = iterable as unknown as Iteration
+  if (typeof iterator?.next === 'function') return iterator
+  if (typeof iterable?.[Symbol.asyncIterator] === 'function')
+    return iterable[Symbol.asyncIterator]()
+  throw new TypeError(`node '${config.name}' returned ${String(iterable)}, not an async iterable`)
+}
+
+function makeQueue(config: GraphNode): AsyncQueue<unknown, unknown> {
+  const given = config.queue
+  if (given === undefined) return new AsyncQueue(config.queueSize)
+  const queue = (typeof given === 'function' ? given() : given) as AsyncQueue<unknown, unknown>
+  if (!(queue instanceof AsyncQueue)) {
+    throw new TypeError(
+      `node '${config.name}': its "queue" must be an AsyncQueue (subclass) instance`,
+    )
+  }
+  if (usedQueues.has(queue)) queue.reset()
+  usedQueues.add(queue)
+  return queue
+}
+
+/** Queues that ran before: reset at the start of a later run; a fresh queue keeps what it holds. */
+const usedQueues = new WeakSet<AsyncQueue<unknown, unknown>>()
