@@ -25,6 +25,9 @@ export class RateLimiter {
     const now = performance.now()
     const slot = Math.max(now, this.#nextSlot)
     this.#nextSlot = slot + this.#interval
-    await sleep(slot - now, signal)
+    // Timers may fire up to a millisecond early against performance.now(): wait out the rest.
+    for (let left = slot - now; left > 0; left = slot - performance.now()) {
+      await sleep(Math.ceil(left), signal)
+    }
   }
 }
