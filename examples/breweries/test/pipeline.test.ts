@@ -223,6 +223,25 @@ describe('resuming an interrupted load', () => {
   })
 })
 
+describe('the graph', () => {
+  it('is the picture in the root README', async () => {
+    const { graph } = buildBreweriesPipeline(
+      {
+        apiUrl: 'http://127.0.0.1:1/v1/breweries',
+        country: 'United States',
+        perPage: 200,
+        concurrency: 1,
+        csvPath: 'a.csv',
+        sqlitePath: 'a.db',
+      },
+      silent,
+    )
+    const readme = await readFile(join(import.meta.dirname, '..', '..', '..', 'README.md'), 'utf8')
+    const picture = /```mermaid\n([\s\S]*?)\n```/.exec(readme)?.[1]
+    expect(graph.toMermaid()).toBe(picture)
+  })
+})
+
 describe('breweries CLI', () => {
   it('runs offline end to end, prints progress lines, the summary and where the files are', async () => {
     const output: string[] = []
