@@ -1,4 +1,3 @@
-#!/usr/bin/env -S npx tsx
 // Open Brewery DB -> CSV (and SQLite) with graphflow. `pnpm start -- --help` lists the flags.
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { LIVE_API_URL } from './pipeline.js'
