@@ -3,7 +3,7 @@ import type { WriteStream } from 'node:fs'
 import { chmod, copyFile, type FileHandle, mkdir, open, rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { CsvError, describeCause } from './csv-error.js'
-import { readFirstRecord, readLastByte } from './existing-file.js'
+import { isBomOnly, readFirstRecord, readLastByte } from './existing-file.js'
 
 /** How to open the file. */
 export interface FileWriterSettings {
@@ -82,7 +82,10 @@ export class CsvFileWriter {
       error.code === 'ENOENT' ? undefined : failOpen(error),
     )
     if (found?.isDirectory()) failOpen(new Error('EISDIR: it is a directory'))
-    const size = found?.size ?? 0
+    // A file holding nothing but a UTF-8 BOM is empty: it gets a header, and is rewritten.
+    const bomOnly =
+      settings.append && found?.size === 3 && (await isBomOnly(path).catch(() => false))
+    const size = bomOnly ? 0 : (found?.size ?? 0)
     const existing: ExistingContent = {
       nonEmpty: settings.append && size > 0,
       header: undefined,
@@ -117,7 +120,7 @@ export class CsvFileWriter {
       handle = await open(tempPath, existing.nonEmpty ? 'a' : 'wx').catch(failOpen)
       if (found) await chmod(tempPath, found.mode & 0o7777).catch(() => undefined)
     } else {
-      handle = await open(path, settings.append ? 'a' : 'w').catch(failOpen)
+      handle = await open(path, settings.append && !bomOnly ? 'a' : 'w').catch(failOpen)
     }
     return new CsvFileWriter({ ...settings, path }, handle, tempPath, existing)
   }

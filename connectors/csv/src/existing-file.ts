@@ -28,3 +28,15 @@ export async function readLastByte(path: string, size: number): Promise<number> 
     await handle.close()
   }
 }
+
+/** True when a 3-byte file is exactly a UTF-8 byte order mark. */
+export async function isBomOnly(path: string): Promise<boolean> {
+  const handle = await open(path, 'r')
+  try {
+    const buffer = Buffer.alloc(3)
+    await handle.read(buffer, 0, 3, 0)
+    return buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf
+  } finally {
+    await handle.close()
+  }
+}

@@ -80,7 +80,8 @@ export class RowBuilder {
         if (value === null) defined++
       } else {
         row[index] = this.#cast(fields, column, value, number, batch)
-        defined++
+        // An inherited value (a column named `constructor`, `toString`) is not the record's.
+        if (hasOwn(fields, column)) defined++
       }
     }
     if (defined !== Object.keys(fields).length) this.#checkKeys(fields, row, number, batch)

@@ -11,7 +11,9 @@ export interface RowsToCsvOptions {
  * Returns a function that turns rows of strings into CSV text, each row ended by the record
  * delimiter. Rows whose fields need no quoting (no delimiter, quote, CR or LF) are joined
  * directly, which is what csv-stringify writes for them; any other row goes through
- * csv-stringify. The output is the same as csv-stringify's, only faster for plain rows.
+ * csv-stringify. The output is the same as csv-stringify's, only faster for plain rows, with
+ * one exception: a row of a single empty field is written as `""`, not as an empty line,
+ * which readers (csv-parse included) skip as blank.
  */
 export function rowsToCsv(options: RowsToCsvOptions): (rows: readonly string[][]) => string {
   const { delimiter, recordDelimiter } = options
@@ -23,13 +25,24 @@ export function rowsToCsv(options: RowsToCsvOptions): (rows: readonly string[][]
     header: false,
     eof: true,
   }
+  const emptyRow = `""${recordDelimiter}`
+  const isEmptyRow = (row: readonly string[]) => row.length === 1 && row[0] === ''
   if (options.quoted || delimiter.length !== 1) {
-    return (rows) => stringify(rows as string[][], csvOptions)
+    return (rows) => {
+      let text = ''
+      for (const row of rows)
+        text += isEmptyRow(row) ? emptyRow : stringify([row as string[]], csvOptions)
+      return text
+    }
   }
   const special = new RegExp(`[${delimiter.replace(/[\\\]^-]/g, '\\$&')}"\\r\\n]`)
   return (rows) => {
     let text = ''
     for (const row of rows) {
+      if (isEmptyRow(row)) {
+        text += emptyRow
+        continue
+      }
       let plain = true
       for (const field of row) {
         if (special.test(field)) {
