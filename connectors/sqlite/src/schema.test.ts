@@ -93,11 +93,11 @@ describe('SQL text', () => {
     expect(writeSql('t', ['a', 'b'], 'insert', [])).toBe('INSERT INTO "t" ("a", "b") VALUES (?, ?)')
     expect(writeSql('t', ['a'], 'replace', [])).toBe('INSERT OR REPLACE INTO "t" ("a") VALUES (?)')
     expect(writeSql('t', ['id', 'a', 'b'], 'upsert', ['id'])).toBe(
-      'INSERT INTO "t" ("id", "a", "b") VALUES (?, ?, ?) ON CONFLICT ("id") DO UPDATE SET ' +
+      'INSERT INTO "t" AS "graphflow_target" ("id", "a", "b") VALUES (?, ?, ?) ON CONFLICT ("id") DO UPDATE SET ' +
         '"a" = excluded."a", "b" = excluded."b"',
     )
     expect(writeSql('t', ['id'], 'upsert', ['id'])).toBe(
-      'INSERT INTO "t" ("id") VALUES (?) ON CONFLICT ("id") DO NOTHING',
+      'INSERT INTO "t" AS "graphflow_target" ("id") VALUES (?) ON CONFLICT ("id") DO NOTHING',
     )
     expect(writeSql('t', [], 'insert', [])).toBe('INSERT INTO "t" DEFAULT VALUES')
   })

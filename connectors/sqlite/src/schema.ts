@@ -150,11 +150,13 @@ export function writeSql(
   const placeholders = columns.map(() => '?').join(', ')
   const insert = `${verb} ${quoteIdentifier(table)} (${names}) VALUES (${placeholders})`
   if (mode !== 'upsert') return insert
+  // The alias keeps `excluded.` meaning the incoming row even for a table named "excluded".
+  const aliased = `${verb} ${quoteIdentifier(table)} AS "graphflow_target" (${names}) VALUES (${placeholders})`
   const keys = new Set(primaryKey.map((name) => name.toLowerCase()))
   const updates = columns
     .filter((name) => !keys.has(name.toLowerCase()))
     .map((name) => `${quoteIdentifier(name)} = excluded.${quoteIdentifier(name)}`)
   const target = primaryKey.map(quoteIdentifier).join(', ')
   const action = updates.length > 0 ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING'
-  return `${insert} ON CONFLICT (${target}) ${action}`
+  return `${aliased} ON CONFLICT (${target}) ${action}`
 }

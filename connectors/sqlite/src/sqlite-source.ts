@@ -9,6 +9,7 @@ import {
   optionError,
 } from './check-options.js'
 import { checkOpen, openDatabase, type SqliteDatabase } from './open-database.js'
+import { toSqlValue } from './schema.js'
 import { plainMessage, sqliteError } from './sqlite-error.js'
 
 /** Parameters of a query: positional (`?`) as an array, named (`@name`, `:name`) as an object. */
@@ -160,7 +161,7 @@ export function sqliteSource<Row = Record<string, unknown>>(
       const running = statement.busy ? prepare(database) : statement
       let rows: IterableIterator<Row>
       try {
-        rows = given === undefined ? running.iterate() : running.iterate(given)
+        rows = given === undefined ? running.iterate() : running.iterate(toSqlParams(given))
       } catch (error) {
         throw queryError(error, where)
       }
@@ -196,6 +197,14 @@ export function sqliteSource<Row = Record<string, unknown>>(
       release()
     },
   }
+}
+
+/** Converts parameters the way the sink converts values: booleans, Dates, objects as JSON. */
+function toSqlParams(params: SqliteParams): SqliteParams {
+  if (Array.isArray(params)) return params.map(toSqlValue)
+  return Object.fromEntries(
+    Object.entries(params).map(([name, value]) => [name, toSqlValue(value)]),
+  )
 }
 
 function isParams(params: unknown): params is SqliteParams | undefined {

@@ -1,0 +1,43 @@
+import { runNode } from '@graphflow/testkit'
+import { describe, expect, it } from 'vitest'
+import { readRows, runInto, tempFile } from '../test/helpers.js'
+import { sqliteSink } from './sqlite-sink.js'
+import { sqliteSource } from './sqlite-source.js'
+
+describe('regressions found in review', () => {
+  it('upserts into a table named "excluded"', async () => {
+    const file = await tempFile()
+    const sink = sqliteSink({ file, table: 'excluded', primaryKey: 'id', mode: 'upsert' })
+    const report = await runInto(sink, [
+      { id: 1, a: 'old' },
+      { id: 1, a: 'new' },
+    ])
+    expect(report.exceptions[sink.name]).toEqual([])
+    expect(readRows(file, 'SELECT id, a FROM excluded')).toEqual([{ id: 1, a: 'new' }])
+  })
+
+  it('binds query parameters converted like the sink stores values', async () => {
+    const file = await tempFile()
+    const when = new Date('2024-05-01T00:00:00.000Z')
+    await runInto(sqliteSink({ file, table: 't' }), [
+      { id: 1, active: true, at: when },
+      { id: 2, active: false, at: new Date(0) },
+    ])
+    const positional = await runNode(
+      sqliteSource({
+        file,
+        query: 'SELECT id FROM t WHERE active = ? AND at = ?',
+        params: [true, when],
+      }),
+    )
+    expect(positional.errors).toEqual([])
+    expect(positional.outputs).toEqual([{ id: 1 }])
+    const named = await runNode(
+      sqliteSource({ file, query: 'SELECT id FROM t WHERE active = :active' }),
+      {
+        startArgs: [{ active: false }],
+      },
+    )
+    expect(named.outputs).toEqual([{ id: 2 }])
+  })
+})
