@@ -1,7 +1,13 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { getPath } from './json-path.js'
 import { findNextLink } from './link-header.js'
-import { type HttpMethod, type HttpQuery, type HttpRequest, withQuery } from './request.js'
+import {
+  type HttpMethod,
+  type HttpQuery,
+  type HttpRequest,
+  mergeHeaders,
+  withQuery,
+} from './request.js'
 
 /** A response as user functions (`records`, `cursor`, `total`) see it. */
 export interface HttpResponseInfo {
@@ -136,7 +142,7 @@ function customNext<Item>(
   return {
     method: result.method ?? last.method,
     url,
-    headers: result.headers ? { ...last.headers, ...result.headers } : last.headers,
+    headers: result.headers ? mergeHeaders(last.headers, result.headers) : last.headers,
     body: 'body' in result ? result.body : last.body,
   }
 }

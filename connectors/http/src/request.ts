@@ -12,6 +12,17 @@ export type HttpQuery = Record<string, HttpQueryValue | readonly (string | numbe
 export type HttpMethod = 'GET' | 'POST'
 
 /** One request as the source sends it. */
+/** Merges header sets left to right by case-insensitive name; names come out lower-cased. */
+export function mergeHeaders(
+  ...sets: (Readonly<Record<string, string>> | undefined)[]
+): Record<string, string> {
+  const merged: Record<string, string> = {}
+  for (const set of sets) {
+    for (const [name, value] of Object.entries(set ?? {})) merged[name.toLowerCase()] = value
+  }
+  return merged
+}
+
 export interface HttpRequest {
   /** `GET` or `POST`. */
   readonly method: HttpMethod
@@ -102,13 +113,13 @@ export async function sendRequest(
   const timer = Number.isFinite(options.timeout)
     ? setTimeout(() => controller.abort(timedOut), options.timeout)
     : undefined
-  const headers: Record<string, string> = { accept: 'application/json' }
+  const defaults: Record<string, string> = { accept: 'application/json' }
   let body: string | undefined
   if (request.body !== undefined) {
-    headers['content-type'] = 'application/json'
+    defaults['content-type'] = 'application/json'
     body = JSON.stringify(request.body)
   }
-  Object.assign(headers, request.headers)
+  const headers = mergeHeaders(defaults, request.headers)
   const undiciTimeout = Number.isFinite(options.timeout) ? options.timeout : 0
   try {
     const response = await undiciRequest(request.url, {

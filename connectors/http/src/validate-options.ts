@@ -1,6 +1,6 @@
 import type { HttpAuth, HttpSourceOptions } from './http-source.js'
 import { checkPagination } from './pagination.js'
-import { type HttpQuery, type HttpRequest, withQuery } from './request.js'
+import { type HttpQuery, type HttpRequest, mergeHeaders, withQuery } from './request.js'
 
 /**
  * What a source may be started (or fed) with to change its first request: a URL (absolute,
@@ -59,7 +59,7 @@ export function baseRequest<Item>(
   return {
     method: options.method ?? 'GET',
     url: withQuery(withQuery(url, options.query), override.query),
-    headers: { ...authorization(options.auth), ...options.headers, ...override.headers },
+    headers: mergeHeaders(authorization(options.auth), options.headers, override.headers),
     body: 'body' in override ? override.body : options.body,
   }
 }
