@@ -22,6 +22,8 @@ import {
 } from './run-node.js'
 
 const YIELD_EVERY_MS = 16
+/** The longest delay a timer takes: beyond it Node fires every millisecond. */
+const MAX_TIMER_MS = 2_147_483_647
 const yieldToEventLoop = (): Promise<void> =>
   new Promise((resolve) => (globalThis.setImmediate ?? setTimeout)(resolve))
 
@@ -51,6 +53,8 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
   #aborted = false
   #haltedBy: string | undefined
   #controller = new AbortController()
+  /** Resolves when the run halts or is aborted. */
+  #stopping: Promise<void> = Promise.resolve()
   #lastYield = 0
   #ticks = 0
 
@@ -65,9 +69,9 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
         `AsyncExecutor "maxExceptions": expected an integer >= 0, got ${maxExceptions}`,
       )
     }
-    if (!(progressInterval > 0)) {
+    if (!(progressInterval > 0 && progressInterval <= MAX_TIMER_MS)) {
       throw new TypeError(
-        `AsyncExecutor "progressInterval": expected ms > 0, got ${progressInterval}`,
+        `AsyncExecutor "progressInterval": expected ms from 1 to ${MAX_TIMER_MS}, got ${progressInterval}`,
       )
     }
     this.graph = graph
@@ -119,9 +123,9 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
       })
     }
     const startNodes = resolveStartNodes(this.graph, options.startNodes)
+    const nodes = prepareRun(this.graph, startNodes)
     this.#running = true
     this.#reset(startNodes)
-    const nodes = prepareRun(this.graph, startNodes)
     this.#nodes = nodes
     const started = performance.now()
     const signal = options.signal
@@ -153,10 +157,23 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     return report
   }
 
+  /**
+   * Waits for a custom queue's `put()` or `end()`, or for the run to stop: a subclass promise
+   * that never settles must not keep an aborted or halted run alive.
+   */
+  #unlessStopped(waiting: Promise<void>): Promise<void> {
+    if (this.#stopped) return Promise.resolve()
+    waiting.catch(() => {}) // a rejection after the stop has nobody left to tell
+    return Promise.race([waiting, this.#stopping])
+  }
+
   #reset(startNodes: Record<string, unknown[]>): void {
     this.#stopped = this.#halted = this.#aborted = false
     this.#haltedBy = undefined
     this.#controller = new AbortController()
+    this.#stopping = new Promise((resolve) => {
+      this.#controller.signal.addEventListener('abort', () => resolve(), { once: true })
+    })
     this.#usedStartNodes = startNodes
   }
 
@@ -172,6 +189,8 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
         try {
           await node.config.open(context)
         } catch (error) {
+          // An open() that gave up because the run was already stopping is no error of its own.
+          if (this.#stopped) return
           this.#fail(node, error, 'open() failed')
           this.#stop('halted', node.name)
         }
@@ -202,7 +221,8 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
 
   async #endQueue(node: RunNode): Promise<void> {
     try {
-      await node.queue.end()
+      const ending = node.queue.end()
+      if (ending !== undefined) await this.#unlessStopped(ending)
     } catch (error) {
       this.#fail(node, error, 'its queue failed to end()')
       AsyncQueue.prototype.end.call(node.queue)
@@ -229,7 +249,6 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
         }
       }
       let iterator: Iteration | undefined
-      let destination: RunNode | undefined
       try {
         iterator = startCall(node.config, item, starting)
         for (;;) {
@@ -246,12 +265,15 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
           }
           node.stats.out++
           for (let index = 0; index < destinations.length; index++) {
-            destination = destinations[index] as RunNode
-            destination.stats.in++
-            const waiting = destination.queue.put(value)
-            if (waiting !== undefined) await waiting
+            const destination = destinations[index] as RunNode
+            try {
+              const waiting = destination.queue.put(value)
+              if (waiting !== undefined) await this.#unlessStopped(waiting)
+              destination.stats.in++
+            } catch (error) {
+              this.#fail(destination, error, `its queue rejected an item from '${node.name}'`)
+            }
           }
-          destination = undefined
           if (this.#stopped) break
           if (
             (++this.#ticks & 1023) === 0 &&
@@ -262,12 +284,8 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
           }
         }
       } catch (error) {
-        if (destination) {
-          this.#fail(destination, error, `its queue rejected an item from '${node.name}'`)
-        } else {
-          this.#fail(node, error)
-          iterator = undefined
-        }
+        this.#fail(node, error)
+        iterator = undefined
       }
       if (iterator) await this.#closeIterator(node, iterator)
       if (starting) {

@@ -86,8 +86,12 @@ export class AsyncGraph {
   ): NodeRef<In, Out, 'whole'>
   addNode<In extends unknown[], Out>(
     source: NodeSource<In, Out>,
-    options?: NodeOptions,
+    options?: NodeOptions & { unpackInput?: true },
   ): NodeRef<In, Out, 'unpack'>
+  addNode<In extends unknown[], Out>(
+    source: NodeSource<In, Out>,
+    options: NodeOptions,
+  ): NodeRef<In, Out, 'unpack' | 'whole'>
   addNode(source: NodeSource<never[], unknown>, options: NodeOptions = {}): AnyNodeRef {
     const spec = typeof source === 'function' ? undefined : source
     const fn = typeof source === 'function' ? source : source?.fn
@@ -172,9 +176,9 @@ export class AsyncGraph {
 
   /** Each node's destinations, nodes in insertion order. */
   get nodesToEdges(): Record<string, string[]> {
-    const result: Record<string, string[]> = {}
-    for (const [name, destinations] of this.#destinations) result[name] = [...destinations]
-    return result
+    return Object.fromEntries(
+      [...this.#destinations].map(([name, destinations]) => [name, [...destinations]]),
+    )
   }
 
   /** A node by name, if present. */

@@ -173,7 +173,8 @@ export class AsyncQueue<In = unknown, Out = In> {
     if (this.#ended) {
       throw new GraphflowError('put into a queue that has ended', { code: 'QUEUE_ENDED' })
     }
-    if (this.maxSize > 0 && this.#items.length >= this.maxSize) {
+    // Behind puts that already wait, a new one waits too: items stay in FIFO order.
+    if (this.maxSize > 0 && (this.#items.length >= this.maxSize || this.#waitingPuts.length > 0)) {
       return new Promise((resolve) => this.#waitingPuts.push({ item, resolve }))
     }
     this.#items.push(item)

@@ -4,6 +4,8 @@ import type { Logger } from './node-spec.js'
 /** The default line format of data-flow logging, as in async-graph-data-flow. */
 export const DEFAULT_NODE_FORMAT = ' {node} - in={in}, out={out}, err={err}'
 const DEFAULT_TIME_INTERVAL_SECONDS = 60
+/** The longest timer delay in seconds (2^31 - 1 ms, about 24.8 days). */
+const MAX_SECONDS = 2_147_483
 
 /** Settings of data-flow logging once turned on. */
 export interface DataFlowLogging {
@@ -21,9 +23,12 @@ export function dataFlowLogging(options: DataFlowLoggingOptions): DataFlowLoggin
       `turnOnDataFlowLogging "nodeFormat": expected a string, got ${typeof nodeFormat}`,
     )
   }
-  if (timeInterval !== undefined && !(typeof timeInterval === 'number' && timeInterval > 0)) {
+  if (
+    timeInterval !== undefined &&
+    !(typeof timeInterval === 'number' && timeInterval > 0 && timeInterval <= MAX_SECONDS)
+  ) {
     throw new TypeError(
-      `turnOnDataFlowLogging "timeInterval": expected seconds > 0, got ${String(timeInterval)}`,
+      `turnOnDataFlowLogging "timeInterval": expected seconds > 0 and <= ${MAX_SECONDS}, got ${String(timeInterval)}`,
     )
   }
   if (nodeFilter !== undefined && typeof nodeFilter === 'string') {
@@ -39,16 +44,16 @@ export function dataFlowLogging(options: DataFlowLoggingOptions): DataFlowLoggin
   }
 }
 
+const PLACEHOLDER = /\{(node|in|out|err)\}/g
+
 /** Writes one line per (filtered) node through `logger.info`. */
 export function logDataFlow(stats: DataFlowStats, settings: DataFlowLogging, logger: Logger): void {
   for (const [node, flow] of Object.entries(stats)) {
     if (settings.nodeFilter && !settings.nodeFilter.has(node)) continue
     logger.info(
-      settings.nodeFormat
-        .replaceAll('{node}', node)
-        .replaceAll('{in}', String(flow.in))
-        .replaceAll('{out}', String(flow.out))
-        .replaceAll('{err}', String(flow.err)),
+      settings.nodeFormat.replace(PLACEHOLDER, (_, key: 'node' | 'in' | 'out' | 'err') =>
+        key === 'node' ? node : String(flow[key]),
+      ),
     )
   }
 }

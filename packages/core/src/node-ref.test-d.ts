@@ -4,6 +4,7 @@ import { AsyncGraph } from './async-graph.js'
 import { AsyncQueue } from './async-queue.js'
 import { defineSink, defineSource } from './define.js'
 import type { NodeRef } from './node-ref.js'
+import type { NodeOptions } from './node-spec.js'
 
 class BatchQueue<T> extends AsyncQueue<T, T[]> {}
 
@@ -90,6 +91,17 @@ describe('typed wiring', () => {
       }),
       graph.addNode(takesBatch, { name: 'b2', queue: new BatchQueue<number>() }),
     )
+    // @ts-expect-error args(...) goes whole into a custom queue's put: a tuple queue gets an Args
+    graph.addEdge(
+      graph.addNode(pairs, { name: 'p4' }),
+      graph.addNode(takesBatch, {
+        name: 'b3',
+        queue: new AsyncQueue<[number, string], number[]>(),
+      }),
+    )
+    const options: NodeOptions = { name: 'd4', unpackInput: false }
+    // @ts-expect-error unpackInput only known as a boolean: the edge must fit both ways
+    graph.addEdge(graph.addNode(pairs, { name: 'p5' }), graph.addNode(describePair, options))
     // @ts-expect-error a record without id
     graph.addEdge(
       graph.addNode(async function* names() {

@@ -42,10 +42,16 @@ export type UnpackedArguments<Item> = Item extends Args<infer Values> ? Values :
 /** The parameter tuple an item becomes with `unpackInput: false`. */
 export type WholeArguments<Item> = Item extends Args<infer Values> ? [Values] : [Item]
 
-/** The parameter tuple `item` is passed as to a node of the given input mode. */
+/**
+ * The parameter tuple `item` is passed as to a node of the given input mode. Behind a custom
+ * queue the item itself is what the queue's `put` gets. A union of modes (an `unpackInput`
+ * only known as `boolean`) gives a union: the edge must fit every one.
+ */
 export type DeliveredArguments<Item, Mode extends InputMode> = Mode extends 'unpack'
   ? UnpackedArguments<Item>
-  : WholeArguments<Item>
+  : Mode extends 'whole'
+    ? WholeArguments<Item>
+    : [Item]
 
 /** `true` when a node with parameters `In` and mode `Mode` accepts every `Item`. */
 export type Accepts<Item, In extends unknown[], Mode extends InputMode> = [In] extends [[]]

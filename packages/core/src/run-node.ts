@@ -49,12 +49,21 @@ export function resolveStartNodes(
 /** The nodes of one run: fresh queues and counts, destinations linked. */
 export function prepareRun(graph: AsyncGraph, startNodes: Record<string, unknown[]>): RunNode[] {
   const byName = new Map<string, RunNode>()
+  const owners = new Map<AsyncQueue<unknown, unknown>, string>()
   for (const config of graph.nodes) {
-    const startArgs = startNodes[config.name]
+    const startArgs = Object.hasOwn(startNodes, config.name) ? startNodes[config.name] : undefined
+    const queue = makeQueue(config)
+    const owner = owners.get(queue)
+    if (owner !== undefined) {
+      throw new TypeError(
+        `nodes '${owner}' and '${config.name}' share one queue instance: give each node its own (a function returning a new AsyncQueue)`,
+      )
+    }
+    owners.set(queue, config.name)
     byName.set(config.name, {
       name: config.name,
       config,
-      queue: makeQueue(config),
+      queue,
       destinations: [],
       stats: { in: 0, out: 0, err: 0 },
       errors: [],
