@@ -41,3 +41,17 @@ describe('regressions found in review', () => {
     expect(named.outputs).toEqual([{ id: 2 }])
   })
 })
+
+describe('upsert without a key', () => {
+  it('rejects a record without its primary key instead of inserting it again on every run', async () => {
+    const file = await tempFile()
+    const sink = sqliteSink({ file, table: 'items', primaryKey: 'id', mode: 'upsert' })
+    const items = [{ id: 1, name: 'a' }, { name: 'no key' }, { id: null, name: 'null key' }]
+    await runInto(sink, items)
+    const report = await runInto(sink, items)
+    const error = report.exceptions[sink.name]?.[0]
+    expect(error?.message).toMatch(/upsert needs the primary key "id"/)
+    expect(readRows(file, 'SELECT id, name FROM items')).toEqual([{ id: 1, name: 'a' }])
+    expect(sink.stats).toMatchObject({ rowsWritten: 1, rowsRejected: 2 })
+  })
+})

@@ -49,6 +49,8 @@ export class TableWriter {
   #batchNumber = 0
   #batchStart = 0
   #rejected: RejectedRow[] = []
+  /** Upsert only: where the key columns are in a row's values (-1: not written at all). */
+  #keyIndexes: number[] = []
   #failures: Error[] = []
   readonly #transaction: () => number
 
@@ -115,6 +117,9 @@ export class TableWriter {
         const { table, mode, primaryKey } = this.#settings
         this.#statement = this.#database.prepare(writeSql(table, columns.names, mode, primaryKey))
         this.#statementWidth = this.#values.length = columns.names.length
+        const lower = columns.names.map((name) => name.toLowerCase())
+        this.#keyIndexes =
+          mode === 'upsert' ? primaryKey.map((key) => lower.indexOf(key.toLowerCase())) : []
       }
       this.#batch = this.#buffer
       this.#buffer = []
@@ -157,6 +162,19 @@ export class TableWriter {
           values[column] =
             typeof value === 'string' || typeof value === 'number' ? value : toSqlValue(value)
         }
+        const missingKey = this.#missingKey()
+        if (missingKey !== undefined) {
+          this.#rejected.push({
+            batch: this.#batchNumber,
+            batchIndex: index,
+            runIndex: this.#batchStart + index,
+            record,
+            error: new Error(
+              `an upsert needs the primary key "${missingKey}", and the record has none: it would be inserted again on every run`,
+            ),
+          })
+          continue
+        }
         statement.run(...values)
         written++
       } catch (error) {
@@ -171,6 +189,16 @@ export class TableWriter {
       }
     }
     return written
+  }
+
+  /** The first key column a row to upsert has no value for. */
+  #missingKey(): string | undefined {
+    const keys = this.#keyIndexes
+    for (let index = 0; index < keys.length; index++) {
+      const at = keys[index] as number
+      if (at === -1 || this.#values[at] === null) return this.#settings.primaryKey[index]
+    }
+    return undefined
   }
 
   /** Throws what the flushes of the current call kept: refused rows, failed batches. */
