@@ -200,6 +200,14 @@ export async function runBreweries(
     })
     if (!complete)
       io.stdout.write(`incomplete: run again with --resume to continue (${checkpointFile})\n`)
+    const unreachable = Object.values(report.exceptions)
+      .flat()
+      .some((error) => /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ENETUNREACH/.test(error.message))
+    if (unreachable && !options.offline) {
+      io.stdout.write(
+        'the API could not be reached: --offline runs against the bundled replay server\n',
+      )
+    }
     return { report, outputs, exitCode: complete ? 0 : 1 }
   } finally {
     await server?.close()

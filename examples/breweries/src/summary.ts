@@ -23,11 +23,14 @@ export function formatSummary(
   for (const [node, stats] of Object.entries(report.dataFlowStats)) {
     table.push([node, stats.in, stats.out, stats.err])
   }
+  const errors = Object.values(report.dataFlowStats).reduce((sum, stats) => sum + stats.err, 0)
   const status = report.aborted
     ? 'aborted'
     : report.halted
       ? `halted by ${report.haltedBy}`
-      : 'done'
+      : errors > 0
+        ? `finished with ${errors} error${errors === 1 ? '' : 's'}`
+        : 'done'
   const lines = [
     table.toString(),
     `${status} in ${(report.durationMs / 1000).toFixed(2)}s, ${retries} retries`,

@@ -273,6 +273,34 @@ describe('breweries CLI', () => {
     expect(printed).toContain(`SQLite ${join(directory, 'us.db')} (3,800 records)`)
   })
 
+  it('says the run failed, and points to --offline, when the API cannot be reached', async () => {
+    const output: string[] = []
+    const run = await runBreweries(
+      {
+        apiUrl: 'http://127.0.0.1:1/v1/breweries',
+        offline: false,
+        country: 'United States',
+        csv: 'unreachable.csv',
+        sqlite: undefined,
+        perPage: 200,
+        concurrency: 1,
+        faults: false,
+        progress: 'none',
+        resume: false,
+      },
+      {
+        stdout: { write: (text: string) => output.push(text) },
+        stderr: { write: () => true },
+        cwd: directory,
+      },
+    )
+    const printed = output.join('')
+    expect(run.exitCode).toBe(1)
+    expect(printed).toMatch(/finished with 1 error in/)
+    expect(printed).toMatch(/ECONNREFUSED/)
+    expect(printed).toMatch(/--offline runs against the bundled replay server/)
+  })
+
   it('parses flags as a process: --help, a bad --per-page, and a real run', async () => {
     const cli = promisify(execFile)
     const tsx = join(import.meta.dirname, '..', 'node_modules', '.bin', 'tsx')
