@@ -23,6 +23,7 @@ export function mergeHeaders(
   return merged
 }
 
+/** One request the source sends: method, full URL, headers and an optional JSON body. */
 export interface HttpRequest {
   /** `GET` or `POST`. */
   readonly method: HttpMethod

@@ -353,6 +353,7 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     logDataFlow(this.dataFlowStats as DataFlowStats, logging, logging.logger ?? this.#logger)
   }
 
+  /** Logs a listener that threw; the run goes on. */
   protected override onListenerError(event: keyof ExecutorEvents, error: unknown): void {
     this.#logger.error(`[graphflow] a '${String(event)}' listener threw: ${toError(error).stack}`)
   }

@@ -18,13 +18,21 @@ export interface AsyncGraphOptions {
 
 /** A node of a graph as {@link AsyncGraph.nodes} lists it. */
 export interface GraphNode {
+  /** The node's unique name. */
   readonly name: string
+  /** The function called once per item. */
   readonly fn: NodeFunction<never[], unknown>
+  /** Stop the whole run at this node's first unhandled error. */
   readonly haltOnException: boolean
+  /** Spread `args(...)` items into the parameters. */
   readonly unpackInput: boolean
+  /** How many calls run at once. */
   readonly maxTasks: number
+  /** The custom queue (or its factory), if any. */
   readonly queue: AsyncQueue<never, unknown> | (() => AsyncQueue<never, unknown>) | undefined
+  /** The bound of the default queue. */
   readonly queueSize: number
+  /** Whether `fn` was checked to be an async generator function. */
   readonly checkAsyncGen: boolean
   /** The spec's `open`, for nodes added from a {@link NodeSpec}. */
   readonly open: ((context: NodeContext) => Promise<void> | void) | undefined

@@ -137,6 +137,7 @@ export class AsyncQueue<In = unknown, Out = In> {
     return new Promise((resolve) => this.#waitingGets.push(resolve as (item: unknown) => void))
   }
 
+  /** Iterates the items until the queue has ended and is drained. */
   async *[Symbol.asyncIterator](): AsyncGenerator<Out, void, undefined> {
     for (let item = await this.next(); item !== QUEUE_EMPTY; item = await this.next()) yield item
   }

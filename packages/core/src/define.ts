@@ -29,11 +29,15 @@ export function defineNode<In extends unknown[], Out>(spec: NodeSpec<In, Out>): 
 
 /** What {@link defineSource} takes. */
 export interface SourceDefinition<Out, StartArgs extends unknown[] = []> {
+  /** The default node name. */
   name: string
   /** Produces the items; called once per start (or per incoming item). */
   read(...input: StartArgs): AsyncIterable<Out> | Iterable<Out>
+  /** Opens what `read` needs: once per run, before the first call. */
   open?(context: NodeContext): Promise<void> | void
+  /** Releases it: once per run, in every outcome. */
   close?(): Promise<void> | void
+  /** Node option defaults the user may override. */
   options?: Omit<NodeOptions, 'name'>
 }
 
@@ -64,12 +68,15 @@ export function defineSource<Out, StartArgs extends unknown[] = []>(
 
 /** What {@link defineSink} takes. */
 export interface SinkDefinition<In> {
+  /** The default node name. */
   name: string
   /** Stores one item. The node yields nothing. */
   write(item: In): Promise<void> | void
+  /** Opens the target: once per run, before the first write. */
   open?(context: NodeContext): Promise<void> | void
   /** Flushes and commits everything written. */
   close?(): Promise<void> | void
+  /** Node option defaults the user may override. */
   options?: Omit<NodeOptions, 'name'>
 }
 

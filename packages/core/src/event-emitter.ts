@@ -39,5 +39,6 @@ export class TypedEmitter<Events extends object> {
     }
   }
 
+  /** Called when a listener throws; subclasses log it. */
   protected onListenerError(_event: keyof Events, _error: unknown): void {}
 }

@@ -18,7 +18,9 @@ export type NodeExceptions = Record<string, Error[]>
 
 /** What `execute()` resolves with. */
 export interface ExecutionReport {
+  /** Per-node counts. */
   dataFlowStats: DataFlowStats
+  /** The newest `maxExceptions` errors of each node. */
   exceptions: NodeExceptions
   /** True when a node with `haltOnException` (or the graph's) stopped the run. */
   halted: boolean

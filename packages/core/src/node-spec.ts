@@ -2,7 +2,9 @@ import type { AsyncQueue } from './async-queue.js'
 
 /** Something to log to: `console`, pino, winston, ... */
 export interface Logger {
+  /** Data-flow lines. */
   info(message: string): void
+  /** Node errors with their stack, halts. */
   error(message: string): void
 }
 

@@ -21,17 +21,21 @@ export type SinkConformanceCase =
 
 /** A skipped case and why. */
 export interface SkippedCase<Case extends string> {
+  /** The case. */
   test: Case
+  /** Why this connector cannot pass it; shown in the test title. */
   reason: string
 }
 
 /** A fresh source under test. */
 export interface SourceFixture<Out> {
+  /** A fresh spec of the source under test. */
   spec: NodeSpec<never, Out>
   /** Start-call arguments. @default [] */
   startArgs?: unknown[]
   /** The least number of items a full run yields. @default 1 */
   expected?: number
+  /** Removes what the fixture made (files, servers), after the case. */
   cleanup?(): Promise<void> | void
 }
 
@@ -41,25 +45,31 @@ export interface SourceConformanceOptions<Out> {
   name: string
   /** Makes a fresh fixture for each case. It must yield at least 2 items. */
   make(): Promise<SourceFixture<Out>> | SourceFixture<Out>
+  /** Cases this source skips, each with a reason. */
   skip?: SkippedCase<SourceConformanceCase>[]
 }
 
 /** A fresh sink under test. */
 export interface SinkFixture<In> {
+  /** A fresh spec of the sink under test. */
   spec: NodeSpec<[In], unknown>
   /** Reads back what the sink stored, one entry per item written. */
   read(): Promise<unknown[]> | unknown[]
+  /** Removes what the fixture made (files, databases), after the case. */
   cleanup?(): Promise<void> | void
 }
 
 /** Options of {@link describeSinkConformance}. */
 export interface SinkConformanceOptions<In> {
+  /** Shown in the suite's title. */
   name: string
+  /** Makes a fresh fixture for each case. */
   make(): Promise<SinkFixture<In>> | SinkFixture<In>
   /** Items to write, one per call; at least 4. */
   items(): In[]
   /** An item the sink must reject with an error whose message matches. */
   badItem?: { item: In; message: RegExp }
+  /** Cases this sink skips, each with a reason. */
   skip?: SkippedCase<SinkConformanceCase>[]
 }
 
