@@ -200,11 +200,13 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
 
   async #runNode(node: RunNode): Promise<void> {
     this.emit('node-start', { node: node.name })
-    if (node.openInputs === 0) await this.#endQueue(node)
+    const nothingComing = node.openInputs === 0
     const workers: Promise<void>[] = []
     for (let index = 0; index < node.config.maxTasks; index++) {
       workers.push(this.#work(node, index === 0))
     }
+    // Ended once the workers run: an end() that flushes into a full queue needs them taking.
+    if (nothingComing) await this.#endQueue(node)
     await Promise.all(workers)
     if (node.config.close) {
       try {

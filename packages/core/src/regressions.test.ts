@@ -169,3 +169,34 @@ describe('regressions', () => {
     expect(report.dataFlowStats['slow-open']?.err).toBe(0)
   })
 })
+
+describe('a node nothing feeds', () => {
+  it('drains a pre-loaded queue whose end() flushes into it while it is full', async () => {
+    class FlushOnEnd extends AsyncQueue<number> {
+      constructor() {
+        super(2)
+      }
+      override async end() {
+        await this.push(99)
+        return super.end()
+      }
+    }
+    const queue = new FlushOnEnd()
+    await queue.put(1)
+    await queue.put(2)
+    const got: number[] = []
+    const graph = new AsyncGraph()
+    graph.addNode(
+      async function* unfed(value: number) {
+        got.push(value)
+      },
+      { queue },
+    )
+    graph.addNode(async function* other() {})
+    const report = await within(
+      new AsyncExecutor(graph, { logger: quiet }).execute({ startNodes: { other: [] } }),
+    )
+    expect(report).toMatchObject({ halted: false })
+    expect(got).toEqual([1, 2, 99])
+  })
+})
