@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { AsyncExecutor } from './async-executor.js'
 import { AsyncGraph } from './async-graph.js'
+import { AsyncQueue } from './async-queue.js'
 import { defineNode } from './define.js'
 
 interface NodePlan {
@@ -16,6 +17,8 @@ interface NodePlan {
   /** Awaits a macrotask now and then, to shuffle interleavings. */
   slow: boolean
   halts: boolean
+  /** Items per batch of a batching queue in front of the node (0: the default queue). */
+  batch: number
 }
 
 const nodePlan = fc.record({
@@ -26,7 +29,32 @@ const nodePlan = fc.record({
   throwAfterYield: fc.boolean(),
   slow: fc.boolean(),
   halts: fc.constant(false),
+  batch: fc.oneof(fc.constant(0), fc.constant(0), fc.integer({ min: 1, max: 5 })),
 })
+
+/** Batches items; the last partial batch is flushed by `end()`, no sentinel. */
+class BatchQueue extends AsyncQueue<string, string[]> {
+  #batch: string[] = []
+  constructor(readonly batchSize: number) {
+    super(3)
+  }
+  override put(item: string) {
+    this.#batch.push(item)
+    if (this.#batch.length < this.batchSize) return
+    const batch = this.#batch
+    this.#batch = []
+    return this.push(batch)
+  }
+  override async end() {
+    if (this.#batch.length > 0) await this.push(this.#batch)
+    this.#batch = []
+    return super.end()
+  }
+  override reset() {
+    this.#batch = []
+    super.reset()
+  }
+}
 
 /** A random DAG: edges only go from a lower to a higher index, so there is never a cycle. */
 const dagPlan = fc.integer({ min: 1, max: 12 }).chain((size) =>
@@ -73,10 +101,17 @@ async function runPlan(
     graph.addNode(
       defineNode({
         name,
-        fn: async function* step(token?: string) {
+        fn: async function* step(token?: string | string[]) {
           if (node.slow) await new Promise((resolve) => setImmediate(resolve))
           if (!hasInputs[index]) {
             for (let item = 0; item < node.items; item++) yield emit(`${name}.${item}`)
+            return
+          }
+          if (Array.isArray(token)) {
+            for (const each of token) {
+              received[index]?.push(each)
+              yield emit(`${each}>${name}`)
+            }
             return
           }
           received[index]?.push(token as string)
@@ -126,7 +161,7 @@ describe('AsyncExecutor over random DAGs (property-based)', () => {
             const expected = sources.flatMap((source) => yielded[source] ?? [])
             expect(sorted(received[index] ?? [])).toEqual(sorted(expected))
           }
-          expect(report.dataFlowStats[name]).toEqual({
+          expect(report.dataFlowStats[name], name).toEqual({
             in: received[index]?.length ?? 0,
             out: yielded[index]?.length ?? 0,
             err: throws[index],
