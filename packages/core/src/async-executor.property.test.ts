@@ -136,6 +136,9 @@ async function runPlan(
           maxTasks: node.maxTasks,
           queueSize: node.queueSize,
           haltOnException: node.halts,
+          ...(node.batch > 0 && hasInputs[index]
+            ? { queue: () => new BatchQueue(node.batch) }
+            : {}),
         },
       }),
     )
