@@ -10,6 +10,8 @@ export interface Checkpoint {
   sqlite: string | undefined
   /** Whole pages each sink has stored, counted from page 1. */
   pages: { csv?: number; sqlite?: number }
+  /** The CSV's size in bytes when the checkpoint was written: a resume cuts what came after. */
+  csvBytes?: number
   /** True once a run ended with no error: nothing left to resume. */
   complete: boolean
   updatedAt: string

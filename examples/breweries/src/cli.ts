@@ -30,7 +30,12 @@ const program = new Command('breweries')
   .option('--concurrency <n>', 'pages fetched at once', positiveInteger('--concurrency', 32), 1)
   .option(
     '--faults',
-    'with --offline: inject 429s, 503s, resets and bad JSON to watch the retries',
+    'with --offline: inject a 429 with Retry-After, 503s and resets to watch the retries',
+    false,
+  )
+  .option(
+    '--resume',
+    'continue an interrupted run from its checkpoint (<output>.checkpoint.json)',
     false,
   )
   .addOption(

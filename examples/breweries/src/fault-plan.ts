@@ -20,7 +20,9 @@ export interface FaultTrigger {
   rate?: number
   /**
    * Also fire on retries. By default a fault only fires on the first attempt of a given page
-   * (same path, filters, page and per_page), so a retrying client always gets through.
+   * (same path, filters, page and per_page), so a client that retries gets through. A
+   * `malformed-json` body comes with status 200: clients (graphflow's HTTP source too) report
+   * it as an error rather than retry it.
    * @default false
    */
   repeat?: boolean

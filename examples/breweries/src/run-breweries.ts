@@ -1,3 +1,4 @@
+import { stat, truncate } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import type { ExecutionReport } from '@graphflow/core'
 import {
@@ -87,18 +88,35 @@ function progressView(
   sinks: string[],
   totals: ProgressTotals,
 ): ProgressView {
-  const mode = options.progress === 'auto' ? (io.stdout.isTTY ? 'bars' : 'lines') : options.progress
+  const wanted = options.progress === 'auto' ? 'bars' : options.progress
+  // Bars need a terminal: piped into a file or a CI log, they fall back to plain lines.
+  const mode = wanted === 'bars' && !io.stdout.isTTY ? 'lines' : wanted
   const log = (line: string) => io.stderr.write(`${line}\n`)
   if (mode === 'none') return silentProgress(log)
   if (mode === 'bars') return barsProgress(sinks, totals, io.stdout as NodeJS.WriteStream)
   return linesProgress((line) => io.stdout.write(`${line}\n`), log)
 }
 
-async function resumable(file: string, key: CheckpointKey): Promise<Checkpoint> {
+async function resumable(file: string, key: CheckpointKey, io: BreweriesIo): Promise<Checkpoint> {
   const checkpoint = await readCheckpoint(file)
   if (!checkpoint) throw new Error(`--resume: no checkpoint at ${file}; run once without --resume`)
   const why = mismatch(checkpoint, key)
   if (why) throw new Error(`--resume: ${file} is the checkpoint of another run: ${why}`)
+  if (key.csv && !checkpoint.complete) {
+    // The CSV must still hold what the checkpoint counted: cut what a killed run wrote after
+    // it, refuse a file that lost rows since.
+    const size = (await stat(key.csv).catch(() => undefined))?.size
+    const expected = checkpoint.csvBytes ?? 0
+    if (size === undefined || size < expected) {
+      throw new Error(
+        `--resume: ${key.csv} is ${size === undefined ? 'missing' : 'shorter than at the checkpoint'}; run without --resume`,
+      )
+    }
+    if (size > expected) {
+      await truncate(key.csv, expected)
+      io.stdout.write(`cut ${size - expected} bytes written to ${key.csv} after the checkpoint\n`)
+    }
+  }
   return checkpoint
 }
 
@@ -130,7 +148,7 @@ export async function runBreweries(
       sqlite: sqlitePath,
     }
     const checkpointFile = checkpointPath(key)
-    const previous = options.resume ? await resumable(checkpointFile, key) : undefined
+    const previous = options.resume ? await resumable(checkpointFile, key, io) : undefined
     if (previous?.complete) {
       io.stdout.write(`nothing to resume: the run of ${checkpointFile} is complete\n`)
       return { report: undefined, outputs: [], exitCode: 0 }
@@ -195,6 +213,7 @@ export async function runBreweries(
           ? pagesStored(stored.sqlite, pipeline.sqlite.stats.rowsWritten, options.perPage)
           : undefined,
       },
+      csvBytes: csvPath ? (await stat(csvPath).catch(() => undefined))?.size : undefined,
       complete,
       updatedAt: new Date().toISOString(),
     })

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -187,6 +187,40 @@ describe('resuming an interrupted load', () => {
     expect(third.join('')).toMatch(/nothing to resume/)
   })
 
+  it('cuts what a killed run wrote after the checkpoint, and refuses a CSV that lost rows', async () => {
+    server = await startReplayServer({ latencyMs: 25 })
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(), 400)
+    await runBreweries(cliOptions(server.apiUrl, false), { ...quiet(), signal: controller.signal })
+    const csv = join(directory, 'us.csv')
+    const stored = await readFile(csv, 'utf8')
+    // A run killed after the checkpoint leaves rows the checkpoint does not count.
+    await appendFile(csv, 'half-written,row\n')
+    const printed: string[] = []
+    const resumed = await runBreweries(cliOptions(server.apiUrl, true), {
+      ...quiet(),
+      stdout: { write: (text: string) => printed.push(text) },
+    })
+    expect(resumed.exitCode).toBe(0)
+    expect(printed.join('')).toMatch(/cut 17 bytes written to .*us\.csv after the checkpoint/)
+    expect((await readCsv(csv)).map((row) => row.id).sort()).toEqual(
+      US.map((brewery) => brewery.id).sort(),
+    )
+
+    await runBreweries(cliOptions(server.apiUrl, false), {
+      ...quiet(),
+      signal: AbortSignal.timeout(300),
+    })
+    await writeFile(csv, stored.slice(0, 100))
+    await expect(runBreweries(cliOptions(server.apiUrl, true), quiet())).rejects.toThrow(
+      /us\.csv is shorter than at the checkpoint; run without --resume/,
+    )
+    await rm(csv)
+    await expect(runBreweries(cliOptions(server.apiUrl, true), quiet())).rejects.toThrow(
+      /us\.csv is missing/,
+    )
+  })
+
   it('refuses to resume without a checkpoint or with other parameters', async () => {
     server = await startReplayServer()
     await expect(runBreweries(cliOptions(server.apiUrl, true), quiet())).rejects.toThrow(
@@ -273,6 +307,31 @@ describe('breweries CLI', () => {
     expect(printed).toContain(`SQLite ${join(directory, 'us.db')} (3,800 records)`)
   })
 
+  it('falls back to plain lines when bars are asked for but stdout is no terminal', async () => {
+    const output: string[] = []
+    await runBreweries(
+      {
+        apiUrl: 'unused',
+        offline: true,
+        country: 'Ireland',
+        csv: 'ie.csv',
+        sqlite: undefined,
+        perPage: 200,
+        concurrency: 1,
+        faults: false,
+        progress: 'bars',
+        resume: false,
+      },
+      {
+        stdout: { write: (text: string) => output.push(text) },
+        stderr: { write: () => true },
+        cwd: directory,
+      },
+    )
+    expect(output.join('')).toMatch(/\[breweries\] .*pages \d+/)
+    expect(output.join('')).not.toMatch(/\{label\}/)
+  })
+
   it('says the run failed, and points to --offline, when the API cannot be reached', async () => {
     const output: string[] = []
     const run = await runBreweries(
@@ -319,5 +378,14 @@ describe('breweries CLI', () => {
       },
     )
     expect(real.stdout).toContain(`CSV    ${join(directory, 'ie.csv')}`)
+    const again = await cli(
+      tsx,
+      [script, '--offline', '--country', 'Ireland', '--csv', 'ie.csv', '--resume'],
+      {
+        cwd: directory,
+        env: { ...process.env, INIT_CWD: directory },
+      },
+    )
+    expect(again.stdout).toMatch(/nothing to resume/)
   })
 })
