@@ -1,6 +1,6 @@
 import { AsyncExecutor, AsyncGraph, type Logger, type NodeSpec } from '@graphflow/core'
 import { afterEach, describe, expect, it } from 'vitest'
-import { probe } from './probe.js'
+import { type ProbeCounts, probe } from './probe.js'
 
 /** A case of {@link describeSourceConformance} that a connector may skip, with a reason. */
 export type SourceConformanceCase =
@@ -74,6 +74,17 @@ export interface SinkConformanceOptions<In> {
 }
 
 const silent: Logger = { info: () => {}, error: () => {} }
+
+/**
+ * Waits until the sink has accepted at least one item (at most 5 s), so that a halt or an
+ * abort finds something accepted that must then be stored.
+ */
+async function untilAccepted(counts: ProbeCounts): Promise<void> {
+  const deadline = Date.now() + 5000
+  while (counts.accepted === 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 1))
+  }
+}
 
 function caseRunner<Case extends string>(skip: SkippedCase<Case>[] | undefined) {
   return (name: Case, body: () => Promise<void>) => {
@@ -209,11 +220,11 @@ export function describeSinkConformance<In>(options: SinkConformanceOptions<In>)
     if (made.cleanup) cleanups.push(made.cleanup)
     return made
   }
-  /** Feeds items to the sink; `after(index)` runs once the feeder yielded item `index`. */
+  /** Feeds items to the sink; `after(index, counts)` is awaited once item `index` is yielded. */
   const execute = async (
     made: SinkFixture<In>,
     items: In[],
-    after?: (index: number) => void,
+    after?: (index: number, counts: ProbeCounts) => Promise<void> | void,
     signal?: AbortSignal,
   ) => {
     const probed = probe(made.spec)
@@ -222,7 +233,7 @@ export function describeSinkConformance<In>(options: SinkConformanceOptions<In>)
       async function* conformanceFeed() {
         for (const [index, item] of items.entries()) {
           yield item
-          after?.(index)
+          await after?.(index, probed.counts)
         }
       },
       { haltOnException: true },
@@ -257,11 +268,14 @@ export function describeSinkConformance<In>(options: SinkConformanceOptions<In>)
       const made = await fixture()
       const items = options.items()
       const half = Math.floor(items.length / 2)
-      const { report, counts } = await execute(made, items, (index) => {
-        if (index === half) throw new Error('conformance: halt')
+      const { report, counts } = await execute(made, items, async (index, counts) => {
+        if (index !== half) return
+        await untilAccepted(counts)
+        throw new Error('conformance: halt')
       })
       expect(report.halted).toBe(true)
       expect(counts.closes).toBe(1)
+      expect(counts.accepted).toBeGreaterThan(0)
       expect(await made.read()).toHaveLength(counts.accepted)
     })
 
@@ -272,13 +286,16 @@ export function describeSinkConformance<In>(options: SinkConformanceOptions<In>)
       const { report, counts } = await execute(
         made,
         items,
-        (index) => {
-          if (index === Math.floor(items.length / 2)) controller.abort()
+        async (index, counts) => {
+          if (index !== Math.floor(items.length / 2)) return
+          await untilAccepted(counts)
+          controller.abort()
         },
         controller.signal,
       )
       expect(report.aborted).toBe(true)
       expect(counts.closes).toBe(1)
+      expect(counts.accepted).toBeGreaterThan(0)
       expect(await made.read()).toHaveLength(counts.accepted)
     })
 
