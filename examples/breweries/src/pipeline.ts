@@ -137,6 +137,9 @@ export function buildBreweriesPipeline(
         escapeFormulas: true,
         mkdir: true,
         append: options.appendCsv ?? false,
+        // The CSV has the seed's 16 columns: a field the API adds later is left out of it
+        // (SQLite keeps it, below) instead of failing every page.
+        onUnknownColumn: 'ignore',
       })
     : undefined
   const sqlite = options.sqlitePath
@@ -148,6 +151,7 @@ export function buildBreweriesPipeline(
         primaryKey: 'id',
         mode: 'upsert',
         batchSize: 1000,
+        onUnknownColumn: 'add',
       })
     : undefined
   if (csv) graph.addEdge(skipFirst(graph, from, 'csv', options.skipPages?.csv), graph.addNode(csv))

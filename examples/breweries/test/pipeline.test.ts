@@ -389,3 +389,30 @@ describe('breweries CLI', () => {
     expect(again.stdout).toMatch(/nothing to resume/)
   })
 })
+
+describe('an API that adds a field', () => {
+  it('keeps the 16 CSV columns and adds the field to SQLite', async () => {
+    const data = generateBreweries({ count: 300 }).map((brewery) => ({
+      ...brewery,
+      new_field: 'x',
+    }))
+    server = await startReplayServer({ data: data as unknown as Brewery[] })
+    const csvPath = join(directory, 'new.csv')
+    const sqlitePath = join(directory, 'new.db')
+    const report = await buildBreweriesPipeline(
+      {
+        apiUrl: server.apiUrl,
+        country: 'United States',
+        perPage: 200,
+        concurrency: 1,
+        csvPath,
+        sqlitePath,
+      },
+      silent,
+    ).run()
+    expect(report.exceptions).toEqual({ breweries: [], csv: [], sqlite: [] })
+    expect((await readFile(csvPath, 'utf8')).split('\n', 1)[0]).toBe(BREWERY_COLUMNS.join(','))
+    const rows = (await readSqlite(sqlitePath)) as unknown as Record<string, unknown>[]
+    expect(rows[0]?.new_field).toBe('x')
+  })
+})
