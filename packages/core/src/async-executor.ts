@@ -14,6 +14,7 @@ import type {
 } from './executor-types.js'
 import type { Logger, NodeContext } from './node-spec.js'
 import {
+  defaultStartNodes,
   type Iteration,
   prepareRun,
   type RunNode,
@@ -48,9 +49,9 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
   #nodes: RunNode[] | undefined
   #usedStartNodes: Record<string, unknown[]> | undefined
   #running = false
+  /** Set when the run halts or is aborted; read on the hot path as `#stopped`. */
   #stopped = false
-  #halted = false
-  #aborted = false
+  #stopReason: 'halted' | 'aborted' | undefined
   #haltedBy: string | undefined
   #controller = new AbortController()
   /** Resolves when the run halts or is aborted. */
@@ -98,7 +99,7 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
   /** Before a run: the nodes with no incoming edge, with args `[]`. After: the run's start nodes. */
   get startNodes(): Record<string, unknown[]> {
     if (this.#usedStartNodes) return { ...this.#usedStartNodes }
-    return Object.fromEntries(this.graph.rootNodes.map((name) => [name, []]))
+    return defaultStartNodes(this.graph)
   }
 
   /** Logs each node's counts every `timeInterval` seconds while a run lasts, and at its end. */
@@ -148,8 +149,8 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     const report: ExecutionReport = {
       dataFlowStats: this.dataFlowStats as DataFlowStats,
       exceptions: this.exceptions as NodeExceptions,
-      halted: this.#halted,
-      aborted: this.#aborted,
+      halted: this.#stopReason === 'halted',
+      aborted: this.#stopReason === 'aborted',
       haltedBy: this.#haltedBy,
       durationMs: performance.now() - started,
     }
@@ -168,8 +169,9 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
   }
 
   #reset(startNodes: Record<string, unknown[]>): void {
-    this.#stopped = this.#halted = this.#aborted = false
-    this.#haltedBy = undefined
+    this.#stopped = false
+    this.#stopReason = this.#haltedBy = undefined
+    this.#lastYield = performance.now()
     this.#controller = new AbortController()
     this.#stopping = new Promise((resolve) => {
       this.#controller.signal.addEventListener('abort', () => resolve(), { once: true })
@@ -324,10 +326,8 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
   #stop(reason: 'halted' | 'aborted', node?: string): void {
     if (this.#stopped) return
     this.#stopped = true
-    if (reason === 'halted') {
-      this.#halted = true
-      this.#haltedBy = node
-    } else this.#aborted = true
+    this.#stopReason = reason
+    if (reason === 'halted') this.#haltedBy = node
     this.#controller.abort(new Error(`graphflow run ${reason}`))
     for (const each of this.#nodes ?? []) each.queue.discard()
   }
@@ -345,7 +345,6 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
       timers.push(setInterval(progress, this.#progressInterval))
     }
     for (const timer of timers) (timer as { unref?: () => void }).unref?.()
-    this.#lastYield = started
     return timers
   }
 

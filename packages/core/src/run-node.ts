@@ -20,12 +20,17 @@ export interface RunNode {
 /** What a call of a node function returns, iterated by the executor. */
 export type Iteration = AsyncIterator<unknown>
 
+/** Every node without incoming edges, called with no arguments. */
+export function defaultStartNodes(graph: AsyncGraph): Record<string, unknown[]> {
+  return Object.fromEntries(graph.rootNodes.map((name) => [name, []]))
+}
+
 /** The run's start nodes: the given ones, checked, or every node without incoming edges. */
 export function resolveStartNodes(
   graph: AsyncGraph,
   given: Record<string, unknown[]> | undefined,
 ): Record<string, unknown[]> {
-  const startNodes = given ?? Object.fromEntries(graph.rootNodes.map((name) => [name, []]))
+  const startNodes = given ?? defaultStartNodes(graph)
   if (typeof startNodes !== 'object' || startNodes === null) {
     throw new TypeError(`execute "startNodes": expected an object, got ${String(startNodes)}`)
   }
