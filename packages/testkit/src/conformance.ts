@@ -86,6 +86,22 @@ async function untilAccepted(counts: ProbeCounts): Promise<void> {
   }
 }
 
+/** Makes fresh fixtures for a suite's cases; call it inside the suite's `describe`: its
+ * `afterEach` cleans up what each case made. */
+function fixtures<Fixture extends { cleanup?(): Promise<void> | void }>(
+  make: () => Promise<Fixture> | Fixture,
+): () => Promise<Fixture> {
+  const cleanups: (() => Promise<void> | void)[] = []
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0)) await cleanup()
+  })
+  return async () => {
+    const made = await make()
+    if (made.cleanup) cleanups.push(made.cleanup.bind(made))
+    return made
+  }
+}
+
 function caseRunner<Case extends string>(skip: SkippedCase<Case>[] | undefined) {
   return (name: Case, body: () => Promise<void>) => {
     const skipped = skip?.find((each) => each.test === name)
@@ -108,12 +124,6 @@ function caseRunner<Case extends string>(skip: SkippedCase<Case>[] | undefined) 
  */
 export function describeSourceConformance<Out>(options: SourceConformanceOptions<Out>): void {
   const run = caseRunner(options.skip)
-  const cleanups: (() => Promise<void> | void)[] = []
-  const fixture = async () => {
-    const made = await options.make()
-    if (made.cleanup) cleanups.push(made.cleanup)
-    return made
-  }
   const execute = async (
     made: SourceFixture<Out>,
     sink: (item: Out) => void,
@@ -138,9 +148,7 @@ export function describeSourceConformance<Out>(options: SourceConformanceOptions
   }
 
   describe(`${options.name}: source conformance`, () => {
-    afterEach(async () => {
-      for (const cleanup of cleanups.splice(0)) await cleanup()
-    })
+    const fixture = fixtures(options.make)
 
     run('lifecycle', async () => {
       const made = await fixture()
@@ -214,12 +222,6 @@ export function describeSourceConformance<Out>(options: SourceConformanceOptions
  */
 export function describeSinkConformance<In>(options: SinkConformanceOptions<In>): void {
   const run = caseRunner(options.skip)
-  const cleanups: (() => Promise<void> | void)[] = []
-  const fixture = async () => {
-    const made = await options.make()
-    if (made.cleanup) cleanups.push(made.cleanup)
-    return made
-  }
   /** Feeds items to the sink; `after(index, counts)` is awaited once item `index` is yielded. */
   const execute = async (
     made: SinkFixture<In>,
@@ -245,9 +247,7 @@ export function describeSinkConformance<In>(options: SinkConformanceOptions<In>)
   }
 
   describe(`${options.name}: sink conformance`, () => {
-    afterEach(async () => {
-      for (const cleanup of cleanups.splice(0)) await cleanup()
-    })
+    const fixture = fixtures(options.make)
 
     run('lifecycle', async () => {
       const { report, counts, name } = await execute(await fixture(), options.items())
