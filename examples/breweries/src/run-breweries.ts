@@ -20,7 +20,7 @@ import {
   silentProgress,
 } from './progress.js'
 import { type FaultPlan, type ReplayServer, startReplayServer } from './replay-server.js'
-import { formatSummary, type OutputFile } from './summary.js'
+import { errorCount, formatSummary, type OutputFile } from './summary.js'
 
 /** The CLI's options, parsed. */
 export interface BreweriesCliOptions {
@@ -201,8 +201,7 @@ export async function runBreweries(
     io.stdout.write(
       `${formatSummary(report, outputs, pipeline.source.stats.retries, io.stdout.isTTY === true)}\n`,
     )
-    const errors = Object.values(report.dataFlowStats).reduce((sum, stats) => sum + stats.err, 0)
-    const complete = errors === 0 && !report.aborted && !report.halted
+    const complete = errorCount(report) === 0 && !report.aborted && !report.halted
     await writeCheckpoint(checkpointFile, {
       ...key,
       pages: {

@@ -8,6 +8,11 @@ export interface OutputFile {
   written: number
 }
 
+/** Unhandled errors of every node in a run. */
+export function errorCount(report: ExecutionReport): number {
+  return Object.values(report.dataFlowStats).reduce((sum, stats) => sum + stats.err, 0)
+}
+
 /** The end-of-run summary: per-node counts, errors, duration and the output files. */
 export function formatSummary(
   report: ExecutionReport,
@@ -23,7 +28,7 @@ export function formatSummary(
   for (const [node, stats] of Object.entries(report.dataFlowStats)) {
     table.push([node, stats.in, stats.out, stats.err])
   }
-  const errors = Object.values(report.dataFlowStats).reduce((sum, stats) => sum + stats.err, 0)
+  const errors = errorCount(report)
   const status = report.aborted
     ? 'aborted'
     : report.halted

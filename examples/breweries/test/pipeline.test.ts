@@ -3,7 +3,7 @@ import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { csvSource } from '@graphflow/csv'
+import { csvSource, escapeFormula } from '@graphflow/csv'
 import { sqliteSource } from '@graphflow/sqlite'
 import { runNode } from '@graphflow/testkit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -29,8 +29,7 @@ afterEach(async () => {
 /** What csvSink writes for a value: formula escaping on, nulls empty, numbers as text. */
 function csvText(value: unknown): string {
   if (value === null || value === undefined) return ''
-  const text = String(value)
-  return /^[=+\-@\t\r\0]/.test(text) && typeof value === 'string' ? `'${text}` : text
+  return typeof value === 'string' ? escapeFormula(value) : String(value)
 }
 
 async function readCsv(path: string): Promise<Record<string, string>[]> {
