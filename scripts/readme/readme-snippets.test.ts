@@ -26,7 +26,6 @@ interface Snippet {
   line: number
   code: string
   run: boolean
-  name: string
 }
 
 function markdownFiles(): string[] {
@@ -55,8 +54,7 @@ function snippets(): Snippet[] {
         run = Boolean(fence[2])
       } else if (start !== -1 && line.startsWith('```')) {
         const code = lines.slice(start + 1, index).join('\n')
-        const name = `${file.replace(/[^a-z0-9]+/gi, '-').replace(/-md$/, '')}-${start + 1}`
-        found.push({ file, line: start + 1, code, run, name })
+        found.push({ file, line: start + 1, code, run })
         start = -1
       }
     }
