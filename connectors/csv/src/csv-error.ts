@@ -7,7 +7,12 @@ import { GraphflowError } from '@graphflow/core'
  * - `CSV_WRITE`: writing, flushing, closing or renaming the file failed.
  * - `CSV_PARSE`: malformed CSV (unclosed quote, inconsistent column count, ...).
  * - `CSV_UNKNOWN_COLUMN`: a record has a key that is not one of the columns.
- * - `CSV_HEADER_MISMATCH`: appending to a file whose header is not the sink's columns.
+ * - `CSV_HEADER_MISMATCH`: appending to a file whose header is not the sink's columns, or whose
+ *   records end with another line break than the `recordDelimiter` given.
+ * - `CSV_DUPLICATE_COLUMN`: a header names a column twice (read), or two columns would be
+ *   written with the same header name (`escapeFormulas`).
+ * - `CSV_INCOMPLETE_RECORD`: appending to a file whose last record was cut off (no final
+ *   line break, or an open quoted field).
  * - `CSV_INVALID_RECORD`: a record is not an object, or one of its values cannot be cast.
  */
 export type CsvErrorCode =
@@ -17,6 +22,8 @@ export type CsvErrorCode =
   | 'CSV_PARSE'
   | 'CSV_UNKNOWN_COLUMN'
   | 'CSV_HEADER_MISMATCH'
+  | 'CSV_DUPLICATE_COLUMN'
+  | 'CSV_INCOMPLETE_RECORD'
   | 'CSV_INVALID_RECORD'
 
 /** Where a {@link CsvError} happened. */
@@ -29,8 +36,10 @@ export interface CsvErrorDetails {
   line?: number | undefined
   /** The record's number in the run, 1 for the first record the node received or read. */
   record?: number | undefined
-  /** The column, for unknown columns and failed casts. */
+  /** The column, for unknown or duplicate columns and failed casts. */
   column?: string | undefined
+  /** The byte offset in the file, for an incomplete last record (0 for the first byte). */
+  offset?: number | undefined
   /** The underlying error. */
   cause?: unknown
 }
@@ -53,8 +62,10 @@ export class CsvError extends GraphflowError {
   readonly line: number | undefined
   /** The record's number in the run (1 for the first). */
   readonly record: number | undefined
-  /** The column, for unknown columns and failed casts. */
+  /** The column, for unknown or duplicate columns and failed casts. */
   readonly column: string | undefined
+  /** The byte offset in the file where an incomplete last record starts. */
+  readonly offset: number | undefined
 
   constructor(message: string, details: CsvErrorDetails) {
     super(message, { code: details.code, scope: 'csv', cause: details.cause })
@@ -62,6 +73,7 @@ export class CsvError extends GraphflowError {
     this.line = details.line
     this.record = details.record
     this.column = details.column
+    this.offset = details.offset
   }
 }
 

@@ -64,6 +64,20 @@ describe('csvSink append', () => {
     expect(await text(empty)).toBe('id\n1\n2\n')
   })
 
+  // Guards issue 8 item 7: an escaped header ('=a) is the header of column =a when appending.
+  it('appends to a file whose header was escaped by escapeFormulas', async () => {
+    const path = join(dir, 'out.csv')
+    await writeThrough(csvSink({ path, escapeFormulas: true }), [{ '=a': 1, b: 2 }])
+    await writeThrough(csvSink({ path, escapeFormulas: true, append: true }), [{ '=a': 3, b: 4 }])
+    const columns: string[] = ['b', '=a']
+    const report = await writeThrough(
+      csvSink({ path, escapeFormulas: true, append: true, columns }),
+      [{ '=a': 5, b: 6 }],
+    )
+    expect(report.exceptions.csvSink).toEqual([])
+    expect(await text(path)).toBe("'=a,b\n1,2\n3,4\n5,6\n")
+  })
+
   it('appends without reading a header with header: false', async () => {
     const path = join(dir, 'out.csv')
     await writeFile(path, 'anything,at,all\n')

@@ -124,6 +124,28 @@ describe('csvSink', () => {
     expect(((await readCsv(raw)) as { value: string }[]).map((row) => row.value)).toEqual(values)
   })
 
+  // Guards issue 8 item 7: column names come from API data, so the header is escaped too.
+  it('escapes formulas in the header row as well', async () => {
+    const path = join(dir, 'header.csv')
+    const key = "=cmd|' /C calc'!A0"
+    await writeThrough(csvSink({ path, escapeFormulas: true }), [{ id: 1, [key]: '+x' }])
+    expect(await text(path)).toBe(`id,'${key}\n1,'+x\n`)
+    const given = join(dir, 'given.csv')
+    await writeThrough(csvSink({ path: given, escapeFormulas: true, columns: ['@a', 'b'] }), [])
+    expect(await text(given)).toBe("'@a,b\n")
+  })
+
+  it('refuses columns that escape to the same header name', async () => {
+    const path = join(dir, 'clash.csv')
+    const report = await writeThrough(csvSink({ path, escapeFormulas: true }), [
+      { '=a': 1, "'=a": 2 },
+    ])
+    const error = report.exceptions.csvSink?.[0] as CsvError
+    expect(error.code).toBe('CSV_DUPLICATE_COLUMN')
+    expect(error.column).toBe("'=a")
+    expect(error.message).toContain(`columns '=a' and ''=a' of ${path} are both written as ''=a'`)
+  })
+
   it('rejects a record with an unknown column, naming the column, file and record', async () => {
     const path = join(dir, 'out.csv')
     const sink = csvSink({ path, columns: ['id'] })

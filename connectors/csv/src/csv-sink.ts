@@ -45,7 +45,9 @@ export interface CsvSinkOptions<Row extends object = Record<string, unknown>> {
   cast?: CsvCastOptions
   /**
    * Prefix `'` to fields starting with `=`, `+`, `-`, `@`, tab, CR or NUL, so spreadsheets do
-   * not run them as formulas (CSV injection). Numbers are never prefixed.
+   * not run them as formulas (CSV injection). Header fields are escaped too (column names often
+   * come from the data); when appending, the header field `'=a` is the one of column `=a`.
+   * Numbers are never prefixed.
    * @default false
    */
   escapeFormulas?: boolean

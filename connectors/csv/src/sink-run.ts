@@ -1,6 +1,7 @@
 import type { NodeContext } from '@graphflow/core'
 import { CsvError } from './csv-error.js'
 import { CsvFileWriter } from './csv-file-writer.js'
+import { escapeFormula, startsLikeFormula } from './formula-escape.js'
 import { type CsvCastOptions, RowBuilder } from './record-rows.js'
 import { rowsToCsv } from './rows-to-csv.js'
 
@@ -72,15 +73,13 @@ export class SinkRun {
     const run = new SinkRun({ ...settings, path: writer.path }, writer, context, stats)
     let columns = settings.columns
     const existing = writer.existing.header
-    if (existing) {
-      try {
-        columns = checkHeader(writer.path, existing, columns)
-      } catch (error) {
-        await writer.close(false)
-        throw error
-      }
+    try {
+      if (existing) columns = checkHeader(writer.path, existing, columns, settings.escapeFormulas)
+      if (columns) run.#start(columns)
+    } catch (error) {
+      await writer.close(false)
+      throw error
     }
-    if (columns) run.#start(columns)
     return run
   }
 
@@ -148,6 +147,7 @@ export class SinkRun {
 
   #start(columns: readonly string[]): RowBuilder {
     const settings = this.#settings
+    const names = headerNames(this.#writer.path, columns, settings.escapeFormulas)
     const rows = new RowBuilder(columns, {
       path: this.#writer.path,
       onUnknownColumn: settings.onUnknownColumn,
@@ -162,25 +162,56 @@ export class SinkRun {
     this.#rows = rows
     if (!this.#writer.existing.nonEmpty) {
       if (settings.bom) this.#prefix += '\uFEFF'
-      if (settings.header) this.#prefix += this.#toCsv([[...columns]])
+      if (settings.header) this.#prefix += this.#toCsv([names])
     }
     return rows
   }
 }
 
-/** The columns to write when appending to a file with `header`: the file's own order. */
+/**
+ * The header fields of the columns: the names, escaped with `escapeFormulas` (column names come
+ * from the data, so they are as dangerous as values). Two columns written alike are refused.
+ */
+function headerNames(path: string, columns: readonly string[], escapeFormulas: boolean): string[] {
+  if (!escapeFormulas) return [...columns]
+  const names = columns.map(escapeFormula)
+  const seen = new Map<string, string>()
+  names.forEach((name, index) => {
+    const column = columns[index] as string
+    const other = seen.get(name)
+    if (other !== undefined) {
+      throw new CsvError(
+        `cannot write the header of ${path}: columns '${other}' and '${column}' of ${path} are ` +
+          `both written as '${name}' (escapeFormulas), so they would not read back apart; ` +
+          'rename one of them',
+        { code: 'CSV_DUPLICATE_COLUMN', path, column },
+      )
+    }
+    seen.set(name, column)
+  })
+  return names
+}
+
+/**
+ * The columns to write when appending to a file with `header`, in the file's order. With
+ * `escapeFormulas` the header holds escaped names: `'=a` is the header of column `=a`.
+ */
 function checkHeader(
   path: string,
   header: readonly string[],
   columns: readonly string[] | undefined,
+  escapeFormulas: boolean,
 ): readonly string[] {
   const distinct = new Set(header)
-  const same =
-    distinct.size === header.length &&
-    !header.includes('') &&
-    (columns === undefined ||
-      (columns.length === header.length && columns.every((column) => distinct.has(column))))
-  if (same) return header
+  if (distinct.size === header.length && !header.includes('')) {
+    if (columns === undefined) return escapeFormulas ? header.map(unescapeFormula) : header
+    const byName = new Map(
+      columns.map((column) => [escapeFormulas ? escapeFormula(column) : column, column]),
+    )
+    if (byName.size === header.length && header.every((name) => byName.has(name))) {
+      return header.map((name) => byName.get(name) as string)
+    }
+  }
   const found = header.join(', ')
   throw new CsvError(
     columns === undefined
@@ -189,4 +220,9 @@ function checkHeader(
           `(${columns.join(', ')}); the file was left unchanged`,
     { code: 'CSV_HEADER_MISMATCH', path },
   )
+}
+
+/** The column a header field written with `escapeFormulas` names: `'=a` names `=a`. */
+function unescapeFormula(name: string): string {
+  return name.startsWith("'") && startsLikeFormula(name.slice(1)) ? name.slice(1) : name
 }
