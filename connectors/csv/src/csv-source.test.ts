@@ -157,6 +157,24 @@ describe('csvSource', () => {
     })
   })
 
+  // Guards issue 8 item 10: csv-parse keeps the last of two same-named columns and drops the first.
+  it('fails with CSV_DUPLICATE_COLUMN naming a column the header repeats', async () => {
+    const path = await file('id,phone,phone\n1,555-1,555-2\n')
+    const { items, report } = await readAll(csvSource({ path }))
+    expect(items).toEqual([])
+    const error = sourceError(report)
+    expect(error?.code).toBe('CSV_DUPLICATE_COLUMN')
+    expect(error?.column).toBe('phone')
+    expect(error?.message).toContain(
+      `cannot read ${path}: its header names column 'phone' twice (fields 2 and 3)`,
+    )
+    // Names given instead of the header, or arrays of fields, still read such a file.
+    const renamed = await readAll(csvSource({ path, columns: ['id', 'phone', 'phone2'] }))
+    expect(renamed.items).toEqual([{ id: '1', phone: '555-1', phone2: '555-2' }])
+    const arrays = await readAll(csvSource({ path, columns: false }))
+    expect(arrays.items).toEqual([['1', '555-1', '555-2']])
+  })
+
   it('fails with CSV_OPEN for a missing file or a directory', async () => {
     const missing = join(dir, 'missing.csv')
     const error = sourceError((await readAll(csvSource({ path: missing }))).report)

@@ -25,8 +25,9 @@ export interface CsvSourceOptions {
   /** The node's default name (`addNode(spec, { name })` overrides it). @default 'csvSource' */
   name?: string
   /**
-   * `true`: records are objects keyed by the header; an array: objects keyed by these names;
-   * `false`: records are arrays of fields.
+   * `true`: records are objects keyed by the header (a header naming a column twice is a
+   * `CSV_DUPLICATE_COLUMN` error); an array: objects keyed by these names; `false`: records are
+   * arrays of fields.
    * @default true
    */
   columns?: boolean | readonly string[]
@@ -115,9 +116,14 @@ export function csvSource<const Options extends CsvSourceOptions = CsvSourceOpti
     stats,
     fn: async function* csvSource(path?: string): AsyncGenerator<Item, void, undefined> {
       const file = resolveCallPath(path ?? settings.path)
-      const run: ParseRun = { ...settings.run, path: file }
+      const options = settings.run.options
+      const run: ParseRun = {
+        ...settings.run,
+        path: file,
+        options: options.columns === true ? { ...options, columns: distinctHeader(file) } : options,
+      }
       const input = (await openForReading(file)).createReadStream({ highWaterMark: 1 << 16 })
-      const parser = parse(settings.run.options)
+      const parser = parse(run.options)
       input.on('error', (error) => parser.destroy(error))
       input.pipe(parser)
       reading.add(input)
@@ -165,6 +171,30 @@ function resolveCallPath(path: unknown): string {
     )
   }
   return resolve(path)
+}
+
+/**
+ * csv-parse's `columns` for `columns: true`: the header as it is, refused when it names a column
+ * twice (csv-parse would keep the last of the two fields and drop the other silently).
+ */
+function distinctHeader(path: string): (header: unknown[]) => unknown[] {
+  return (header) => {
+    const seen = new Map<unknown, number>()
+    for (const [index, name] of header.entries()) {
+      const first = seen.get(name)
+      if (first === undefined) {
+        seen.set(name, index)
+        continue
+      }
+      throw new CsvError(
+        `cannot read ${path}: its header names column '${String(name)}' twice (fields ` +
+          `${first + 1} and ${index + 1}), so one of them would be lost; pass "columns" to name ` +
+          'them, or read arrays with columns: false',
+        { code: 'CSV_DUPLICATE_COLUMN', path, column: String(name) },
+      )
+    }
+    return header
+  }
 }
 
 async function openForReading(path: string): Promise<FileHandle> {
