@@ -3,7 +3,7 @@ import type { WriteStream } from 'node:fs'
 import { chmod, copyFile, type FileHandle, mkdir, open, rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { CsvError, describeCause } from './csv-error.js'
-import { isBomOnly, readFirstRecord, readLastByte } from './existing-file.js'
+import { isBomOnly, type RecordLayout, readFirstRecord, scanRecords } from './existing-file.js'
 
 /** How to open the file. */
 export interface FileWriterSettings {
@@ -15,7 +15,8 @@ export interface FileWriterSettings {
   /** Read the header of an existing file (when appending with `header: true`). */
   readHeader: boolean
   delimiter: string
-  recordDelimiter: string
+  /** The record delimiter given; when appending without one, the file's own is used. */
+  recordDelimiter: '\n' | '\r\n' | undefined
 }
 
 /** What an append found in the existing file. */
@@ -24,8 +25,8 @@ export interface ExistingContent {
   nonEmpty: boolean
   /** Its header, when asked for and the file is not empty. */
   header: string[] | undefined
-  /** The file does not end with the record delimiter: write one before the first record. */
-  needsNewline: boolean
+  /** Written before the first record: the LF of a CRLF cut between CR and LF, else `''`. */
+  prefix: string
 }
 
 const HIGH_WATER_MARK = 1 << 20
@@ -37,6 +38,8 @@ const HIGH_WATER_MARK = 1 << 20
 export class CsvFileWriter {
   readonly path: string
   readonly existing: ExistingContent
+  /** The record delimiter to write: the one given, else the appended file's, else LF. */
+  readonly recordDelimiter: '\n' | '\r\n'
   readonly #settings: FileWriterSettings
   readonly #handle: FileHandle
   readonly #stream: WriteStream
@@ -51,9 +54,11 @@ export class CsvFileWriter {
     handle: FileHandle,
     tempPath: string | undefined,
     existing: ExistingContent,
+    recordDelimiter: '\n' | '\r\n',
   ) {
     this.#settings = settings
     this.path = settings.path
+    this.recordDelimiter = recordDelimiter
     this.#handle = handle
     this.#tempPath = tempPath
     this.existing = existing
@@ -89,14 +94,14 @@ export class CsvFileWriter {
     const existing: ExistingContent = {
       nonEmpty: settings.append && size > 0,
       header: undefined,
-      needsNewline: false,
+      prefix: '',
     }
+    let recordDelimiter = settings.recordDelimiter ?? '\n'
     if (existing.nonEmpty) {
+      let layout: RecordLayout
       try {
         if (settings.readHeader) existing.header = await readFirstRecord(path, settings.delimiter)
-        const last = await readLastByte(path, size)
-        existing.needsNewline =
-          last !== settings.recordDelimiter.charCodeAt(settings.recordDelimiter.length - 1)
+        layout = await scanRecords(path)
       } catch (error) {
         throw new CsvError(
           `cannot append to ${path}: cannot read its content: ${describeCause(error)}`,
@@ -107,6 +112,8 @@ export class CsvFileWriter {
           },
         )
       }
+      recordDelimiter = appendDelimiter(path, layout, settings.recordDelimiter)
+      existing.prefix = checkLastRecord(path, layout, recordDelimiter)
     }
     const tempPath = settings.atomic
       ? join(
@@ -122,7 +129,7 @@ export class CsvFileWriter {
     } else {
       handle = await open(path, settings.append && !bomOnly ? 'a' : 'w').catch(failOpen)
     }
-    return new CsvFileWriter({ ...settings, path }, handle, tempPath, existing)
+    return new CsvFileWriter({ ...settings, path }, handle, tempPath, existing, recordDelimiter)
   }
 
   /** Queues text; returns a promise to await when the stream's buffer is full (backpressure). */
@@ -187,4 +194,53 @@ export class CsvFileWriter {
       cause: error,
     })
   }
+}
+
+const SHOWN = { '\n': 'LF (\\n)', '\r\n': 'CRLF (\\r\\n)' } as const
+
+/**
+ * The record delimiter to append with: the file's own unless one is given; a given one that is
+ * not the file's is refused (the file would mix line breaks and not read back).
+ */
+function appendDelimiter(
+  path: string,
+  layout: RecordLayout,
+  given: '\n' | '\r\n' | undefined,
+): '\n' | '\r\n' {
+  const found = layout.recordDelimiter ?? (layout.endsWithCr ? '\r\n' : undefined)
+  if (given === undefined) return found ?? '\n'
+  if (found === undefined || found === given) return given
+  throw new CsvError(
+    `cannot append to ${path}: its records end with ${SHOWN[found]} but recordDelimiter is ` +
+      `${SHOWN[given]}; a file mixing both does not read back. Leave recordDelimiter out to ` +
+      "use the file's; the file was left unchanged",
+    { code: 'CSV_HEADER_MISMATCH', path },
+  )
+}
+
+/**
+ * Refuses to append after a cut-off last record (what a writer killed mid-write leaves): the
+ * new records would be swallowed into its open quoted field, or glued to its last field.
+ * Returns what to write first: the LF of a CRLF cut between CR and LF, else nothing.
+ */
+function checkLastRecord(path: string, layout: RecordLayout, recordDelimiter: string): string {
+  if (layout.complete) return ''
+  if (layout.endsWithCr && recordDelimiter === '\r\n') return '\n'
+  const where = `line ${layout.lastRecordLine} (byte ${layout.lastRecordOffset})`
+  const problem = layout.inQuotes
+    ? `its last record, from ${where} to the end, is cut off inside a quoted field, so the ` +
+      'appended records would be read as part of that field'
+    : `its last record, at ${where}, has no line break at its end, so it may have been cut ` +
+      'off mid-write'
+  throw new CsvError(
+    `cannot append to ${path}: ${problem}. The file was left unchanged: remove the partial ` +
+      `record (truncate the file to ${layout.lastRecordOffset} bytes), or end it with a line ` +
+      'break if it is complete, then append again',
+    {
+      code: 'CSV_INCOMPLETE_RECORD',
+      path,
+      line: layout.lastRecordLine,
+      offset: layout.lastRecordOffset,
+    },
+  )
 }

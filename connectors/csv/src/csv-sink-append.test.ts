@@ -2,9 +2,10 @@ import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { AsyncExecutor, AsyncGraph } from '@graphflow/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { quietLogger, readCsv, tempDir, writeThrough } from '../test/helpers.js'
+import { quietLogger, readAll, readCsv, tempDir, writeThrough } from '../test/helpers.js'
 import type { CsvError } from './csv-error.js'
 import { csvSink } from './csv-sink.js'
+import { csvSource } from './csv-source.js'
 
 let dir: string
 let cleanup: () => Promise<void>
@@ -34,7 +35,7 @@ describe('csvSink append', () => {
 
   it('fails with CSV_HEADER_MISMATCH and leaves the file unchanged when the header differs', async () => {
     const path = join(dir, 'out.csv')
-    await writeFile(path, 'id,name\n1,a')
+    await writeFile(path, 'id,name\n1,a\n')
     const report = await writeThrough(csvSink({ path, columns: ['id', 'city'], append: true }), [
       { id: 2, city: 'x' },
     ])
@@ -43,14 +44,91 @@ describe('csvSink append', () => {
     expect(error.message).toContain(path)
     expect(error.message).toContain('(id, name) does not match the columns (id, city)')
     expect(report.halted).toBe(true)
-    expect(await text(path)).toBe('id,name\n1,a')
+    expect(await text(path)).toBe('id,name\n1,a\n')
   })
 
-  it('adds the missing final line break before appending', async () => {
-    const path = join(dir, 'out.csv')
-    await writeFile(path, 'id\n1')
+  // Guards issue 8 item 8: LF records after CRLF ones made the file unreadable by csvSource.
+  it("appends with the file's own record delimiter unless one is given", async () => {
+    const path = join(dir, 'crlf.csv')
+    // The header's quoted line break is not a record delimiter: the CRLF after it is.
+    const before = '"i\nd",text\r\n1,"a\nb ""c"""\r\n'
+    await writeFile(path, before)
+    await writeThrough(csvSink({ path, append: true }), [{ 'i\nd': 2, text: 'x' }])
+    await writeThrough(csvSink({ path, append: true, recordDelimiter: '\r\n' }), [
+      { 'i\nd': 3, text: 'y\nz' },
+    ])
+    expect(await text(path)).toBe(`${before}2,x\r\n3,"y\nz"\r\n`)
+    const { items, report } = await readAll(csvSource({ path }))
+    expect(report.exceptions.csvSource).toEqual([])
+    expect(items).toEqual([
+      { 'i\nd': '1', text: 'a\nb "c"' },
+      { 'i\nd': '2', text: 'x' },
+      { 'i\nd': '3', text: 'y\nz' },
+    ])
+  })
+
+  it('refuses a recordDelimiter that is not the one of the file appended to', async () => {
+    const path = join(dir, 'crlf.csv')
+    await writeFile(path, 'id\r\n1\r\n')
+    for (const atomic of [false, true]) {
+      const report = await writeThrough(
+        csvSink({ path, append: true, atomic, recordDelimiter: '\n' }),
+        [{ id: 2 }],
+      )
+      const error = report.exceptions.csvSink?.[0] as CsvError
+      expect(error.code).toBe('CSV_HEADER_MISMATCH')
+      expect(error.message).toContain(
+        `cannot append to ${path}: its records end with CRLF (\\r\\n) but recordDelimiter is LF (\\n)`,
+      )
+      expect(await text(path)).toBe('id\r\n1\r\n')
+      expect(await readdir(dir)).toEqual(['crlf.csv'])
+    }
+  })
+
+  // Guards issue 8 item 9: records appended after an open quoted field vanished into it.
+  it('refuses to append after a last record cut off inside a quoted field', async () => {
+    const path = join(dir, 'cut.csv')
+    const before = 'id,text\n1,"ok ""quoted""\nline"\n2,"cut off\nmid-field'
+    await writeFile(path, before)
+    for (const [atomic, header] of [
+      [false, true],
+      [true, true],
+      [false, false],
+    ]) {
+      const report = await writeThrough(csvSink({ path, append: true, atomic, header }), [
+        { id: 3, text: 'new' },
+      ])
+      const error = report.exceptions.csvSink?.[0] as CsvError
+      expect(error.code).toBe('CSV_INCOMPLETE_RECORD')
+      const offset = before.indexOf('2,"cut')
+      expect(error).toMatchObject({ path, line: 4, offset })
+      expect(error.message).toContain(
+        `cannot append to ${path}: its last record, from line 4 (byte ${offset}) to the end, ` +
+          'is cut off inside a quoted field',
+      )
+      expect(error.message).toContain(`truncate the file to ${offset} bytes`)
+      expect(report.halted).toBe(true)
+      expect(await text(path)).toBe(before)
+      expect(await readdir(dir)).toEqual(['cut.csv'])
+    }
+  })
+
+  it('refuses to append after a last line without a line break (it may be cut off)', async () => {
+    const path = join(dir, 'cut.csv')
+    // 15 bytes before the last line: a 3-byte BOM, 'id,name\n' and '1,a\n'.
+    await writeFile(path, '\uFEFFid,name\n1,a\n2,ab')
+    const report = await writeThrough(csvSink({ path, append: true }), [{ id: 3, name: 'c' }])
+    const error = report.exceptions.csvSink?.[0] as CsvError
+    expect(error).toMatchObject({ code: 'CSV_INCOMPLETE_RECORD', line: 3, offset: 15 })
+    expect(error.message).toContain('its last record, at line 3 (byte 15), has no line break')
+    expect(await text(path)).toBe('\uFEFFid,name\n1,a\n2,ab')
+  })
+
+  it('completes a CRLF cut between CR and LF before appending', async () => {
+    const path = join(dir, 'cr.csv')
+    await writeFile(path, 'id\r\n1\r')
     await writeThrough(csvSink({ path, append: true }), [{ id: 2 }])
-    expect(await text(path)).toBe('id\n1\n2\n')
+    expect(await text(path)).toBe('id\r\n1\r\n2\r\n')
   })
 
   it('writes the header (and BOM) when the file to append to is missing or empty', async () => {

@@ -29,13 +29,20 @@ export interface CsvSinkOptions<Row extends object = Record<string, unknown>> {
   /**
    * Add to the end of an existing file instead of replacing it. A non-empty file gets no second
    * header; with `header: true` its header must have the same columns (else
-   * `CSV_HEADER_MISMATCH`), and its order is the one written.
+   * `CSV_HEADER_MISMATCH`), and its order is the one written. The file is read once first: its
+   * record delimiter is kept, and a cut-off last record (an open quoted field, or no final line
+   * break) is refused with `CSV_INCOMPLETE_RECORD`, the file left unchanged.
    * @default false
    */
   append?: boolean
   /** The field delimiter. @default ',' */
   delimiter?: string
-  /** The record delimiter. @default '\n' */
+  /**
+   * The record delimiter. When appending to a non-empty file, the file's own (the line break
+   * after its first record) is used unless one is given; one given that differs from the
+   * file's is a `CSV_HEADER_MISMATCH` error.
+   * @default '\n', or the appended file's
+   */
   recordDelimiter?: '\n' | '\r\n'
   /** Quote every non-empty field, not only those that need it. @default false */
   quoted?: boolean
@@ -176,7 +183,7 @@ function resolveOptions<Row extends object>(options: CsvSinkOptions<Row>): SinkS
     header: options.header ?? true,
     append: options.append ?? false,
     delimiter,
-    recordDelimiter: options.recordDelimiter ?? '\n',
+    recordDelimiter: options.recordDelimiter,
     quoted: options.quoted ?? false,
     bom: options.bom ?? false,
     cast: { ...cast },

@@ -177,9 +177,9 @@ function resolveCallPath(path: unknown): string {
  * csv-parse's `columns` for `columns: true`: the header as it is, refused when it names a column
  * twice (csv-parse would keep the last of the two fields and drop the other silently).
  */
-function distinctHeader(path: string): (header: unknown[]) => unknown[] {
+function distinctHeader(path: string): (header: string[]) => string[] {
   return (header) => {
-    const seen = new Map<unknown, number>()
+    const seen = new Map<string, number>()
     for (const [index, name] of header.entries()) {
       const first = seen.get(name)
       if (first === undefined) {

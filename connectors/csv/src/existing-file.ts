@@ -17,15 +17,74 @@ export async function readFirstRecord(path: string, delimiter: string): Promise<
   }
 }
 
-/** The last byte of a non-empty file. */
-export async function readLastByte(path: string, size: number): Promise<number> {
-  const handle = await open(path, 'r')
-  try {
-    const buffer = Buffer.alloc(1)
-    await handle.read(buffer, 0, 1, size - 1)
-    return buffer[0] as number
-  } finally {
-    await handle.close()
+/** How the records of an existing file end, from {@link scanRecords}. */
+export interface RecordLayout {
+  /** The line break after the first record, `undefined` when no line break ends a record. */
+  recordDelimiter: '\n' | '\r\n' | undefined
+  /** The file ends with a line break outside quotes: its last record is complete. */
+  complete: boolean
+  /** The file ends inside a quoted field. */
+  inQuotes: boolean
+  /** The file ends with CR outside quotes (a CRLF cut between CR and LF). */
+  endsWithCr: boolean
+  /** Where the last record starts: the byte after the last line break outside quotes. */
+  lastRecordOffset: number
+  /** The line (1-based) the last record starts on. */
+  lastRecordLine: number
+}
+
+const QUOTE = 0x22
+const LF = 0x0a
+const CR = 0x0d
+
+/**
+ * Reads a whole file once and tracks RFC 4180 quoting (every `"` opens or closes a quoted field;
+ * an escaped `""` does both), to find the record delimiter (the line break ending the first
+ * record) and whether the file ends inside a record: a quoted field left open, or a last line
+ * without a line break, which is what a writer killed mid-write leaves.
+ */
+export async function scanRecords(path: string): Promise<RecordLayout> {
+  let inQuotes = false
+  let lines = 0
+  let recordDelimiter: RecordLayout['recordDelimiter']
+  let lastRecordOffset = 0
+  let lastRecordLine = 1
+  let base = 0
+  let previous = -1
+  for await (const chunk of createReadStream(path, {
+    highWaterMark: 1 << 20,
+  }) as AsyncIterable<Buffer>) {
+    let position = 0
+    while (position < chunk.length) {
+      const quote = chunk.indexOf(QUOTE, position)
+      const end = quote < 0 ? chunk.length : quote
+      let newline = chunk.indexOf(LF, position)
+      while (newline >= 0 && newline < end) {
+        lines++
+        if (!inQuotes) {
+          lastRecordOffset = base + newline + 1
+          lastRecordLine = lines + 1
+          if (recordDelimiter === undefined) {
+            const before = newline > 0 ? chunk[newline - 1] : previous
+            recordDelimiter = before === CR ? '\r\n' : '\n'
+          }
+        }
+        newline = chunk.indexOf(LF, newline + 1)
+      }
+      if (quote < 0) break
+      inQuotes = !inQuotes
+      position = quote + 1
+    }
+    base += chunk.length
+    if (chunk.length > 0) previous = chunk[chunk.length - 1] as number
+  }
+  return {
+    recordDelimiter,
+    complete: !inQuotes && (base === 0 || previous === LF),
+    inQuotes,
+    endsWithCr: !inQuotes && previous === CR,
+    lastRecordOffset,
+    lastRecordLine,
   }
 }
 

@@ -13,7 +13,8 @@ export interface SinkSettings {
   header: boolean
   append: boolean
   delimiter: string
-  recordDelimiter: string
+  /** The record delimiter given; when appending without one, the file's own is used. */
+  recordDelimiter: '\n' | '\r\n' | undefined
   quoted: boolean
   bom: boolean
   cast: CsvCastOptions
@@ -43,7 +44,7 @@ export class SinkRun {
   #rows: RowBuilder | undefined
   #pending: string[][] = []
   #received = 0
-  /** Written before the first rows: a record delimiter if an appended file lacks one, BOM, header. */
+  /** Written before the first rows: the LF of an appended file cut after CR, BOM, header. */
   #prefix = ''
 
   private constructor(
@@ -56,8 +57,8 @@ export class SinkRun {
     this.#writer = writer
     this.#context = context
     this.#stats = stats
-    this.#toCsv = rowsToCsv(settings)
-    if (writer.existing.needsNewline) this.#prefix = settings.recordDelimiter
+    this.#toCsv = rowsToCsv({ ...settings, recordDelimiter: writer.recordDelimiter })
+    this.#prefix = writer.existing.prefix
   }
 
   /** Opens the file and, when appending, checks its header against the columns. */
