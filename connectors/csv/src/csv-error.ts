@@ -2,7 +2,8 @@ import { GraphflowError } from '@graphflow/core'
 
 /**
  * The stable codes of a {@link CsvError}:
- * - `CSV_OPEN`: the file cannot be opened (missing directory, a directory, no permission).
+ * - `CSV_OPEN`: the file cannot be opened (missing directory, a directory, no permission, a
+ *   read-only file, not a regular file with `atomic`).
  * - `CSV_READ`: the file was opened but reading it failed.
  * - `CSV_WRITE`: writing, flushing, closing or renaming the file failed.
  * - `CSV_PARSE`: malformed CSV (unclosed quote, inconsistent column count, ...).

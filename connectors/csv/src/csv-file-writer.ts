@@ -1,6 +1,16 @@
 import { randomBytes } from 'node:crypto'
-import type { WriteStream } from 'node:fs'
-import { chmod, copyFile, type FileHandle, mkdir, open, rename, rm, stat } from 'node:fs/promises'
+import type { Stats, WriteStream } from 'node:fs'
+import {
+  chmod,
+  copyFile,
+  type FileHandle,
+  mkdir,
+  open,
+  readlink,
+  rename,
+  rm,
+  stat,
+} from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { CsvError, describeCause } from './csv-error.js'
 import { isBomOnly, type RecordLayout, readFirstRecord, scanRecords } from './existing-file.js'
@@ -44,6 +54,8 @@ export class CsvFileWriter {
   readonly #handle: FileHandle
   readonly #stream: WriteStream
   readonly #tempPath: string | undefined
+  /** What the temp file is renamed to: `path`, or the file a symlink at `path` points to. */
+  readonly #target: string
   #error: Error | undefined
   #reported = false
   #drain: Promise<void> | undefined
@@ -53,9 +65,11 @@ export class CsvFileWriter {
     settings: FileWriterSettings,
     handle: FileHandle,
     tempPath: string | undefined,
+    target: string,
     existing: ExistingContent,
     recordDelimiter: '\n' | '\r\n',
   ) {
+    this.#target = target
     this.#settings = settings
     this.path = settings.path
     this.recordDelimiter = recordDelimiter
@@ -87,6 +101,22 @@ export class CsvFileWriter {
       error.code === 'ENOENT' ? undefined : failOpen(error),
     )
     if (found?.isDirectory()) failOpen(new Error('EISDIR: it is a directory'))
+    // Root may open any file: the mode bits are checked here, so a read-only file is refused
+    // whoever runs the sink, and in atomic mode (which renames over it) as in the plain one.
+    if (found && (found.mode & 0o222) === 0) {
+      const mode = (found.mode & 0o7777).toString(8).padStart(4, '0')
+      failOpen(new Error(`EACCES: it is read-only (mode ${mode}), so it is not written over`))
+    }
+    const target = settings.atomic ? await linkTarget(path).catch(failOpen) : path
+    if (settings.atomic && found) {
+      if (!found.isFile()) {
+        failOpen(new Error(`atomic: true only replaces a regular file, and it is ${kind(found)}`))
+      }
+      // What a plain open would refuse (no permission, a read-only file system) is refused.
+      await open(target, 'r+')
+        .then((handle) => handle.close())
+        .catch(failOpen)
+    }
     // A file holding nothing but a UTF-8 BOM is empty: it gets a header, and is rewritten.
     const bomOnly =
       settings.append && found?.size === 3 && (await isBomOnly(path).catch(() => false))
@@ -117,8 +147,8 @@ export class CsvFileWriter {
     }
     const tempPath = settings.atomic
       ? join(
-          dirname(path),
-          `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`,
+          dirname(target),
+          `.${basename(target)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`,
         )
       : undefined
     let handle: FileHandle
@@ -129,7 +159,14 @@ export class CsvFileWriter {
     } else {
       handle = await open(path, settings.append && !bomOnly ? 'a' : 'w').catch(failOpen)
     }
-    return new CsvFileWriter({ ...settings, path }, handle, tempPath, existing, recordDelimiter)
+    return new CsvFileWriter(
+      { ...settings, path },
+      handle,
+      tempPath,
+      target,
+      existing,
+      recordDelimiter,
+    )
   }
 
   /** Queues text; returns a promise to await when the stream's buffer is full (backpressure). */
@@ -176,7 +213,7 @@ export class CsvFileWriter {
 
   async #finishTemp(tempPath: string, commit: boolean): Promise<void> {
     try {
-      if (commit) return await rename(tempPath, this.path)
+      if (commit) return await rename(tempPath, this.#target)
     } catch (error) {
       this.#error ??= error as Error
     }
@@ -243,4 +280,32 @@ function checkLastRecord(path: string, layout: RecordLayout, recordDelimiter: st
       offset: layout.lastRecordOffset,
     },
   )
+}
+
+/**
+ * The file a path names once symbolic links are followed (it may not exist yet), so that an
+ * atomic rename replaces the link's target and the link stays a link.
+ */
+async function linkTarget(path: string): Promise<string> {
+  let current = path
+  for (let hops = 0; hops < 40; hops++) {
+    let link: string
+    try {
+      link = await readlink(current)
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'EINVAL' || code === 'ENOENT') return current // not a link, or missing
+      throw error
+    }
+    current = resolve(dirname(current), link)
+  }
+  throw new Error('ELOOP: too many symbolic links')
+}
+
+function kind(found: Stats): string {
+  if (found.isFIFO()) return 'a FIFO'
+  if (found.isSocket()) return 'a socket'
+  if (found.isCharacterDevice()) return 'a character device'
+  if (found.isBlockDevice()) return 'a block device'
+  return 'not a regular file'
 }

@@ -1,4 +1,15 @@
-import { readdir, readFile, writeFile } from 'node:fs/promises'
+import { execFileSync } from 'node:child_process'
+import {
+  chmod,
+  lstat,
+  mkdir,
+  readdir,
+  readFile,
+  readlink,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises'
 import { join } from 'node:path'
 import { AsyncExecutor, AsyncGraph } from '@graphflow/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -182,6 +193,61 @@ describe('csvSink atomic', () => {
     expect(await text(path)).toBe('id\n9\n0\n1\n')
     expect(await readdir(dir)).toEqual(['out.csv'])
   })
+
+  // Guards issue 8 item 11: the rename replaced the symlink with a regular file.
+  it("writes through a symlink to the link's target, which stays a symlink", async () => {
+    await mkdir(join(dir, 'data'))
+    const real = join(dir, 'data', 'real.csv')
+    await writeFile(real, 'id\n9\n')
+    const path = join(dir, 'out.csv')
+    await symlink('data/real.csv', path) // relative to the link's directory
+    await writeThrough(csvSink({ path, atomic: true, append: true }), items(1))
+    await writeThrough(csvSink({ path, atomic: true, append: true }), items(2))
+    expect((await lstat(path)).isSymbolicLink()).toBe(true)
+    expect(await readlink(path)).toBe('data/real.csv')
+    expect(await text(real)).toBe('id\n9\n0\n0\n1\n')
+    expect((await readdir(dir)).sort()).toEqual(['data', 'out.csv'])
+    expect(await readdir(join(dir, 'data'))).toEqual(['real.csv'])
+    // A dangling link: its target is created, as a non-atomic write through it would.
+    const dangling = join(dir, 'dangling.csv')
+    await symlink(join(dir, 'data', 'new.csv'), dangling)
+    await writeThrough(csvSink({ path: dangling, atomic: true }), items(1))
+    expect((await lstat(dangling)).isSymbolicLink()).toBe(true)
+    expect(await text(join(dir, 'data', 'new.csv'))).toBe('id\n0\n')
+  })
+
+  // Guards issue 8 item 11: atomic mode renamed over a read-only file that a plain open refuses.
+  // The tests run as root, whom the OS lets write to any file; so the sink checks the mode bits
+  // itself and refuses a file without any write permission in both modes, whoever runs it.
+  it('refuses a read-only target in both modes, leaving it as it was', async () => {
+    const path = join(dir, 'read-only.csv')
+    await writeFile(path, 'id\n9\n')
+    await chmod(path, 0o444)
+    for (const atomic of [false, true]) {
+      for (const append of [false, true]) {
+        const report = await writeThrough(csvSink({ path, atomic, append }), items(1))
+        const error = report.exceptions.csvSink?.[0] as CsvError
+        expect(error.code).toBe('CSV_OPEN')
+        expect(error.message).toContain(`cannot open ${path} for writing: EACCES: it is read-only`)
+        expect(await text(path)).toBe('id\n9\n')
+        expect((await stat(path)).mode & 0o777).toBe(0o444)
+        expect(await readdir(dir)).toEqual(['read-only.csv'])
+      }
+    }
+  })
+
+  it.skipIf(process.platform === 'win32')(
+    'refuses to replace something that is not a regular file (a FIFO)',
+    async () => {
+      const path = join(dir, 'pipe')
+      execFileSync('mkfifo', [path])
+      const report = await writeThrough(csvSink({ path, atomic: true }), items(1))
+      const error = report.exceptions.csvSink?.[0] as CsvError
+      expect(error.code).toBe('CSV_OPEN')
+      expect(error.message).toContain('atomic: true only replaces a regular file')
+      expect((await lstat(path)).isFIFO()).toBe(true)
+    },
+  )
 
   it('leaves the target untouched and removes the temp file when the run is aborted', async () => {
     const path = join(dir, 'out.csv')

@@ -71,7 +71,9 @@ export interface CsvSinkOptions<Row extends object = Record<string, unknown>> {
    * All or nothing: write to a temp file in the same directory and rename it over `path` when the
    * node closes after a run that was neither halted nor aborted and had no write error.
    * Otherwise `path` is left as it was and the temp file is removed (see `keepPartial`).
-   * With `append`, the existing file is copied to the temp file first.
+   * With `append`, the existing file is copied to the temp file first. A symlink at `path` stays
+   * a symlink: its target is replaced. A target a plain write would refuse (no permission, a
+   * read-only file) or that is not a regular file is refused in `open()` with `CSV_OPEN`.
    * @default false
    */
   atomic?: boolean
