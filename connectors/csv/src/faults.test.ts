@@ -1,11 +1,22 @@
-import { existsSync } from 'node:fs'
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { spawn } from 'node:child_process'
+import { existsSync, statSync } from 'node:fs'
+import { chmod, mkdir, readFile, truncate, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { AsyncExecutor, AsyncGraph } from '@graphflow/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { quietLogger, readCsv, tempDir, writeThrough } from '../test/helpers.js'
+import {
+  KILL_HEADER,
+  killRecordCsv,
+  quietLogger,
+  readAll,
+  readCsv,
+  tempDir,
+  writeThrough,
+} from '../test/helpers.js'
 import type { CsvError } from './csv-error.js'
 import { type CsvSinkSpec, csvSink } from './csv-sink.js'
+import { csvSource } from './csv-source.js'
 
 let dir: string
 let cleanup: () => Promise<void>
@@ -142,5 +153,79 @@ describe('csvSink faults', () => {
     expect(report.halted).toBe(true)
     expect(sinkError(report)?.code).toBe('CSV_UNKNOWN_COLUMN')
     expect(await readFile(path, 'utf8')).toBe('id\n1\n2\n')
+  })
+})
+
+const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..')
+const RECORD_BYTES = killRecordCsv(0).length
+
+/**
+ * Starts test/write-until-killed.ts (a plain csvSink writing 67 kB records, 256 per write) and
+ * kills it with SIGKILL as soon as the file's size is not at a record boundary, i.e. while the
+ * kernel is in the middle of a write. Resolves with the file's size once the child is gone.
+ */
+async function killMidWrite(path: string): Promise<number> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/write-until-killed.ts', path], {
+    cwd: packageDir,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  let stderr = ''
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk
+  })
+  const exited = new Promise<NodeJS.Signals | null>((resolveExit) =>
+    child.once('exit', (_, signal) => resolveExit(signal)),
+  )
+  const deadline = Date.now() + 60_000
+  let size = 0
+  while (Date.now() < deadline && child.exitCode === null) {
+    size = existsSync(path) ? statSync(path).size : 0
+    if (size > KILL_HEADER.length && (size - KILL_HEADER.length) % RECORD_BYTES !== 0) break
+    // Until the first write, poll every 5 ms; then as often as possible (a write lasts ms).
+    if (size === 0) await new Promise((resolveLater) => setTimeout(resolveLater, 5))
+    else await new Promise((resolveLater) => setImmediate(resolveLater))
+  }
+  child.kill('SIGKILL')
+  expect(await exited, `the writer exited by itself: ${stderr}`).toBe('SIGKILL')
+  return statSync(path).size
+}
+
+describe('csvSink after a kill -9 of a plain (non-atomic) run', () => {
+  // Guards issue 8 item 9 with a real cut: records appended after it vanished into its open field.
+  it('refuses to append after the cut record, and appends once it is truncated away', {
+    timeout: 90_000,
+  }, async () => {
+    const path = join(dir, 'killed.csv')
+    const size = await killMidWrite(path)
+    const written = size - KILL_HEADER.length
+    const complete = Math.floor(written / RECORD_BYTES)
+    const cutAt = written % RECORD_BYTES
+    // What the child wrote is a prefix of its records; where the kill landed is known.
+    const content = await readFile(path, 'utf8')
+    let expected = KILL_HEADER
+    for (let id = 0; id <= complete; id++) expected += killRecordCsv(id)
+    expect(content).toBe(expected.slice(0, size))
+
+    const offset = KILL_HEADER.length + complete * RECORD_BYTES
+    const append = () => writeThrough(csvSink({ path, append: true }), [{ id: 'new', text: 'x' }])
+    if (cutAt > 0) {
+      const report = await append()
+      const error = sinkError(report)
+      expect(error).toMatchObject({ code: 'CSV_INCOMPLETE_RECORD', path, offset })
+      // An odd number of quotes in the cut record: it ends inside its quoted field (a cut
+      // between the two quotes of an escaped "" is outside, as a reader sees it).
+      const inQuotes = (content.slice(offset).split('"').length - 1) % 2 === 1
+      expect(error?.message).toContain(
+        inQuotes ? 'is cut off inside a quoted field' : 'has no line break at its end',
+      )
+      expect(statSync(path).size).toBe(size)
+      // The recovery the error names: truncate to the offset, then append.
+      await truncate(path, offset)
+    }
+    const report = await append()
+    expect(report.exceptions.csvSink).toEqual([])
+    const { items } = await readAll(csvSource({ path }))
+    expect(items).toHaveLength(complete + 1)
+    expect(items.at(-1)).toEqual({ id: 'new', text: 'x' })
   })
 })

@@ -64,3 +64,16 @@ export async function readAll<In extends unknown[]>(
 export async function readCsv(path: string, columns = true): Promise<unknown[]> {
   return parse(await readFile(path), { columns, bom: true }) as unknown[]
 }
+
+/** The header and one record's length in the kill -9 test's CSV (all records have that length). */
+export const KILL_HEADER = 'id,text\n'
+/** The kill -9 test's record `id`: a fixed-width id and a long quoted field with quotes and line breaks. */
+export function killRecord(id: number): { id: string; text: string } {
+  const text = `row ${id}: "quoted"\n`.padEnd(64, '.')
+  return { id: String(id).padStart(9, '0'), text: `${text}\n`.repeat(1000) }
+}
+/** The bytes csvSink writes for {@link killRecord}(id). */
+export function killRecordCsv(id: number): string {
+  const { id: key, text } = killRecord(id)
+  return `${key},"${text.replaceAll('"', '""')}"\n`
+}
