@@ -54,26 +54,19 @@ export async function scanRecords(path: string): Promise<RecordLayout> {
   for await (const chunk of createReadStream(path, {
     highWaterMark: 1 << 20,
   }) as AsyncIterable<Buffer>) {
-    let position = 0
-    while (position < chunk.length) {
-      const quote = chunk.indexOf(QUOTE, position)
-      const end = quote < 0 ? chunk.length : quote
-      let newline = chunk.indexOf(LF, position)
-      while (newline >= 0 && newline < end) {
+    for (let index = 0; index < chunk.length; index++) {
+      const byte = chunk[index]
+      if (byte === QUOTE) inQuotes = !inQuotes
+      else if (byte === LF) {
         lines++
-        if (!inQuotes) {
-          lastRecordOffset = base + newline + 1
-          lastRecordLine = lines + 1
-          if (recordDelimiter === undefined) {
-            const before = newline > 0 ? chunk[newline - 1] : previous
-            recordDelimiter = before === CR ? '\r\n' : '\n'
-          }
+        if (inQuotes) continue
+        lastRecordOffset = base + index + 1
+        lastRecordLine = lines + 1
+        if (recordDelimiter === undefined) {
+          const before = index > 0 ? chunk[index - 1] : previous
+          recordDelimiter = before === CR ? '\r\n' : '\n'
         }
-        newline = chunk.indexOf(LF, newline + 1)
       }
-      if (quote < 0) break
-      inQuotes = !inQuotes
-      position = quote + 1
     }
     base += chunk.length
     if (chunk.length > 0) previous = chunk[chunk.length - 1] as number
