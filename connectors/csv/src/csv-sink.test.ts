@@ -143,7 +143,9 @@ describe('csvSink', () => {
     const error = report.exceptions.csvSink?.[0] as CsvError
     expect(error.code).toBe('CSV_DUPLICATE_COLUMN')
     expect(error.column).toBe("'=a")
-    expect(error.message).toContain(`columns '=a' and ''=a' of ${path} are both written as ''=a'`)
+    expect(error.message).toContain(
+      `cannot write the header of ${path}: columns '=a' and ''=a' are both written as ''=a'`,
+    )
   })
 
   it('rejects a record with an unknown column, naming the column, file and record', async () => {

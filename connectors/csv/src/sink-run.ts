@@ -182,7 +182,7 @@ function headerNames(path: string, columns: readonly string[], escapeFormulas: b
     const other = seen.get(name)
     if (other !== undefined) {
       throw new CsvError(
-        `cannot write the header of ${path}: columns '${other}' and '${column}' of ${path} are ` +
+        `cannot write the header of ${path}: columns '${other}' and '${column}' are ` +
           `both written as '${name}' (escapeFormulas), so they would not read back apart; ` +
           'rename one of them',
         { code: 'CSV_DUPLICATE_COLUMN', path, column },
