@@ -137,7 +137,10 @@ export async function fetchPage<Item>(
       })
     } catch (error) {
       if (signal.aborted) throw signal.reason
-      if (error instanceof HttpProblem) throw fail(error.code, error.message, attempt)
+      if (error instanceof HttpProblem) {
+        status = error.status ?? status
+        throw fail(error.code, error.message, attempt)
+      }
       if (!(error instanceof AttemptFailure)) {
         throw fail('HTTP_NETWORK', `request failed: ${String(error)}`, attempt, error)
       }

@@ -100,6 +100,8 @@ export class HttpProblem extends Error {
   constructor(
     readonly code: HttpErrorCode,
     message: string,
+    /** The status of the response it is about, when there was one. */
+    readonly status?: number,
   ) {
     super(message)
   }

@@ -70,20 +70,20 @@ export async function* readPages<Item>(
   let count = 0
   let total: number | undefined
 
+  /** `at`: the page the error is about when it is not the current one (never fetched). */
   const fail = (
     code: HttpErrorCode,
     problem: string,
     request: HttpRequest,
     cause?: unknown,
-    page = position.page,
-    status = position.status,
+    at: { page: number; status: number | undefined } = position,
   ) =>
     redactedError(redactor, problem, {
       code,
       method: request.method,
       url: request.url,
-      page,
-      status,
+      page: at.page,
+      status: at.status,
       cause,
     })
 
@@ -178,9 +178,8 @@ export async function* readPages<Item>(
           `the request for page ${pageNumber} is the same as for page ${earlier} (a repeated cursor, link or next request): stopping instead of looping forever`,
           request,
           undefined,
-          pageNumber,
           // This page was never fetched: it has no status (the last one is the previous page's).
-          undefined,
+          { page: pageNumber, status: undefined },
         )
       }
       seen.set(key, pageNumber)

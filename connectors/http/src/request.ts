@@ -120,15 +120,24 @@ function redirectTarget(
   try {
     target = new URL(location, current.url)
   } catch {
-    throw new HttpProblem('HTTP_REDIRECT', `HTTP ${status} to an invalid Location ${location}`)
+    throw new HttpProblem(
+      'HTTP_REDIRECT',
+      `HTTP ${status} to an invalid Location ${location}`,
+      status,
+    )
   }
   if (target.protocol !== 'http:' && target.protocol !== 'https:') {
-    throw new HttpProblem('HTTP_REDIRECT', `HTTP ${status} to ${target.href}, not an http(s) URL`)
+    throw new HttpProblem(
+      'HTTP_REDIRECT',
+      `HTTP ${status} to ${target.href}, not an http(s) URL`,
+      status,
+    )
   }
   if (current.method !== 'GET' && status !== 307 && status !== 308) {
     throw new HttpProblem(
       'HTTP_REDIRECT',
       `the ${current.method} was redirected by HTTP ${status} to ${target.href}, which would turn it into a GET without its body: refused (only 307 and 308 keep the method and body)`,
+      status,
     )
   }
   target.hash = ''
@@ -136,28 +145,39 @@ function redirectTarget(
     throw new HttpProblem(
       'HTTP_REDIRECT_LOOP',
       `redirect loop: ${[...chain, target.href].join(' -> ')}`,
+      status,
     )
   }
   if (chain.length > options.maxRedirections) {
     throw new HttpProblem(
       'HTTP_REDIRECT',
       `more than maxRedirections (${options.maxRedirections}) redirects: ${[...chain, target.href].join(' -> ')}`,
+      status,
     )
   }
-  const headers = options.policy.move(current.url, target, current.headers, 'the redirect to')
-  return { ...current, url: target, headers }
+  try {
+    const headers = options.policy.move(current.url, target, current.headers, 'the redirect to')
+    return { ...current, url: target, headers }
+  } catch (error) {
+    if (error instanceof HttpProblem) throw new HttpProblem(error.code, error.message, status)
+    throw error
+  }
 }
 
 /** Reads a body as text, refusing one larger than `maxBodyBytes`. */
 async function readBody(response: Dispatcher.ResponseData, maxBodyBytes: number): Promise<string> {
-  const tooLarge = (size: string) =>
-    new HttpProblem(
+  const tooLarge = (size: string) => {
+    // Destroying an unfinished body makes undici emit an abort error: nobody needs it.
+    response.body.on('error', () => {})
+    response.body.destroy()
+    return new HttpProblem(
       'HTTP_BODY_TOO_LARGE',
       `the body is larger than maxBodyBytes (${maxBodyBytes} bytes): ${size}`,
+      response.statusCode,
     )
+  }
   const declared = Number(response.headers['content-length'])
   if (Number.isFinite(declared) && declared > maxBodyBytes) {
-    response.body.destroy()
     throw tooLarge(`content-length ${declared}`)
   }
   try {
@@ -167,16 +187,13 @@ async function readBody(response: Dispatcher.ResponseData, maxBodyBytes: number)
     let size = 0
     for await (const chunk of response.body) {
       size += (chunk as Buffer).length
-      if (size > maxBodyBytes) {
-        response.body.destroy()
-        throw tooLarge(`more than ${maxBodyBytes} bytes received`)
-      }
+      if (size > maxBodyBytes) throw tooLarge(`more than ${maxBodyBytes} bytes received`)
       chunks.push(chunk as Buffer)
     }
     return Buffer.concat(chunks).toString('utf8')
   } catch (error) {
     // The longest string V8 can make is about 512 MiB.
-    if ((error as { code?: unknown }).code === 'ERR_STRING_TOO_LONG') {
+    if ((error as { code?: unknown } | null)?.code === 'ERR_STRING_TOO_LONG') {
       throw tooLarge('more than the longest string JavaScript can hold')
     }
     throw error
