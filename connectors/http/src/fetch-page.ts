@@ -111,7 +111,11 @@ export async function fetchPage<Item>(
   signal: AbortSignal,
 ): Promise<FetchedPage<Item>> {
   const { retry, redactor } = context
-  const url = redactor.url(request.url)
+  let shownUrl: string | undefined
+  const url = () => {
+    shownUrl ??= redactor.url(request.url)
+    return shownUrl
+  }
   let status: number | undefined
   const fail = (code: HttpErrorCode, problem: string, attempts: number, cause?: unknown) =>
     redactedError(redactor, problem, {
@@ -154,7 +158,7 @@ export async function fetchPage<Item>(
         throw fail(code, `gave up: ${problem}`, attempt, error.original)
       await wait(context, signal, {
         method: request.method,
-        url,
+        url: url(),
         page,
         attempt,
         attempts: retry.attempts,
@@ -181,7 +185,7 @@ export async function fetchPage<Item>(
     if (attempt >= retry.attempts) throw fail('HTTP_STATUS', `gave up: ${problem}`, attempt)
     await wait(context, signal, {
       method: request.method,
-      url,
+      url: url(),
       page,
       attempt,
       attempts: retry.attempts,
