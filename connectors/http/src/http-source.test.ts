@@ -148,7 +148,7 @@ describe('httpSource: one request', () => {
     await dispatcher.close()
   })
 
-  it('follows redirects with its own agent', async () => {
+  it('follows redirects', async () => {
     server = await startServer((request, response) => {
       if (request.url.pathname === '/old') {
         response.writeHead(301, { location: '/new' })

@@ -10,8 +10,13 @@ const SECRET_HEADER =
   /^(authorization|proxy-authorization|cookie)$|key|token|secret|password|auth|signature|session|credential/i
 /** The smallest secret value that is searched for in free text (shorter ones are too common). */
 const MIN_SECRET_LENGTH = 4
-/** `Bearer x`, `Basic x`, `Token x` credentials quoted in a response body or an error. */
-const SCHEME_CREDENTIAL = /\b(Bearer|Basic|Token|Digest)\s+[A-Za-z0-9._~+/=-]{4,}/gi
+/**
+ * `Bearer x`, `Basic x`, `Token x` credentials quoted in a response body or an error: 8 or more
+ * token characters with at least one digit or symbol, so that prose ("Basic authentication
+ * required") is left alone.
+ */
+const SCHEME_CREDENTIAL =
+  /\b(Bearer|Basic|Token)\s+(?=[A-Za-z0-9._~+/=-]*[0-9._~+/=-])[A-Za-z0-9._~+/=-]{8,}/gi
 /** An http(s) URL inside free text. */
 const URL_IN_TEXT = /https?:\/\/[^\s"'<>\\`]+/gi
 

@@ -66,7 +66,10 @@ describe('redaction: no secret leaves the source', () => {
           return sendJson(response, echo, statusCalls === 1 ? 503 : 401)
         case '/json':
           response.writeHead(200, { 'content-type': 'text/html' })
-          response.end(`<p>bad ${request.headers.authorization} ${request.url.href}</p>`)
+          // The key and the session on their own too, not inside a URL.
+          response.end(
+            `<p>bad ${request.headers.authorization} ${request.url.href} ${request.url.searchParams.get('api_key')} ${request.url.searchParams.get('session')}</p>`,
+          )
           return
         case '/shape':
           return sendJson(response, { echo })
@@ -87,8 +90,7 @@ describe('redaction: no secret leaves the source', () => {
       }
     })
     const origin = new URL(server.url)
-    const secretUrl = (path: string) =>
-      `http://alice:${PASSWORD}@${origin.host}${path}?api_key=${API_KEY}&session=${SESSION}`
+    const secretUrl = (path: string) => `http://alice:${PASSWORD}@${origin.host}${path}`
     const cases = [
       { path: '/status', code: 'HTTP_STATUS', pagination: { type: 'page' } as const },
       { path: '/json', code: 'HTTP_BAD_JSON' },
@@ -107,6 +109,8 @@ describe('redaction: no secret leaves the source', () => {
       const run = await runSource(
         httpSource({
           url: secretUrl(each.path),
+          // Secret query values given in `query` are found as well as those in the URL.
+          query: { api_key: API_KEY, session: SESSION },
           headers: { 'x-api-key': HEADER_KEY },
           redact: ['session'],
           pagination: each.pagination,
@@ -173,8 +177,10 @@ describe('Redactor', () => {
       'https://***@api.test/a?page=2&API_KEY=***&refresh_token=***&X-Amz-Signature=***&session=***&sort=id',
     )
     redactor.learn({ headers: { 'X-Api-Key': 'abcd1234', accept: 'application/json' } })
-    expect(redactor.text('echo abcd1234 as application/json, Bearer zzzzzz')).toBe(
+    expect(redactor.text('echo abcd1234 as application/json, Bearer zz.zz-zz9')).toBe(
       'echo *** as application/json, Bearer ***',
     )
+    // Prose after a scheme name is not a credential.
+    expect(redactor.text('Basic authentication required')).toBe('Basic authentication required')
   })
 })

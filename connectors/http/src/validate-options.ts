@@ -98,10 +98,11 @@ export function baseRequest<Item>(
     options.headers,
     override.headers,
   )
-  redactor.learn({ headers })
+  const full = withQuery(withQuery(withoutUserinfo(url), options.query), override.query)
+  redactor.learn({ headers, urls: [full] })
   return {
     method: options.method ?? 'GET',
-    url: withQuery(withQuery(withoutUserinfo(url), options.query), override.query),
+    url: full,
     headers,
     body: 'body' in override ? override.body : options.body,
   }
