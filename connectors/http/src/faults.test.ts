@@ -146,4 +146,47 @@ describe('faults', () => {
       /the records function returned null, expected an array/,
     )
   })
+
+  // Guards issue 8 item 17: a body over the string limit was a retried HTTP_NETWORK error,
+  // downloaded five times.
+  it('a body over maxBodyBytes fails at once with HTTP_BODY_TOO_LARGE, declared or streamed', async () => {
+    const big = JSON.stringify(records(1, 200))
+    server = await startServer((request, response) => {
+      if (request.url.pathname === '/declared') return sendJson(response, records(1, 200))
+      // Chunked: no content-length, the size is only known while reading.
+      response.writeHead(200, { 'content-type': 'application/json' })
+      response.write(big.slice(0, 1000))
+      response.end(big.slice(1000))
+    })
+    for (const [path, detail] of [
+      ['/declared', `content-length ${big.length}`],
+      ['/streamed', 'more than 1000 bytes received'],
+    ] as const) {
+      const before = server.requests.length
+      const { errors } = await runSource(
+        httpSource({ url: `${server.url}${path}`, maxBodyBytes: 1000 }),
+      )
+      const error = errors[0] as HttpError
+      expect(error.code).toBe('HTTP_BODY_TOO_LARGE')
+      expect(error.message).toContain(
+        `(page 1, status 200): the body is larger than maxBodyBytes (1000 bytes): ${detail}`,
+      )
+      expect(server.requests.length - before).toBe(1)
+    }
+    const fits = await runSource(
+      httpSource({ url: `${server.url}/streamed`, maxBodyBytes: big.length }),
+    )
+    expect(fits.errors).toEqual([])
+  })
+
+  it('maxBodyBytes defaults to 64 MiB', async () => {
+    server = await startServer((_request, response) => {
+      response.writeHead(200, { 'content-length': 64 * 1024 * 1024 + 1 })
+      response.write('[')
+    })
+    const { errors } = await runSource(httpSource({ url: server.url }))
+    expect((errors[0] as HttpError).code).toBe('HTTP_BODY_TOO_LARGE')
+    expect(errors[0]?.message).toContain('maxBodyBytes (67108864 bytes)')
+    expect(server.requests).toHaveLength(1)
+  })
 })

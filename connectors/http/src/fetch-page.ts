@@ -1,9 +1,11 @@
 import type { Dispatcher } from 'undici'
 import { sleep } from './abort.js'
-import { HttpError, type HttpErrorCode } from './http-error.js'
+import { type HttpError, type HttpErrorCode, HttpProblem, redactedError } from './http-error.js'
 import { getPath } from './json-path.js'
+import type { OriginPolicy } from './origin-policy.js'
 import type { HttpPage, HttpResponseInfo } from './pagination.js'
 import type { RateLimiter } from './rate-limit.js'
+import type { Redactor } from './redact.js'
 import { AttemptFailure, type HttpRequest, type RawResponse, sendRequest } from './request.js'
 import { isRetryableStatus, parseRetryAfter, type ResolvedRetry, retryDelay } from './retry.js'
 
@@ -11,7 +13,7 @@ import { isRetryableStatus, parseRetryAfter, type ResolvedRetry, retryDelay } fr
 export interface HttpRetryInfo {
   /** The request's method. */
   method: string
-  /** The request's full URL. */
+  /** The request's full URL, with userinfo and secret query values replaced by `***`. */
   url: string
   /** The page number in this run of the source. */
   page: number
@@ -23,7 +25,7 @@ export interface HttpRetryInfo {
   reason: 'status' | 'network' | 'timeout'
   /** The status of the failed attempt, when there was a response. */
   status: number | undefined
-  /** A one-line description of the failure. */
+  /** A one-line description of the failure (secrets replaced by `***`). */
   error: string
   /** Milliseconds the source waits before the next attempt. */
   delay: number
@@ -43,6 +45,14 @@ export interface FetchPageContext<Item> {
   retry: ResolvedRetry
   limiter: RateLimiter | undefined
   records: RecordsOption<Item> | undefined
+  /** Redirects followed per request. */
+  maxRedirections: number
+  /** The largest body read, in bytes. */
+  maxBodyBytes: number
+  /** What a redirect to another origin keeps. */
+  policy: OriginPolicy
+  /** Hides secrets in the URLs and messages the source hands out. */
+  redactor: Redactor
   /** Called before every retry wait. */
   onRetry(info: HttpRetryInfo): void
 }
@@ -100,11 +110,23 @@ export async function fetchPage<Item>(
   context: FetchPageContext<Item>,
   signal: AbortSignal,
 ): Promise<FetchedPage<Item>> {
-  const { retry } = context
-  const url = request.url.href
+  const { retry, redactor } = context
+  let shownUrl: string | undefined
+  const url = () => {
+    shownUrl ??= redactor.url(request.url)
+    return shownUrl
+  }
   let status: number | undefined
   const fail = (code: HttpErrorCode, problem: string, attempts: number, cause?: unknown) =>
-    new HttpError(problem, { code, method: request.method, url, page, status, attempts, cause })
+    redactedError(redactor, problem, {
+      code,
+      method: request.method,
+      url: request.url,
+      page,
+      status,
+      attempts,
+      cause,
+    })
   for (let attempt = 1; ; attempt++) {
     await context.limiter?.wait(signal)
     let response: RawResponse
@@ -113,22 +135,30 @@ export async function fetchPage<Item>(
         dispatcher: context.dispatcher,
         timeout: context.timeout,
         signal,
+        maxRedirections: context.maxRedirections,
+        maxBodyBytes: context.maxBodyBytes,
+        policy: context.policy,
       })
     } catch (error) {
       if (signal.aborted) throw signal.reason
+      if (error instanceof HttpProblem) {
+        status = error.status ?? status
+        throw fail(error.code, error.message, attempt)
+      }
       if (!(error instanceof AttemptFailure)) {
         throw fail('HTTP_NETWORK', `request failed: ${String(error)}`, attempt, error)
       }
       const code = error.kind === 'timeout' ? 'HTTP_TIMEOUT' : 'HTTP_NETWORK'
-      const problem =
+      const problem = redactor.text(
         error.kind === 'timeout'
           ? `no complete response within ${context.timeout} ms`
-          : error.message
+          : error.message,
+      )
       if (attempt >= retry.attempts)
         throw fail(code, `gave up: ${problem}`, attempt, error.original)
       await wait(context, signal, {
         method: request.method,
-        url,
+        url: url(),
         page,
         attempt,
         attempts: retry.attempts,
@@ -142,7 +172,7 @@ export async function fetchPage<Item>(
     }
     status = response.status
     if (status >= 200 && status < 300) return parse(request, page, response, context, attempt, fail)
-    const problem = `HTTP ${status}: ${snippet(response.text)}`
+    const problem = redactor.text(`HTTP ${status}: ${snippet(response.text)}`)
     if (!isRetryableStatus(status, retry)) throw fail('HTTP_STATUS', problem, attempt)
     const retryAfter = parseRetryAfter(response.headers['retry-after'])
     if (retryAfter !== undefined && retryAfter > retry.maxRetryAfter) {
@@ -155,7 +185,7 @@ export async function fetchPage<Item>(
     if (attempt >= retry.attempts) throw fail('HTTP_STATUS', `gave up: ${problem}`, attempt)
     await wait(context, signal, {
       method: request.method,
-      url,
+      url: url(),
       page,
       attempt,
       attempts: retry.attempts,

@@ -1,4 +1,5 @@
 import { GraphflowError } from '@graphflow/core'
+import type { Redactor } from './redact.js'
 
 /**
  * The stable codes of an {@link HttpError}:
@@ -6,9 +7,16 @@ import { GraphflowError } from '@graphflow/core'
  * - `HTTP_NETWORK`: connection refused or reset, socket closed mid-body, after every attempt.
  * - `HTTP_TIMEOUT`: no complete response within `timeout`, after every attempt.
  * - `HTTP_BAD_JSON`: the body is not JSON.
- * - `HTTP_BAD_SHAPE`: the records path is missing or not an array, or the total is not a number.
+ * - `HTTP_BAD_SHAPE`: the records path is missing or not an array, the total is not a number, or
+ *   the cursor path is missing from a first page that has records.
+ * - `HTTP_BODY_TOO_LARGE`: the body is larger than `maxBodyBytes` (not retried).
  * - `HTTP_RETRY_AFTER_TOO_LONG`: the server asked to wait longer than `retry.maxRetryAfter`.
- * - `HTTP_LOOP`: the API sent the same next request (cursor, link, page) or the same page again.
+ * - `HTTP_LOOP`: the API sent the same next request (cursor, link, page) or the same page (body or
+ *   records) again.
+ * - `HTTP_REDIRECT_LOOP`: a redirect leads back to a URL of the same redirect chain.
+ * - `HTTP_REDIRECT`: a redirect that is refused: more than `maxRedirections`, a `POST` redirected
+ *   by 301/302/303 (it would lose its body), or a `Location` that is not an http(s) URL.
+ * - `HTTP_DOWNGRADE`: a next link, next request or redirect from https to http (not trusted).
  * - `HTTP_ABORTED`: the `signal` option was aborted.
  * - `HTTP_PAGINATION`: a user pagination function threw or returned something unusable.
  */
@@ -18,8 +26,12 @@ export type HttpErrorCode =
   | 'HTTP_TIMEOUT'
   | 'HTTP_BAD_JSON'
   | 'HTTP_BAD_SHAPE'
+  | 'HTTP_BODY_TOO_LARGE'
   | 'HTTP_RETRY_AFTER_TOO_LONG'
   | 'HTTP_LOOP'
+  | 'HTTP_REDIRECT_LOOP'
+  | 'HTTP_REDIRECT'
+  | 'HTTP_DOWNGRADE'
   | 'HTTP_ABORTED'
   | 'HTTP_PAGINATION'
 
@@ -29,7 +41,7 @@ export interface HttpErrorDetails {
   code: HttpErrorCode
   /** The request's method. */
   method: string
-  /** The request's full URL, query included. */
+  /** The request's full URL, query included (userinfo and secret query values redacted). */
   url: string
   /** The page number of this run of the source: 1 for the first request, 2 for the next, ... */
   page: number
@@ -54,7 +66,7 @@ export class HttpError extends GraphflowError {
   override name = 'HttpError'
   /** The request's method. */
   readonly method: string
-  /** The request's full URL. */
+  /** The request's full URL, with userinfo and secret query values replaced by `***`. */
   readonly url: string
   /** The page number (1 for the first request of the run). */
   readonly page: number
@@ -81,4 +93,29 @@ export class HttpError extends GraphflowError {
     this.status = details.status
     this.attempts = details.attempts
   }
+}
+
+/** A problem found by the source's own machinery, turned into an {@link HttpError} with `code`. */
+export class HttpProblem extends Error {
+  constructor(
+    readonly code: HttpErrorCode,
+    message: string,
+    /** The status of the response it is about, when there was one. */
+    readonly status?: number,
+  ) {
+    super(message)
+  }
+}
+
+/**
+ * An {@link HttpError} whose URL, message, stack and cause chain show no secret: the one way the
+ * source makes its errors.
+ */
+export function redactedError(
+  redactor: Redactor,
+  problem: string,
+  details: Omit<HttpErrorDetails, 'url'> & { url: URL },
+): HttpError {
+  redactor.scrub(details.cause)
+  return new HttpError(redactor.text(problem), { ...details, url: redactor.url(details.url) })
 }

@@ -148,7 +148,7 @@ describe('httpSource: one request', () => {
     await dispatcher.close()
   })
 
-  it('follows redirects with its own agent', async () => {
+  it('follows redirects', async () => {
     server = await startServer((request, response) => {
       if (request.url.pathname === '/old') {
         response.writeHead(301, { location: '/new' })
@@ -220,6 +220,11 @@ describe('httpSource: option validation', () => {
     [{ url, records: 3 }, /"records": expected a path string or a function, got 3/],
     [{ url, auth: { token: 'x' } }, /"auth": expected \{ bearer \} or \{ username, password \}/],
     [{ url, onPage: 'log' }, /"onPage": expected a function, got log/],
+    [{ url, maxBodyBytes: 0 }, /"maxBodyBytes": expected an integer >= 1 or Infinity, got 0/],
+    [{ url, trustedOrigins: 'x' }, /"trustedOrigins": expected an array of origins, got string/],
+    [{ url, trustedOrigins: ['ftp://x'] }, /"trustedOrigins": expected http\(s\) origins/],
+    [{ url, redact: ['token', ''] }, /"redact": expected an array of parameter and header names/],
+    [{ url, auth: { username: 'a:b', password: 'c' } }, /"auth": expected a username without ":"/],
   ])('rejects %j with a TypeError naming the option', (options, message) => {
     expect(() => httpSource(options as never)).toThrow(TypeError)
     expect(() => httpSource(options as never)).toThrow(message)

@@ -1,11 +1,13 @@
 import type { Logger, NodeContext, NodeSpec } from '@graphflow/core'
-import { Agent, type Dispatcher, interceptors } from 'undici'
+import { Agent, type Dispatcher } from 'undici'
 import { linkedController } from './abort.js'
 import type { HttpRetryInfo, RecordsOption } from './fetch-page.js'
-import { HttpError } from './http-error.js'
+import { redactedError } from './http-error.js'
+import { OriginPolicy, trustedOriginSet } from './origin-policy.js'
 import { createPaginator, type HttpPage, type HttpPagination } from './pagination.js'
 import { RateLimiter } from './rate-limit.js'
 import { type ReadPosition, readPages, type TotalOption } from './read-pages.js'
+import { Redactor } from './redact.js'
 import type { HttpMethod, HttpQuery } from './request.js'
 import { type HttpRetryOptions, resolveRetry } from './retry.js'
 import { baseRequest, checkOptions, type HttpStart } from './validate-options.js'
@@ -17,7 +19,7 @@ export type HttpAuth = { bearer: string } | { username: string; password: string
 export interface HttpPageInfo {
   /** The request's method. */
   method: string
-  /** The request's full URL. */
+  /** The request's full URL, with userinfo and secret query values replaced by `***`. */
   url: string
   /** The page number in this call of the source: 1, 2, 3, ... */
   page: number
@@ -43,7 +45,11 @@ export interface HttpSourceStats {
 
 /** Options of {@link httpSource}. `Item` is the type of one record (not checked at run time). */
 export interface HttpSourceOptions<Item = unknown> {
-  /** The URL of the first request (query included). Required. */
+  /**
+   * The URL of the first request (query included). Userinfo (`https://user:pass@host/`) is
+   * sent as Basic auth, like `auth: { username, password }` (setting both is a `TypeError`).
+   * Required.
+   */
   url: string | URL
   /** The node name. @default 'http-source' */
   name?: string
@@ -51,9 +57,18 @@ export interface HttpSourceOptions<Item = unknown> {
   method?: HttpMethod
   /** Query parameters added to `url`. @default {} */
   query?: HttpQuery
-  /** Request headers. `accept: application/json` is sent unless overridden. @default {} */
+  /**
+   * Request headers. `accept: application/json` is sent unless overridden. Names must be HTTP
+   * tokens and values strings without CR, LF or other control characters (else a `TypeError`).
+   * They are sent to the first request's origin and to `trustedOrigins` only.
+   * @default {}
+   */
   headers?: Record<string, string>
-  /** Bearer token or basic credentials, sent as `Authorization`. @default undefined (none) */
+  /**
+   * Bearer token or basic credentials, sent as `Authorization` to the first request's origin
+   * and to `trustedOrigins` only.
+   * @default undefined (none)
+   */
   auth?: HttpAuth
   /** The JSON body of a `POST`. @default undefined (no body) */
   body?: unknown
@@ -88,11 +103,17 @@ export interface HttpSourceOptions<Item = unknown> {
   total?: TotalOption
   /** Return `true` to make the page just fetched the last one. @default undefined (not used) */
   stopWhen?: (page: HttpPage<Item>) => boolean
-  /** A safety bound on the pages fetched per call; reaching it is logged. @default Infinity */
+  /**
+   * A bound on the pages fetched per call; reaching it is logged. There is no finite default:
+   * any number would silently cut a large export short, and the endless cases seen in practice
+   * (a repeated request, a page repeated with or without a changing request id) are caught by
+   * `detectLoops`. Set it for an API you do not trust.
+   * @default Infinity
+   */
   maxPages?: number
   /**
-   * Fail with `HTTP_LOOP` when a next request repeats an earlier one (same URL and body) or a
-   * page has exactly the same body as the one before.
+   * Fail with `HTTP_LOOP` when a next request repeats an earlier one (same URL and body), or a
+   * page has the same body or the same records as the one before.
    * @default true
    */
   detectLoops?: boolean
@@ -112,8 +133,35 @@ export interface HttpSourceOptions<Item = unknown> {
    * @default Infinity (no limit)
    */
   requestsPerSecond?: number
-  /** Redirects followed by the source's own agent (not a given `dispatcher`). @default 5 */
+  /**
+   * Redirects followed per request, whatever the dispatcher; `0` turns a 3xx into an
+   * `HTTP_STATUS` error. A redirect to another origin drops `auth` and the user headers (unless
+   * trusted), one from https to http fails with `HTTP_DOWNGRADE`, a loop with
+   * `HTTP_REDIRECT_LOOP`; a `POST` is only followed through 307 and 308 (with its body).
+   * @default 5
+   */
   maxRedirections?: number
+  /**
+   * Other origins (`'https://eu.api.example.com'`) that next links, next requests and redirects
+   * may lead to with `auth` and the user headers kept, for APIs that page across their own
+   * hosts. An `http:` origin listed here may also be reached from https.
+   * @default [] (only the first request's origin gets them)
+   */
+  trustedOrigins?: readonly string[]
+  /**
+   * The largest response body read, in bytes. A larger body fails with `HTTP_BODY_TOO_LARGE`
+   * at once (it is not retried).
+   * @default 67_108_864 (64 MiB)
+   */
+  maxBodyBytes?: number
+  /**
+   * More query parameter and header names (any case) whose values are secrets, besides the
+   * built-in ones (`api_key`, `apikey`, `key`, `sig`, names containing `token`, `secret`,
+   * `password` or `signature`; credential headers). Their values, URL userinfo and the `auth`
+   * credentials are replaced by `***` in errors, log lines and `onPage` / `onRetry`.
+   * @default []
+   */
+  redact?: readonly string[]
   /** Aborting it stops the source with an `HTTP_ABORTED` error. @default undefined */
   signal?: AbortSignal
   /**
@@ -185,12 +233,13 @@ export function httpSource<Item = unknown>(
   let dispatcher: Dispatcher | undefined
   let runSignal: AbortSignal | undefined
   let logger: Logger = silentLogger
+  const trusted = trustedOriginSet(options.trustedOrigins)
+  const maxRedirections = options.maxRedirections ?? 5
+  const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024 * 1024
+  const auth = options.auth
+  const authSecrets = auth && 'bearer' in auth ? [auth.bearer] : [auth?.password]
 
   const makeAgent = () => new Agent({ keepAliveTimeout: 10_000 })
-  const withRedirects = (base: Agent): Dispatcher =>
-    (options.maxRedirections ?? 5) > 0
-      ? base.compose(interceptors.redirect({ maxRedirections: options.maxRedirections ?? 5 }))
-      : base
 
   return {
     name,
@@ -200,10 +249,7 @@ export function httpSource<Item = unknown>(
       runSignal = context.signal
       logger = context.logger
       if (options.dispatcher) dispatcher = options.dispatcher
-      else {
-        agent = makeAgent()
-        dispatcher = withRedirects(agent)
-      }
+      else dispatcher = agent = makeAgent()
     },
     async close() {
       const current = agent
@@ -213,7 +259,10 @@ export function httpSource<Item = unknown>(
     fn: async function* httpSource(
       start?: HttpStart,
     ): AsyncGenerator<Item | Item[], void, undefined> {
-      const base = baseRequest(options, start)
+      const redactor = new Redactor(options.redact)
+      redactor.learn({ secrets: authSecrets })
+      const base = baseRequest(options, start, redactor)
+      const policy = new OriginPolicy(base.url, trusted)
       const position: ReadPosition = { request: base, page: 1, status: undefined }
       // Called without open() (outside a graph): an agent for this call only.
       const ownAgent = dispatcher === undefined && !options.dispatcher ? makeAgent() : undefined
@@ -221,13 +270,17 @@ export function httpSource<Item = unknown>(
       const link = linkedController([options.signal, callRunSignal])
       const pages = readPages<Item>(
         {
-          paginator: createPaginator(options.pagination, base),
+          paginator: createPaginator(options.pagination, base, policy),
           fetch: {
-            dispatcher: dispatcher ?? options.dispatcher ?? withRedirects(ownAgent as Agent),
+            dispatcher: dispatcher ?? options.dispatcher ?? (ownAgent as Agent),
             timeout,
             retry,
             limiter,
             records: options.records,
+            maxRedirections,
+            maxBodyBytes,
+            policy,
+            redactor,
             onRetry(info) {
               stats.retries++
               logger.info(
@@ -250,7 +303,7 @@ export function httpSource<Item = unknown>(
             stats.records += page.records.length
             options.onPage?.({
               method: page.request.method,
-              url: page.request.url.href,
+              url: redactor.url(page.request.url),
               page: page.page,
               status: page.status,
               records: page.records.length,
@@ -276,10 +329,10 @@ export function httpSource<Item = unknown>(
         if (callRunSignal?.aborted) return
         if (options.signal?.aborted) {
           const request = position.request ?? base
-          throw new HttpError('aborted by the signal option', {
+          throw redactedError(redactor, 'aborted by the signal option', {
             code: 'HTTP_ABORTED',
             method: request.method,
-            url: request.url.href,
+            url: request.url,
             page: position.page,
             status: position.status,
             cause: options.signal.reason,

@@ -1,3 +1,4 @@
+import { MockAgent } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
 import { records, runSource, sendJson, startServer, type TestServer } from '../test/helpers.js'
 import type { HttpError } from './http-error.js'
@@ -154,6 +155,77 @@ describe('pagination', () => {
     expect(server.requests.map((request) => request.url.search)).toEqual(['', '?page=2', '?page=3'])
   })
 
+  // Guards issue 8 item 14: a Link to another host got the Authorization and custom headers.
+  it('a next link to another origin is followed without auth and user headers; trustedOrigins keeps them', async () => {
+    const other = await startServer((_request, response) => sendJson(response, [2]))
+    try {
+      server = await startServer((_request, response) =>
+        sendJson(response, [1], 200, { link: `<${other.url}/collect>; rel="next"` }),
+      )
+      const options = {
+        url: server.url,
+        auth: { bearer: 'secret-bearer' },
+        headers: { 'x-api-key': 'secret-key' },
+        pagination: { type: 'link' },
+        yield: 'records',
+      } as const
+      expect((await runSource(httpSource(options))).items).toEqual([1, 2])
+      expect(other.requests[0]?.headers.authorization).toBeUndefined()
+      expect(other.requests[0]?.headers['x-api-key']).toBeUndefined()
+      expect(server.requests[0]?.headers.authorization).toBe('Bearer secret-bearer')
+      await runSource(httpSource({ ...options, trustedOrigins: [other.url] }))
+      expect(other.requests[1]?.headers.authorization).toBe('Bearer secret-bearer')
+      expect(other.requests[1]?.headers['x-api-key']).toBe('secret-key')
+    } finally {
+      await other.close()
+    }
+  })
+
+  it('a custom next request to another origin keeps only the headers it returns', async () => {
+    const other = await startServer((_request, response) => sendJson(response, []))
+    try {
+      server = await startServer((_request, response) => sendJson(response, [1]))
+      await runSource(
+        httpSource({
+          url: server.url,
+          headers: { 'x-api-key': 'secret-key' },
+          pagination: {
+            type: 'custom',
+            next: () => ({ url: other.url, headers: { 'x-other-key': 'given' } }),
+          },
+        }),
+      )
+      expect(other.requests[0]?.headers['x-api-key']).toBeUndefined()
+      expect(other.requests[0]?.headers['x-other-key']).toBe('given')
+    } finally {
+      await other.close()
+    }
+  })
+
+  it('refuses a next link from https to http with HTTP_DOWNGRADE', async () => {
+    server = await startServer((_request, response) => sendJson(response, [2]))
+    const mock = new MockAgent()
+    mock.enableNetConnect('127.0.0.1')
+    mock
+      .get('https://api.example.test')
+      .intercept({ path: '/items', method: 'GET' })
+      .reply(200, [1], { headers: { link: `<${server.url}/next>; rel="next"` } })
+    const { items, errors } = await runSource(
+      httpSource({
+        url: 'https://api.example.test/items',
+        auth: { bearer: 'secret-bearer' },
+        pagination: { type: 'link' },
+        dispatcher: mock,
+      }),
+    )
+    expect(items).toEqual([[1]])
+    const error = errors[0] as HttpError
+    expect(error.code).toBe('HTTP_DOWNGRADE')
+    expect(error.message).toContain(`the next link ${server.url}/next leaves https for http`)
+    expect(server.requests).toHaveLength(0)
+    await mock.close()
+  })
+
   it('custom next function: URL strings or request changes, undefined to stop', async () => {
     server = await startServer((request, response) => {
       const from = Number(request.url.searchParams.get('from') ?? '0')
@@ -272,6 +344,9 @@ describe('pagination', () => {
     expect(error.page).toBe(4)
     expect(error.url).toBe(`${server.url}/?cursor=a`)
     expect(error.message).toMatch(/the request for page 4 is the same as for page 2/)
+    // Guards issue 8 item 17: page 4 was never fetched, so no status (it showed page 3's).
+    expect(error.status).toBeUndefined()
+    expect(error.message).toContain(`GET ${server.url}/?cursor=a (page 4): `)
     expect(server.requests).toHaveLength(3)
   })
 
@@ -284,6 +359,99 @@ describe('pagination', () => {
     expect((errors[0] as HttpError).code).toBe('HTTP_LOOP')
     expect(errors[0]?.message).toMatch(/page 2 has the same body as page 1/)
     expect(errors[0]?.message).toContain(`${server.url}/?pg=2`)
+  })
+
+  // Guards issue 8 item 16: an API that ignores ?page= but varies a request id in the body
+  // was fetched forever (728 requests in one second).
+  it('detects the same records again under a body that changes (a request id) with HTTP_LOOP', async () => {
+    let requestId = 0
+    server = await startServer((_request, response) =>
+      sendJson(response, { requestId: ++requestId, data: records(1, 5) }),
+    )
+    const { items, errors } = await runSource(
+      httpSource({ url: server.url, records: 'data', pagination: { type: 'page' } }),
+    )
+    expect(items).toEqual([records(1, 5)])
+    const error = errors[0] as HttpError
+    expect(error.code).toBe('HTTP_LOOP')
+    expect(error.message).toContain(
+      `GET ${server.url}/?page=2 (page 2, status 200): page 2 has the same records as page 1`,
+    )
+    expect(server.requests).toHaveLength(2)
+  })
+
+  it('detectLoops: false lets an API repeat its records', async () => {
+    server = await startServer((_request, response) =>
+      sendJson(response, { id: Math.random(), data: records(1, 2) }),
+    )
+    const { items, errors } = await runSource(
+      httpSource({
+        url: server.url,
+        records: 'data',
+        pagination: { type: 'page' },
+        detectLoops: false,
+        maxPages: 3,
+      }),
+    )
+    expect(errors).toEqual([])
+    expect(items).toHaveLength(3)
+  })
+
+  // Guards issue 11 item 6: a wrong cursor path stopped after page 1 without a word.
+  it('a cursor path missing from the first page fails with HTTP_BAD_SHAPE naming the path and the keys', async () => {
+    server = await startServer((_request, response) =>
+      sendJson(response, { data: records(1, 3), next_cursor: 'c2', meta: {} }),
+    )
+    const { items, errors } = await runSource(
+      httpSource({
+        url: `${server.url}/items?api_key=hidden`,
+        records: 'data',
+        pagination: { type: 'cursor', cursor: 'next' },
+      }),
+    )
+    expect(items).toEqual([records(1, 3)])
+    const error = errors[0] as HttpError
+    expect(error.code).toBe('HTTP_BAD_SHAPE')
+    expect(error.message).toContain(
+      `GET ${server.url}/items?api_key=*** (page 1, status 200): cursor path "next" is missing from the body of page 1 (its top-level keys: data, next_cursor, meta)`,
+    )
+    expect(server.requests).toHaveLength(1)
+  })
+
+  it('a cursor that is null or empty still ends; a missing one ends after page 1 or on an empty first page', async () => {
+    const bodies: Record<string, unknown> = {
+      start: { data: [1], next: 'b' },
+      b: { data: [2], next: '' },
+      nullStart: { data: [1], next: null },
+      emptyStart: { data: [] },
+      laterStart: { data: [1], next: 'l2' },
+      l2: { data: [2] },
+    }
+    server = await startServer((request, response) =>
+      sendJson(
+        response,
+        bodies[request.url.searchParams.get('cursor') ?? request.url.pathname.slice(1)],
+      ),
+    )
+    const run = (path: string) =>
+      runSource(
+        httpSource({
+          url: `${server?.url}/${path}`,
+          records: 'data',
+          pagination: { type: 'cursor', cursor: 'next' },
+          yield: 'records',
+        }),
+      )
+    for (const [path, expected] of [
+      ['start', [1, 2]],
+      ['nullStart', [1]],
+      ['emptyStart', []],
+      ['laterStart', [1, 2]],
+    ] as const) {
+      const { items, errors } = await run(path)
+      expect(errors).toEqual([])
+      expect(items).toEqual(expected)
+    }
   })
 
   it('a throwing pagination function is an HTTP_PAGINATION error', async () => {

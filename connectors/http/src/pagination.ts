@@ -1,6 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http'
+import { headerProblem } from './header-check.js'
+import { type HttpErrorCode, HttpProblem } from './http-error.js'
 import { getPath } from './json-path.js'
 import { findNextLink } from './link-header.js'
+import type { OriginPolicy } from './origin-policy.js'
 import {
   type HttpMethod,
   type HttpQuery,
@@ -60,7 +63,10 @@ export interface CursorPagination {
   type: 'cursor'
   /**
    * Where the next cursor is in the body: a dotted path (`'meta.next_cursor'`) or a function.
-   * `undefined`, `null` or `''` means there is no next page. Required.
+   * `null` or `''` (or `undefined` from a function) means there is no next page. A path that is
+   * missing from the body of a first page that has records fails with `HTTP_BAD_SHAPE` (most
+   * likely a typo: `'next'` for `'next_cursor'`); missing from a later page, it ends the run.
+   * Required.
    */
   cursor: string | ((body: unknown, response: HttpResponseInfo) => unknown)
   /** The parameter the cursor is sent as. @default 'cursor' */
@@ -69,7 +75,11 @@ export interface CursorPagination {
   in?: 'query' | 'body'
 }
 
-/** Follows the RFC 8288 `Link: <url>; rel="next"` header: ends when there is none. */
+/**
+ * Follows the RFC 8288 `Link: <url>; rel="next"` header: ends when there is none. A link to
+ * another origin is followed without `auth` and the user headers (unless the origin is in
+ * `trustedOrigins`); a link from https to http is refused with `HTTP_DOWNGRADE`.
+ */
 export interface LinkPagination {
   type: 'link'
 }
@@ -88,7 +98,11 @@ export interface HttpNextRequest {
   method?: HttpMethod
 }
 
-/** The next request is whatever a user function makes of the last page: ends on `undefined`. */
+/**
+ * The next request is whatever a user function makes of the last page: ends on `undefined`. A
+ * next request to another origin keeps only the headers `next` returns with it (unless the
+ * origin is in `trustedOrigins`); one from https to http is refused with `HTTP_DOWNGRADE`.
+ */
 export interface CustomPagination<Item = unknown> {
   type: 'custom'
   /** Returns the next request (a URL, or changes to the last request), or `undefined` to stop. */
@@ -115,20 +129,49 @@ export interface Paginator<Item> {
   next(last: HttpPage<Item>, index: number): HttpRequest | undefined
 }
 
-/** Thrown by a paginator when a user function misbehaves. */
-export class PaginationProblem extends Error {}
+/** Thrown by a paginator when a user function misbehaves (or the API's body does not fit). */
+export class PaginationProblem extends HttpProblem {
+  constructor(message: string, code: HttpErrorCode = 'HTTP_PAGINATION') {
+    super(code, message)
+  }
+}
+
+function describeKeys(body: unknown): string {
+  if (body === null || typeof body !== 'object') return `the body is ${JSON.stringify(body)}`
+  if (Array.isArray(body)) return 'the body is an array'
+  const keys = Object.keys(body)
+  const shown = keys.slice(0, 20).join(', ')
+  return keys.length === 0
+    ? 'the body is an empty object'
+    : `its top-level keys: ${shown}${keys.length > 20 ? `, ... (${keys.length} keys)` : ''}`
+}
 
 function emptyCursor(value: unknown): boolean {
   return value === undefined || value === null || value === ''
 }
 
+function nextUrl(value: string | URL, base: URL): URL {
+  let url: URL
+  try {
+    url = new URL(value, base)
+  } catch {
+    throw new PaginationProblem(`pagination.next returned an invalid URL: ${String(value)}`)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new PaginationProblem(`pagination.next returned ${url.href}, not an http(s) URL`)
+  }
+  return url
+}
+
 function customNext<Item>(
   result: ReturnType<CustomPagination<Item>['next']>,
   last: HttpRequest,
+  policy: OriginPolicy,
 ): HttpRequest | undefined {
   if (result === undefined || result === null) return undefined
   if (typeof result === 'string' || result instanceof URL) {
-    return { ...last, url: new URL(result, last.url) }
+    const url = nextUrl(result, last.url)
+    return { ...last, url, headers: policy.move(last.url, url, last.headers, 'the next request') }
   }
   if (typeof result !== 'object') {
     throw new PaginationProblem(
@@ -136,13 +179,18 @@ function customNext<Item>(
     )
   }
   const url = withQuery(
-    result.url === undefined ? last.url : new URL(result.url, last.url),
+    result.url === undefined ? last.url : nextUrl(result.url, last.url),
     result.query,
   )
+  for (const [name, value] of Object.entries(result.headers ?? {})) {
+    const problem = headerProblem(name, value)
+    if (problem) throw new PaginationProblem(`pagination.next returned an invalid ${problem}`)
+  }
+  const kept = policy.move(last.url, url, last.headers, 'the next request')
   return {
     method: result.method ?? last.method,
     url,
-    headers: result.headers ? mergeHeaders(last.headers, result.headers) : last.headers,
+    headers: result.headers ? mergeHeaders(kept, result.headers) : kept,
     body: 'body' in result ? result.body : last.body,
   }
 }
@@ -151,6 +199,7 @@ function customNext<Item>(
 export function createPaginator<Item>(
   pagination: HttpPagination<Item> | undefined,
   base: HttpRequest,
+  policy: OriginPolicy,
 ): Paginator<Item> {
   switch (pagination?.type) {
     case undefined:
@@ -179,6 +228,18 @@ export function createPaginator<Item>(
       const next = (last: HttpPage<Item>): HttpRequest | undefined => {
         const value =
           typeof cursor === 'function' ? cursor(last.body, last) : getPath(last.body, cursor)
+        // JSON has no undefined: a path read as undefined is missing from the body.
+        if (
+          value === undefined &&
+          typeof cursor === 'string' &&
+          last.page === 1 &&
+          last.records.length > 0
+        ) {
+          throw new PaginationProblem(
+            `cursor path "${cursor}" is missing from the body of page 1 (${describeKeys(last.body)}): null or '' ends the pagination, a missing path is taken for a wrong path that would stop after page 1`,
+            'HTTP_BAD_SHAPE',
+          )
+        }
         if (emptyCursor(value)) return undefined
         if (typeof value === 'object') {
           throw new PaginationProblem(
@@ -199,14 +260,24 @@ export function createPaginator<Item>(
     case 'link': {
       const next = (last: HttpPage<Item>): HttpRequest | undefined => {
         const target = findNextLink(last.headers.link)
-        return target === undefined
-          ? undefined
-          : { ...last.request, url: new URL(target, last.request.url) }
+        if (target === undefined) return undefined
+        let url: URL
+        try {
+          url = new URL(target, last.request.url)
+        } catch {
+          throw new PaginationProblem(`the Link header's next URL is invalid: ${target}`)
+        }
+        if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+          throw new PaginationProblem(`the Link header's next URL ${url.href} is not http(s)`)
+        }
+        const from = last.request.url
+        const headers = policy.move(from, url, last.request.headers, 'the next link')
+        return { ...last.request, url, headers }
       }
       return { pageSize: undefined, at: undefined, first: () => base, next }
     }
     case 'custom': {
-      const next = (last: HttpPage<Item>) => customNext(pagination.next(last), last.request)
+      const next = (last: HttpPage<Item>) => customNext(pagination.next(last), last.request, policy)
       return { pageSize: undefined, at: undefined, first: () => base, next }
     }
   }

@@ -1,13 +1,9 @@
+import { createHash } from 'node:crypto'
 import { linkedController } from './abort.js'
 import { type FetchedPage, type FetchPageContext, fetchPage } from './fetch-page.js'
-import { HttpError, type HttpErrorCode } from './http-error.js'
+import { HttpError, type HttpErrorCode, HttpProblem, redactedError } from './http-error.js'
 import { getPath } from './json-path.js'
-import {
-  type HttpPage,
-  type HttpResponseInfo,
-  PaginationProblem,
-  type Paginator,
-} from './pagination.js'
+import type { HttpPage, HttpResponseInfo, Paginator } from './pagination.js'
 import type { HttpRequest } from './request.js'
 
 /** Where the total number of records is in a body: a dotted path or a function. */
@@ -44,6 +40,20 @@ function requestKey(request: HttpRequest): string {
 }
 
 /**
+ * A digest of a page's records, to catch an API that ignores the page parameter but varies
+ * something else in the body (a request id, a timestamp). `undefined` when the records cannot
+ * be serialised (a `records` function returning something that is not JSON).
+ */
+function recordsKey(records: readonly unknown[]): string | undefined {
+  try {
+    const json = JSON.stringify(records)
+    return json === undefined ? undefined : createHash('sha1').update(json).digest('base64')
+  } catch {
+    return undefined
+  }
+}
+
+/**
  * Fetches pages one after another (or up to `concurrency` at once for page-number and offset
  * pagination, handed over in page order) and yields every non-empty page until a stop rule
  * says this page was the last one. Throws `HTTP_LOOP` when the API repeats itself.
@@ -55,22 +65,25 @@ export async function* readPages<Item>(
 ): AsyncGenerator<HttpPage<Item>, void, undefined> {
   const { paginator } = options
   let previousText: string | undefined
+  let previousRecords: string | undefined
+  const { redactor } = options.fetch
   let count = 0
   let total: number | undefined
 
+  /** `at`: the page the error is about when it is not the current one (never fetched). */
   const fail = (
     code: HttpErrorCode,
     problem: string,
     request: HttpRequest,
     cause?: unknown,
-    page = position.page,
+    at: { page: number; status: number | undefined } = position,
   ) =>
-    new HttpError(problem, {
+    redactedError(redactor, problem, {
       code,
       method: request.method,
-      url: request.url.href,
-      page,
-      status: position.status,
+      url: request.url,
+      page: at.page,
+      status: at.status,
       cause,
     })
 
@@ -79,9 +92,8 @@ export async function* readPages<Item>(
       return call()
     } catch (error) {
       if (error instanceof HttpError) throw error
-      const message =
-        error instanceof PaginationProblem ? error.message : `${what} threw: ${String(error)}`
-      throw fail('HTTP_PAGINATION', message, request, error)
+      if (error instanceof HttpProblem) throw fail(error.code, error.message, request)
+      throw fail('HTTP_PAGINATION', `${what} threw: ${String(error)}`, request, error)
     }
   }
 
@@ -91,13 +103,23 @@ export async function* readPages<Item>(
     position.status = page.status
     position.request = page.request
     const size = page.records.length
-    if (options.detectLoops && size > 0 && text === previousText) {
-      throw fail(
-        'HTTP_LOOP',
-        `page ${page.page} has the same body as page ${page.page - 1}: the API ignores the pagination parameters or repeats itself`,
-        page.request,
-      )
-    }
+    if (options.detectLoops && size > 0) {
+      const key = recordsKey(page.records)
+      const same =
+        text === previousText
+          ? 'body'
+          : key !== undefined && key === previousRecords
+            ? 'records'
+            : ''
+      if (same !== '') {
+        throw fail(
+          'HTTP_LOOP',
+          `page ${page.page} has the same ${same} as page ${page.page - 1}: the API ignores the pagination parameters or repeats itself`,
+          page.request,
+        )
+      }
+      previousRecords = key
+    } else previousRecords = undefined
     previousText = text
     count += size
     if (options.total !== undefined) total = readTotal(page, total)
@@ -156,7 +178,8 @@ export async function* readPages<Item>(
           `the request for page ${pageNumber} is the same as for page ${earlier} (a repeated cursor, link or next request): stopping instead of looping forever`,
           request,
           undefined,
-          pageNumber,
+          // This page was never fetched: it has no status (the last one is the previous page's).
+          { page: pageNumber, status: undefined },
         )
       }
       seen.set(key, pageNumber)
@@ -172,6 +195,8 @@ export async function* readPages<Item>(
       paginator.next(fetched.page, index),
     )
     if (request === undefined) return
+    // A custom next request may bring new credentials: hide them too.
+    if (request.headers !== current.headers) redactor.learn({ headers: request.headers })
     if (pageNumber >= options.maxPages) {
       options.onMaxPages()
       return

@@ -28,6 +28,15 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('1.5', now)).toBeUndefined()
     expect(parseRetryAfter('soon', now)).toBeUndefined()
   })
+
+  // Guards issue 8 item 17: Date.parse read "2, 3" as 2001 (0 ms) and "x 2030" as 2030 (years).
+  it('reads only integers and RFC 9110 HTTP dates: anything else falls back to backoff', () => {
+    for (const value of ['2, 3', 'soon 5', 'x 2030', '1e3', '2025-01-01T00:00:05Z']) {
+      expect(parseRetryAfter(value, now), value).toBeUndefined()
+    }
+    expect(parseRetryAfter('Wednesday, 01-Jan-25 00:00:05 GMT', now)).toBe(5000)
+    expect(parseRetryAfter('Wed Jan  1 00:00:05 2025', now)).toBe(5000)
+  })
 })
 
 describe('backoff', () => {
@@ -143,6 +152,30 @@ describe('retries', () => {
     // An HTTP date has whole seconds: 2 s from now is 1 to 2 s away.
     expect(retries[0]?.retryAfter).toBeGreaterThan(900)
     expect(retries[0]?.retryAfter).toBeLessThanOrEqual(2000)
+  })
+
+  it('a malformed Retry-After falls back to the backoff', async () => {
+    server = await startServer(
+      flaky([
+        (response) => sendJson(response, {}, 503, { 'retry-after': 'x 2030' }),
+        (response) => sendJson(response, {}, 429, { 'retry-after': '2, 3' }),
+      ]),
+    )
+    const retries: HttpRetryInfo[] = []
+    const { errors, items } = await runSource(
+      httpSource({
+        url: server.url,
+        records: 'data',
+        retry: { baseDelay: 40, random: () => 0.5 },
+        onRetry: (info) => retries.push(info),
+      }),
+    )
+    expect(errors).toEqual([])
+    expect(items).toEqual([records(1, 3)])
+    expect(retries.map((info) => [info.retryAfter, info.delay])).toEqual([
+      [undefined, 20],
+      [undefined, 40],
+    ])
   })
 
   it('fails loudly with HTTP_RETRY_AFTER_TOO_LONG instead of shortening a long Retry-After', {

@@ -92,10 +92,18 @@ export function backoffDelay(retriesSoFar: number, retry: ResolvedRetry): number
   return Math.floor(retry.random() * ceiling)
 }
 
+/** The three HTTP-date forms of RFC 9110 section 5.6.7 (IMF-fixdate, RFC 850, asctime). */
+const HTTP_DATE = [
+  /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/,
+  /^(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), \d{2}-(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)-\d{2} \d{2}:\d{2}:\d{2} GMT$/,
+  /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/,
+]
+
 /**
  * Parses a `Retry-After` header, delta-seconds (`"120"`) or an HTTP date
  * (`"Wed, 21 Oct 2015 07:28:00 GMT"`), into milliseconds from `now`. A date in the past is `0`;
- * a missing or unreadable header is `undefined`.
+ * a missing header, or one that is neither an integer nor an RFC 9110 HTTP date (`"2, 3"`,
+ * `"soon 5"`, `"1.5"`), is `undefined`: the source then falls back to its backoff.
  */
 export function parseRetryAfter(
   header: string | string[] | undefined,
@@ -104,8 +112,9 @@ export function parseRetryAfter(
   const value = (Array.isArray(header) ? header[0] : header)?.trim()
   if (!value) return undefined
   if (/^\d+$/.test(value)) return Number(value) * 1000
-  if (/^-?\d+(\.\d+)?$/.test(value)) return undefined
-  const date = Date.parse(value)
+  if (!HTTP_DATE.some((form) => form.test(value))) return undefined
+  // asctime has no zone: it is GMT.
+  const date = Date.parse(/GMT$/.test(value) ? value : `${value} GMT`)
   if (Number.isNaN(date)) return undefined
   return Math.max(0, date - now)
 }

@@ -1,5 +1,8 @@
+import { checkHeaders, headerProblem } from './header-check.js'
 import type { HttpAuth, HttpSourceOptions } from './http-source.js'
+import { trustedOriginSet } from './origin-policy.js'
 import { checkPagination } from './pagination.js'
+import { basicToken, Redactor } from './redact.js'
 import { type HttpQuery, type HttpRequest, mergeHeaders, withQuery } from './request.js'
 
 /**
@@ -23,16 +26,41 @@ export type HttpStart =
 function authorization(auth: HttpAuth | undefined): Record<string, string> {
   if (auth === undefined) return {}
   if ('bearer' in auth) return { authorization: `Bearer ${auth.bearer}` }
-  const token = Buffer.from(`${auth.username}:${auth.password}`).toString('base64')
-  return { authorization: `Basic ${token}` }
+  return { authorization: `Basic ${basicToken(auth.username, auth.password)}` }
 }
 
-function parseUrl(value: string | URL, base: string | URL | undefined, what: string): URL {
+/** Userinfo in a URL (`https://user:pass@host/`) as `auth`: undici would not send it. */
+function userinfoAuth(url: URL): HttpAuth | undefined {
+  if (url.username === '' && url.password === '') return undefined
+  const decode = (text: string) => {
+    try {
+      return decodeURIComponent(text)
+    } catch {
+      return text
+    }
+  }
+  return { username: decode(url.username), password: decode(url.password) }
+}
+
+/** A copy of `url` without its userinfo. */
+function withoutUserinfo(url: URL): URL {
+  const copy = new URL(url)
+  copy.username = ''
+  copy.password = ''
+  return copy
+}
+
+function parseUrl(
+  value: string | URL,
+  base: string | URL | undefined,
+  what: string,
+  redactor: Redactor,
+): URL {
   try {
     return new URL(value, base)
   } catch {
     throw new TypeError(
-      `httpSource ${what}: expected an absolute http(s) URL, got ${String(value)}`,
+      `httpSource ${what}: expected an absolute http(s) URL, got ${redactor.text(String(value))}`,
     )
   }
 }
@@ -41,25 +69,41 @@ function parseUrl(value: string | URL, base: string | URL | undefined, what: str
 export function baseRequest<Item>(
   options: HttpSourceOptions<Item>,
   start: HttpStart | undefined,
+  redactor: Redactor,
 ): HttpRequest {
   const override =
     typeof start === 'string' || start instanceof URL ? { url: start } : (start ?? {})
   if (typeof override !== 'object' || override === null) {
     throw new TypeError(
-      `httpSource start argument: expected a URL or an object, got ${String(start)}`,
+      `httpSource start argument: expected a URL or an object, got ${redactor.text(String(start))}`,
     )
   }
   const url =
     override.url === undefined
       ? new URL(options.url)
-      : parseUrl(override.url, options.url, 'start URL')
+      : parseUrl(override.url, options.url, 'start URL', redactor)
+  redactor.learn({ urls: [url] })
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new TypeError(`httpSource start URL: expected an http(s) URL, got ${url.href}`)
+    throw new TypeError(`httpSource start URL: expected an http(s) URL, got ${redactor.url(url)}`)
   }
+  const fromUserinfo = userinfoAuth(url)
+  if (fromUserinfo && options.auth) {
+    throw new TypeError(
+      `httpSource start URL: expected no userinfo when the "auth" option is set, got ${redactor.url(url)}`,
+    )
+  }
+  checkHeaders(override.headers, 'start argument "headers"')
+  const headers = mergeHeaders(
+    authorization(options.auth ?? fromUserinfo),
+    options.headers,
+    override.headers,
+  )
+  const full = withQuery(withQuery(withoutUserinfo(url), options.query), override.query)
+  redactor.learn({ headers, urls: [full] })
   return {
     method: options.method ?? 'GET',
-    url: withQuery(withQuery(url, options.query), override.query),
-    headers: mergeHeaders(authorization(options.auth), options.headers, override.headers),
+    url: full,
+    headers,
     body: 'body' in override ? override.body : options.body,
   }
 }
@@ -80,20 +124,34 @@ const isBoolean = (value: unknown) => typeof value === 'boolean'
 /** Throws a `TypeError` naming the option when `options` is malformed. */
 export function checkOptions<Item>(options: HttpSourceOptions<Item>): void {
   if (typeof options !== 'object' || options === null) fail('options', 'an object', options)
+  const redact = options.redact
+  if (
+    redact !== undefined &&
+    !(Array.isArray(redact) && redact.every((each) => typeof each === 'string' && each !== ''))
+  ) {
+    fail('redact', 'an array of parameter and header names', redact)
+  }
+  const redactor = new Redactor(redact)
   const url = options.url
   if (typeof url !== 'string' && !(url instanceof URL)) fail('url', 'a URL string or URL', url)
-  const parsed = parseUrl(url, undefined, 'option "url"')
+  const parsed = parseUrl(url, undefined, 'option "url"', redactor)
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
-    fail('url', 'an http(s) URL', url)
+    fail('url', 'an http(s) URL', redactor.url(parsed))
   const { method, name, auth, query, headers } = options
+  if (auth !== undefined && (parsed.username !== '' || parsed.password !== '')) {
+    fail(
+      'url',
+      'no userinfo ("user:password@") when "auth" is set: give the credentials once',
+      redactor.url(parsed),
+    )
+  }
   if (name !== undefined && (typeof name !== 'string' || name === ''))
     fail('name', 'a non-empty string', name)
   if (method !== undefined && method !== 'GET' && method !== 'POST')
     fail('method', "'GET' or 'POST'", method)
   if (query !== undefined && (typeof query !== 'object' || query === null))
     fail('query', 'an object', query)
-  if (headers !== undefined && (typeof headers !== 'object' || headers === null))
-    fail('headers', 'an object', headers)
+  checkHeaders(headers, 'option "headers"')
   if (auth !== undefined) {
     const valid =
       typeof auth === 'object' &&
@@ -107,6 +165,12 @@ export function checkOptions<Item>(options: HttpSourceOptions<Item>): void {
         '{ bearer } or { username, password } strings',
         typeof auth === 'object' ? '(an object of another shape)' : auth,
       )
+    if ('bearer' in auth && headerProblem('authorization', auth.bearer)) {
+      fail('auth', 'a bearer token without control characters (CR, LF)', '(such a token)')
+    }
+    if ('username' in auth && auth.username.includes(':')) {
+      fail('auth', 'a username without ":" (Basic auth cannot carry it)', '(such a username)')
+    }
   }
   checkPagination(options.pagination)
   const records = options.records
@@ -171,6 +235,17 @@ export function checkOptions<Item>(options: HttpSourceOptions<Item>): void {
   if (redirections !== undefined && (!Number.isInteger(redirections) || redirections < 0)) {
     fail('maxRedirections', 'an integer >= 0', redirections)
   }
+  const maxBodyBytes = options.maxBodyBytes
+  if (
+    maxBodyBytes !== undefined &&
+    !(
+      maxBodyBytes === Number.POSITIVE_INFINITY ||
+      (Number.isInteger(maxBodyBytes) && maxBodyBytes >= 1)
+    )
+  ) {
+    fail('maxBodyBytes', 'an integer >= 1 or Infinity', maxBodyBytes)
+  }
+  trustedOriginSet(options.trustedOrigins)
   const signal = options.signal
   if (signal !== undefined && !(signal instanceof AbortSignal))
     fail('signal', 'an AbortSignal', signal)

@@ -1,0 +1,65 @@
+import { HttpProblem } from './http-error.js'
+
+/**
+ * Decides what a request keeps when a next link, a custom next request or a redirect moves it
+ * to another URL. Credentials stay with their origin: moving to an origin that is neither the
+ * first request's nor one of `trustedOrigins` drops the `auth` header and every user header (as
+ * browsers and undici's redirect handling do for `authorization`, but also for custom ones such
+ * as `x-api-key`). Moving from `https` to `http` is refused unless the target is trusted.
+ */
+export class OriginPolicy {
+  readonly #home: string
+  readonly #trusted: ReadonlySet<string>
+
+  constructor(home: URL, trusted: ReadonlySet<string>) {
+    this.#home = home.origin
+    this.#trusted = trusted
+  }
+
+  /**
+   * The headers a request moving from `from` to `to` keeps; throws an `HTTP_DOWNGRADE`
+   * problem for an https -> http move to an origin that is not trusted.
+   */
+  move(
+    from: URL,
+    to: URL,
+    headers: Readonly<Record<string, string>>,
+    what: string,
+  ): Readonly<Record<string, string>> {
+    if (from.origin === to.origin) return headers
+    const trusted = this.#trusted.has(to.origin)
+    if (from.protocol === 'https:' && to.protocol === 'http:' && !trusted) {
+      throw new HttpProblem(
+        'HTTP_DOWNGRADE',
+        `${what} ${to.href} leaves https for http: refused (list its origin in trustedOrigins to allow it)`,
+      )
+    }
+    return trusted || to.origin === this.#home ? headers : {}
+  }
+}
+
+/** Checks `trustedOrigins` and returns their origins (`https://host:port`). */
+export function trustedOriginSet(value: unknown): ReadonlySet<string> {
+  if (value === undefined) return new Set()
+  if (!Array.isArray(value)) {
+    throw new TypeError(
+      `httpSource option "trustedOrigins": expected an array of origins, got ${typeof value}`,
+    )
+  }
+  const origins = new Set<string>()
+  for (const each of value) {
+    let url: URL | undefined
+    try {
+      url = typeof each === 'string' || each instanceof URL ? new URL(each) : undefined
+    } catch {
+      url = undefined
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+      throw new TypeError(
+        `httpSource option "trustedOrigins": expected http(s) origins such as 'https://api.example.com', got ${JSON.stringify(String(each))}`,
+      )
+    }
+    origins.add(url.origin)
+  }
+  return origins
+}

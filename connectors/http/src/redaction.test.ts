@@ -1,0 +1,186 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  records,
+  runSource,
+  type SourceRun,
+  sendJson,
+  startServer,
+  type TestServer,
+} from '../test/helpers.js'
+import type { HttpRetryInfo } from './fetch-page.js'
+import { HttpError } from './http-error.js'
+import { type HttpPageInfo, httpSource } from './http-source.js'
+import { Redactor } from './redact.js'
+
+let server: TestServer | undefined
+afterEach(async () => {
+  await server?.close()
+  server = undefined
+})
+
+const PASSWORD = 'pa55-PASSWORD-secret'
+const BASIC = Buffer.from(`alice:${PASSWORD}`).toString('base64')
+const API_KEY = 'KEY-in-the-query-0001'
+const SESSION = 'SESSION-user-listed-0002'
+const HEADER_KEY = 'HEADER-x-api-key-0003'
+const BEARER = 'BEARER-token-0004'
+const NEXT_TOKEN = 'NEXT-link-token-0005'
+const SECRETS = [PASSWORD, BASIC, API_KEY, SESSION, HEADER_KEY, BEARER, NEXT_TOKEN]
+
+/** Every text the source handed out: errors (message, url, stack, cause chain), log lines, payloads. */
+function everythingShown(run: SourceRun<unknown>, payloads: unknown[]): string[] {
+  const texts: string[] = [...run.logs, ...payloads.map((payload) => JSON.stringify(payload))]
+  const walk = (error: unknown, depth: number) => {
+    if (!(error instanceof Error) || depth > 10) return
+    texts.push(String(error), error.message, error.stack ?? '')
+    if (error instanceof HttpError) texts.push(error.url)
+    if (error instanceof AggregateError) for (const each of error.errors) walk(each, depth + 1)
+    walk(error.cause, depth + 1)
+  }
+  for (const errors of Object.values(run.report.exceptions)) {
+    for (const error of errors ?? []) walk(error, 0)
+  }
+  return texts
+}
+
+function expectNoSecret(texts: string[]): void {
+  for (const secret of SECRETS) {
+    const leaks = texts.filter((text) => text.includes(secret))
+    expect(leaks, `secret ${secret} leaked`).toEqual([])
+  }
+}
+
+describe('redaction: no secret leaves the source', () => {
+  // Guards issue 8 item 12: URL userinfo, secret query values, credential headers and body
+  // echoes of them were shown verbatim in errors, the retry log, logger.error and callbacks.
+  it('in errors, stacks, causes, log lines and onPage / onRetry, for every way a run can fail', async () => {
+    let statusCalls = 0
+    server = await startServer((request, response) => {
+      const echo = { url: request.url.href, headers: request.headers }
+      const page = request.url.searchParams.get('page')
+      switch (request.url.pathname) {
+        case '/status':
+          if (page === '1') return sendJson(response, records(1, 2))
+          statusCalls++
+          // A retried 503, then a 401: both bodies echo the credentials and the URL.
+          return sendJson(response, echo, statusCalls === 1 ? 503 : 401)
+        case '/json':
+          response.writeHead(200, { 'content-type': 'text/html' })
+          // The key and the session on their own too, not inside a URL.
+          response.end(
+            `<p>bad ${request.headers.authorization} ${request.url.href} ${request.url.searchParams.get('api_key')} ${request.url.searchParams.get('session')}</p>`,
+          )
+          return
+        case '/shape':
+          return sendJson(response, { echo })
+        case '/loop':
+          response.writeHead(302, { location: `/loop2?token=${NEXT_TOKEN}` })
+          response.end()
+          return
+        case '/loop2':
+          response.writeHead(302, { location: `/loop?api_key=${API_KEY}` })
+          response.end()
+          return
+        case '/link':
+          return sendJson(response, records(1, 2), 200, {
+            link: `</link?token=${NEXT_TOKEN}>; rel="next"`,
+          })
+        default:
+          return sendJson(response, [], 404)
+      }
+    })
+    const origin = new URL(server.url)
+    const secretUrl = (path: string) => `http://alice:${PASSWORD}@${origin.host}${path}`
+    const cases = [
+      { path: '/status', code: 'HTTP_STATUS', pagination: { type: 'page' } as const },
+      { path: '/json', code: 'HTTP_BAD_JSON' },
+      { path: '/shape', code: 'HTTP_BAD_SHAPE', records: 'items' },
+      { path: '/loop', code: 'HTTP_REDIRECT_LOOP' },
+      { path: '/link', code: 'HTTP_LOOP', pagination: { type: 'link' } as const },
+      {
+        path: '/link',
+        code: 'HTTP_PAGINATION',
+        pagination: { type: 'link' } as const,
+        throws: true,
+      },
+    ]
+    for (const each of cases) {
+      const payloads: Array<HttpPageInfo | HttpRetryInfo> = []
+      const run = await runSource(
+        httpSource({
+          url: secretUrl(each.path),
+          // Secret query values given in `query` are found as well as those in the URL.
+          query: { api_key: API_KEY, session: SESSION },
+          headers: { 'x-api-key': HEADER_KEY },
+          redact: ['session'],
+          pagination: each.pagination,
+          records: each.records,
+          retry: { baseDelay: 1 },
+          stopWhen: each.throws
+            ? (page) => {
+                throw new Error(`cannot handle ${page.request.url.href}`)
+              }
+            : undefined,
+          onPage: (info) => payloads.push(info),
+          onRetry: (info) => payloads.push(info),
+        }),
+      )
+      expect(run.errors.map((error) => (error as HttpError).code)).toEqual([each.code])
+      const texts = everythingShown(run, payloads)
+      expect(texts.join('\n')).toContain('***')
+      expectNoSecret(texts)
+    }
+    // The retry, the onPage calls and logger.error were all searched.
+    expect(statusCalls).toBe(2)
+  })
+
+  it('with bearer auth echoed in a body, and in the cause chain of a refused connection', async () => {
+    server = await startServer((request, response) =>
+      sendJson(response, { error: `bad ${request.headers.authorization}` }, 403),
+    )
+    const forbidden = await runSource(httpSource({ url: server.url, auth: { bearer: BEARER } }))
+    expect((forbidden.errors[0] as HttpError).message).toContain('bad Bearer ***')
+    expectNoSecret(everythingShown(forbidden, []))
+    const port = new URL(server.url).port
+    await server.close()
+    server = undefined
+    const refused = await runSource(
+      httpSource({
+        url: `http://127.0.0.1:${port}/?access_token=${API_KEY}`,
+        auth: { bearer: BEARER },
+        retry: false,
+      }),
+    )
+    expect((refused.errors[0] as HttpError).code).toBe('HTTP_NETWORK')
+    expect((refused.errors[0] as HttpError).url).toBe(`http://127.0.0.1:${port}/?access_token=***`)
+    expectNoSecret(everythingShown(refused, []))
+  })
+
+  it('in the TypeError of a bad start URL', async () => {
+    server = await startServer((_request, response) => sendJson(response, []))
+    const run = await runSource(httpSource({ url: server.url }), {
+      startArgs: [`ftp://alice:${PASSWORD}@example.test/?token=${NEXT_TOKEN}`],
+    })
+    expect(run.errors[0]).toBeInstanceOf(TypeError)
+    expectNoSecret(everythingShown(run, []))
+  })
+})
+
+describe('Redactor', () => {
+  it('redacts userinfo, the built-in and listed parameter names, and known secrets in text', () => {
+    const redactor = new Redactor(['Session'])
+    expect(
+      redactor.url(
+        'https://u:p@api.test/a?page=2&API_KEY=1&refresh_token=2&X-Amz-Signature=3&session=4&sort=id',
+      ),
+    ).toBe(
+      'https://***@api.test/a?page=2&API_KEY=***&refresh_token=***&X-Amz-Signature=***&session=***&sort=id',
+    )
+    redactor.learn({ headers: { 'X-Api-Key': 'abcd1234', accept: 'application/json' } })
+    expect(redactor.text('echo abcd1234 as application/json, Bearer zz.zz-zz9')).toBe(
+      'echo *** as application/json, Bearer ***',
+    )
+    // Prose after a scheme name is not a credential.
+    expect(redactor.text('Basic authentication required')).toBe('Basic authentication required')
+  })
+})
