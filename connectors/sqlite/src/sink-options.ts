@@ -82,7 +82,8 @@ export interface SqliteSinkOptions<Row extends object = object> {
   /**
    * A record field that is not a column of the table: `'error'` rejects the call with a
    * `SQLITE_UNKNOWN_COLUMN` error, `'ignore'` drops the field, `'add'` runs
-   * `ALTER TABLE ... ADD COLUMN` (type inferred from the value).
+   * `ALTER TABLE ... ADD COLUMN` (type inferred from the value). A call refused as a whole
+   * adds no column. Applied also to the columns of a table another writer created first.
    * @default 'error'
    */
   onUnknownColumn?: UnknownColumnPolicy
