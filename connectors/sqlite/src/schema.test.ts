@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   addColumnSql,
+  bindsNumbersAsIs,
   COLUMN_TYPE_PATTERN,
   createTableSql,
   defineColumns,
@@ -132,6 +133,39 @@ describe('toSqlValue', () => {
     expect(() => toSqlValue(() => 1)).toThrow(new TypeError('cannot store a function in SQLite'))
     expect(() => toSqlValue(Symbol('s'))).toThrow(new TypeError('cannot store a symbol in SQLite'))
     expect(() => toSqlValue(new Date(Number.NaN))).toThrow('cannot store an invalid Date')
+  })
+})
+
+describe('bindsNumbersAsIs', () => {
+  // guards: a double bound into a TEXT or untyped column is stored as '12345.0' or a REAL
+  it("follows SQLite's column affinity rules", () => {
+    for (const type of [
+      'INTEGER',
+      'int',
+      'BIGINT',
+      'NUMERIC',
+      'DECIMAL(10, 2)',
+      'REAL',
+      'DOUBLE',
+      'FLOAT',
+      'BOOLEAN',
+      'DATE',
+      'INTEGER NOT NULL',
+    ]) {
+      expect([type, bindsNumbersAsIs(type)]).toEqual([type, true])
+    }
+    for (const type of [
+      'TEXT',
+      'VARCHAR(10)',
+      'CLOB',
+      'CHARACTER',
+      'BLOB',
+      '',
+      'ANY',
+      'TEXT NOT NULL',
+    ]) {
+      expect([type, bindsNumbersAsIs(type)]).toEqual([type, false])
+    }
   })
 })
 

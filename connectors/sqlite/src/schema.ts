@@ -58,6 +58,20 @@ export function mergeType(
   return ''
 }
 
+/**
+ * True when SQLite's affinity for a column of this declared type stores a whole REAL as an
+ * INTEGER (INTEGER and NUMERIC affinity) or as the REAL it should be (REAL affinity): a finite
+ * number can then be bound as it is, a double. TEXT affinity (`'12345.0'`), BLOB or no
+ * affinity, and a STRICT table's `ANY`, keep a double as it is, so whole numbers must be bound
+ * as integers there. The rules are SQLite's (datatype3.html, "Determination Of Column Affinity").
+ */
+export function bindsNumbersAsIs(declaredType: string): boolean {
+  const type = declaredType.toUpperCase().trim()
+  if (type.includes('INT')) return true
+  if (type.includes('CHAR') || type.includes('CLOB') || type.includes('TEXT')) return false
+  return !(type === '' || type === 'ANY' || type.includes('BLOB'))
+}
+
 /** Whole numbers below this magnitude are bound as 64-bit integers; larger ones as reals. */
 const INTEGER_LIMIT = 2 ** 63
 const BIGINT_LIMIT = 2n ** 63n

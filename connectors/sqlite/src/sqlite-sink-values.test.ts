@@ -165,6 +165,23 @@ describe('sqliteSink values: the README value table', () => {
     ])
   })
 
+  it('stores a whole number in a STRICT table as its column type says, ANY included', async () => {
+    const file = await tempFile()
+    const database = new Database(file)
+    database.exec('CREATE TABLE s (t TEXT, i INTEGER, r REAL, a ANY) STRICT')
+    database.close()
+    const report = await runInto(sqliteSink({ file, table: 's' }), [
+      { t: 12345, i: 12345, r: 12345, a: 12345 },
+    ])
+    expect(errorsOf(report, 'sqliteSink')).toEqual([])
+    expect(stored(file, 's', ['t', 'i', 'r', 'a']).types).toEqual({
+      t: 'text',
+      i: 'integer',
+      r: 'real',
+      a: 'integer',
+    })
+  })
+
   // guards: '100' then 100 made two rows ('100' and '100.0') in a TEXT-keyed upsert
   it('upserts a TEXT key given as a string and then as a number into one row', async () => {
     const file = await tempFile()
@@ -303,6 +320,19 @@ describe('sqliteSink reads own fields only', () => {
     expect(readRows(file, `SELECT id, "${name}" AS value FROM t ORDER BY id`)).toEqual([
       { id: 1, value: null },
       { id: 2, value: 'own' },
+    ])
+  })
+
+  it('writes NULL for a field a record of another prototype only inherits', async () => {
+    const file = await tempFile()
+    const inheriting = Object.assign(Object.create({ extra: 'inherited' }) as object, { id: 1 })
+    const bare = Object.assign(Object.create(null) as object, { id: 2, extra: 'own' })
+    const sink = sqliteSink({ file, table: 't', columns: ['id', 'extra'] })
+    const report = await runInto(sink, [[inheriting, bare]])
+    expect(errorsOf(report, sink.name)).toEqual([])
+    expect(readRows(file, 'SELECT id, extra FROM t ORDER BY id')).toEqual([
+      { id: 1, extra: null },
+      { id: 2, extra: 'own' },
     ])
   })
 

@@ -3,6 +3,7 @@ import { checkIdentifier } from './identifiers.js'
 import type { SqliteDatabase } from './open-database.js'
 import {
   addColumnSql,
+  bindsNumbersAsIs,
   type ColumnDefinition,
   createTableSql,
   defineColumns,
@@ -40,6 +41,8 @@ export class TableColumns {
   readonly #settings: SinkSettings
   /** The table's columns (lower-case name -> name); undefined while they are to be inferred. */
   #table: Map<string, string> | undefined
+  /** The declared types of the table's columns (lower-case name -> type, `''` for none). */
+  readonly #types = new Map<string, string>()
   #created = false
   #version = 0
   readonly #beforeChange: () => void
@@ -90,6 +93,14 @@ export class TableColumns {
   /** True once the table exists. */
   get created(): boolean {
     return this.#created
+  }
+
+  /**
+   * For each written column of the created table, whether a finite number can be bound as it
+   * is (see {@link bindsNumbersAsIs}); otherwise whole numbers are bound as integers.
+   */
+  numbersAsIs(): boolean[] {
+    return this.names.map((name) => bindsNumbersAsIs(this.#types.get(name.toLowerCase()) ?? ''))
   }
 
   /** Changes each time the written columns change (a prepared statement is then stale). */
@@ -231,6 +242,7 @@ export class TableColumns {
           addColumnSql(table, definition),
         )
         columns.set(name.toLowerCase(), name)
+        this.#types.set(name.toLowerCase(), definition.type)
         continue
       }
       this.names.splice(this.names.indexOf(name), 1)
@@ -251,6 +263,7 @@ export class TableColumns {
       )
     }
     this.#table?.set(column.name.toLowerCase(), column.name)
+    if (this.#created) this.#types.set(column.name.toLowerCase(), column.type)
     this.#addWritten(column.name)
   }
 
@@ -263,10 +276,14 @@ export class TableColumns {
 
   #readTable(): boolean {
     const rows = this.#database
-      .prepare<[string], { name: string }>('SELECT name FROM pragma_table_info(?)')
+      .prepare<[string], { name: string; type: string }>(
+        'SELECT name, type FROM pragma_table_info(?)',
+      )
       .all(this.#settings.table)
     if (rows.length === 0) return false
     this.#table = new Map(rows.map(({ name }) => [name.toLowerCase(), name]))
+    this.#types.clear()
+    for (const { name, type } of rows) this.#types.set(name.toLowerCase(), type)
     return true
   }
 

@@ -47,6 +47,14 @@ export class TableWriter {
   #statement: Statement<unknown[]> | undefined
   #statementVersion = -1
   readonly #values: SqliteValue[] = []
+  /** Per written column: a finite number is bound as it is (the column's affinity makes it right). */
+  #numbersAsIs: boolean[] = []
+  /**
+   * Per written column: whether a value read from a record must be checked to be its own
+   * field (`Object.hasOwn` is slow per cell): for plain objects only the names on
+   * `Object.prototype` (`constructor`, `toString`, ...), for other prototypes every name.
+   */
+  readonly #ownCheck = { plain: [] as boolean[], other: [] as boolean[], none: [] as boolean[] }
   #buffer: object[] = []
   #batch: object[] = []
   #batchNumber = 0
@@ -135,6 +143,9 @@ export class TableWriter {
         this.#statement = this.#database.prepare(writeSql(table, columns.names, mode, primaryKey))
         this.#statementVersion = columns.version
         this.#values.length = columns.names.length
+        this.#numbersAsIs = columns.numbersAsIs()
+        this.#ownCheck.plain = columns.names.map((name) => name in Object.prototype)
+        this.#ownCheck.other = columns.names.map(() => true)
         const lower = columns.names.map((name) => name.toLowerCase())
         this.#keyIndexes =
           mode === 'upsert' ? primaryKey.map((key) => lower.indexOf(key.toLowerCase())) : []
@@ -177,17 +188,31 @@ export class TableWriter {
     const batch = this.#batch
     const columns = this.#columns.names
     const values = this.#values
+    const numbersAsIs = this.#numbersAsIs
+    const ownCheck = this.#ownCheck
     const statement = this.#statement as Statement<unknown[]>
     const width = columns.length
     let written = 0
     for (let index = 0; index < batch.length; index++) {
       const record = batch[index] as Row
+      const prototype = Object.getPrototypeOf(record)
+      const checkOwn =
+        prototype === Object.prototype
+          ? ownCheck.plain
+          : prototype === null
+            ? ownCheck.none
+            : ownCheck.other
       let column = 0
       try {
         for (; column < width; column++) {
           const name = columns[column] as string
-          const value = hasOwn(record, name) ? record[name] : undefined
-          values[column] = typeof value === 'string' ? value : toSqlValue(value)
+          let value = record[name]
+          if (value !== undefined && checkOwn[column] && !hasOwn(record, name)) value = undefined
+          values[column] =
+            typeof value === 'string' ||
+            (typeof value === 'number' && numbersAsIs[column] && Number.isFinite(value))
+              ? value
+              : toSqlValue(value)
         }
         const missingKey = this.#missingKey()
         if (missingKey !== undefined) {
