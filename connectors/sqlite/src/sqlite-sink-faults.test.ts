@@ -447,6 +447,31 @@ describe('sqliteSink two sinks on one table', () => {
     return errors
   }
 
+  // guards: the second sink's ALTER TABLE failed with "duplicate column name"
+  it("writes a column another sink added since it read the table, with 'add'", async () => {
+    const file = await tempFile()
+    const database = new Database(file)
+    database.exec('CREATE TABLE t (id INTEGER)')
+    database.close()
+    const first = sqliteSink({ file, table: 't', onUnknownColumn: 'add', batchSize: 1 })
+    const second = sqliteSink({ file, table: 't', onUnknownColumn: 'add', batchSize: 1 })
+    const context = { signal: new AbortController().signal } as never
+    await first.open?.(context)
+    await second.open?.(context)
+    for await (const _ of first.fn({ id: 1, a: 'first' })) {
+      // a sink yields nothing
+    }
+    for await (const _ of second.fn({ id: 2, a: 'second' })) {
+      // a sink yields nothing
+    }
+    await first.close?.()
+    await second.close?.()
+    expect(readRows(file, 'SELECT * FROM t ORDER BY id')).toEqual([
+      { id: 1, a: 'first' },
+      { id: 2, a: 'second' },
+    ])
+  })
+
   // guards: CREATE TABLE IF NOT EXISTS did nothing and the second sink's batch was rolled back
   it("adds the second sink's columns to the table the first one created, with 'add'", async () => {
     const file = await tempFile()

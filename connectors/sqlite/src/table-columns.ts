@@ -156,7 +156,11 @@ export class TableColumns {
       this.#pending.set(lower, { name: key, action: 'write' })
       return
     }
-    const existing = columns.get(lower)
+    let existing = columns.get(lower)
+    // Another writer may have added the column since the table was read.
+    if (existing === undefined && this.#created && this.#readTable()) {
+      existing = this.#table?.get(lower)
+    }
     if (existing !== undefined) {
       if (existing !== key) throw onlyCaseMatches(table, key, existing)
       this.#pending.set(lower, { name: key, action: 'write' })
@@ -166,7 +170,7 @@ export class TableColumns {
       this.#pending.set(lower, { name: key, action: 'ignore' })
       return
     }
-    if (onUnknownColumn === 'error') throw unknownField(table, key, columns)
+    if (onUnknownColumn === 'error') throw unknownField(table, key, this.#table ?? columns)
     checkIdentifier(key, 'column', where)
     this.#pending.set(lower, { name: key, action: 'add', type: inferType(value) })
   }
