@@ -1,9 +1,10 @@
 export { IDENTIFIER_PATTERN } from './identifiers.js'
 export type { SqliteDatabase } from './open-database.js'
 export type { SqliteValue, SqliteWriteMode } from './schema.js'
-export type { SqliteSinkOptions, UnknownColumnPolicy } from './sink-options.js'
+export type { ColumnName, SqliteSinkOptions, UnknownColumnPolicy } from './sink-options.js'
 export {
   type RejectedRow,
+  type RowErrorContext,
   SQLITE_SCOPE,
   type SqliteErrorCode,
   SqliteRowError,

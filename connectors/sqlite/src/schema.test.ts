@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   addColumnSql,
+  bindsNumbersAsIs,
   COLUMN_TYPE_PATTERN,
   createTableSql,
   defineColumns,
@@ -35,24 +36,38 @@ describe('inferType and mergeType', () => {
     expect(mergeType('', 'TEXT')).toBe('')
   })
 
-  it('defines columns from records, declared types first, adding a missing key', () => {
+  it('defines columns from records, declared types first', () => {
     const records = [
       { a: 1, b: null, c: 'x' },
       { a: 2.5, b: null, c: 3 },
     ]
-    expect(defineColumns(['a', 'b', 'c'], records, new Map([['c', 'TEXT']]), ['id'])).toEqual([
+    expect(defineColumns(['a', 'b', 'c'], records, new Map([['c', 'TEXT']]))).toEqual([
       { name: 'a', type: 'REAL' },
       { name: 'b', type: '' },
       { name: 'c', type: 'TEXT' },
-      { name: 'id', type: 'INTEGER' },
     ])
+  })
+
+  // guards: a column named like an Object.prototype member is typed from own fields only
+  it('infers types from own fields only', () => {
+    expect(defineColumns(['constructor', 'toString'], [{}], undefined)).toEqual([
+      { name: 'constructor', type: '' },
+      { name: 'toString', type: '' },
+    ])
+  })
+
+  // guards: NaN and Infinity, refused when written, say nothing about a column's type
+  it('infers no type from NaN or Infinity', () => {
+    expect(inferType(Number.NaN)).toBeUndefined()
+    expect(inferType(Number.POSITIVE_INFINITY)).toBeUndefined()
+    expect(mergeType(inferType(Number.NaN), inferType(1))).toBe('INTEGER')
   })
 })
 
 describe('toSqlValue', () => {
   it('converts what SQLite cannot bind', () => {
-    expect(toSqlValue(true)).toBe(1)
-    expect(toSqlValue(false)).toBe(0)
+    expect(toSqlValue(true)).toBe(1n)
+    expect(toSqlValue(false)).toBe(0n)
     expect(toSqlValue(undefined)).toBeNull()
     expect(toSqlValue(null)).toBeNull()
     expect(toSqlValue(new Date(0))).toBe('1970-01-01T00:00:00.000Z')
@@ -62,13 +77,95 @@ describe('toSqlValue', () => {
     expect(toSqlValue(new Uint8Array([7]).buffer)).toEqual(Buffer.from([7]))
     expect(toSqlValue({ toJSON: () => undefined })).toBeNull()
     expect(toSqlValue(5n)).toBe(5n)
+    expect(toSqlValue(1.5)).toBe(1.5)
+  })
+
+  // guards: better-sqlite3 binds every number as a double ('12345.0' in a TEXT column)
+  it('binds whole numbers as integers, those beyond 64 bits as reals', () => {
+    expect(toSqlValue(12345)).toBe(12345n)
+    expect(toSqlValue(-7)).toBe(-7n)
+    expect(toSqlValue(-0)).toBe(0n)
+    expect(toSqlValue(2 ** 60)).toBe(2n ** 60n)
+    expect(toSqlValue(-(2 ** 63) + 1024)).toBe(-(2n ** 63n) + 1024n)
+    expect(toSqlValue(2 ** 63)).toBe(2 ** 63)
+    expect(toSqlValue(1e300)).toBe(1e300)
+    expect(toSqlValue(2n ** 63n - 1n)).toBe(2n ** 63n - 1n)
+    expect(() => toSqlValue(2n ** 63n)).toThrow('cannot store 9223372036854775808n')
+  })
+
+  // guards: NaN was stored as NULL, and Infinity did not read back from a TEXT column
+  it('refuses NaN and Infinity, at any depth', () => {
+    expect(() => toSqlValue(Number.NaN)).toThrow(
+      new TypeError('cannot store NaN: SQLite has no NaN, and it would not read back as given'),
+    )
+    expect(() => toSqlValue(Number.POSITIVE_INFINITY)).toThrow('cannot store Infinity')
+    expect(() => toSqlValue(Number.NEGATIVE_INFINITY)).toThrow('cannot store -Infinity')
+    expect(() => toSqlValue({ a: [1, Number.NaN] })).toThrow('cannot store NaN')
+    expect(() => toSqlValue({ a: [1, Number.NaN] })).toThrow('at key "1"')
+  })
+
+  // guards: these were stored as '{}' or as an object of indexes
+  it.each([
+    [new Map([['a', 1]]), 'a Map'],
+    [new Set([1]), 'a Set'],
+    [/a+/g, 'a RegExp'],
+    [new Error('boom'), 'an Error'],
+    [new RangeError('boom'), 'an Error'],
+    [new Float64Array([1.5]), 'a Float64Array'],
+    [new Int32Array([1]), 'an Int32Array'],
+    [new DataView(new ArrayBuffer(2)), 'a DataView'],
+    [
+      { nested: new Map() },
+      'a Map at key "nested" (its JSON text is "{}"); convert it to an object or an array',
+    ],
+    [[new Set()], 'a Set'],
+    [{ bytes: Buffer.from('x') }, 'a Buffer'],
+    [{ buffer: new ArrayBuffer(1) }, 'an ArrayBuffer'],
+    [{ when: new Date(Number.NaN) }, 'an invalid Date at key "when"'],
+    [{ run: () => 1 }, 'a function in JSON text at key "run"'],
+    [{ big: 1n }, 'a bigint in JSON text at key "big"'],
+  ])('refuses %o, at any depth', (value, what) => {
+    expect(() => toSqlValue(value)).toThrow(TypeError)
+    expect(() => toSqlValue(value)).toThrow(`cannot store ${what}`)
   })
 
   it('throws a TypeError for what cannot be stored', () => {
     expect(() => toSqlValue(() => 1)).toThrow(new TypeError('cannot store a function in SQLite'))
     expect(() => toSqlValue(Symbol('s'))).toThrow(new TypeError('cannot store a symbol in SQLite'))
     expect(() => toSqlValue(new Date(Number.NaN))).toThrow('cannot store an invalid Date')
-    expect(() => toSqlValue({ big: 1n })).toThrow(TypeError)
+  })
+})
+
+describe('bindsNumbersAsIs', () => {
+  // guards: a double bound into a TEXT or untyped column is stored as '12345.0' or a REAL
+  it("follows SQLite's column affinity rules", () => {
+    for (const type of [
+      'INTEGER',
+      'int',
+      'BIGINT',
+      'NUMERIC',
+      'DECIMAL(10, 2)',
+      'REAL',
+      'DOUBLE',
+      'FLOAT',
+      'BOOLEAN',
+      'DATE',
+      'INTEGER NOT NULL',
+    ]) {
+      expect([type, bindsNumbersAsIs(type)]).toEqual([type, true])
+    }
+    for (const type of [
+      'TEXT',
+      'VARCHAR(10)',
+      'CLOB',
+      'CHARACTER',
+      'BLOB',
+      '',
+      'ANY',
+      'TEXT NOT NULL',
+    ]) {
+      expect([type, bindsNumbersAsIs(type)]).toEqual([type, false])
+    }
   })
 })
 

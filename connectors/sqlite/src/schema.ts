@@ -23,11 +23,12 @@ export interface ColumnDefinition {
 export const COLUMN_TYPE_PATTERN =
   /^[A-Za-z][A-Za-z0-9_ ]*(?:\(\s*[+-]?\d+\s*(?:,\s*[+-]?\d+\s*)?\))?[A-Za-z0-9_ ]*$/
 
-/** The SQLite type a value suggests; `undefined` for `null` and `undefined` (no information). */
+/** The SQLite type a value suggests; `undefined` (no information) for `null`, `undefined`, NaN and ±Infinity. */
 export function inferType(value: unknown): InferredType | undefined {
   switch (typeof value) {
     case 'number':
-      return Number.isInteger(value) ? 'INTEGER' : 'REAL'
+      if (Number.isInteger(value)) return 'INTEGER'
+      return Number.isFinite(value) ? 'REAL' : undefined
     case 'bigint':
     case 'boolean':
       return 'INTEGER'
@@ -58,28 +59,53 @@ export function mergeType(
 }
 
 /**
- * Converts a record's value to what SQLite stores: booleans to 0/1, `Date` to ISO-8601 text,
- * `ArrayBuffer` to a Buffer, other objects and arrays to JSON text, `undefined` to NULL.
- * Throws a `TypeError` for what cannot be stored (functions, symbols, invalid dates).
+ * True when SQLite's affinity for a column of this declared type stores a whole REAL as an
+ * INTEGER (INTEGER and NUMERIC affinity) or as the REAL it should be (REAL affinity): a finite
+ * number can then be bound as it is, a double. TEXT affinity (`'12345.0'`), BLOB or no
+ * affinity, and a STRICT table's `ANY`, keep a double as it is, so whole numbers must be bound
+ * as integers there. The rules are SQLite's (datatype3.html, "Determination Of Column Affinity").
+ */
+export function bindsNumbersAsIs(declaredType: string): boolean {
+  const type = declaredType.toUpperCase().trim()
+  if (type.includes('INT')) return true
+  if (type.includes('CHAR') || type.includes('CLOB') || type.includes('TEXT')) return false
+  return !(type === '' || type === 'ANY' || type.includes('BLOB'))
+}
+
+/** Whole numbers below this magnitude are bound as 64-bit integers; larger ones as reals. */
+const INTEGER_LIMIT = 2 ** 63
+const BIGINT_LIMIT = 2n ** 63n
+
+/**
+ * Converts a record's value to what SQLite stores: whole numbers (below 2^63) and booleans to
+ * integers (bound as `bigint`, so a TEXT column gets `'12345'` and an untyped column an
+ * INTEGER, not the REAL `12345.0`), `Date` to ISO-8601 text, `ArrayBuffer` to a Buffer, plain
+ * objects and arrays to JSON text, `undefined` to NULL. Throws a `TypeError` for what would
+ * not read back as given: NaN and ±Infinity, functions, symbols, invalid dates, `Map`, `Set`,
+ * `RegExp`, `Error`, typed arrays other than `Uint8Array` (at any depth of an object).
  */
 export function toSqlValue(value: unknown): SqliteValue {
   switch (typeof value) {
     case 'string':
-    case 'number':
-    case 'bigint':
       return value
+    case 'bigint':
+      if (value >= -BIGINT_LIMIT && value < BIGINT_LIMIT) return value
+      throw new TypeError(`cannot store ${value}n: SQLite integers have 64 bits`)
+    case 'number':
+      if (Number.isInteger(value)) return Math.abs(value) < INTEGER_LIMIT ? BigInt(value) : value
+      if (Number.isFinite(value)) return value
+      throw new TypeError(notFinite(value))
     case 'boolean':
-      return value ? 1 : 0
+      return value ? 1n : 0n
     case 'undefined':
       return null
     case 'object': {
       if (value === null || value instanceof Uint8Array) return value
-      if (value instanceof Date) {
-        if (Number.isNaN(value.getTime())) throw new TypeError('cannot store an invalid Date')
-        return value.toISOString()
-      }
+      if (value instanceof Date) return isoDate(value)
       if (value instanceof ArrayBuffer) return Buffer.from(value)
-      const json = JSON.stringify(value)
+      const refused = unstorable(value)
+      if (refused !== undefined) throw new TypeError(refused)
+      const json = JSON.stringify(value, jsonValue)
       return json === undefined ? null : json
     }
     default:
@@ -87,31 +113,87 @@ export function toSqlValue(value: unknown): SqliteValue {
   }
 }
 
-/**
- * The columns of a table to create: declared types, else types inferred from `records`;
- * primary key columns no record has are added (`INTEGER` for a single one, so SQLite assigns it).
- */
+function notFinite(value: number, at = ''): string {
+  return `cannot store ${value}${at}: SQLite has no NaN, and it would not read back as given`
+}
+
+function isoDate(value: Date, at = ''): string {
+  if (Number.isNaN(value.getTime())) throw new TypeError(`cannot store an invalid Date${at}`)
+  return value.toISOString()
+}
+
+/** Why an object cannot be stored, when its JSON text would read back as something else. */
+function unstorable(value: object, at = ''): string | undefined {
+  if (value instanceof Map || value instanceof Set) {
+    return `cannot store a ${value.constructor.name}${at} (its JSON text is "{}"); convert it to an object or an array`
+  }
+  if (value instanceof WeakMap || value instanceof WeakSet || value instanceof Promise) {
+    return `cannot store a ${value.constructor.name}${at}`
+  }
+  if (value instanceof ArrayBuffer) {
+    return `cannot store an ArrayBuffer${at} (its JSON text is "{}"); write it in its own column for a BLOB`
+  }
+  if (value instanceof RegExp) {
+    return `cannot store a RegExp${at} (its JSON text is "{}"); store its source as a string`
+  }
+  if (value instanceof Error) {
+    return `cannot store an Error${at} (its JSON text is "{}"); store its message as a string`
+  }
+  if (ArrayBuffer.isView(value)) {
+    const name = value.constructor.name
+    return (
+      `cannot store ${/^[AEIO]/.test(name) ? 'an' : 'a'} ${name}${at} (its JSON text is an ` +
+      'object of indexes); convert it to an array, or write a Uint8Array or Buffer in its own ' +
+      'column for a BLOB'
+    )
+  }
+  return undefined
+}
+
+/** `JSON.stringify` replacer: refuses nested values JSON would drop or change. */
+function jsonValue(this: unknown, key: string, value: unknown): unknown {
+  const original = (this as Record<string, unknown>)[key]
+  switch (typeof original) {
+    case 'number':
+      if (!Number.isFinite(original)) throw new TypeError(notFinite(original, atKey(key)))
+      return value
+    case 'bigint':
+    case 'function':
+    case 'symbol':
+      throw new TypeError(`cannot store a ${typeof original} in JSON text${atKey(key)}`)
+    case 'object': {
+      if (original === null) return value
+      if (original instanceof Date) isoDate(original, atKey(key))
+      const refused = unstorable(original, atKey(key))
+      if (refused !== undefined) throw new TypeError(refused)
+      return value
+    }
+    default:
+      return value
+  }
+}
+
+function atKey(key: string): string {
+  return key === '' ? '' : ` at key ${JSON.stringify(key)}`
+}
+
+/** The columns of a table to create: declared types, else types inferred from `records`. */
 export function defineColumns(
   columns: readonly string[],
   records: readonly object[],
   types: ReadonlyMap<string, string> | undefined,
-  primaryKey: readonly string[],
 ): ColumnDefinition[] {
-  const definitions: ColumnDefinition[] = columns.map((name) => {
+  return columns.map((name) => {
     const declared = types?.get(name)
     if (declared !== undefined) return { name, type: declared }
     let type: InferredType | undefined
     for (const record of records) {
+      if (!Object.hasOwn(record, name)) continue
       type = mergeType(type, inferType((record as Record<string, unknown>)[name]))
       if (type === '') break
     }
     return { name, type: type ?? '' }
   })
-  for (const name of primaryKey) {
-    if (columns.includes(name)) continue
-    definitions.push({ name, type: primaryKey.length === 1 ? 'INTEGER' : '' })
-  }
-  return definitions
 }
 
 /** `CREATE TABLE IF NOT EXISTS` for the given columns and primary key. */

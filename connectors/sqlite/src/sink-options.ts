@@ -14,8 +14,21 @@ import { COLUMN_TYPE_PATTERN, type SqliteWriteMode } from './schema.js'
 /** What the sink does with a record field that is not a column of the table. */
 export type UnknownColumnPolicy = 'error' | 'ignore' | 'add'
 
-/** Options of {@link sqliteSink}. Give exactly one of `file` and `database`. */
-export interface SqliteSinkOptions {
+/**
+ * The column names a sink of `Row` records accepts in `primaryKey` and `columns`: the string
+ * keys of `Row`, or any string when the record type is not known (`object`, an index signature).
+ */
+export type ColumnName<Row> = object extends Row
+  ? string
+  : string extends keyof Row
+    ? string
+    : Extract<keyof Row, string>
+
+/**
+ * Options of {@link sqliteSink}. Give exactly one of `file` and `database`. With a record type
+ * (`sqliteSink<Brewery>(...)`), `primaryKey` and the names in `columns` must be its keys.
+ */
+export interface SqliteSinkOptions<Row extends object = object> {
   /**
    * Path of the database file. The sink opens it in `open()` (creating it if missing) in WAL
    * journal mode and closes it in `close()`.
@@ -39,7 +52,7 @@ export interface SqliteSinkOptions {
    * created with them; the statement writes them in this order.
    * @default undefined: inferred from the fields of the first batch of records
    */
-  columns?: Readonly<Record<string, string>> | readonly string[]
+  columns?: Readonly<Partial<Record<ColumnName<Row>, string>>> | readonly ColumnName<Row>[]
   /**
    * Create the table (`CREATE TABLE IF NOT EXISTS`) when it does not exist. When `false`,
    * a missing table fails `open()`.
@@ -47,10 +60,13 @@ export interface SqliteSinkOptions {
    */
   createTable?: boolean
   /**
-   * The primary key column(s) of a created table, and the conflict target of `upsert`.
+   * The primary key column(s) of a created table, and the conflict target of `upsert`. Each
+   * must be a declared column, a field of the first records (when the columns are inferred),
+   * or a column of the existing table; otherwise the first call (or `open()`) fails naming the
+   * key and the columns there are.
    * @default undefined (no primary key; required by `mode: 'upsert'`)
    */
-  primaryKey?: string | readonly string[]
+  primaryKey?: ColumnName<Row> | readonly ColumnName<Row>[]
   /**
    * `insert` (`INSERT`), `replace` (`INSERT OR REPLACE`) or `upsert`
    * (`INSERT ... ON CONFLICT (primaryKey) DO UPDATE SET` every other written column).
@@ -66,7 +82,8 @@ export interface SqliteSinkOptions {
   /**
    * A record field that is not a column of the table: `'error'` rejects the call with a
    * `SQLITE_UNKNOWN_COLUMN` error, `'ignore'` drops the field, `'add'` runs
-   * `ALTER TABLE ... ADD COLUMN` (type inferred from the value).
+   * `ALTER TABLE ... ADD COLUMN` (type inferred from the value). A call refused as a whole
+   * adds no column. Applied also to the columns of a table another writer created first.
    * @default 'error'
    */
   onUnknownColumn?: UnknownColumnPolicy
@@ -96,7 +113,9 @@ export interface SinkSettings {
 const FACTORY = 'sqliteSink'
 
 /** Checks {@link SqliteSinkOptions}: `TypeError` for a bad option, `SQLITE_IDENTIFIER` for a bad name. */
-export function resolveSinkOptions(options: SqliteSinkOptions): SinkSettings {
+export function resolveSinkOptions<Row extends object>(
+  options: SqliteSinkOptions<Row>,
+): SinkSettings {
   if (typeof options !== 'object' || options === null) {
     throw optionError(FACTORY, 'options', 'an options object', options)
   }

@@ -41,10 +41,18 @@ export interface RejectedRow {
   readonly error: Error
 }
 
+/** What else happened in the batches of the rows a {@link SqliteRowError} reports. */
+export interface RowErrorContext {
+  /** Rows of those batches that were committed. */
+  readonly committed: number
+  /** How many batches (transactions) the refused rows were in. */
+  readonly batches: number
+}
+
 /**
- * Rows SQLite refused (code `SQLITE_WRITE`). The other rows of their batches were committed;
- * the refused ones are in {@link SqliteRowError.rows}, records included, so a caller can log
- * or re-route them. `cause` is the error of the first refused row.
+ * Rows SQLite refused (code `SQLITE_WRITE`). The other rows of their batches were committed
+ * (the message says how many); the refused ones are in {@link SqliteRowError.rows}, records
+ * included, so a caller can log or re-route them. `cause` is the error of the first refused row.
  *
  * @example
  * ```ts
@@ -60,7 +68,7 @@ export class SqliteRowError extends GraphflowError {
   /** The refused rows, in order. */
   readonly rows: readonly RejectedRow[]
 
-  constructor(table: string, rows: readonly RejectedRow[]) {
+  constructor(table: string, rows: readonly RejectedRow[], context?: RowErrorContext) {
     const first = rows[0] as RejectedRow
     const shown = rows
       .slice(0, 3)
@@ -70,14 +78,24 @@ export class SqliteRowError extends GraphflowError {
       )
     const more = rows.length > 3 ? `; and ${rows.length - 3} more` : ''
     const count = rows.length === 1 ? '1 row' : `${rows.length} rows`
-    super(
-      `table "${table}" refused ${count} (the other rows of the batch were committed): ` +
-        `${shown.join('; ')}${more}`,
-      { code: 'SQLITE_WRITE', scope: SQLITE_SCOPE, cause: first.error },
-    )
+    super(`table "${table}" refused ${count}${besides(context)}: ${shown.join('; ')}${more}`, {
+      code: 'SQLITE_WRITE',
+      scope: SQLITE_SCOPE,
+      cause: first.error,
+    })
     this.table = table
     this.rows = rows
   }
+}
+
+/** ` (3 other rows of the batch were committed)`, true to the numbers, or nothing without them. */
+function besides(context: RowErrorContext | undefined): string {
+  if (context === undefined) return ''
+  const { committed, batches } = context
+  const of = batches === 1 ? 'the batch' : `the ${batches} batches`
+  if (committed === 0) return ` (no row of ${of} was committed)`
+  if (committed === 1) return ` (the 1 other row of ${of} was committed)`
+  return ` (the ${committed} other rows of ${of} were committed)`
 }
 
 /** The message of an error without the `[graphflow] [sqlite] ` prefix. */
@@ -102,6 +120,16 @@ export function inCall(error: unknown, index: number, length: number): unknown {
   return sqliteError(
     error.code as SqliteErrorCode,
     `record ${index} of the ${length} in this call: ${plainMessage(error)}; none of them was accepted`,
+    error.cause,
+  )
+}
+
+/** Says that no record of an array was accepted, for an error about the call as a whole. */
+export function callRefused(error: unknown, length: number): unknown {
+  if (!(error instanceof GraphflowError)) return error
+  return sqliteError(
+    error.code as SqliteErrorCode,
+    `${plainMessage(error)}; none of the ${length} records in this call was accepted`,
     error.cause,
   )
 }

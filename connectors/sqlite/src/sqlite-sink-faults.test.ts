@@ -192,7 +192,7 @@ describe('sqliteSink bad rows', () => {
     expect(error).toBeInstanceOf(SqliteRowError)
     expect(error).toMatchObject({ code: 'SQLITE_WRITE', scope: 'sqlite', table: 'users' })
     expect(error.message).toBe(
-      '[graphflow] [sqlite] table "users" refused 2 rows (the other rows of the batch were committed): ' +
+      '[graphflow] [sqlite] table "users" refused 2 rows (the 2 other rows of the batch were committed): ' +
         'row 2 of batch 1 (row 2 of the run): NOT NULL constraint failed: users.email; ' +
         'row 3 of batch 1 (row 3 of the run): UNIQUE constraint failed: users.email',
     )
@@ -245,7 +245,7 @@ describe('sqliteSink bad rows', () => {
     ])
     const error = errorsOf(report, 'sqliteSink')[0] as SqliteRowError
     expect(error.rows.map((row) => row.runIndex)).toEqual([1, 2])
-    expect(error.rows[1]?.error.message).toBe('cannot store an invalid Date')
+    expect(error.rows[1]?.error.message).toBe('column "b": cannot store an invalid Date')
     expect(readRows(file, 'SELECT a FROM t')).toEqual([{ a: 1 }])
   })
   it('rolls back and reports a whole batch when SQLite ends the transaction', async () => {
@@ -412,5 +412,192 @@ describe('sqliteSink halt and abort', () => {
     expect(sink.stats.rowsAccepted).toBeLessThan(2_000_000)
     expect(sink.stats.batchesCommitted).toBe(1)
     expect(count(file, 'events')).toBe(sink.stats.rowsAccepted)
+  })
+})
+
+describe('sqliteSink two sinks on one table', () => {
+  /**
+   * Two sinks on one table, both opened before either creates it (as in one graph); the first
+   * writes { id: 1, a } and creates the table, then the second writes { id: 2, b }.
+   */
+  async function writeBoth(
+    file: string,
+    onUnknownColumn: 'error' | 'ignore' | 'add',
+  ): Promise<unknown[]> {
+    const first = sqliteSink({ file, table: 't', onUnknownColumn, batchSize: 1 })
+    const second = sqliteSink({ file, table: 't', onUnknownColumn, batchSize: 1 })
+    const context = { signal: new AbortController().signal } as never
+    await first.open?.(context)
+    await second.open?.(context)
+    const errors: unknown[] = []
+    for (const [sink, record] of [
+      [first, { id: 1, a: 'a' }],
+      [second, { id: 2, b: 'b' }],
+    ] as const) {
+      try {
+        for await (const _ of sink.fn(record)) {
+          // a sink yields nothing
+        }
+      } catch (error) {
+        errors.push(error)
+      }
+    }
+    await first.close?.()
+    await second.close?.()
+    return errors
+  }
+
+  // guards: the second sink's ALTER TABLE failed with "duplicate column name"
+  it("writes a column another sink added since it read the table, with 'add'", async () => {
+    const file = await tempFile()
+    const database = new Database(file)
+    database.exec('CREATE TABLE t (id INTEGER)')
+    database.close()
+    const first = sqliteSink({ file, table: 't', onUnknownColumn: 'add', batchSize: 1 })
+    const second = sqliteSink({ file, table: 't', onUnknownColumn: 'add', batchSize: 1 })
+    const context = { signal: new AbortController().signal } as never
+    await first.open?.(context)
+    await second.open?.(context)
+    for await (const _ of first.fn({ id: 1, a: 'first' })) {
+      // a sink yields nothing
+    }
+    for await (const _ of second.fn({ id: 2, a: 'second' })) {
+      // a sink yields nothing
+    }
+    await first.close?.()
+    await second.close?.()
+    expect(readRows(file, 'SELECT * FROM t ORDER BY id')).toEqual([
+      { id: 1, a: 'first' },
+      { id: 2, a: 'second' },
+    ])
+  })
+
+  // guards: CREATE TABLE IF NOT EXISTS did nothing and the second sink's batch was rolled back
+  it("adds the second sink's columns to the table the first one created, with 'add'", async () => {
+    const file = await tempFile()
+    expect(await writeBoth(file, 'add')).toEqual([])
+    expect(readRows(file, 'SELECT * FROM t ORDER BY id')).toEqual([
+      { id: 1, a: 'a', b: null },
+      { id: 2, a: null, b: 'b' },
+    ])
+  })
+
+  it("drops the second sink's unknown fields with 'ignore'", async () => {
+    const file = await tempFile()
+    expect(await writeBoth(file, 'ignore')).toEqual([])
+    expect(readRows(file, 'SELECT * FROM t ORDER BY id')).toEqual([
+      { id: 1, a: 'a' },
+      { id: 2, a: null },
+    ])
+  })
+
+  it("fails the second sink's batch naming the field with 'error', without claiming a rollback", async () => {
+    const file = await tempFile()
+    const errors = await writeBoth(file, 'error')
+    expect(errors).toHaveLength(1)
+    expect(errors[0]).toMatchObject({ code: 'SQLITE_WRITE' })
+    expect((errors[0] as Error).message).toBe(
+      '[graphflow] [sqlite] cannot write batch 1 to table "t": record field "b" is not a column of ' +
+        "table \"t\" (columns: id, a); set onUnknownColumn to 'ignore' to drop such fields or 'add' " +
+        'to add the column; its 1 row (row 0 of the run) was not written',
+    )
+    expect(readRows(file, 'SELECT * FROM t')).toEqual([{ id: 1, a: 'a' }])
+  })
+})
+
+describe('sqliteSink refused calls change no schema', () => {
+  // guards: a refused call ran ALTER TABLE ADD COLUMN for a field of a record it did not accept
+  it('adds no column for a call refused as a whole', async () => {
+    const file = await tempFile()
+    const sink = sqliteSink({ file, table: 't', onUnknownColumn: 'add', batchSize: 1 })
+    const report = await runInto(sink, [
+      { id: 1 },
+      [{ id: 2, extra: 'x' }, 'not a record'],
+      { id: 3 },
+    ])
+    expect(errorsOf(report, sink.name)[0]?.message).toContain(
+      'record 1 of the 2 in this call: expected a record (an object), got "not a record"; none of them was accepted',
+    )
+    expect(readRows(file, "SELECT name FROM pragma_table_info('t')")).toEqual([{ name: 'id' }])
+    expect(readRows(file, 'SELECT id FROM t ORDER BY id')).toEqual([{ id: 1 }, { id: 3 }])
+  })
+
+  // guards: a refused call left a planned column behind in the table created later
+  it('plans no column for a call refused as a whole', async () => {
+    const file = await tempFile()
+    const sink = sqliteSink({ file, table: 't' })
+    const report = await runInto(sink, [
+      [
+        { id: 1, planned: 'x' },
+        { id: 2, 'bad name': 1 },
+      ],
+      { id: 3 },
+    ])
+    expect(errorsOf(report, sink.name)[0]).toMatchObject({ code: 'SQLITE_IDENTIFIER' })
+    expect(readRows(file, "SELECT name FROM pragma_table_info('t')")).toEqual([{ name: 'id' }])
+    expect(readRows(file, 'SELECT id FROM t')).toEqual([{ id: 3 }])
+  })
+
+  // guards: 'id' vs 'ID' gave a rolled-back batch with "duplicate column name"
+  it('refuses a field that differs from the primary key only in letter case', async () => {
+    const file = await tempFile()
+    const sink = sqliteSink({ file, table: 't', primaryKey: 'id' })
+    const report = await runInto(sink, [{ ID: 1, name: 'a' }])
+    expect(errorsOf(report, sink.name)).toHaveLength(1)
+    expect(errorsOf(report, sink.name)[0]).toMatchObject({ code: 'SQLITE_IDENTIFIER' })
+    expect(errorsOf(report, sink.name)[0]?.message).toBe(
+      '[graphflow] [sqlite] primary key "id" and record field "ID" for table "t" differ only in ' +
+        'letter case; SQLite column names ignore case',
+    )
+    expect(readRows(file, "SELECT name FROM sqlite_master WHERE name = 't'")).toEqual([])
+  })
+})
+
+describe('sqliteSink primary key', () => {
+  // guards: a typo created a table keyed on a column no record has, then refused every row
+  it('refuses a primary key that no field of the first records has, naming the fields', async () => {
+    const file = await tempFile()
+    const sink = sqliteSink({ file, table: 't', primaryKey: 'idd', mode: 'upsert' })
+    const report = await runInto(sink, [
+      [
+        { id: 1, name: 'a' },
+        { id: 2, name: 'b' },
+      ],
+    ])
+    const errors = errorsOf(report, sink.name)
+    expect(errors).toHaveLength(1)
+    expect(errors[0]).toMatchObject({ code: 'SQLITE_UNKNOWN_COLUMN' })
+    expect(errors[0]?.message).toBe(
+      '[graphflow] [sqlite] primary key "idd" of table "t" is not a field of the first records ' +
+        '(fields: id, name); check its spelling, or declare the key column in "columns"; none of ' +
+        'the 2 records in this call was accepted',
+    )
+    expect(readRows(file, "SELECT name FROM sqlite_master WHERE name = 't'")).toEqual([])
+    expect(sink.stats).toMatchObject({ rowsAccepted: 0, rowsWritten: 0 })
+  })
+
+  it('fails open() when the primary key is not a column of the existing table', async () => {
+    const file = await tempFile()
+    createVictim(file)
+    const report = await runInto(sqliteSink({ file, table: 'y', primaryKey: 'idd' }), [{ a: 1 }])
+    expect(errorsOf(report, 'sqliteSink')[0]).toMatchObject({ code: 'SQLITE_UNKNOWN_COLUMN' })
+    expect(errorsOf(report, 'sqliteSink')[0]?.message).toBe(
+      '[graphflow] [sqlite] primary key "idd" is not a column of table "y" (columns: a)',
+    )
+    expect(count(file, 'y')).toBe(0)
+  })
+
+  // guards: the refusal said "the other rows of the batch were committed" when none were
+  it('says that no row was committed when every row of the batch was refused', async () => {
+    const file = await tempFile()
+    const sink = sqliteSink({ file, table: 't', primaryKey: 'id', mode: 'upsert' })
+    const report = await runInto(sink, [[{ id: 1 }, { id: null }]])
+    expect(errorsOf(report, sink.name)[0]?.message).toContain(
+      'table "t" refused 1 row (the 1 other row of the batch was committed)',
+    )
+    const again = await runInto(sink, [[{ id: null }, { id: undefined }]])
+    expect(errorsOf(again, sink.name)[0]?.message).toContain(
+      'table "t" refused 2 rows (no row of the batch was committed)',
+    )
   })
 })

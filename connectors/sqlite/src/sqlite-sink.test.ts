@@ -315,15 +315,18 @@ describe('sqliteSink into existing tables', () => {
     ])
   })
 
-  it('creates a missing single primary key column as INTEGER, numbered by SQLite', async () => {
+  it('numbers the rows with a declared INTEGER primary key the records lack', async () => {
     const file = await tempFile()
-    await runInto(sqliteSink({ file, table: 'notes', primaryKey: 'id' }), [
-      { text: 'a' },
-      { text: 'b' },
-    ])
+    const sink = sqliteSink({
+      file,
+      table: 'notes',
+      columns: { id: 'INTEGER', text: 'TEXT' },
+      primaryKey: 'id',
+    })
+    await runInto(sink, [{ text: 'a' }, { text: 'b' }])
     expect(readRows(file, 'SELECT * FROM notes ORDER BY id')).toEqual([
-      { text: 'a', id: 1 },
-      { text: 'b', id: 2 },
+      { id: 1, text: 'a' },
+      { id: 2, text: 'b' },
     ])
   })
 })

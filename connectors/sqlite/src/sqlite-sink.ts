@@ -36,7 +36,7 @@ export interface SqliteSinkSpec<Row extends object = object>
  * ```
  */
 export function sqliteSink<Row extends object = object>(
-  options: SqliteSinkOptions,
+  options: SqliteSinkOptions<NoInfer<Row>>,
 ): SqliteSinkSpec<Row> {
   const settings = resolveSinkOptions(options)
   const { target, table } = settings

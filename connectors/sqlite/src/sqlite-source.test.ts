@@ -1,7 +1,8 @@
 import { AsyncExecutor, AsyncGraph, GraphflowError } from '@graphflow/core'
 import Database from 'better-sqlite3'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { errorsOf, quietLogger, tempFile } from '../test/helpers.js'
+import { errorsOf, quietLogger, runInto, tempFile } from '../test/helpers.js'
+import { sqliteSink } from './sqlite-sink.js'
 import { type SqliteParams, type SqliteSourceSpec, sqliteSource } from './sqlite-source.js'
 
 let file: string
@@ -106,6 +107,21 @@ describe('sqliteSource', () => {
       sqliteSource({ file, query: 'SELECT 9007199254740993 AS big', safeIntegers: true }),
     )
     expect(items).toEqual([{ big: 9007199254740993n }])
+  })
+
+  // guards: integers above 2^53 the sink wrote exactly read back exactly (documented option)
+  it('reads back exactly what the sink wrote beyond 2^53 with safeIntegers', async () => {
+    const written = await tempFile('exact.db')
+    const big = 2n ** 53n + 1n
+    const sink = sqliteSink({ file: written, table: 'ids' })
+    await runInto(sink, [{ id: big, small: 7 }])
+    const query = 'SELECT id, small FROM ids WHERE id = ?'
+    const exact = await collect(
+      sqliteSource({ file: written, query, params: [big], safeIntegers: true }),
+    )
+    expect(exact.items).toEqual([{ id: big, small: 7n }])
+    const rounded = await collect(sqliteSource({ file: written, query, params: [big] }))
+    expect(rounded.items).toEqual([{ id: 2 ** 53, small: 7 }])
   })
 
   it('opens the file read-only', async () => {

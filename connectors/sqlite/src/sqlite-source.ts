@@ -48,8 +48,11 @@ export interface SqliteSourceOptions {
    */
   batchSize?: number
   /**
-   * Read INTEGER values as `bigint` (exact beyond 2^53) instead of `number`.
-   * @default false
+   * Read INTEGER values as `bigint` instead of `number`. A `number` holds integers exactly up
+   * to ±2^53 (`Number.MAX_SAFE_INTEGER`) and rounds larger ones silently; a `bigint` is exact
+   * for every 64-bit integer SQLite stores. With it, every INTEGER value (small ones too) is a
+   * `bigint`.
+   * @default false (integers read as `number`, rounded beyond ±2^53)
    */
   safeIntegers?: boolean
   /**

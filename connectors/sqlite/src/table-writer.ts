@@ -5,6 +5,7 @@ import type { SqliteDatabase } from './open-database.js'
 import { type SqliteValue, toSqlValue, writeSql } from './schema.js'
 import type { SinkSettings } from './sink-options.js'
 import {
+  callRefused,
   inCall,
   isRowError,
   plainMessage,
@@ -15,6 +16,8 @@ import {
 import { TableColumns } from './table-columns.js'
 
 type Row = Record<string, unknown>
+
+const hasOwn = Object.hasOwn
 
 /** Progress of a {@link sqliteSink} during and after a run. */
 export interface SqliteSinkStats {
@@ -40,15 +43,26 @@ export class TableWriter {
   readonly #settings: SinkSettings
   readonly #stats: SinkCounters
   readonly #columns: TableColumns
-  /** The prepared statement and the column count it was prepared for. */
+  /** The prepared statement and the version of the columns it was prepared for. */
   #statement: Statement<unknown[]> | undefined
-  #statementWidth = 0
+  #statementVersion = -1
   readonly #values: SqliteValue[] = []
+  /** Per written column: a finite number is bound as it is (the column's affinity makes it right). */
+  #numbersAsIs: boolean[] = []
+  /**
+   * Per written column: whether a value read from a record must be checked to be its own
+   * field (`Object.hasOwn` is slow per cell): for plain objects only the names on
+   * `Object.prototype` (`constructor`, `toString`, ...), for other prototypes every name.
+   */
+  readonly #ownCheck = { plain: [] as boolean[], other: [] as boolean[], none: [] as boolean[] }
   #buffer: object[] = []
   #batch: object[] = []
   #batchNumber = 0
   #batchStart = 0
   #rejected: RejectedRow[] = []
+  /** Rows committed in the batches that refused the rows in `#rejected`, and those batches. */
+  #committedBeside = 0
+  #rejectedBatches = 0
   /** Upsert only: where the key columns are in a row's values (-1: not written at all). */
   #keyIndexes: number[] = []
   #failures: Error[] = []
@@ -62,14 +76,19 @@ export class TableWriter {
     this.#columns = new TableColumns(database, settings, () => this.#flush())
   }
 
-  /** Accepts a record or an array of records; writes every full batch. */
+  /**
+   * Accepts a record or an array of records; writes every full batch. A call refused as a
+   * whole (a record that is not an object, a field refused by `onUnknownColumn`, ...) changes
+   * no column and no table.
+   */
   write(input: unknown): void {
     const records = Array.isArray(input) ? input : [input]
     const columns = this.#columns
     const written = columns.written
-    for (let index = 0; index < records.length; index++) {
-      const record = records[index] as Row
-      try {
+    let index = 0
+    try {
+      for (; index < records.length; index++) {
+        const record = records[index] as Row
         if (typeof record !== 'object' || record === null || Array.isArray(record)) {
           throw sqliteError(
             'SQLITE_WRITE',
@@ -77,11 +96,16 @@ export class TableWriter {
           )
         }
         for (const key in record) {
-          if (!written.has(key)) columns.checkField(key, record[key])
+          if (!written.has(key) && hasOwn(record, key)) columns.checkField(key, record[key])
         }
-      } catch (error) {
-        throw Array.isArray(input) ? inCall(error, index, records.length) : error
       }
+      index = -1
+      if (!columns.created) columns.checkPrimaryKey()
+      columns.apply()
+    } catch (error) {
+      columns.discard()
+      if (!Array.isArray(input)) throw error
+      throw index === -1 ? callRefused(error, records.length) : inCall(error, index, records.length)
     }
     const { batchSize } = this.#settings
     for (const record of records) {
@@ -110,23 +134,33 @@ export class TableWriter {
     const first = this.#batchStart
     this.#batchNumber++
     const rejectedBefore = this.#rejected.length
+    let begun = false
     try {
       const columns = this.#columns
       if (!columns.created) columns.create(this.#buffer)
-      if (this.#statement === undefined || this.#statementWidth !== columns.names.length) {
+      if (this.#statement === undefined || this.#statementVersion !== columns.version) {
         const { table, mode, primaryKey } = this.#settings
         this.#statement = this.#database.prepare(writeSql(table, columns.names, mode, primaryKey))
-        this.#statementWidth = this.#values.length = columns.names.length
+        this.#statementVersion = columns.version
+        this.#values.length = columns.names.length
+        this.#numbersAsIs = columns.numbersAsIs()
+        this.#ownCheck.plain = columns.names.map((name) => name in Object.prototype)
+        this.#ownCheck.other = columns.names.map(() => true)
         const lower = columns.names.map((name) => name.toLowerCase())
         this.#keyIndexes =
           mode === 'upsert' ? primaryKey.map((key) => lower.indexOf(key.toLowerCase())) : []
       }
       this.#batch = this.#buffer
       this.#buffer = []
+      begun = true
       const written = this.#transaction()
       this.#stats.rowsWritten += written
       this.#stats.rowsRejected += count - written
       this.#stats.batchesCommitted++
+      if (this.#rejected.length > rejectedBefore) {
+        this.#committedBeside += written
+        this.#rejectedBatches++
+      }
     } catch (error) {
       this.#rejected.length = rejectedBefore
       this.#buffer = []
@@ -135,8 +169,11 @@ export class TableWriter {
         sqliteError(
           'SQLITE_WRITE',
           `cannot write batch ${this.#batchNumber} to table "${this.#settings.table}": ` +
-            `${plainMessage(error)}; its ${count} rows (rows ${first}-${first + count - 1} of the ` +
-            'run) were rolled back, not written',
+            `${plainMessage(error)}; ${
+              count === 1
+                ? `its 1 row (row ${first} of the run) was`
+                : `its ${count} rows (rows ${first}-${first + count - 1} of the run) were`
+            } ${begun ? 'rolled back, not written' : 'not written'}`,
           error,
         ),
       )
@@ -151,16 +188,31 @@ export class TableWriter {
     const batch = this.#batch
     const columns = this.#columns.names
     const values = this.#values
+    const numbersAsIs = this.#numbersAsIs
+    const ownCheck = this.#ownCheck
     const statement = this.#statement as Statement<unknown[]>
     const width = columns.length
     let written = 0
     for (let index = 0; index < batch.length; index++) {
       const record = batch[index] as Row
+      const prototype = Object.getPrototypeOf(record)
+      const checkOwn =
+        prototype === Object.prototype
+          ? ownCheck.plain
+          : prototype === null
+            ? ownCheck.none
+            : ownCheck.other
+      let column = 0
       try {
-        for (let column = 0; column < width; column++) {
-          const value = record[columns[column] as string]
+        for (; column < width; column++) {
+          const name = columns[column] as string
+          let value = record[name]
+          if (value !== undefined && checkOwn[column] && !hasOwn(record, name)) value = undefined
           values[column] =
-            typeof value === 'string' || typeof value === 'number' ? value : toSqlValue(value)
+            typeof value === 'string' ||
+            (typeof value === 'number' && numbersAsIs[column] && Number.isFinite(value))
+              ? value
+              : toSqlValue(value)
         }
         const missingKey = this.#missingKey()
         if (missingKey !== undefined) {
@@ -184,7 +236,12 @@ export class TableWriter {
           batchIndex: index,
           runIndex: this.#batchStart + index,
           record,
-          error: toError(error),
+          error:
+            column < width
+              ? new TypeError(`column "${columns[column]}": ${toError(error).message}`, {
+                  cause: error,
+                })
+              : toError(error),
         })
       }
     }
@@ -205,10 +262,17 @@ export class TableWriter {
   #throwPending(): void {
     if (this.#rejected.length === 0 && this.#failures.length === 0) return
     const errors = this.#failures
-    if (this.#rejected.length > 0)
-      errors.push(new SqliteRowError(this.#settings.table, this.#rejected))
+    if (this.#rejected.length > 0) {
+      errors.push(
+        new SqliteRowError(this.#settings.table, this.#rejected, {
+          committed: this.#committedBeside,
+          batches: this.#rejectedBatches,
+        }),
+      )
+    }
     this.#failures = []
     this.#rejected = []
+    this.#committedBeside = this.#rejectedBatches = 0
     if (errors.length === 1) throw errors[0]
     throw sqliteError(
       'SQLITE_WRITE',
