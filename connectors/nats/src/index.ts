@@ -1,0 +1,9 @@
+export { type Codec, CodecError, checkCodec, jsonCodec } from './codec.js'
+export {
+  escapeName,
+  MAX_NAME_LENGTH,
+  type NodeNames,
+  nodeNames,
+  runBucket,
+  unescapeName,
+} from './names.js'
