@@ -88,9 +88,10 @@ function toJsonValue(value: unknown, path: string): unknown {
   }
 }
 
-function refuse(kind: string, path: string): CodecError {
+/** @internal The error for a value the codecs cannot carry. */
+export function refuse(kind: string, path: string): CodecError {
   return new CodecError(
-    `cannot encode a ${kind} at ${path}: the JSON codec carries plain objects, arrays, strings, numbers, booleans, null, undefined, Date, BigInt, Buffer and Uint8Array; convert it first or pass a \`codec\` option`,
+    `cannot encode a ${kind} at ${path}: the codec carries plain objects, arrays, strings, numbers, booleans, null, undefined, Date, BigInt, Buffer and Uint8Array; convert it first or pass a \`codec\` option`,
     kind,
     path,
   )

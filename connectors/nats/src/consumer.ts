@@ -184,7 +184,7 @@ export class InboundConsumer {
     heartbeat.unref()
     try {
       while (!this.#stopped) {
-        await this.#roomForOne()
+        await this.#roomForBatch()
         if (this.#stopped) break
         await this.#fetchInto(consumer, handler)
       }
@@ -235,8 +235,11 @@ export class InboundConsumer {
     }
   }
 
-  #roomForOne(): Promise<void> | undefined {
-    if (this.#inWork.size + this.#settling < this.#prefetch) return undefined
+  /** Waits for room for half the prefetch (one pull request per batch, not per message). */
+  #roomForBatch(): Promise<void> | undefined {
+    if (this.#inWork.size + this.#settling <= this.#prefetch - Math.ceil(this.#prefetch / 2)) {
+      return undefined
+    }
     return new Promise<void>((resolve) => {
       this.#slot = resolve
     })
@@ -271,9 +274,11 @@ export class InboundConsumer {
       .catch(() => false)
       .then(() => {
         this.#settling--
-        const slot = this.#slot
-        this.#slot = undefined
-        slot?.()
+        if (this.#inWork.size + this.#settling <= this.#prefetch - Math.ceil(this.#prefetch / 2)) {
+          const slot = this.#slot
+          this.#slot = undefined
+          slot?.()
+        }
         if (this.#settling === 0) for (const waiter of this.#settledWaiters.splice(0)) waiter()
         this.#onSettled?.(settlement)
       })

@@ -12,6 +12,7 @@ export {
   openRunBucket,
   provisionNode,
 } from './layout.js'
+export { msgpackCodec } from './msgpack-codec.js'
 export {
   escapeName,
   MAX_NAME_LENGTH,
