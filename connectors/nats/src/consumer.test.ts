@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { NatsConnection } from '@nats-io/transport-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { eventually, freshNode, js, streamMessages } from '../test/helpers.js'
+import { doneAll, eventually, freshNode, js, streamMessages } from '../test/helpers.js'
 import { connectTo, skipReason, startNats, type TestServer } from '../test/nats-server.js'
 import { InboundConsumer, type InboundMessage, type Settlement } from './consumer.js'
 import type { NodeLayout } from './layout.js'
@@ -34,25 +34,18 @@ describe.skipIf(skipReason)('InboundConsumer', () => {
       Array.from({ length: 20 }, (_, id) => id),
     )
     const consumer = new InboundConsumer({ js: js(nc), layout, prefetch: 3 })
-    const held: InboundMessage[] = []
     let most = 0
     let seen = 0
     const running = consumer.run((message) => {
-      held.push(message)
       seen++
       most = Math.max(most, consumer.inWork)
-      if (held.length === 3) {
-        // settle later, from outside the handler, as a slow node would
-        const batch = held.splice(0)
-        setTimeout(() => {
-          for (const each of batch) each.done(0)
-        }, 20)
-      }
-      if (seen === 20) setTimeout(() => consumer.stop(), 50)
+      // settled later, from outside the handler, as a slow node would
+      setTimeout(() => message.done(0), 30)
     })
     await eventually(() => seen === 20)
-    for (const each of held.splice(0)) each.done(0)
+    consumer.stop()
     await running
+    await eventually(() => consumer.inWork === 0)
     await consumer.settled()
     expect(most).toBeLessThanOrEqual(3)
     expect(await streamMessages(nc, layout)).toBe(0)
@@ -183,7 +176,7 @@ describe.skipIf(skipReason)('InboundConsumer', () => {
     const running = consumer.run((message) => {
       for (const item of message.items)
         seen.push({ id: (item as { id: number }).id, deliveries: message.deliveries })
-      message.items.forEach((_, index) => message.done(index))
+      doneAll(message)
       if (seen.length === 6) consumer.stop()
     })
     await running

@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { eventually, freshNode, js, streamMessages } from '../test/helpers.js'
+import { doneAll, eventually, freshNode, js, streamMessages } from '../test/helpers.js'
 import { connectTo, skipReason, startNats, type TestServer } from '../test/nats-server.js'
 import { InboundConsumer } from './consumer.js'
 import { FencedError, type PublishAck, Publisher } from './publisher.js'
@@ -149,7 +149,7 @@ describe.skipIf(skipReason)('Publisher', () => {
     const consumer = new InboundConsumer({ js: js(nc), layout, prefetch: 4 })
     const running = consumer.run((message) => {
       received.push(...message.items)
-      message.items.forEach((_, index) => message.done(index))
+      doneAll(message)
       if (received.length === sent.length) consumer.stop()
     })
     await running

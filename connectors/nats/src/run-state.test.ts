@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { eventually, freshNode, js, streamMessages } from '../test/helpers.js'
+import { doneAll, eventually, freshNode, js, streamMessages } from '../test/helpers.js'
 import { connectTo, skipReason, startNats, type TestServer } from '../test/nats-server.js'
 import { InboundConsumer, type InboundMessage } from './consumer.js'
 import type { NodeLayout } from './layout.js'
@@ -58,7 +58,7 @@ describe.skipIf(skipReason)('RunState', () => {
       Array.from({ length: 25 }, (_, id) => id),
     )
     await eventually(() => held.length === 3)
-    for (const message of held.splice(0)) message.items.forEach((_, index) => message.done(index))
+    for (const message of held.splice(0)) doneAll(message)
     await sleep(400)
     expect(ended).toBe(false) // fetch-1 has not ended
     expect(watch.missing).toEqual(['fetch-1'])
@@ -192,7 +192,7 @@ describe.skipIf(skipReason)('RunState', () => {
     const items: unknown[] = []
     const running = consumer.run((message) => {
       items.push(...message.items)
-      message.items.forEach((_, index) => message.done(index))
+      doneAll(message)
     })
     await watch.ended
     consumer.stop()

@@ -35,3 +35,11 @@ export async function eventually(
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
 }
+
+/** Reports every item of `message` done. */
+export function doneAll(message: {
+  readonly items: readonly unknown[]
+  done(index: number): void
+}) {
+  for (let index = 0; index < message.items.length; index++) message.done(index)
+}
