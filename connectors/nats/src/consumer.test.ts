@@ -187,6 +187,17 @@ describe.skipIf(skipReason)('InboundConsumer', () => {
     expect(await streamMessages(nc, layout)).toBe(0)
   })
 
+  it('stops with an error naming the node and the message when a payload cannot be decoded', async () => {
+    const layout = await freshNode(nc, { node: 'geocode' })
+    await js(nc).publish(layout.names.subject('fetch-0'), new TextEncoder().encode('not json'))
+    const consumer = new InboundConsumer({ js: js(nc), layout })
+    await expect(consumer.run(() => {})).rejects.toThrow(
+      /^node "geocode": cannot decode message 1 of stream "GF_-\S+_-geocode": /,
+    )
+    // nak'd, not lost: it stays in the stream
+    expect(await streamMessages(nc, layout)).toBe(1)
+  })
+
   it('refuses bad options with a TypeError naming the option', async () => {
     const layout = await freshNode(nc, { ackWaitMs: 1_000 })
     expect(() => new InboundConsumer({ js: js(nc), layout, prefetch: 0 })).toThrow(

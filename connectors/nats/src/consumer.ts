@@ -83,11 +83,15 @@ class Delivery implements InboundMessage {
   #remaining: number
   #failed = 0
   #reported: Uint8Array
-  #owner: InboundConsumer
+  #complete: (delivery: Delivery, failed: number) => void
   readonly msg: JsMsg
 
-  constructor(owner: InboundConsumer, msg: JsMsg, items: readonly unknown[]) {
-    this.#owner = owner
+  constructor(
+    msg: JsMsg,
+    items: readonly unknown[],
+    complete: (delivery: Delivery, failed: number) => void,
+  ) {
+    this.#complete = complete
     this.msg = msg
     this.items = items
     this.seq = msg.info.streamSequence
@@ -105,7 +109,7 @@ class Delivery implements InboundMessage {
     }
     this.#reported[index] = 1
     if (!ok) this.#failed++
-    if (--this.#remaining === 0) this.#owner.settle(this, this.#failed)
+    if (--this.#remaining === 0) this.#complete(this, this.#failed)
   }
 }
 
@@ -225,9 +229,9 @@ export class InboundConsumer {
             { cause: error },
           )
         }
-        const delivery = new Delivery(this, msg, items)
+        const delivery = new Delivery(msg, items, this.#settle)
         this.#inWork.add(delivery)
-        if (items.length === 0) this.settle(delivery, 0)
+        if (items.length === 0) this.#settle(delivery, 0)
         else await handler(delivery)
       }
     } finally {
@@ -245,8 +249,8 @@ export class InboundConsumer {
     })
   }
 
-  /** @internal Called by a message once all its items are done. */
-  settle(delivery: Delivery, failed: number): void {
+  /** Called by a message once all its items are done. */
+  #settle = (delivery: Delivery, failed: number): void => {
     this.#inWork.delete(delivery)
     const { msg } = delivery
     let outcome: Settlement['outcome'] = 'ack'

@@ -112,6 +112,17 @@ describe.skipIf(skipReason)('Publisher', () => {
     expect(() => publisher.add('later')).toThrow(/node "geocode"/)
   })
 
+  // guards against a value refused while a linger timer sends the message crashing the process
+  it('keeps a codec refusal from a linger send and reports it on flush', async () => {
+    const layout = await freshNode(nc, { node: 'geocode' })
+    const publisher = new Publisher({ js: js(nc), layout, worker: 'fetch-0', lingerMs: 1 })
+    publisher.add({ tags: new Map() })
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    await expect(publisher.flush()).rejects.toThrow(
+      /^node "geocode": cannot encode a Map at items\[0\]\.tags/,
+    )
+  })
+
   it('refuses to publish once fenced', async () => {
     const layout = await freshNode(nc, { node: 'geocode' })
     const publisher = new Publisher({ js: js(nc), layout, worker: 'fetch-0' })

@@ -188,7 +188,10 @@ export class Publisher {
     if (this.#linger === undefined) {
       this.#linger = setTimeout(() => {
         this.#linger = undefined
-        this.#send()?.catch(() => {})
+        // A failure is kept (#fail) and reported by the next add() or flush().
+        try {
+          this.#send()?.catch(() => {})
+        } catch {}
       }, this.#lingerMs)
     }
     return undefined

@@ -1,9 +1,11 @@
+import { jetstreamManager } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { doneAll, eventually, freshNode, js, streamMessages } from '../test/helpers.js'
 import { connectTo, skipReason, startNats, type TestServer } from '../test/nats-server.js'
 import { InboundConsumer, type InboundMessage } from './consumer.js'
 import type { NodeLayout } from './layout.js'
+import { escapeName } from './names.js'
 import { Publisher } from './publisher.js'
 import { type RunControl, RunState } from './run-state.js'
 
@@ -198,5 +200,17 @@ describe.skipIf(skipReason)('RunState', () => {
     consumer.stop()
     await running
     expect(items.sort()).toEqual(['a', 'before the fence'])
+  })
+
+  it('fences the last producer of a node: the stream keeps a subject no worker publishes on', async () => {
+    const { layout, state } = await setup(['fetch-0'])
+    const late = new Publisher({ js: js(nc), layout, worker: 'fetch-0', ackTimeoutMs: 2_000 })
+    await state.markWorkerEnded('fetch-0', 'gone')
+    late.add('late')
+    await expect(late.flush()).rejects.toThrow(/node "enrich": publish of message/)
+    const jsm = await jetstreamManager(nc)
+    const info = await jsm.streams.info(layout.names.stream)
+    expect(info.config.subjects).toEqual([`graphflow.${escapeName(layout.run)}.enrich._fenced`])
+    await state.watchEnd(layout).ended
   })
 })
