@@ -4,12 +4,15 @@
  *
  * 1. Throughput (median of ROUNDS interleaved rounds): ITEMS records through pack + publish + consume + ack (one process, one
  *    producer, one consumer) vs the same records through an in-memory AsyncQueue hand-off.
- *    Target: >= 1/8 of the in-memory items/s. Both the default JSON codec and msgpackCodec().
+ *    Target: >= 1/8 of the in-memory items/s. Both the default JSON codec and msgpackCodec(),
+ *    and (informative) the same edge with the producer in a child process.
  * 2. End-of-stream detection: TRIALS runs of "producer ends, consumer acks the last message";
  *    latency from the last item reported done (its ack not yet sent) to `ended` resolving.
  *    Target: p95 < 50 ms.
  * Always exits 0; prints the figures and the ratios.
  */
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { AsyncQueue, QUEUE_EMPTY } from '@graphflow/core'
 import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { connect, type NatsConnection } from '@nats-io/transport-node'
@@ -24,23 +27,13 @@ import {
   RunState,
 } from '../src/index.js'
 import { startNats, uniqueRun } from '../test/nats-server.js'
+import { POOL } from './records.js'
 
 const ITEMS = Number(process.env.BENCH_ITEMS ?? 200_000)
 const TRIALS = Number(process.env.BENCH_TRIALS ?? 40)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const THROUGHPUT_TARGET = 1 / 8
 const LATENCY_TARGET_MS = 50
-
-const record = (id: number) => ({
-  id,
-  name: `Brewery ${id}`,
-  city: 'San Diego',
-  state: 'California',
-  latitude: 32.7157 + id / 1e6,
-  longitude: -117.1611,
-  website: `https://example.com/${id}`,
-})
-const POOL = Array.from({ length: 10_000 }, (_, id) => record(id))
 
 async function inMemory(): Promise<number> {
   const queue = new AsyncQueue<unknown>(1_000)
@@ -108,6 +101,49 @@ async function throughJetStream(nc: NatsConnection, codec: Codec): Promise<numbe
   return ITEMS / seconds
 }
 
+/** The same edge with the producer in a child process: encoding and decoding run in parallel. */
+async function acrossProcesses(nc: NatsConnection, codecName: 'json' | 'msgpack'): Promise<number> {
+  const layout = await provision(nc, 'bench-x')
+  const codec = codecName === 'msgpack' ? msgpackCodec() : jsonCodec
+  let settled = 0
+  let allSettled!: () => void
+  const done = new Promise<void>((resolve) => {
+    allSettled = resolve
+  })
+  const consumer = new InboundConsumer({
+    js: jetstream(nc),
+    layout,
+    codec,
+    prefetch: 16,
+    onSettled: (settlement) => {
+      settled += settlement.items
+      if (settled === ITEMS) allSettled()
+    },
+  })
+  const running = consumer.run((message) => {
+    for (let index = 0; index < message.items.length; index++) message.done(index)
+  })
+  const script = fileURLToPath(new URL('./producer.ts', import.meta.url))
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', script, serverUrl, layout.run, layout.node, String(ITEMS), codecName],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  )
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.once('data', () => resolve())
+    child.once('exit', (code) => reject(new Error(`producer exited with ${code}`)))
+  })
+  child.removeAllListeners('exit')
+  const start = performance.now()
+  child.stdin.write('go\n')
+  await done
+  const seconds = (performance.now() - start) / 1_000
+  consumer.stop()
+  await running
+  child.stdin.end()
+  return ITEMS / seconds
+}
+
 async function endLatency(nc: NatsConnection): Promise<number[]> {
   const latencies: number[] = []
   const js = jetstream(nc)
@@ -147,36 +183,47 @@ const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number
 
 const server = await startNats()
+const serverUrl = server.url
 const nc = await connect({ servers: server.url })
 try {
   console.log(`@graphflow/nats bench: ${ITEMS} records, server ${server.url}`)
   await inMemory() // warm-up
   await throughJetStream(nc, jsonCodec)
   // Interleaved rounds, median per candidate: the machine is shared, rates drift between runs.
-  const rates = { memory: [] as number[], json: [] as number[], msgpack: [] as number[] }
+  const rates = {
+    memory: [] as number[],
+    json: [] as number[],
+    msgpack: [] as number[],
+    jsonAcross: [] as number[],
+    msgpackAcross: [] as number[],
+  }
   for (let round = 0; round < ROUNDS; round++) {
     rates.memory.push(await inMemory())
     rates.json.push(await throughJetStream(nc, jsonCodec))
     rates.msgpack.push(await throughJetStream(nc, msgpackCodec()))
+    rates.jsonAcross.push(await acrossProcesses(nc, 'json'))
+    rates.msgpackAcross.push(await acrossProcesses(nc, 'msgpack'))
   }
   const memory = median(rates.memory)
   console.log(
-    `in-memory AsyncQueue hand-off                 : ${Math.round(memory).toLocaleString('en')} items/s`,
+    `in-memory AsyncQueue hand-off                  : ${Math.round(memory).toLocaleString('en')} items/s`,
   )
   for (const [label, rate] of [
     ['jsonCodec (default)', median(rates.json)],
     ['msgpackCodec()', median(rates.msgpack)],
+    ['jsonCodec, 2 procs', median(rates.jsonAcross)],
+    ['msgpackCodec, 2 procs', median(rates.msgpackAcross)],
   ] as const) {
     const ratio = rate / memory
     console.log(
-      `pack+publish+consume+ack, ${label.padEnd(20)}: ${Math.round(rate).toLocaleString('en')} items/s  ratio ${ratio.toFixed(3)} (target >= ${THROUGHPUT_TARGET.toFixed(3)}: ${ratio >= THROUGHPUT_TARGET ? 'ok' : 'MISSED'})`,
+      `pack+publish+consume+ack, ${label.padEnd(21)}: ${Math.round(rate).toLocaleString('en')} items/s  ratio ${ratio.toFixed(3)} (target >= ${THROUGHPUT_TARGET.toFixed(3)}: ${ratio >= THROUGHPUT_TARGET ? 'ok' : 'MISSED'})`,
     )
   }
   const latencies = await endLatency(nc)
   const p50 = percentile(latencies, 50)
   const p95 = percentile(latencies, 95)
   console.log(
-    `end-of-stream detection                       : p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms over ${TRIALS} runs (target p95 < ${LATENCY_TARGET_MS} ms: ${p95 < LATENCY_TARGET_MS ? 'ok' : 'MISSED'})`,
+    `end-of-stream detection                        : p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms over ${TRIALS} runs (target p95 < ${LATENCY_TARGET_MS} ms: ${p95 < LATENCY_TARGET_MS ? 'ok' : 'MISSED'})`,
   )
 } finally {
   await nc.close()
