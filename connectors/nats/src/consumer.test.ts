@@ -121,20 +121,20 @@ describe.skipIf(skipReason)('InboundConsumer', () => {
   })
 
   it('sends working() so a long call is not redelivered', async () => {
-    const layout = await freshNode(nc, { ackWaitMs: 1_000 })
+    const layout = await freshNode(nc, { ackWaitMs: 1_500 })
     await publish(nc, layout, ['slow'])
     const other = new InboundConsumer({ js: js(nc), layout })
     const redelivered: InboundMessage[] = []
     const otherRunning = other.run((message) => {
       redelivered.push(message)
     })
-    const consumer = new InboundConsumer({ js: js(nc), layout, heartbeatMs: 200 })
+    const consumer = new InboundConsumer({ js: js(nc), layout, heartbeatMs: 250 })
     let held: InboundMessage | undefined
     const running = consumer.run((message) => {
       held = message
     })
     await eventually(() => held !== undefined || redelivered.length > 0)
-    await new Promise((resolve) => setTimeout(resolve, 3_000))
+    await new Promise((resolve) => setTimeout(resolve, 3_500))
     const first = held ?? redelivered[0]
     expect(first?.deliveries).toBe(1)
     expect(redelivered.length + (held ? 1 : 0)).toBe(1)

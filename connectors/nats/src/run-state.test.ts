@@ -85,7 +85,7 @@ describe.skipIf(skipReason)('RunState', () => {
       js: js(nc),
       layout,
       retries: 1,
-      backoffMs: [1_500],
+      backoffMs: [3_000],
       onSettled: () => watch.check(),
     })
     const watch = state.watchEnd(layout, { isIdle: () => consumer.inWork === 0, pollMs: 50 })
