@@ -5,7 +5,8 @@
  * 1. Throughput (median of ROUNDS interleaved rounds): ITEMS records through pack + publish + consume + ack (one process, one
  *    producer, one consumer) vs the same records through an in-memory AsyncQueue hand-off.
  *    Target: >= 1/8 of the in-memory items/s. Both the default JSON codec and msgpackCodec(),
- *    and (informative) the same edge with the producer in a child process.
+ *    and (informative) the same edge with the producer in a child process, and the transport
+ *    alone with a no-op codec (the ceiling a codec can approach).
  * 2. End-of-stream detection: TRIALS runs of "producer ends, consumer acks the last message";
  *    latency from the last item reported done (its ack not yet sent) to `ended` resolving.
  *    Target: p95 < 50 ms.
@@ -174,6 +175,16 @@ async function endLatency(nc: NatsConnection): Promise<number[]> {
   return latencies.sort((a, b) => a - b)
 }
 
+/**
+ * Not a real codec: payloads of 8 bytes per item, decoded to prepared records. It measures the
+ * transport alone (client, server, packing, settlement), the ceiling a codec can approach.
+ */
+const PREPARED = POOL.slice(0, 1_000)
+const noCodec: Codec = {
+  encode: (items) => new Uint8Array(items.length * 8),
+  decode: (bytes) => PREPARED.slice(0, bytes.length / 8),
+}
+
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.floor(sorted.length / 2)] as number
@@ -196,6 +207,7 @@ try {
     msgpack: [] as number[],
     jsonAcross: [] as number[],
     msgpackAcross: [] as number[],
+    transport: [] as number[],
   }
   for (let round = 0; round < ROUNDS; round++) {
     rates.memory.push(await inMemory())
@@ -203,6 +215,7 @@ try {
     rates.msgpack.push(await throughJetStream(nc, msgpackCodec()))
     rates.jsonAcross.push(await acrossProcesses(nc, 'json'))
     rates.msgpackAcross.push(await acrossProcesses(nc, 'msgpack'))
+    rates.transport.push(await throughJetStream(nc, noCodec))
   }
   const memory = median(rates.memory)
   console.log(
@@ -213,6 +226,7 @@ try {
     ['msgpackCodec()', median(rates.msgpack)],
     ['jsonCodec, 2 procs', median(rates.jsonAcross)],
     ['msgpackCodec, 2 procs', median(rates.msgpackAcross)],
+    ['no codec (transport)', median(rates.transport)],
   ] as const) {
     const ratio = rate / memory
     console.log(
