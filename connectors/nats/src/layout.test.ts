@@ -71,6 +71,16 @@ describe.skipIf(skipReason)('provisionNode', () => {
     expect(stream.config.subjects).toEqual([layout.names.subject('a')])
   })
 
+  // guards against heartbeats timed on a local AckWait the server no longer has
+  it('returns the AckWait the server has after another worker provisioned', async () => {
+    const jsm = await jetstreamManager(nc)
+    const run = uniqueRun()
+    await provisionNode(jsm, { run, node: 'n', producers: ['a'], ackWaitMs: 5_000 })
+    const layout = await provisionNode(jsm, { run, node: 'n', producers: ['a'], ackWaitMs: 2_000 })
+    const consumer = await jsm.consumers.info(layout.names.stream, layout.names.consumer)
+    expect(layout.ackWaitMs).toBe(consumer.config.ack_wait / 1_000_000)
+  })
+
   it('refuses bad options with a TypeError naming the option', async () => {
     const jsm = await jetstreamManager(nc)
     await expect(provisionNode(jsm, { run: 'r', node: 'n', producers: [] })).rejects.toThrow(

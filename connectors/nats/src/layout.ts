@@ -7,6 +7,7 @@
  */
 import {
   AckPolicy,
+  type ConsumerInfo,
   DeliverPolicy,
   JetStreamApiError,
   type JetStreamManager,
@@ -135,20 +136,24 @@ export async function provisionNode(
     max_ack_pending: checked.maxAckPending,
     max_deliver: -1,
   }
+  let consumerInfo: ConsumerInfo
   try {
-    await jsm.consumers.add(names.stream, consumer)
+    // On an existing consumer the server applies the fields it can update (AckWait,
+    // max_ack_pending): every worker of a run should pass the same values.
+    consumerInfo = await jsm.consumers.add(names.stream, consumer)
   } catch (error) {
     if (!isApiError(error, CONSUMER_NAME_EXISTS) && !isApiError(error, CONSUMER_ALREADY_EXISTS)) {
       throw error
     }
-    await jsm.consumers.info(names.stream, names.consumer)
+    consumerInfo = await jsm.consumers.info(names.stream, names.consumer)
   }
   return {
     names,
     run: checked.run,
     node: checked.node,
     producers: checked.producers,
-    ackWaitMs: checked.ackWaitMs,
+    // what the server has, which heartbeats must stay below
+    ackWaitMs: Math.round((consumerInfo.config.ack_wait ?? consumer.ack_wait) / NANOS_PER_MS),
   }
 }
 

@@ -23,8 +23,8 @@ describe.skipIf(skipReason)('RunState', () => {
     await server?.stop()
   })
 
-  async function setup(producers = ['fetch-0', 'fetch-1']) {
-    const layout = await freshNode(nc, { producers })
+  async function setup(producers = ['fetch-0', 'fetch-1'], ackWaitMs?: number) {
+    const layout = await freshNode(nc, { producers, ackWaitMs })
     const state = await RunState.open(nc, layout.run)
     await state.registerNode(layout)
     return { layout, state }
@@ -154,6 +154,7 @@ describe.skipIf(skipReason)('RunState', () => {
       'enrich-0': { in: 10, out: 9, err: 1 },
       'enrich.1': { in: 5, out: 5, err: 0 },
     })
+    expect(status?.input).toEqual({ messages: 1, pending: 1, awaitingAck: 0 })
   })
 
   it('marks a missing worker ended, fenced: the server refuses its late publishes', async () => {
@@ -213,4 +214,35 @@ describe.skipIf(skipReason)('RunState', () => {
     expect(info.config.subjects).toEqual([`graphflow.${escapeName(layout.run)}.enrich._fenced`])
     await state.watchEnd(layout).ended
   })
+
+  it('resumes a rerun of the same run id from what is still in the stream', async () => {
+    const { layout, state } = await setup(['fetch-0'])
+    await produce(
+      layout,
+      state,
+      'fetch-0',
+      Array.from({ length: 10 }, (_, id) => id),
+    )
+    // the first attempt processes one message (10 items in one message, so: all or nothing)
+    const first = new InboundConsumer({ js: js(nc), layout })
+    let taken: InboundMessage | undefined
+    const firstRunning = first.run((message) => {
+      taken = message
+    })
+    await eventually(() => taken !== undefined)
+    first.stop()
+    await firstRunning
+    // ...and dies before settling it (redelivered after AckWait); the rerun provisions again
+    const again = await freshNode(nc, { run: layout.run, producers: ['fetch-0'], ackWaitMs: 1_000 })
+    expect(again.names.stream).toBe(layout.names.stream)
+    const items: unknown[] = []
+    const rerun = new InboundConsumer({ js: js(nc), layout: again })
+    const rerunning = rerun.run((message) => {
+      items.push(...message.items)
+      doneAll(message)
+      if (items.length === 10) rerun.stop()
+    })
+    await rerunning
+    expect(items).toEqual(Array.from({ length: 10 }, (_, id) => id))
+  }, 60_000)
 })

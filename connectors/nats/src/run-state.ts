@@ -57,6 +57,16 @@ export interface NodeStatus {
   readonly done: boolean
   /** Counters by worker. */
   readonly workers: Readonly<Record<string, NodeCounters & { readonly at: string }>>
+  /**
+   * The node's input on the server: messages in the stream (not yet acknowledged or
+   * terminated), of which `pending` not yet delivered and `awaitingAck` delivered to a replica.
+   * `undefined` when the stream is missing.
+   */
+  readonly input?: {
+    readonly messages: number
+    readonly pending: number
+    readonly awaitingAck: number
+  }
 }
 
 const encoder = new TextEncoder()
@@ -190,6 +200,7 @@ export class RunState {
 
   /** Reads the status of every registered node. */
   async status(): Promise<NodeStatus[]> {
+    const jsm = await jetstreamManager(this.#nc)
     const out: NodeStatus[] = []
     for (const { node, producers } of await this.#layouts()) {
       const names = nodeNames(this.run, node)
@@ -210,9 +221,30 @@ export class RunState {
         missing: producers.filter((each) => !(each in ended)),
         done: (await this.kv.get(names.doneKey))?.operation === 'PUT',
         workers,
+        input: await this.#input(jsm, names.stream, names.consumer),
       })
     }
     return out
+  }
+
+  async #input(
+    jsm: JetStreamManager,
+    stream: string,
+    consumer: string,
+  ): Promise<NodeStatus['input']> {
+    try {
+      const [streamInfo, consumerInfo] = await Promise.all([
+        jsm.streams.info(stream),
+        jsm.consumers.info(stream, consumer),
+      ])
+      return {
+        messages: streamInfo.state.messages,
+        pending: consumerInfo.num_pending,
+        awaitingAck: consumerInfo.num_ack_pending,
+      }
+    } catch {
+      return undefined
+    }
   }
 
   async #layouts(): Promise<{ node: string; producers: string[] }[]> {
