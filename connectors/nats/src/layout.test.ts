@@ -78,7 +78,7 @@ describe.skipIf(skipReason)('provisionNode', () => {
     await provisionNode(jsm, { run, node: 'n', producers: ['a'], ackWaitMs: 5_000 })
     const layout = await provisionNode(jsm, { run, node: 'n', producers: ['a'], ackWaitMs: 2_000 })
     const consumer = await jsm.consumers.info(layout.names.stream, layout.names.consumer)
-    expect(layout.ackWaitMs).toBe(consumer.config.ack_wait / 1_000_000)
+    expect(layout.ackWaitMs).toBe((consumer.config.ack_wait ?? 0) / 1_000_000)
   })
 
   it('refuses bad options with a TypeError naming the option', async () => {
