@@ -1,4 +1,10 @@
-import { jetstreamManager, RetentionPolicy } from '@nats-io/jetstream'
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstreamManager,
+  ReplayPolicy,
+  RetentionPolicy,
+} from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -71,14 +77,22 @@ describe.skipIf(skipReason)('provisionNode', () => {
     expect(stream.config.subjects).toEqual([layout.names.subject('a')])
   })
 
-  // guards against heartbeats timed on a local AckWait the server no longer has
-  it('returns the AckWait the server has after another worker provisioned', async () => {
+  it('names the consumer when an existing one cannot be changed to the layout', async () => {
     const jsm = await jetstreamManager(nc)
     const run = uniqueRun()
-    await provisionNode(jsm, { run, node: 'n', producers: ['a'], ackWaitMs: 5_000 })
-    const layout = await provisionNode(jsm, { run, node: 'n', producers: ['a'], ackWaitMs: 2_000 })
-    const consumer = await jsm.consumers.info(layout.names.stream, layout.names.consumer)
-    expect(layout.ackWaitMs).toBe((consumer.config.ack_wait ?? 0) / 1_000_000)
+    const first = await provisionNode(jsm, { run, node: 'n', producers: ['a'] })
+    // an existing consumer whose config the server cannot update to ours (replay policy)
+    await jsm.consumers.delete(first.names.stream, first.names.consumer)
+    await jsm.consumers.add(first.names.stream, {
+      durable_name: first.names.consumer,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      replay_policy: ReplayPolicy.Original,
+      ack_wait: 5_000 * 1_000_000,
+    })
+    await expect(provisionNode(jsm, { run, node: 'n', producers: ['a'] })).rejects.toThrow(
+      /^consumer "n_-in" of stream "GF_-\S+_-n" \(run "run-\S+", node "n"\) exists with settings that cannot be changed to graphflow's \(replay policy can not be updated\): delete it or use another run id$/,
+    )
   })
 
   it('refuses bad options with a TypeError naming the option', async () => {

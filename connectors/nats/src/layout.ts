@@ -142,10 +142,16 @@ export async function provisionNode(
     // max_ack_pending): every worker of a run should pass the same values.
     consumerInfo = await jsm.consumers.add(names.stream, consumer)
   } catch (error) {
-    if (!isApiError(error, CONSUMER_NAME_EXISTS) && !isApiError(error, CONSUMER_ALREADY_EXISTS)) {
+    if (isApiError(error, CONSUMER_NAME_EXISTS) || isApiError(error, CONSUMER_ALREADY_EXISTS)) {
+      consumerInfo = await jsm.consumers.info(names.stream, names.consumer)
+    } else if (isApiError(error) && /can ?not be updated/.test(error.message)) {
+      throw new Error(
+        `consumer "${names.consumer}" of stream "${names.stream}" (run "${checked.run}", node "${checked.node}") exists with settings that cannot be changed to graphflow's (${error.message}): delete it or use another run id`,
+        { cause: error },
+      )
+    } else {
       throw error
     }
-    consumerInfo = await jsm.consumers.info(names.stream, names.consumer)
   }
   return {
     names,
