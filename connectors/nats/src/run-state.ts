@@ -79,6 +79,7 @@ const FENCED_SUBJECT_TOKEN = '_fenced'
 
 /** A handle that stops a watch. */
 export interface Watch {
+  /** Stops the watch; its callback is not called any more. */
   stop(): void
 }
 
