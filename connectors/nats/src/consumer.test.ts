@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { jetstreamManager } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { doneAll, eventually, freshNode, js, streamMessages } from '../test/helpers.js'
 import { connectTo, skipReason, startNats, type TestServer } from '../test/nats-server.js'
 import { InboundConsumer, type InboundMessage, type Settlement } from './consumer.js'
-import type { NodeLayout } from './layout.js'
+import { type NodeLayout, provisionNode } from './layout.js'
 import { Publisher } from './publisher.js'
 
 async function publish(nc: NatsConnection, layout: NodeLayout, items: unknown[], maxItems = 1) {
@@ -196,6 +197,33 @@ describe.skipIf(skipReason)('InboundConsumer', () => {
     )
     // nak'd, not lost: it stays in the stream
     expect(await streamMessages(nc, layout)).toBe(1)
+  })
+
+  // guards against one failed pull (here: the consumer deleted under it) ending the consumer for good
+  it('retries a failed pull and goes on once the consumer is back', async () => {
+    const layout = await freshNode(nc)
+    const errors: unknown[] = []
+    const items: unknown[] = []
+    const consumer = new InboundConsumer({
+      js: js(nc),
+      layout,
+      onPullError: (error) => errors.push(error),
+    })
+    const running = consumer.run((message) => {
+      items.push(...message.items)
+      doneAll(message)
+    })
+    await publish(nc, layout, ['before'])
+    await eventually(() => items.length === 1)
+    const jsm = await jetstreamManager(nc)
+    await jsm.consumers.delete(layout.names.stream, layout.names.consumer)
+    await eventually(() => errors.length > 0)
+    await provisionNode(jsm, { run: layout.run, node: layout.node, producers: ['fetch-0'] })
+    await publish(nc, layout, ['after'])
+    await eventually(() => items.length === 2)
+    consumer.stop()
+    await running
+    expect(items).toEqual(['before', 'after'])
   })
 
   it('refuses bad options with a TypeError naming the option', async () => {

@@ -43,6 +43,11 @@ export interface InboundConsumerOptions {
   readonly heartbeatMs?: number
   /** Called after each message was settled (acknowledged, nak'd or terminated). */
   readonly onSettled?: (settlement: Settlement) => void
+  /**
+   * Called when a pull request failed; the consumer retries it after 200 ms. Stop it from here
+   * if the error is not transient (e.g. the consumer keeps being missing).
+   */
+  readonly onPullError?: (error: unknown) => void
 }
 
 /** How a message was settled. */
@@ -74,6 +79,16 @@ function checkCount(option: string, value: unknown, fallback: number, min: numbe
     throw new TypeError(`${option}: expected an integer >= ${min}, got ${String(value)}`)
   }
   return value
+}
+
+/** How long one pull request waits for messages (its idle heartbeat is half of it). */
+const PULL_EXPIRES_MS = 5_000
+/** The pause before a failed pull is retried. */
+const PULL_RETRY_MS = 200
+
+/** An error that ends `run()` (the handler's, or a payload that cannot be decoded). */
+class Fatal {
+  constructor(readonly error: unknown) {}
 }
 
 class Delivery implements InboundMessage {
@@ -127,6 +142,7 @@ export class InboundConsumer {
   #backoffMs: readonly number[]
   #heartbeatMs: number
   #onSettled: ((settlement: Settlement) => void) | undefined
+  #onPullError: ((error: unknown) => void) | undefined
   #inWork = new Set<Delivery>()
   #slot: (() => void) | undefined
   #stopped = false
@@ -165,6 +181,7 @@ export class InboundConsumer {
     }
     this.#heartbeatMs = heartbeatMs
     this.#onSettled = options.onSettled
+    this.#onPullError = options.onPullError
   }
 
   /** Messages held by this process and not yet settled. */
@@ -175,7 +192,7 @@ export class InboundConsumer {
   /**
    * Pulls and hands messages to `handler` until {@link InboundConsumer.stop}. Resolves once
    * stopped; rejects when a payload cannot be decoded (the message is nak'd, so it stays in the
-   * stream) or the handler throws.
+   * stream) or the handler throws. A failed pull is retried (see `onPullError`).
    */
   async run(handler: (message: InboundMessage) => void | Promise<void>): Promise<void> {
     const consumer = await this.#js.consumers.get(
@@ -190,7 +207,17 @@ export class InboundConsumer {
       while (!this.#stopped) {
         await this.#roomForBatch()
         if (this.#stopped) break
-        await this.#fetchInto(consumer, handler)
+        try {
+          await this.#fetchInto(consumer, handler)
+        } catch (error) {
+          if (error instanceof Fatal) throw error.error
+          if (this.#stopped) break
+          // A pull that failed (missed heartbeats on a loaded machine, a reconnect, the consumer
+          // deleted under us) is retried: messages it had delivered stay in work or come back
+          // after AckWait.
+          this.#onPullError?.(error)
+          await new Promise((resolve) => setTimeout(resolve, PULL_RETRY_MS))
+        }
       }
     } finally {
       clearInterval(heartbeat)
@@ -215,7 +242,7 @@ export class InboundConsumer {
     handler: (message: InboundMessage) => void | Promise<void>,
   ): Promise<void> {
     const room = this.#prefetch - this.#inWork.size - this.#settling
-    const messages = await consumer.fetch({ max_messages: room, expires: 1_000 })
+    const messages = await consumer.fetch({ max_messages: room, expires: PULL_EXPIRES_MS })
     this.#stopFetch = () => messages.stop()
     try {
       for await (const msg of messages) {
@@ -224,15 +251,23 @@ export class InboundConsumer {
           items = this.#codec.decode(msg.data)
         } catch (error) {
           msg.nak(this.#backoffMs[0])
-          throw new Error(
-            `node "${this.node}": cannot decode message ${msg.info.streamSequence} of stream "${this.#layout.names.stream}": ${(error as Error)?.message ?? String(error)}`,
-            { cause: error },
+          throw new Fatal(
+            new Error(
+              `node "${this.node}": cannot decode message ${msg.info.streamSequence} of stream "${this.#layout.names.stream}": ${(error as Error)?.message ?? String(error)}`,
+              { cause: error },
+            ),
           )
         }
         const delivery = new Delivery(msg, items, this.#settle)
         this.#inWork.add(delivery)
         if (items.length === 0) this.#settle(delivery, 0)
-        else await handler(delivery)
+        else {
+          try {
+            await handler(delivery)
+          } catch (error) {
+            throw new Fatal(error)
+          }
+        }
       }
     } finally {
       this.#stopFetch = undefined
