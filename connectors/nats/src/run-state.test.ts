@@ -245,4 +245,13 @@ describe.skipIf(skipReason)('RunState', () => {
     await rerunning
     expect(items).toEqual(Array.from({ length: 10 }, (_, id) => id))
   }, 60_000)
+
+  it('fails the end watch when the stream is missing, naming the node', async () => {
+    const { layout, state } = await setup(['fetch-0'])
+    await produce(layout, state, 'fetch-0', [])
+    await (await jetstreamManager(nc)).streams.delete(layout.names.stream)
+    await expect(state.watchEnd(layout).ended).rejects.toThrow(
+      /^node "enrich": stream "GF_-\S+_-enrich" is missing: the input cannot end$/,
+    )
+  })
 })

@@ -7,7 +7,7 @@
  * `end.<node>.<worker>` (a producer's end marker), `done.<node>` (the node's input ended),
  * `fence.<node>.<worker>`, `status.<node>.<worker>`, and `control` (halt or abort).
  */
-import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream'
+import { JetStreamApiError, type JetStreamManager, jetstreamManager } from '@nats-io/jetstream'
 import type { KV, KvEntry } from '@nats-io/kv'
 import type { NatsConnection } from '@nats-io/transport-node'
 import { type NodeLayout, openRunBucket } from './layout.js'
@@ -76,6 +76,8 @@ const parse = <T>(entry: KvEntry): T => JSON.parse(decoder.decode(entry.value)) 
 
 /** Subject placeholder kept by a stream whose every producer was fenced (no worker escapes to it). */
 const FENCED_SUBJECT_TOKEN = '_fenced'
+
+const STREAM_NOT_FOUND = 10059
 
 /** A handle that stops a watch. */
 export interface Watch {
@@ -376,7 +378,18 @@ export class EndWatch {
           this.#finish()
         }
       })
-      .catch((error) => this.#finish(error))
+      // A failed check (a stream info request timing out on a loaded machine) is retried by the
+      // next settlement, end marker or poll; a missing stream is an error.
+      .catch((error) => {
+        if (error instanceof JetStreamApiError && error.code === STREAM_NOT_FOUND) {
+          this.#finish(
+            new Error(
+              `node "${this.#layout.node}": stream "${this.#layout.names.stream}" is missing: the input cannot end`,
+              { cause: error },
+            ),
+          )
+        }
+      })
       .finally(() => {
         this.#checking = false
         if (this.#again) {
