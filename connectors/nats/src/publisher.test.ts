@@ -76,6 +76,24 @@ describe.skipIf(skipReason)('Publisher', () => {
     expect(await streamMessages(nc, layout)).toBe(200)
   })
 
+  // guards against flush() resolving while a message still waits for room in the window
+  it('flush waits for messages still waiting for room in the window', async () => {
+    const layout = await freshNode(nc)
+    const publisher = new Publisher({
+      js: js(nc),
+      layout,
+      worker: 'fetch-0',
+      maxItems: 1,
+      maxPending: 1,
+    })
+    const waiting = [publisher.add('a'), publisher.add('b'), publisher.add('c')]
+    expect(waiting[0]).toBeUndefined()
+    expect(waiting[1]).toBeInstanceOf(Promise)
+    await publisher.flush()
+    expect(publisher.published).toEqual({ messages: 3, items: 3 })
+    await Promise.all(waiting)
+  })
+
   // guards against a restarted worker's new messages being dropped as duplicates of its previous life's
   it('puts the boot id in message ids: a restarted worker is not de-duplicated', async () => {
     const layout = await freshNode(nc)

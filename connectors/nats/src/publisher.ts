@@ -127,7 +127,10 @@ export class Publisher {
   #hasCallbacks = false
   #linger: NodeJS.Timeout | undefined
   #sequence = 0
+  /** Publishes in flight, plus slots handed to a waiting message that has not published yet. */
   #pending = 0
+  /** Messages waiting for room in the window. */
+  #waiting = 0
   #slotWaiters: Waiter[] = []
   #idleWaiters: Waiter[] = []
   #failure: unknown
@@ -201,7 +204,7 @@ export class Publisher {
   async flush(): Promise<void> {
     this.#check()
     await this.#send()
-    if (this.#pending > 0) {
+    if (this.#pending > 0 || this.#waiting > 0) {
       await new Promise<void>((resolve, reject) => this.#idleWaiters.push({ resolve, reject }))
     }
     this.#check()
@@ -267,12 +270,22 @@ export class Publisher {
     count: number,
     callbacks: ((() => void) | undefined)[] | undefined,
   ): Promise<void> | undefined {
-    if (this.#pending < this.#maxPending) {
+    if (this.#pending < this.#maxPending && this.#slotWaiters.length === 0) {
+      this.#pending++
       this.#publish(payload, count, callbacks)
       return undefined
     }
+    // Wait in line: #settled hands a freed slot (already counted in #pending) to the first one.
+    this.#waiting++
     return new Promise<void>((resolve, reject) => this.#slotWaiters.push({ resolve, reject })).then(
-      () => this.#publishWhenRoom(payload, count, callbacks),
+      () => {
+        this.#waiting--
+        this.#publish(payload, count, callbacks)
+      },
+      (error: unknown) => {
+        this.#waiting--
+        throw error
+      },
     )
   }
 
@@ -281,9 +294,12 @@ export class Publisher {
     count: number,
     callbacks: ((() => void) | undefined)[] | undefined,
   ): void {
-    this.#check()
     const msgId = `${this.worker}.${this.bootId}.${++this.#sequence}`
-    this.#pending++
+    if (this.#fence !== undefined || this.#failure !== undefined) {
+      this.#pending--
+      this.#settled()
+      this.#check()
+    }
     this.#publishWithRetry(payload, msgId).then(
       (ack) => {
         this.#pending--
@@ -319,10 +335,14 @@ export class Publisher {
     }
   }
 
+  /** One publish settled: hand its slot to the first waiting message, or wake flush(). */
   #settled(): void {
     const waiter = this.#slotWaiters.shift()
-    waiter?.resolve()
-    if (this.#pending === 0 && this.#slotWaiters.length === 0) {
+    if (waiter) {
+      this.#pending++ // the slot passes to the waiter
+      waiter.resolve()
+    }
+    if (this.#pending === 0 && this.#waiting === 0) {
       for (const idle of this.#idleWaiters.splice(0)) idle.resolve()
     }
   }
