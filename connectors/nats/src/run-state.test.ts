@@ -175,6 +175,9 @@ describe.skipIf(skipReason)('RunState', () => {
     const fenceWatch = await state.watchFence(layout, 'fetch-1', (reason) => {
       fencedReason = reason
     })
+    await expect(state.markWorkerEnded('fetch-9', 'typo')).rejects.toThrow(
+      /worker "fetch-9" is not a producer of any registered node \(producers: fetch-0, fetch-1\)/,
+    )
     expect(await state.markWorkerEnded('fetch-1', 'host lost')).toEqual(['enrich'])
     await eventually(() => fencedReason === 'host lost')
     fenceWatch.stop()

@@ -152,7 +152,7 @@ export class RunState {
    *    (whatever it runs, however late), and what it stored before stays and is consumed;
    * 3. its end marker is written (unless it wrote one itself), so the input can end.
    * Safe for non-source workers: their unacknowledged input is redelivered to the others.
-   * Returns the nodes it was marked ended for.
+   * Returns the nodes it was marked ended for; a worker that produces for none is an error.
    */
   async markWorkerEnded(worker: string, reason: string): Promise<string[]> {
     const jsm = await jetstreamManager(this.#nc)
@@ -176,6 +176,12 @@ export class RunState {
         if ((await this.kv.get(names.endKey(worker))) === null) throw error
       }
       nodes.push(node)
+    }
+    if (nodes.length === 0) {
+      const known = [...new Set((await this.#layouts()).flatMap((each) => each.producers))]
+      throw new Error(
+        `run "${this.run}": worker "${worker}" is not a producer of any registered node (producers: ${known.join(', ') || 'none registered'})`,
+      )
     }
     return nodes
   }
