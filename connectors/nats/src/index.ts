@@ -1,0 +1,42 @@
+export { type Codec, CodecError, checkCodec, jsonCodec } from './codec.js'
+export {
+  InboundConsumer,
+  type InboundConsumerOptions,
+  type InboundMessage,
+  type Settlement,
+} from './consumer.js'
+export {
+  checkLayoutOptions,
+  type NodeLayout,
+  type NodeLayoutOptions,
+  openRunBucket,
+  provisionNode,
+} from './layout.js'
+export { msgpackCodec } from './msgpack-codec.js'
+export {
+  escapeName,
+  MAX_NAME_LENGTH,
+  type NodeNames,
+  nodeNames,
+  runBucket,
+  unescapeName,
+} from './names.js'
+export {
+  byteCap,
+  DEFAULT_MAX_PAYLOAD,
+  encodePacks,
+  HEADER_ROOM,
+  type Pack,
+  PackError,
+  type PackLimits,
+} from './packer.js'
+export { FencedError, type PublishAck, Publisher, type PublisherOptions } from './publisher.js'
+export {
+  type EndMarker,
+  EndWatch,
+  type NodeCounters,
+  type NodeStatus,
+  type RunControl,
+  RunState,
+  type Watch,
+} from './run-state.js'

@@ -1,0 +1,260 @@
+import { jetstreamManager } from '@nats-io/jetstream'
+import type { NatsConnection } from '@nats-io/transport-node'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { doneAll, eventually, freshNode, js, streamMessages } from '../test/helpers.js'
+import { connectTo, skipReason, startNats, type TestServer } from '../test/nats-server.js'
+import { InboundConsumer, type InboundMessage } from './consumer.js'
+import type { NodeLayout } from './layout.js'
+import { escapeName } from './names.js'
+import { Publisher } from './publisher.js'
+import { type RunControl, RunState } from './run-state.js'
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+describe.skipIf(skipReason)('RunState', () => {
+  let server: TestServer
+  let nc: NatsConnection
+  beforeAll(async () => {
+    server = await startNats()
+    nc = await connectTo(server.url)
+  })
+  afterAll(async () => {
+    await nc?.close()
+    await server?.stop()
+  })
+
+  async function setup(producers = ['fetch-0', 'fetch-1'], ackWaitMs?: number) {
+    const layout = await freshNode(nc, { producers, ackWaitMs })
+    const state = await RunState.open(nc, layout.run)
+    await state.registerNode(layout)
+    return { layout, state }
+  }
+
+  async function produce(layout: NodeLayout, state: RunState, worker: string, items: unknown[]) {
+    const publisher = new Publisher({ js: js(nc), layout, worker, maxItems: 10 })
+    for (const item of items) await publisher.add(item)
+    await publisher.flush()
+    await state.markProducerEnded(layout, worker, {
+      bootId: publisher.bootId,
+      ...publisher.published,
+    })
+    return publisher
+  }
+
+  it('ends the input once every expected producer ended and every message was acknowledged', async () => {
+    const { layout, state } = await setup()
+    const consumer = new InboundConsumer({ js: js(nc), layout, onSettled: () => watch.check() })
+    const watch = state.watchEnd(layout, { isIdle: () => consumer.inWork === 0 })
+    let ended = false
+    watch.ended.then(() => {
+      ended = true
+    })
+    const held: InboundMessage[] = []
+    const running = consumer.run((message) => {
+      held.push(message)
+    })
+    await produce(
+      layout,
+      state,
+      'fetch-0',
+      Array.from({ length: 25 }, (_, id) => id),
+    )
+    await eventually(() => held.length === 3)
+    for (const message of held.splice(0)) doneAll(message)
+    await sleep(400)
+    expect(ended).toBe(false) // fetch-1 has not ended
+    expect(watch.missing).toEqual(['fetch-1'])
+    await produce(layout, state, 'fetch-1', ['last'])
+    await eventually(() => held.length === 1)
+    await sleep(400)
+    expect(ended).toBe(false) // its message is not acknowledged yet
+    held[0]?.done(0)
+    await watch.ended
+    consumer.stop()
+    await running
+    expect(await streamMessages(nc, layout)).toBe(0)
+    const [status] = await state.status()
+    expect(status).toMatchObject({ node: 'enrich', missing: [], done: true })
+    expect(status?.ended['fetch-0']).toMatchObject({ messages: 3, items: 25 })
+  })
+
+  // guards against a message nak'd for retry letting the input end before it is redelivered
+  it('does not end while a message waits for redelivery after a nak', async () => {
+    const { layout, state } = await setup(['fetch-0'])
+    const consumer = new InboundConsumer({
+      js: js(nc),
+      layout,
+      retries: 1,
+      backoffMs: [3_000],
+      onSettled: () => watch.check(),
+    })
+    const watch = state.watchEnd(layout, { isIdle: () => consumer.inWork === 0, pollMs: 50 })
+    let ended = false
+    watch.ended.then(() => {
+      ended = true
+    })
+    const deliveries: number[] = []
+    const running = consumer.run((message) => {
+      deliveries.push(message.deliveries)
+      message.done(0, message.deliveries > 1)
+    })
+    await produce(layout, state, 'fetch-0', ['flaky'])
+    await eventually(() => deliveries.length === 1)
+    await sleep(800)
+    expect(ended).toBe(false)
+    await watch.ended
+    expect(deliveries).toEqual([1, 2])
+    consumer.stop()
+    await running
+  })
+
+  it('tells another replica the input ended through done.<node>', async () => {
+    const { layout, state } = await setup(['fetch-0'])
+    const other = state.watchEnd(layout, { isIdle: () => false }) // never checks the stream itself
+    const watch = state.watchEnd(layout)
+    await produce(layout, state, 'fetch-0', [])
+    await watch.ended
+    await other.ended
+  })
+
+  it('propagates a halt to every worker watching', async () => {
+    const { layout, state } = await setup(['fetch-0'])
+    const otherConnection = await connectTo(server.url)
+    try {
+      const other = await RunState.open(otherConnection, layout.run)
+      const seen: RunControl[] = []
+      const watch = await other.watchControl((control) => seen.push(control))
+      await state.control('halt', 'node "geocode" failed', 'enrich-1')
+      await eventually(() => seen.length === 1)
+      expect(seen[0]).toMatchObject({
+        kind: 'halt',
+        reason: 'node "geocode" failed',
+        by: 'enrich-1',
+      })
+      watch.stop()
+      // a worker starting later sees it too
+      const late: RunControl[] = []
+      const lateWatch = await other.watchControl((control) => late.push(control))
+      await eventually(() => late.length === 1)
+      lateWatch.stop()
+    } finally {
+      await otherConnection.close()
+    }
+  })
+
+  it('reports per-worker counters and which producers are missing', async () => {
+    const { layout, state } = await setup(['fetch-0', 'fetch 1'])
+    await state.putStatus('enrich', 'enrich-0', { in: 10, out: 9, err: 1 })
+    await state.putStatus('enrich', 'enrich.1', { in: 5, out: 5, err: 0 })
+    await produce(layout, state, 'fetch-0', ['a'])
+    const [status] = await state.status()
+    expect(status?.missing).toEqual(['fetch 1'])
+    expect(status?.done).toBe(false)
+    expect(status?.workers).toMatchObject({
+      'enrich-0': { in: 10, out: 9, err: 1 },
+      'enrich.1': { in: 5, out: 5, err: 0 },
+    })
+    expect(status?.input).toEqual({ messages: 1, pending: 1, awaitingAck: 0 })
+  })
+
+  it('marks a missing worker ended, fenced: the server refuses its late publishes', async () => {
+    const { layout, state } = await setup(['fetch-0', 'fetch-1'])
+    const watch = state.watchEnd(layout, { pollMs: 50 })
+    await produce(layout, state, 'fetch-0', ['a'])
+    // fetch-1 published one message and then hung
+    const late = new Publisher({
+      js: js(nc),
+      layout,
+      worker: 'fetch-1',
+      maxItems: 1,
+      ackTimeoutMs: 2_000,
+    })
+    await late.add('before the fence')
+    await late.flush()
+    let fencedReason: string | undefined
+    const fenceWatch = await state.watchFence(layout, 'fetch-1', (reason) => {
+      fencedReason = reason
+    })
+    await expect(state.markWorkerEnded('fetch-9', 'typo')).rejects.toThrow(
+      /worker "fetch-9" is not a producer of any registered node \(producers: fetch-0, fetch-1\)/,
+    )
+    expect(await state.markWorkerEnded('fetch-1', 'host lost')).toEqual(['enrich'])
+    await eventually(() => fencedReason === 'host lost')
+    fenceWatch.stop()
+    // the late worker did not see its fence (no local flag): the server refuses anyway
+    await late.add('after the fence')
+    await expect(late.flush()).rejects.toThrow(
+      /node "enrich": publish of message fetch-1\.\S+\.2 \(1 items\)/,
+    )
+    const [status] = await state.status()
+    expect(status?.missing).toEqual([])
+    expect(status?.ended['fetch-1']).toMatchObject({
+      fenced: { reason: 'host lost' },
+      messages: null,
+    })
+    // what it stored before the fence is still consumed before the input ends
+    expect(await streamMessages(nc, layout)).toBe(2)
+    const consumer = new InboundConsumer({ js: js(nc), layout, onSettled: () => watch.check() })
+    const items: unknown[] = []
+    const running = consumer.run((message) => {
+      items.push(...message.items)
+      doneAll(message)
+    })
+    await watch.ended
+    consumer.stop()
+    await running
+    expect(items.sort()).toEqual(['a', 'before the fence'])
+  })
+
+  it('fences the last producer of a node: the stream keeps a subject no worker publishes on', async () => {
+    const { layout, state } = await setup(['fetch-0'])
+    const late = new Publisher({ js: js(nc), layout, worker: 'fetch-0', ackTimeoutMs: 2_000 })
+    await state.markWorkerEnded('fetch-0', 'gone')
+    late.add('late')
+    await expect(late.flush()).rejects.toThrow(/node "enrich": publish of message/)
+    const jsm = await jetstreamManager(nc)
+    const info = await jsm.streams.info(layout.names.stream)
+    expect(info.config.subjects).toEqual([`graphflow.${escapeName(layout.run)}.enrich._fenced`])
+    await state.watchEnd(layout).ended
+  })
+
+  it('resumes a rerun of the same run id from what is still in the stream', async () => {
+    const { layout, state } = await setup(['fetch-0'])
+    await produce(
+      layout,
+      state,
+      'fetch-0',
+      Array.from({ length: 10 }, (_, id) => id),
+    )
+    // the first attempt processes one message (10 items in one message, so: all or nothing)
+    const first = new InboundConsumer({ js: js(nc), layout })
+    let taken: InboundMessage | undefined
+    const firstRunning = first.run((message) => {
+      taken = message
+    })
+    await eventually(() => taken !== undefined)
+    first.stop()
+    await firstRunning
+    // ...and dies before settling it (redelivered after AckWait); the rerun provisions again
+    const again = await freshNode(nc, { run: layout.run, producers: ['fetch-0'], ackWaitMs: 1_000 })
+    expect(again.names.stream).toBe(layout.names.stream)
+    const items: unknown[] = []
+    const rerun = new InboundConsumer({ js: js(nc), layout: again })
+    const rerunning = rerun.run((message) => {
+      items.push(...message.items)
+      doneAll(message)
+      if (items.length === 10) rerun.stop()
+    })
+    await rerunning
+    expect(items).toEqual(Array.from({ length: 10 }, (_, id) => id))
+  }, 60_000)
+
+  it('fails the end watch when the stream is missing, naming the node', async () => {
+    const { layout, state } = await setup(['fetch-0'])
+    await produce(layout, state, 'fetch-0', [])
+    await (await jetstreamManager(nc)).streams.delete(layout.names.stream)
+    await expect(state.watchEnd(layout).ended).rejects.toThrow(
+      /^node "enrich": stream "GF_-\S+_-enrich" is missing: the input cannot end$/,
+    )
+  })
+})

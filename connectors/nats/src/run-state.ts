@@ -1,0 +1,427 @@
+/**
+ * The control plane of a run, in its KV bucket: producers' end markers, the end-of-stream check
+ * of a node's input, halt/abort, per-worker status counters, and fencing a worker an operator
+ * marked ended.
+ *
+ * Keys (parts escaped, see `names.ts`): `layout.<node>` (the node's expected producers),
+ * `end.<node>.<worker>` (a producer's end marker), `done.<node>` (the node's input ended),
+ * `fence.<node>.<worker>`, `status.<node>.<worker>`, and `control` (halt or abort).
+ */
+import { JetStreamApiError, type JetStreamManager, jetstreamManager } from '@nats-io/jetstream'
+import type { KV, KvEntry } from '@nats-io/kv'
+import type { NatsConnection } from '@nats-io/transport-node'
+import { type NodeLayout, openRunBucket } from './layout.js'
+import { escapeName, nodeNames, unescapeName } from './names.js'
+
+/** A producer's end marker: it published everything it will publish to the node. */
+export interface EndMarker {
+  readonly worker: string
+  /** The producer's boot id, or `operator` when an operator marked it ended. */
+  readonly bootId: string
+  /** Messages and items the producer published (acknowledged); `null` when fenced. */
+  readonly messages: number | null
+  readonly items: number | null
+  /** Set when an operator marked the worker ended (see {@link RunState.markWorkerEnded}). */
+  readonly fenced?: { readonly reason: string }
+  readonly at: string
+}
+
+/** A halt (finish what is in work, take nothing new) or an abort (stop now), for every worker. */
+export interface RunControl {
+  readonly kind: 'halt' | 'abort'
+  readonly reason: string
+  readonly by: string
+  readonly at: string
+}
+
+/** A worker's counters for one node. */
+export interface NodeCounters {
+  /** Items the node's calls took. */
+  readonly in: number
+  /** Items the node's calls yielded. */
+  readonly out: number
+  /** Failed calls. */
+  readonly err: number
+}
+
+/** What `status` shows for one node. */
+export interface NodeStatus {
+  readonly node: string
+  /** Every producer the node expects, from the deployment. */
+  readonly producers: readonly string[]
+  /** End markers by producer. */
+  readonly ended: Readonly<Record<string, EndMarker>>
+  /** Expected producers without an end marker: the node's input cannot end without them. */
+  readonly missing: readonly string[]
+  /** True once the node's input ended (`done.<node>`). */
+  readonly done: boolean
+  /** Counters by worker. */
+  readonly workers: Readonly<Record<string, NodeCounters & { readonly at: string }>>
+  /**
+   * The node's input on the server: messages in the stream (not yet acknowledged or
+   * terminated), of which `pending` not yet delivered and `awaitingAck` delivered to a replica.
+   * `undefined` when the stream is missing.
+   */
+  readonly input?: {
+    readonly messages: number
+    readonly pending: number
+    readonly awaitingAck: number
+  }
+}
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+const json = (value: unknown) => encoder.encode(JSON.stringify(value))
+const parse = <T>(entry: KvEntry): T => JSON.parse(decoder.decode(entry.value)) as T
+
+/** Subject placeholder kept by a stream whose every producer was fenced (no worker escapes to it). */
+const FENCED_SUBJECT_TOKEN = '_fenced'
+
+const STREAM_NOT_FOUND = 10059
+
+/** A handle that stops a watch. */
+export interface Watch {
+  /** Stops the watch; its callback is not called any more. */
+  stop(): void
+}
+
+/** The control plane of one run; see the module comment. */
+export class RunState {
+  readonly run: string
+  readonly kv: KV
+  #nc: NatsConnection
+
+  private constructor(nc: NatsConnection, run: string, kv: KV) {
+    this.#nc = nc
+    this.run = run
+    this.kv = kv
+  }
+
+  /** Opens (or creates) the run's bucket. */
+  static async open(nc: NatsConnection, run: string): Promise<RunState> {
+    return new RunState(nc, run, await openRunBucket(nc, run))
+  }
+
+  /** Records the node's expected producers (first writer wins; later calls keep it). */
+  async registerNode(layout: NodeLayout): Promise<void> {
+    try {
+      await this.kv.create(
+        layout.names.layoutKey,
+        json({ node: layout.node, producers: layout.producers }),
+      )
+    } catch (error) {
+      if ((await this.kv.get(layout.names.layoutKey)) === null) throw error
+    }
+  }
+
+  /**
+   * Writes `worker`'s end marker for the node. Call it once the producer's local upstreams are
+   * done and `publisher.flush()` resolved (every publish acknowledged).
+   */
+  async markProducerEnded(
+    layout: NodeLayout,
+    worker: string,
+    published: { readonly bootId: string; readonly messages: number; readonly items: number },
+  ): Promise<void> {
+    const marker: EndMarker = { worker, ...published, at: new Date().toISOString() }
+    await this.kv.put(layout.names.endKey(worker), json(marker))
+  }
+
+  /** Tells every worker to halt or abort the run. */
+  async control(kind: RunControl['kind'], reason: string, by: string): Promise<void> {
+    const value: RunControl = { kind, reason, by, at: new Date().toISOString() }
+    await this.kv.put('control', json(value))
+  }
+
+  /** Calls `onControl` when a halt or abort is (or already was) written. */
+  async watchControl(onControl: (control: RunControl) => void): Promise<Watch> {
+    return this.#watch('control', (entry) => onControl(parse<RunControl>(entry)))
+  }
+
+  /** Writes `worker`'s counters for the node (overwrites the previous ones). */
+  async putStatus(node: string, worker: string, counters: NodeCounters): Promise<void> {
+    const names = nodeNames(this.run, node)
+    await this.kv.put(names.statusKey(worker), json({ ...counters, at: new Date().toISOString() }))
+  }
+
+  /**
+   * Marks `worker` ended for every node it produces for (an operator's command for a worker
+   * that will not come back), fenced so that it cannot publish afterwards:
+   * 1. `fence.<node>.<worker>` is written: a live worker watching it refuses to publish;
+   * 2. the worker's subject is removed from the node's stream: the server refuses its publishes
+   *    (whatever it runs, however late), and what it stored before stays and is consumed;
+   * 3. its end marker is written (unless it wrote one itself), so the input can end.
+   * Safe for non-source workers: their unacknowledged input is redelivered to the others.
+   * Returns the nodes it was marked ended for; a worker that produces for none is an error.
+   */
+  async markWorkerEnded(worker: string, reason: string): Promise<string[]> {
+    const jsm = await jetstreamManager(this.#nc)
+    const nodes: string[] = []
+    for (const { node, producers } of await this.#layouts()) {
+      if (!producers.includes(worker)) continue
+      const names = nodeNames(this.run, node)
+      await this.kv.put(names.fenceKey(worker), json({ reason, at: new Date().toISOString() }))
+      await this.#removeSubject(jsm, names.stream, names.subject(worker), node)
+      const marker: EndMarker = {
+        worker,
+        bootId: 'operator',
+        messages: null,
+        items: null,
+        fenced: { reason },
+        at: new Date().toISOString(),
+      }
+      try {
+        await this.kv.create(names.endKey(worker), json(marker))
+      } catch (error) {
+        if ((await this.kv.get(names.endKey(worker))) === null) throw error
+      }
+      nodes.push(node)
+    }
+    if (nodes.length === 0) {
+      const known = [...new Set((await this.#layouts()).flatMap((each) => each.producers))]
+      throw new Error(
+        `run "${this.run}": worker "${worker}" is not a producer of any registered node (producers: ${known.join(', ') || 'none registered'})`,
+      )
+    }
+    return nodes
+  }
+
+  async #removeSubject(jsm: JetStreamManager, stream: string, subject: string, node: string) {
+    const info = await jsm.streams.info(stream)
+    const subjects = (info.config.subjects ?? []).filter((each) => each !== subject)
+    if (subjects.length === (info.config.subjects ?? []).length) return
+    if (subjects.length === 0) {
+      subjects.push(`graphflow.${escapeName(this.run)}.${escapeName(node)}.${FENCED_SUBJECT_TOKEN}`)
+    }
+    await jsm.streams.update(stream, { ...info.config, subjects })
+  }
+
+  /** Calls `onFence` when `worker` is (or already was) fenced for the node. */
+  async watchFence(
+    layout: NodeLayout,
+    worker: string,
+    onFence: (reason: string) => void,
+  ): Promise<Watch> {
+    return this.#watch(layout.names.fenceKey(worker), (entry) =>
+      onFence(parse<{ reason: string }>(entry).reason),
+    )
+  }
+
+  /** Reads the status of every registered node. */
+  async status(): Promise<NodeStatus[]> {
+    const jsm = await jetstreamManager(this.#nc)
+    const out: NodeStatus[] = []
+    for (const { node, producers } of await this.#layouts()) {
+      const names = nodeNames(this.run, node)
+      const ended: Record<string, EndMarker> = {}
+      for (const entry of await this.#entries(names.endKeys)) {
+        const marker = parse<EndMarker>(entry)
+        ended[marker.worker] = marker
+      }
+      const workers: Record<string, NodeCounters & { at: string }> = {}
+      for (const entry of await this.#entries(`status.${escapeName(node)}.*`)) {
+        const worker = unescapeName(entry.key.split('.')[2] as string)
+        workers[worker] = parse<NodeCounters & { at: string }>(entry)
+      }
+      out.push({
+        node,
+        producers,
+        ended,
+        missing: producers.filter((each) => !(each in ended)),
+        done: (await this.kv.get(names.doneKey))?.operation === 'PUT',
+        workers,
+        input: await this.#input(jsm, names.stream, names.consumer),
+      })
+    }
+    return out
+  }
+
+  async #input(
+    jsm: JetStreamManager,
+    stream: string,
+    consumer: string,
+  ): Promise<NodeStatus['input']> {
+    try {
+      const [streamInfo, consumerInfo] = await Promise.all([
+        jsm.streams.info(stream),
+        jsm.consumers.info(stream, consumer),
+      ])
+      return {
+        messages: streamInfo.state.messages,
+        pending: consumerInfo.num_pending,
+        awaitingAck: consumerInfo.num_ack_pending,
+      }
+    } catch {
+      return undefined
+    }
+  }
+
+  async #layouts(): Promise<{ node: string; producers: string[] }[]> {
+    return (await this.#entries('layout.*')).map((entry) => parse(entry))
+  }
+
+  async #entries(filter: string): Promise<KvEntry[]> {
+    const entries: KvEntry[] = []
+    const keys: string[] = []
+    for await (const key of await this.kv.keys(filter)) keys.push(key)
+    for (const key of keys.sort()) {
+      const entry = await this.kv.get(key)
+      if (entry?.operation === 'PUT') entries.push(entry)
+    }
+    return entries
+  }
+
+  async #watch(key: string, onEntry: (entry: KvEntry) => void): Promise<Watch> {
+    const iterator = await this.kv.watch({ key })
+    ;(async () => {
+      for await (const entry of iterator) if (entry.operation === 'PUT') onEntry(entry)
+    })().catch(() => {})
+    return { stop: () => iterator.stop() }
+  }
+
+  /**
+   * Watches the end of the node's input, for a consumer of it. Resolves `ended` once every
+   * expected producer wrote its end marker and the stream holds nothing (a WorkQueue stream
+   * keeps a message until it is acknowledged or terminated: pending, awaiting ack and nak'd for
+   * retry all count), or once another replica recorded `done.<node>`.
+   *
+   * Checks run when an end marker arrives and on {@link EndWatch.check} (call it after each
+   * settlement: the consumer's `onSettled`); `isIdle` says whether this process still holds
+   * messages of the node. A slow poll covers the last ack being another replica's.
+   */
+  watchEnd(
+    layout: NodeLayout,
+    options: { readonly isIdle?: () => boolean; readonly pollMs?: number } = {},
+  ): EndWatch {
+    return new EndWatch(
+      this,
+      this.#nc,
+      layout,
+      options.isIdle ?? (() => true),
+      options.pollMs ?? 250,
+    )
+  }
+}
+
+/** See {@link RunState.watchEnd}. */
+export class EndWatch {
+  /** Resolves once the node's input ended. */
+  readonly ended: Promise<void>
+  #state: RunState
+  #nc: NatsConnection
+  #layout: NodeLayout
+  #isIdle: () => boolean
+  #endedProducers = new Set<string>()
+  #resolve!: () => void
+  #reject!: (error: unknown) => void
+  #done = false
+  #checking = false
+  #again = false
+  #watches: Watch[] = []
+  #poll: NodeJS.Timeout | undefined
+  #jsm: JetStreamManager | undefined
+
+  constructor(
+    state: RunState,
+    nc: NatsConnection,
+    layout: NodeLayout,
+    isIdle: () => boolean,
+    pollMs: number,
+  ) {
+    this.#state = state
+    this.#nc = nc
+    this.#layout = layout
+    this.#isIdle = isIdle
+    this.ended = new Promise<void>((resolve, reject) => {
+      this.#resolve = resolve
+      this.#reject = reject
+    })
+    this.ended.catch(() => {})
+    this.#start(pollMs).catch((error) => this.#finish(error))
+  }
+
+  async #start(pollMs: number): Promise<void> {
+    const kv = this.#state.kv
+    const endWatch = await kv.watch({ key: this.#layout.names.endKeys })
+    this.#watches.push({ stop: () => endWatch.stop() })
+    ;(async () => {
+      for await (const entry of endWatch) {
+        if (entry.operation !== 'PUT') continue
+        this.#endedProducers.add(parse<EndMarker>(entry).worker)
+        this.check()
+      }
+    })().catch((error) => this.#finish(error))
+    const doneWatch = await kv.watch({ key: this.#layout.names.doneKey })
+    this.#watches.push({ stop: () => doneWatch.stop() })
+    ;(async () => {
+      for await (const entry of doneWatch) if (entry.operation === 'PUT') this.#finish()
+    })().catch((error) => this.#finish(error))
+    this.#poll = setInterval(() => this.check(), pollMs)
+    this.#poll.unref()
+    if (this.#done) this.stop()
+  }
+
+  /** Expected producers without an end marker seen yet. */
+  get missing(): string[] {
+    return this.#layout.producers.filter((each) => !this.#endedProducers.has(each))
+  }
+
+  /** Checks now (cheap unless every producer ended and this process is idle). */
+  check(): void {
+    if (this.#done || this.missing.length > 0 || !this.#isIdle()) return
+    if (this.#checking) {
+      this.#again = true
+      return
+    }
+    this.#checking = true
+    this.#streamEmpty()
+      .then(async (empty) => {
+        if (empty && this.#isIdle() && !this.#done) {
+          await this.#state.kv.put(
+            this.#layout.names.doneKey,
+            json({ at: new Date().toISOString() }),
+          )
+          this.#finish()
+        }
+      })
+      // A failed check (a stream info request timing out on a loaded machine) is retried by the
+      // next settlement, end marker or poll; a missing stream is an error.
+      .catch((error) => {
+        if (error instanceof JetStreamApiError && error.code === STREAM_NOT_FOUND) {
+          this.#finish(
+            new Error(
+              `node "${this.#layout.node}": stream "${this.#layout.names.stream}" is missing: the input cannot end`,
+              { cause: error },
+            ),
+          )
+        }
+      })
+      .finally(() => {
+        this.#checking = false
+        if (this.#again) {
+          this.#again = false
+          this.check()
+        }
+      })
+  }
+
+  async #streamEmpty(): Promise<boolean> {
+    this.#jsm ??= await jetstreamManager(this.#nc, { checkAPI: false })
+    const info = await this.#jsm.streams.info(this.#layout.names.stream)
+    return info.state.messages === 0
+  }
+
+  #finish(error?: unknown): void {
+    if (this.#done) return
+    this.#done = true
+    this.stop()
+    if (error === undefined) this.#resolve()
+    else this.#reject(error)
+  }
+
+  /** Stops watching (`ended` stays pending if it had not resolved). */
+  stop(): void {
+    if (this.#poll) clearInterval(this.#poll)
+    for (const watch of this.#watches.splice(0)) watch.stop()
+  }
+}
