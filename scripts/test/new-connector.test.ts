@@ -298,9 +298,13 @@ describe('new-connector --standalone', () => {
     expect(packedFiles).toEqual(
       expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'README.md', 'LICENSE']),
     )
+    // src/ ships for the source maps, which name it; tests ship in neither.
+    expect(packedFiles).toContain('src/index.ts')
     expect(
       packedFiles.filter(
-        (file: string) => !/^(dist\/|README\.md$|LICENSE$|package\.json$)/.test(file),
+        (file: string) =>
+          !/^(dist\/|src\/|README\.md$|LICENSE$|package\.json$)/.test(file) ||
+          /\.test(-d)?\./.test(file),
       ),
     ).toEqual([])
   })
