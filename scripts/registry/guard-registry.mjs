@@ -45,7 +45,7 @@ export function changesetsRegistry(manifest, env) {
     scope && (manifest.publishConfig?.[`${scope}:registry`] ?? env[`npm_config_${scope}:registry`])
   if (scoped) return { how: `${scope}:registry`, registry: scoped }
   const registry = manifest.publishConfig?.registry ?? env.npm_config_registry
-  if (!registry) return { how: 'the default (npm_config_registry is not set)', registry: NPMJS }
+  if (!registry) return { how: 'npm_config_registry is not set', registry: NPMJS }
   return {
     how: manifest.publishConfig?.registry ? 'publishConfig.registry' : 'npm_config_registry',
     registry,
@@ -73,6 +73,9 @@ function publicPackages(root) {
     .filter(({ manifest }) => manifest.private !== true)
 }
 
+/** @type {Map<string, Record<string, unknown>>} */
+const configs = new Map()
+
 /**
  * What npm resolves for a config key in `dir` (every .npmrc and the environment).
  * @param {string} key
@@ -80,9 +83,18 @@ function publicPackages(root) {
  * @param {NodeJS.ProcessEnv} env
  */
 function npmConfig(key, dir, env) {
-  const value = execFileSync('npm', ['config', 'get', key], { cwd: dir, env, encoding: 'utf8' })
-  const trimmed = value.trim()
-  return trimmed === 'undefined' || trimmed === '' ? undefined : trimmed
+  let config = configs.get(dir)
+  if (!config) {
+    const json = execFileSync('npm', ['config', 'list', '--json'], {
+      cwd: dir,
+      env,
+      encoding: 'utf8',
+    })
+    config = /** @type {Record<string, unknown>} */ (JSON.parse(json))
+    configs.set(dir, config)
+  }
+  const value = config[key]
+  return typeof value === 'string' && value !== '' ? value : undefined
 }
 
 /**

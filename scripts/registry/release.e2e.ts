@@ -244,12 +244,12 @@ const pages = graph.addNode(
     },
   }),
 )
-graph.addEdge(pages, graph.addNode(csvSink<Brewery>({ path: 'acme.csv', columns: ['id', 'name', 'city'] })))
+graph.addEdge(pages, graph.addNode(csvSink<Brewery>({ path: 'acme.csv', columns: ['id', 'name', 'city'] }), { name: 'acme-csv' }))
 // ... and so does the first-party HTTP source, into the same kind of sink.
 const http = graph.addNode(
   httpSource<Brewery>({ url, query: { by_country: 'United States' }, pagination: { type: 'page', start: 1, sizeParam: 'per_page', size: 200 } }),
 )
-graph.addEdge(http, graph.addNode(csvSink<Brewery>({ path: 'http.csv', columns: ['id', 'name', 'city'] })))
+graph.addEdge(http, graph.addNode(csvSink<Brewery>({ path: 'http.csv', columns: ['id', 'name', 'city'] }), { name: 'http-csv' }))
 const report = await new AsyncExecutor(graph).execute()
 console.log(JSON.stringify({
   sent: sent.length,
@@ -417,24 +417,6 @@ describe.sequential('release to a registry on 127.0.0.1', () => {
     await appendFile(path.join(clone, '.git/info/exclude'), '.npmrc\n')
   })
 
-  step(
-    'pnpm pack of each package in the fresh clone builds dist/ and ships what the maps name',
-    async () => {
-      const packs = path.join(work, 'packs')
-      for (const [name, dir] of publics) {
-        const built = existsSync(path.join(dir, 'dist'))
-        await pnpm(name, ['pack', '--pack-destination', packs], dir)
-        const { version } = await readJson(path.join(dir, 'package.json'))
-        const tarball = path.join(packs, `${name.slice(1).replace('/', '-')}-${version}.tgz`)
-        const { problems } = checkTarball(tarball)
-        expect(
-          problems,
-          `${name}: pnpm pack in a fresh clone (dist/ there before: ${built})`,
-        ).toEqual([])
-      }
-    },
-  )
-
   step('changeset version: the first release', async () => {
     await pnpm('workspace', ['version-packages'], clone)
     for (const [name, dir] of publics) {
@@ -467,6 +449,22 @@ describe.sequential('release to a registry on 127.0.0.1', () => {
       expect(wrong.map(([name, version]) => `${name} is ${version}`)).toEqual([])
     },
     { blocking: false },
+  )
+
+  step(
+    'pnpm pack of each package in the fresh clone builds dist/ and ships what the maps name',
+    async () => {
+      const packs = path.join(work, 'packs')
+      for (const [name, dir] of publics) {
+        // Nothing built it yet: a pnpm pack that does not build would ship no dist/.
+        expect(existsSync(path.join(dir, 'dist')), `${name}: dist/ before pnpm pack`).toBe(false)
+        await pnpm(name, ['pack', '--pack-destination', packs], dir)
+        const { version } = await readJson(path.join(dir, 'package.json'))
+        const tarball = path.join(packs, `${name.slice(1).replace('/', '-')}-${version}.tgz`)
+        const { problems } = checkTarball(tarball)
+        expect(problems, `${name}: pnpm pack in a fresh clone`).toEqual([])
+      }
+    },
   )
 
   step('the guard refuses to publish to any registry but 127.0.0.1', async () => {
