@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Packs every publishable package the way `pnpm publish` would (workspace: ranges rewritten)
-# and checks each tarball with publint and are-the-types-wrong (ESM only).
+# and checks each tarball with publint, are-the-types-wrong (ESM only) and
+# scripts/registry/check-tarball.mjs (dist/ built by prepack, source maps name shipped sources).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="$(mktemp -d)"
@@ -14,4 +15,5 @@ for dir in packages/* connectors/*; do
   tarball="$(ls -t "$out"/*.tgz | head -1)"
   pnpm exec publint run --strict "$tarball"
   pnpm exec attw --profile esm-only --format table-flipped "$tarball"
+  node scripts/registry/check-tarball.mjs "$tarball"
 done

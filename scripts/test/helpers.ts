@@ -48,6 +48,23 @@ export function run(
   })
 }
 
+/** What `pnpm pack --json` prints. */
+export interface PackResult {
+  name: string
+  version: string
+  filename: string
+  files: { path: string }[]
+}
+
+/**
+ * The JSON of `pnpm pack --json`: the last thing on stdout, after what a `prepack` script (the
+ * packages' build) printed there.
+ */
+export function packResult(stdout: string): PackResult {
+  const start = stdout.startsWith('{\n') ? 0 : stdout.lastIndexOf('\n{\n') + 1
+  return JSON.parse(stdout.slice(start)) as PackResult
+}
+
 /** Runs scripts/new-connector.mjs with `args` in `cwd`. */
 export function scaffold(args: string[], cwd: string): Promise<RunResult> {
   return run(process.execPath, [script, ...args], cwd, 30_000)

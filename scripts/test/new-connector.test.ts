@@ -7,6 +7,7 @@ import {
   codeBlocks,
   containsSnippet,
   listFiles,
+  packResult,
   type RunResult,
   readTree,
   repoRoot,
@@ -80,6 +81,7 @@ describe('new-connector: in the monorepo', () => {
     })
     expect(manifest.scripts).toEqual({
       build: 'tsc -p tsconfig.build.json',
+      prepack: 'tsc -p tsconfig.build.json',
       typecheck: 'tsc -p tsconfig.json --noEmit',
       test: 'vitest run',
     })
@@ -175,7 +177,7 @@ describe('new-connector --standalone', () => {
         path.join(repoRoot, dir),
       )
       expect(packed.code, output(packed)).toBe(0)
-      tarballs.push(JSON.parse(packed.stdout).filename)
+      tarballs.push(packResult(packed.stdout).filename)
     }
     const [core, testkit] = tarballs as [string, string]
 
@@ -294,13 +296,17 @@ describe('new-connector --standalone', () => {
 
     const packed = await pnpm('pack', '--json', '--pack-destination', temp)
     expect(packed.code, output(packed)).toBe(0)
-    const packedFiles = JSON.parse(packed.stdout).files.map((file: { path: string }) => file.path)
+    const packedFiles = packResult(packed.stdout).files.map((file) => file.path)
     expect(packedFiles).toEqual(
       expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'README.md', 'LICENSE']),
     )
+    // src/ ships for the source maps, which name it; tests ship in neither.
+    expect(packedFiles).toContain('src/index.ts')
     expect(
       packedFiles.filter(
-        (file: string) => !/^(dist\/|README\.md$|LICENSE$|package\.json$)/.test(file),
+        (file: string) =>
+          !/^(dist\/|src\/|README\.md$|LICENSE$|package\.json$)/.test(file) ||
+          /\.test(-d)?\./.test(file),
       ),
     ).toEqual([])
   })

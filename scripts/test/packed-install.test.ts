@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { repoRoot, run } from './helpers.js'
+import { packResult, repoRoot, run } from './helpers.js'
 
 const packages = [
   'packages/core',
@@ -72,7 +72,7 @@ describe('packed packages in a project outside the workspace', () => {
         path.join(repoRoot, dir),
       )
       expect(packed.code, output(packed)).toBe(0)
-      const { name, filename } = JSON.parse(packed.stdout) as { name: string; filename: string }
+      const { name, filename } = packResult(packed.stdout)
       tarballs[name] = `file:${filename}`
     }
     const project = path.join(temp, 'project')
