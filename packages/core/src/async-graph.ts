@@ -1,4 +1,4 @@
-import type { AsyncQueue } from './async-queue.js'
+import { AsyncQueue, checkQueueSeam } from './async-queue.js'
 import { GraphflowError, InvalidAsyncGraphError } from './errors.js'
 import {
   type AnyNodeRef,
@@ -37,7 +37,7 @@ export interface GraphNode {
   /** The spec's `open`, for nodes added from a {@link NodeSpec}. */
   readonly open: ((context: NodeContext) => Promise<void> | void) | undefined
   /** The spec's `close`, for nodes added from a {@link NodeSpec}. */
-  readonly close: (() => Promise<void> | void) | undefined
+  readonly close: ((context: NodeContext) => Promise<void> | void) | undefined
   /** True when the function declares no parameters: it is called with none. */
   readonly takesNoParameters: boolean
 }
@@ -118,6 +118,7 @@ export class AsyncGraph {
     if ((merged.checkAsyncGen ?? true) && !isAsyncGeneratorFunction(fn)) {
       throw new TypeError(`node '${name}' isn't an async generator function`)
     }
+    if (merged.queue instanceof AsyncQueue) checkQueueSeam(merged.queue, name)
     if (this.#nodes.has(name)) {
       throw new GraphflowError(`node '${name}' already exists in the graph`, {
         code: 'DUPLICATE_NODE',

@@ -18,6 +18,7 @@ export {
   type SourceDefinition,
 } from './define.js'
 export {
+  ExecutionFailedError,
   GraphflowError,
   type GraphflowErrorOptions,
   InvalidAsyncGraphError,
