@@ -10,6 +10,7 @@ import { AsyncQueue } from './async-queue.js'
 import { defineSink, defineSource } from './define.js'
 import { ExecutionFailedError, InvalidAsyncGraphError } from './errors.js'
 import type { Logger, NodeContext } from './node-spec.js'
+import { type StartNode, startNode } from './start-node.js'
 
 function memoryLogger(): Logger & { infos: string[]; errors: string[] } {
   const infos: string[] = []
@@ -172,6 +173,32 @@ describe('AsyncExecutor: start nodes', () => {
     expect(received).toEqual(['ababab'])
     expect(executor.startNodes).toEqual({ middle: ['ab', 3] })
     expect(report.dataFlowStats.middle).toEqual({ in: 0, out: 1, err: 0 })
+  })
+
+  it('takes start nodes as startNode(ref, ...args) entries', async () => {
+    const calls: string[] = []
+    const graph = new AsyncGraph()
+    const greet = graph.addNode(async function* greet(name: string, times: number) {
+      calls.push(name.repeat(times))
+    })
+    graph.addNode(async function* other() {
+      calls.push('other')
+    })
+    const { executor } = run(graph)
+    const report = await executor.execute({ startNodes: [startNode(greet, 'ab', 2)] })
+    expect(calls).toEqual(['abab'])
+    expect(report.ok).toBe(true)
+    expect(executor.startNodes).toEqual({ greet: ['ab', 2] })
+    await expect(
+      executor.execute({ startNodes: [startNode(greet, 'a', 1), startNode(greet, 'b', 1)] }),
+    ).rejects.toMatchObject({ code: 'DUPLICATE_START_NODE' })
+    const foreign = new AsyncGraph().addNode(async function* greet(_name: string) {})
+    await expect(executor.execute({ startNodes: [startNode(foreign, 'x')] })).rejects.toThrow(
+      /start node ref 'greet' was made by another graph/,
+    )
+    await expect(
+      executor.execute({ startNodes: [{ greet: [] }] as unknown as StartNode[] }),
+    ).rejects.toThrow(/expected startNode\(ref, \.\.\.args\) entries/)
   })
 
   it('rejects unknown start nodes, non-array args, and a graph without start nodes', async () => {

@@ -36,7 +36,7 @@ export interface SourceDefinition<Out, StartArgs extends unknown[] = []> {
   /** Opens what `read` needs: once per run, before the first call. */
   open?(context: NodeContext): Promise<void> | void
   /** Releases it: once per run, in every outcome (its context's signal is not aborted). */
-  close?(context: NodeContext): Promise<void> | void
+  close?(context?: NodeContext): Promise<void> | void
   /** Node option defaults the user may override. */
   options?: Omit<NodeOptions, 'name'>
 }
@@ -75,7 +75,7 @@ export interface SinkDefinition<In> {
   /** Opens the target: once per run, before the first write. */
   open?(context: NodeContext): Promise<void> | void
   /** Flushes and commits everything written (its context's signal is not aborted). */
-  close?(context: NodeContext): Promise<void> | void
+  close?(context?: NodeContext): Promise<void> | void
   /** Node option defaults the user may override. */
   options?: Omit<NodeOptions, 'name'>
 }

@@ -1,5 +1,6 @@
 import type { ExecutionFailedError } from './errors.js'
 import type { Logger } from './node-spec.js'
+import type { StartNode } from './start-node.js'
 
 /** Per-node counts of a run. */
 export interface NodeStats {
@@ -52,10 +53,11 @@ export interface AsyncExecutorOptions {
 export interface ExecuteOptions {
   /**
    * The start nodes and the arguments each is called with, spread:
-   * `{ fetch: ['https://...'] }` calls `fetch('https://...')`.
+   * `{ fetch: ['https://...'] }` calls `fetch('https://...')`. By name the arguments are not
+   * type-checked; `[startNode(fetchRef, 'https://...')]` checks them against the function.
    * @default every node with no incoming edge, called with no arguments
    */
-  startNodes?: Record<string, unknown[]>
+  startNodes?: Record<string, unknown[]> | readonly StartNode[]
   /** Aborting it stops the run like a halt, with `report.aborted` true. */
   signal?: AbortSignal
   /**

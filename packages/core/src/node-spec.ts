@@ -71,10 +71,10 @@ export interface NodeSpec<In extends unknown[] = never[], Out = unknown> {
   /** Opens files, clients, databases: once per run, before the first call. */
   open?(context: NodeContext): Promise<void> | void
   /**
-   * Flushes and releases: once per run, after the node is done, in every outcome. Its
-   * context's signal is not aborted, even after a halt or an abort.
+   * Flushes and releases: once per run, after the node is done, in every outcome. The executor
+   * always passes a context, whose signal is not aborted, even after a halt or an abort.
    */
-  close?(context: NodeContext): Promise<void> | void
+  close?(context?: NodeContext): Promise<void> | void
   /** Defaults the user may override in `addNode`. */
   options?: Omit<NodeOptions, 'name'>
 }

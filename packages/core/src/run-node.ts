@@ -3,6 +3,8 @@ import type { AsyncGraph, GraphNode } from './async-graph.js'
 import { AsyncQueue, checkQueueSeam } from './async-queue.js'
 import { InvalidAsyncGraphError } from './errors.js'
 import type { NodeStats } from './executor-types.js'
+import { graphOf } from './node-ref.js'
+import { isStartNode, type StartNode } from './start-node.js'
 
 /** A node's state during one run. */
 export interface RunNode {
@@ -29,12 +31,17 @@ export function defaultStartNodes(graph: AsyncGraph): Record<string, unknown[]> 
   return Object.fromEntries(graph.rootNodes.map((name) => [name, []]))
 }
 
-/** The run's start nodes: the given ones, checked, or every node without incoming edges. */
+/**
+ * The run's start nodes: the given ones (by name, or a list of {@link startNode}s), checked, or
+ * every node without incoming edges.
+ */
 export function resolveStartNodes(
   graph: AsyncGraph,
-  given: Record<string, unknown[]> | undefined,
+  given: Record<string, unknown[]> | readonly StartNode[] | undefined,
 ): Record<string, unknown[]> {
-  const startNodes = given ?? defaultStartNodes(graph)
+  const startNodes = Array.isArray(given)
+    ? fromStartNodes(graph, given as readonly StartNode[])
+    : ((given as Record<string, unknown[]> | undefined) ?? defaultStartNodes(graph))
   if (typeof startNodes !== 'object' || startNodes === null) {
     throw new TypeError(`execute "startNodes": expected an object, got ${String(startNodes)}`)
   }
@@ -51,6 +58,31 @@ export function resolveStartNodes(
         `execute "startNodes": args of node '${name}' must be an array, got ${String(values)}`,
       )
     }
+  }
+  return startNodes
+}
+
+function fromStartNodes(graph: AsyncGraph, given: readonly StartNode[]): Record<string, unknown[]> {
+  const startNodes: Record<string, unknown[]> = {}
+  for (const entry of given) {
+    if (!isStartNode(entry)) {
+      throw new TypeError(
+        `execute "startNodes": expected startNode(ref, ...args) entries, got ${String(entry)}`,
+      )
+    }
+    const name = entry.ref.name
+    if (graphOf(entry.ref) !== graph) {
+      throw new InvalidAsyncGraphError(
+        `start node ref '${name}' was made by another graph: use the ref this graph's addNode returned`,
+        { code: 'FOREIGN_NODE_REF' },
+      )
+    }
+    if (Object.hasOwn(startNodes, name)) {
+      throw new InvalidAsyncGraphError(`start node '${name}' is given twice`, {
+        code: 'DUPLICATE_START_NODE',
+      })
+    }
+    startNodes[name] = [...entry.args]
   }
   return startNodes
 }
