@@ -835,6 +835,22 @@ describe('AsyncExecutor: the queue seam', () => {
   })
 
   // Guards: two runs sharing one queue instance reset it under each other and lost items.
+  // Guards: a bad signal thrown after the queues were claimed left them claimed for good.
+  it('refuses a bad signal before claiming queue instances', async () => {
+    const queue = new AsyncQueue<number>()
+    const graph = new AsyncGraph()
+    graph.addNode(async function* source() {
+      yield 1
+    })
+    graph.addNode(async function* sink(_value: number) {}, { queue })
+    graph.addEdge('source', 'sink')
+    const { executor } = run(graph)
+    await expect(executor.execute({ signal: 'stop' as unknown as AbortSignal })).rejects.toThrow(
+      /execute "signal": expected an AbortSignal, got stop/,
+    )
+    expect((await executor.execute()).dataFlowStats.sink?.in).toBe(1)
+  })
+
   it('refuses a concurrent run that would share a queue instance, and runs factories side by side', async () => {
     const build = (queue: AsyncQueue<number> | (() => AsyncQueue<number>)) => {
       const graph = new AsyncGraph()

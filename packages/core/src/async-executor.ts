@@ -141,13 +141,16 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
         `execute "rejectOnError": expected a boolean, got ${typeof rejectOnError}`,
       )
     }
+    const signal = options.signal
+    if (signal !== undefined && typeof signal?.addEventListener !== 'function') {
+      throw new TypeError(`execute "signal": expected an AbortSignal, got ${String(signal)}`)
+    }
     const startNodes = resolveStartNodes(this.graph, options.startNodes)
     const nodes = prepareRun(this.graph, startNodes)
     this.#running = true
     this.#reset(startNodes)
     this.#nodes = nodes
     const started = performance.now()
-    const signal = options.signal
     const onAbort = () => this.#stop('aborted')
     if (signal?.aborted) this.#stop('aborted')
     signal?.addEventListener('abort', onAbort, { once: true })

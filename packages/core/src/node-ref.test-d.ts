@@ -163,6 +163,7 @@ describe('typed wiring', () => {
     // @ts-expect-error a ref made by the billing graph
     orders.addEdge(foreign, sink)
     orders.addEdge('numbers', 'double')
+    new AsyncExecutor(orders).execute({ startNodes: [startNode(source)] })
   })
 
   it('types start-node arguments from refs', () => {
