@@ -159,10 +159,7 @@ interface MemoryResult {
 }
 
 function measureMemory(count: number, kind: 'numbers' | 'objects'): MemoryResult {
-  const child = fileURLToPath(new URL('./memory-child.mjs', import.meta.url))
-  return JSON.parse(
-    execFileSync(process.execPath, [child, String(count), kind], { encoding: 'utf8' }),
-  )
+  return child('./memory-child.mjs', [String(count), kind])
 }
 
 function memory() {
@@ -196,7 +193,47 @@ function memory() {
   )
 }
 
+function child(script: string, args: string[], flags: string[] = []) {
+  const file = fileURLToPath(new URL(script, import.meta.url))
+  return JSON.parse(execFileSync(process.execPath, [...flags, file, ...args], { encoding: 'utf8' }))
+}
+
+function pressure() {
+  const heap = ['heap-queue-1', 'heap-async-put'].map((which) =>
+    child('./pressure-child.mjs', [which], ['--expose-gc']),
+  )
+  console.log('\nheap after 1,000,000 items whose puts block (a child process each, --expose-gc)')
+  console.table(
+    heap.map((result) => ({
+      case: result.which,
+      delivered: format(result.delivered),
+      'heap before (MB)': result.before.toFixed(1),
+      'heap after (MB)': result.after.toFixed(1),
+      'target: growth < 5 MB': verdict(result.after - result.before < 5),
+    })),
+  )
+  const late = ['late-sink', 'late-errors'].map((which) => child('./pressure-child.mjs', [which]))
+  console.log(
+    '\nevent loop: how late a 20 ms timer fires while the executor works (a child process each)',
+  )
+  console.table(
+    late.map((result) => ({
+      case:
+        result.which === 'late-sink'
+          ? 'sink, 0.4 ms sync work per item, abort due at 300 ms'
+          : 'node yielding 300,000 Error values',
+      'timer late (ms)': Math.round(result.lateMs),
+      'timer late (CPU ms)': Math.round(result.lateCpuMs),
+      'abort late (ms)': result.which === 'late-sink' ? Math.round(result.abortLateMs) : '-',
+      'items after the abort was due':
+        result.which === 'late-sink' ? result.itemsAfterAbortDue : '-',
+      'target: <= 50 CPU ms': verdict(result.lateCpuMs <= 50),
+    })),
+  )
+}
+
 const linearRate = await linear()
 await fanOut(linearRate)
 await concurrency()
 memory()
+pressure()
