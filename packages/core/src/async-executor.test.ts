@@ -9,6 +9,7 @@ import { AsyncGraph } from './async-graph.js'
 import { AsyncQueue } from './async-queue.js'
 import { defineSink, defineSource } from './define.js'
 import { ExecutionFailedError, InvalidAsyncGraphError } from './errors.js'
+import type { DataFlowStats } from './executor-types.js'
 import type { Logger, NodeContext } from './node-spec.js'
 import { type StartNode, startNode } from './start-node.js'
 
@@ -1068,6 +1069,24 @@ describe('AsyncExecutor: report.ok and rejectOnError', () => {
     await expect(
       run(graph).executor.execute({ rejectOnError: 'yes' as unknown as boolean }),
     ).rejects.toThrow(/execute "rejectOnError": expected a boolean, got string/)
+  })
+
+  // Guards: a recorded history of progress events read the same (final) numbers every time.
+  it('keeps the numbers of each moment in recorded progress events', async () => {
+    const graph = new AsyncGraph()
+    graph.addNode(async function* slow() {
+      for (let index = 0; index < 4; index++) {
+        await sleep(40)
+        yield index
+      }
+    })
+    const { executor } = run(graph, { progressInterval: 10 })
+    const history: DataFlowStats[] = []
+    executor.on('progress', (event) => history.push(event.dataFlowStats))
+    await executor.execute()
+    const outs = history.map((stats) => stats.slow?.out)
+    expect(outs[0]).toBeLessThan(4)
+    expect(outs.at(-1)).toBeGreaterThan(outs[0] as number)
   })
 
   // Guards: progress events and the report carried the executor's live counter objects.
