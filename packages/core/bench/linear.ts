@@ -79,6 +79,19 @@ export async function graphflowLinear(count: number): Promise<number> {
   return state.total
 }
 
+/** graphflow fan-out: one source, three sinks; each of `count` items reaches every sink. */
+export async function graphflowFanOutSinks(count: number): Promise<number> {
+  const { source, sink, state } = linearFunctions(count)
+  const graph = new AsyncGraph()
+  graph.addNode(source)
+  for (let index = 0; index < 3; index++) {
+    graph.addNode(sink, { name: `sink${index}` })
+    graph.addEdge('source', `sink${index}`)
+  }
+  await new AsyncExecutor(graph, { logger: silent }).execute()
+  return state.total
+}
+
 /** graphflow fan-out 1 -> 4 -> 1: each of `count` items reaches the sink four times. */
 export async function graphflowFanOut(count: number): Promise<number> {
   const { source, map, sink, state } = linearFunctions(count)

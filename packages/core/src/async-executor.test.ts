@@ -1,18 +1,32 @@
+import { execFile } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { describe, expect, it, vi } from 'vitest'
 import { args } from './args.js'
 import { AsyncExecutor } from './async-executor.js'
 import { AsyncGraph } from './async-graph.js'
 import { AsyncQueue } from './async-queue.js'
 import { defineSink, defineSource } from './define.js'
-import { InvalidAsyncGraphError } from './errors.js'
+import { ExecutionFailedError, InvalidAsyncGraphError } from './errors.js'
+import type { DataFlowStats } from './executor-types.js'
 import type { Logger, NodeContext } from './node-spec.js'
+import { type StartNode, startNode } from './start-node.js'
 
 function memoryLogger(): Logger & { infos: string[]; errors: string[] } {
   const infos: string[] = []
   const errors: string[] = []
   return { infos, errors, info: (line) => infos.push(line), error: (line) => errors.push(line) }
 }
+
+const execFileAsync = promisify(execFile)
+const within = <T>(promise: Promise<T>, ms = 5000) =>
+  Promise.race([
+    promise,
+    sleep(ms).then(() => {
+      throw new Error(`no result within ${ms} ms`)
+    }),
+  ])
 
 function run(graph: AsyncGraph, options: ConstructorParameters<typeof AsyncExecutor>[1] = {}) {
   const logger = memoryLogger()
@@ -80,13 +94,33 @@ describe('AsyncExecutor: data flow', () => {
       { name: 'whole', unpackInput: false },
     )
     graph.addNode(async function* bareNode() {
-      // biome-ignore lint/complexity/noArguments: checks that the node got no arguments at all
-      bare += arguments.length === 0 ? 1 : 100
+      bare++
     })
     graph.addEdge('source', 'whole').addEdge('source', 'bareNode')
     await run(graph).executor.execute()
     expect(whole).toEqual([[[1, 2]]])
     expect(bare).toBe(1)
+  })
+
+  // Guards: a wrapper that declares no parameters but forwards `arguments` gets the item.
+  it('calls a no-parameter wrapper that reads arguments with the item (checkAsyncGen: false)', async () => {
+    const got: unknown[][] = []
+    async function* inner(...values: unknown[]) {
+      got.push(values)
+    }
+    function traced(this: unknown) {
+      // biome-ignore lint/complexity/noArguments: the wrapper style users port
+      return inner.apply(this, arguments as unknown as unknown[])
+    }
+    const graph = new AsyncGraph()
+    graph.addNode(async function* source() {
+      yield 'a'
+      yield args(1, 2)
+    })
+    graph.addNode(traced, { checkAsyncGen: false })
+    graph.addEdge('source', 'traced')
+    await run(graph).executor.execute()
+    expect(got).toEqual([['a'], [1, 2]])
   })
 
   it('runs a node that never yields and a graph with no edges', async () => {
@@ -140,6 +174,32 @@ describe('AsyncExecutor: start nodes', () => {
     expect(received).toEqual(['ababab'])
     expect(executor.startNodes).toEqual({ middle: ['ab', 3] })
     expect(report.dataFlowStats.middle).toEqual({ in: 0, out: 1, err: 0 })
+  })
+
+  it('takes start nodes as startNode(ref, ...args) entries', async () => {
+    const calls: string[] = []
+    const graph = new AsyncGraph()
+    const greet = graph.addNode(async function* greet(name: string, times: number) {
+      calls.push(name.repeat(times))
+    })
+    graph.addNode(async function* other() {
+      calls.push('other')
+    })
+    const { executor } = run(graph)
+    const report = await executor.execute({ startNodes: [startNode(greet, 'ab', 2)] })
+    expect(calls).toEqual(['abab'])
+    expect(report.ok).toBe(true)
+    expect(executor.startNodes).toEqual({ greet: ['ab', 2] })
+    await expect(
+      executor.execute({ startNodes: [startNode(greet, 'a', 1), startNode(greet, 'b', 1)] }),
+    ).rejects.toMatchObject({ code: 'DUPLICATE_START_NODE' })
+    const foreign = new AsyncGraph().addNode(async function* greet(_name: string) {})
+    await expect(executor.execute({ startNodes: [startNode(foreign, 'x')] })).rejects.toThrow(
+      /start node ref 'greet' was made by another graph/,
+    )
+    await expect(
+      executor.execute({ startNodes: [{ greet: [] }] as unknown as StartNode[] }),
+    ).rejects.toThrow(/expected startNode\(ref, \.\.\.args\) entries/)
   })
 
   it('rejects unknown start nodes, non-array args, and a graph without start nodes', async () => {
@@ -582,5 +642,464 @@ describe('AsyncExecutor: observing a run', () => {
     const second = await executor.execute()
     expect(second.dataFlowStats.sink).toEqual({ in: 1, out: 0, err: 1 })
     expect(second.exceptions.sink).toHaveLength(1)
+  })
+})
+
+describe('AsyncExecutor: memory', () => {
+  const fixture = fileURLToPath(new URL('../test/fixtures/heap-after-run.ts', import.meta.url))
+  // Guards: every blocked put left a reaction on a promise that settles only on a stop (160-315 MB per 1M items).
+  it.each(['queue-size-1', 'async-put'])(
+    'keeps the heap flat after 1,000,000 items with %s',
+    async (kind) => {
+      const { stdout } = await execFileAsync(
+        process.execPath,
+        ['--expose-gc', '--import', 'tsx', fixture, kind, '1000000'],
+        { cwd: fileURLToPath(new URL('..', import.meta.url)) },
+      )
+      const { before, after, delivered } = JSON.parse(stdout)
+      expect(delivered).toBe(1_000_000)
+      expect(after - before).toBeLessThan(5)
+    },
+    120_000,
+  )
+})
+
+describe('AsyncExecutor: a responsive event loop', () => {
+  const busy = (ms: number) => {
+    const end = performance.now() + ms
+    while (performance.now() < end) {}
+  }
+
+  // Guards: a sink that takes items and yields nothing never let a timer (the abort) in.
+  it('lets an abort in while a sink does synchronous work per item it takes', async () => {
+    let due = Number.POSITIVE_INFINITY
+    let afterDue = 0
+    let processed = 0
+    const graph = new AsyncGraph()
+    graph.addNode(async function* source() {
+      for (let index = 0; index < 5000; index++) yield index
+    })
+    graph.addNode(async function* sink(_value: number) {
+      busy(0.4)
+      processed++
+      if (performance.now() > due) afterDue++
+    })
+    graph.addEdge('source', 'sink')
+    const controller = new AbortController()
+    setTimeout(() => {
+      due = performance.now()
+      controller.abort()
+    }, 100)
+    due = performance.now() + 100
+    const report = await run(graph).executor.execute({ signal: controller.signal })
+    expect(report.aborted).toBe(true)
+    // About 40 items fit in the 16 ms between two turns of the event loop; before: all ~4750.
+    expect(afterDue).toBeLessThan(500)
+    expect(processed).toBeLessThan(5000)
+  })
+
+  // Guards: a node that yields only Error values never let a timer in.
+  it('lets timers fire while a node yields Error values', async () => {
+    let yielded = 0
+    let atTimer = -1
+    const graph = new AsyncGraph()
+    graph.addNode(async function* errors() {
+      for (let index = 0; index < 5000; index++) {
+        yielded++
+        yield new Error(`bad ${index}`)
+      }
+    })
+    setTimeout(() => {
+      atTimer = yielded
+    }, 5)
+    const report = await run(graph, { maxExceptions: 1 }).executor.execute()
+    expect(report.dataFlowStats.errors?.err).toBe(5000)
+    expect(atTimer).toBeGreaterThanOrEqual(0)
+    expect(atTimer).toBeLessThan(5000)
+  })
+})
+
+describe('AsyncExecutor: the queue seam', () => {
+  /** Batches of `size`; `end()` flushes the last partial batch into the (bounded) queue. */
+  class FlushingBatchQueue extends AsyncQueue<number, number[]> {
+    #batch: number[] = []
+    constructor(
+      readonly batchSize: number,
+      maxSize: number,
+    ) {
+      super(maxSize)
+    }
+    override put(item: number) {
+      this.#batch.push(item)
+      if (this.#batch.length < this.batchSize) return
+      const batch = this.#batch
+      this.#batch = []
+      return this.push(batch)
+    }
+    override async end() {
+      if (this.#batch.length > 0) await this.push(this.#batch)
+      this.#batch = []
+      return super.end()
+    }
+  }
+
+  // Guards: the start call's worker awaited end(), which waited for room only that worker could make.
+  it('ends the queue of a start node fed by an upstream without deadlock', async () => {
+    const batches: unknown[] = []
+    const graph = new AsyncGraph()
+    graph.addNode(async function* src() {
+      for (let value = 1; value <= 8; value++) yield value
+    })
+    graph.addNode(
+      async function* batcher(input: number[] | string) {
+        if (input === 'seed') await sleep(50)
+        else batches.push(input)
+      },
+      { queue: () => new FlushingBatchQueue(3, 2) },
+    )
+    graph.addEdge('src', 'batcher')
+    const report = await within(
+      run(graph).executor.execute({ startNodes: { src: [], batcher: ['seed'] } }),
+    )
+    expect(report).toMatchObject({ ok: true })
+    expect(batches).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+      [7, 8],
+    ])
+  })
+
+  // Guards: an overridden get() was silently ignored (the executor reads with tryGet()/next()).
+  it('refuses a queue that overrides get(), saying what to override instead', async () => {
+    class UpperCase extends AsyncQueue<string> {
+      override async get() {
+        return (await super.get()).toUpperCase()
+      }
+    }
+    const graph = new AsyncGraph()
+    const node = async function* node(_text: string) {}
+    expect(() => graph.addNode(node, { queue: new UpperCase() })).toThrow(
+      /node 'node': its queue overrides get\(\), which the executor never calls .*put\(\).*tryGet\(\)/,
+    )
+    graph.addNode(node, { queue: () => new UpperCase() })
+    await expect(run(graph).executor.execute()).rejects.toThrow(TypeError)
+  })
+
+  it('honours an overridden tryGet() on every path', async () => {
+    class UpperCase extends AsyncQueue<string> {
+      override tryGet() {
+        const item = super.tryGet()
+        return typeof item === 'string' ? item.toUpperCase() : item
+      }
+    }
+    const got: string[] = []
+    const graph = new AsyncGraph()
+    graph.addNode(async function* words() {
+      yield* ['a', 'b']
+      await sleep(5) // the destination now waits in next()
+      yield 'c'
+    })
+    graph.addNode(
+      async function* upper(text: string) {
+        got.push(text)
+      },
+      { queue: () => new UpperCase() },
+    )
+    graph.addEdge('words', 'upper')
+    await run(graph).executor.execute()
+    expect(got).toEqual(['A', 'B', 'C'])
+  })
+
+  // Guards: an end() that forgot super.end() hung the run forever, silently.
+  it('ends a queue whose end() forgot super.end(), with a warning', async () => {
+    class Forgetful extends AsyncQueue<number> {
+      override async end() {}
+    }
+    const got: number[] = []
+    const warnings: string[] = []
+    const graph = new AsyncGraph()
+    graph.addNode(async function* source() {
+      yield* [1, 2]
+    })
+    graph.addNode(
+      async function* forgetful(value: number) {
+        got.push(value)
+      },
+      { queue: () => new Forgetful() },
+    )
+    graph.addEdge('source', 'forgetful')
+    const logger = { ...memoryLogger(), warn: (line: string) => warnings.push(line) }
+    const report = await within(new AsyncExecutor(graph, { logger }).execute())
+    expect(report).toMatchObject({ ok: true })
+    expect(got).toEqual([1, 2])
+    expect(warnings).toEqual([expect.stringMatching(/node 'forgetful'.*super\.end\(\)/)])
+  })
+
+  // Guards: two runs sharing one queue instance reset it under each other and lost items.
+  // Guards: a bad signal thrown after the queues were claimed left them claimed for good.
+  it('refuses a bad signal before claiming queue instances', async () => {
+    const queue = new AsyncQueue<number>()
+    const graph = new AsyncGraph()
+    graph.addNode(async function* source() {
+      yield 1
+    })
+    graph.addNode(async function* sink(_value: number) {}, { queue })
+    graph.addEdge('source', 'sink')
+    const { executor } = run(graph)
+    await expect(executor.execute({ signal: 'stop' as unknown as AbortSignal })).rejects.toThrow(
+      /execute "signal": expected an AbortSignal, got stop/,
+    )
+    expect((await executor.execute()).dataFlowStats.sink?.in).toBe(1)
+  })
+
+  it('refuses a concurrent run that would share a queue instance, and runs factories side by side', async () => {
+    const build = (queue: AsyncQueue<number> | (() => AsyncQueue<number>)) => {
+      const graph = new AsyncGraph()
+      graph.addNode(async function* source() {
+        for (let value = 0; value < 100; value++) {
+          if (value % 10 === 0) await sleep(1)
+          yield value
+        }
+      })
+      graph.addNode(async function* sink(_value: number) {}, { queue })
+      return graph.addEdge('source', 'sink')
+    }
+    const shared = build(new AsyncQueue<number>(5))
+    const first = run(shared).executor.execute()
+    await expect(run(shared).executor.execute()).rejects.toMatchObject({
+      code: 'QUEUE_IN_USE',
+      message: expect.stringMatching(/node 'sink': its queue instance is in use by another run/),
+    })
+    expect((await first).dataFlowStats.sink).toEqual({ in: 100, out: 0, err: 0 })
+    expect((await run(shared).executor.execute()).dataFlowStats.sink?.in).toBe(100)
+
+    const separate = build(() => new AsyncQueue<number>(5))
+    const reports = await Promise.all([
+      run(separate).executor.execute(),
+      run(separate).executor.execute(),
+    ])
+    expect(reports.map((report) => report.dataFlowStats.sink?.in)).toEqual([100, 100])
+  })
+
+  // Guards: a queue pre-loaded before a second run was reset at its start: the items were lost.
+  it('delivers what was pre-loaded before every run', async () => {
+    const received: string[] = []
+    const queue = new AsyncQueue<string>()
+    const graph = new AsyncGraph()
+    graph.addNode(async function* source() {
+      yield 'sent'
+    })
+    graph.addNode(
+      async function* destination(text: string) {
+        received.push(text)
+      },
+      { queue },
+    )
+    graph.addEdge('source', 'destination')
+    const { executor } = run(graph)
+    await queue.put('first')
+    await executor.execute()
+    await queue.put('second')
+    await executor.execute()
+    expect(received).toEqual(['first', 'sent', 'second', 'sent'])
+  })
+})
+
+describe('AsyncExecutor: after a stop', () => {
+  // Guards: after a halting yielded Error, the generator was resumed once more (one extra fetch).
+  it('resumes no generator after a halt', async () => {
+    let fetches = 0
+    const graph = new AsyncGraph()
+    graph.addNode(
+      async function* fetcher() {
+        for (;;) {
+          fetches++
+          yield new Error('page failed')
+        }
+      },
+      { haltOnException: true },
+    )
+    const report = await run(graph).executor.execute()
+    expect(report).toMatchObject({ halted: true, haltedBy: 'fetcher', ok: false })
+    expect(fetches).toBe(1)
+  })
+
+  // Guards: an abort during the periodic yield to the event loop was followed by one more resume.
+  it('resumes no generator after an abort that came in during a yield to the event loop', async () => {
+    const controller = new AbortController()
+    let resumedAfterAbort = 0
+    let closed = false
+    const graph = new AsyncGraph()
+    graph.addNode(async function* source() {
+      try {
+        for (let index = 0; ; index++) {
+          if (controller.signal.aborted) resumedAfterAbort++
+          yield index
+        }
+      } finally {
+        closed = true
+      }
+    })
+    graph.addNode(async function* sink(_value: number) {}, { queueSize: 0 })
+    graph.addEdge('source', 'sink')
+    setTimeout(() => controller.abort(), 30)
+    const report = await run(graph).executor.execute({ signal: controller.signal })
+    expect(report.aborted).toBe(true)
+    expect(resumedAfterAbort).toBe(0)
+    expect(closed).toBe(true)
+  })
+
+  // Guards: close() got the run's aborted signal, so a flush that passed it on failed.
+  it.each(['halt', 'abort'] as const)(
+    'gives close() a signal that is not aborted after a %s',
+    async (how) => {
+      const signals: { open?: AbortSignal; close?: AbortSignal } = {}
+      const controller = new AbortController()
+      const graph = new AsyncGraph({ haltOnException: how === 'halt' })
+      graph.addNode(async function* source() {
+        yield 1
+        if (how === 'abort') controller.abort()
+        else throw new Error('boom')
+        yield 2
+      })
+      graph.addNode(
+        defineSink({
+          name: 'sink',
+          open: (context: NodeContext) => {
+            signals.open = context.signal
+          },
+          write: (_value: number) => {},
+          close: (context: NodeContext) => {
+            signals.close = context.signal
+            context.signal.throwIfAborted()
+          },
+        }),
+      )
+      graph.addEdge('source', 'sink')
+      const report = await run(graph).executor.execute({ signal: controller.signal })
+      expect(report.dataFlowStats.sink?.err).toBe(0)
+      expect(signals.open?.aborted).toBe(true)
+      expect(signals.close?.aborted).toBe(false)
+    },
+  )
+
+  // Guards: a logger whose error() threw made execute() reject while nodes still wrote and closed.
+  it('never lets a throwing logger escape the run', async () => {
+    const events: string[] = []
+    const graph = new AsyncGraph()
+    graph.addNode(async function* source() {
+      yield 1
+      yield new Error('logged')
+      yield 2
+    })
+    graph.addNode(
+      defineSink({
+        name: 'sink',
+        write: (value: number) => {
+          events.push(`write ${value}`)
+        },
+        close: () => {
+          events.push('close')
+        },
+      }),
+    )
+    graph.addEdge('source', 'sink')
+    const broken = {
+      info() {
+        throw new Error('logger down')
+      },
+      error() {
+        throw new Error('logger down')
+      },
+    }
+    const executor = new AsyncExecutor(graph, { logger: broken })
+    executor.turnOnDataFlowLogging()
+    executor.on('node-end', () => {
+      throw new Error('listener down')
+    })
+    const report = await executor.execute()
+    events.push('resolved')
+    expect(report.dataFlowStats.source?.err).toBe(1)
+    expect(events).toEqual(['write 1', 'write 2', 'close', 'resolved'])
+  })
+})
+
+describe('AsyncExecutor: report.ok and rejectOnError', () => {
+  const graphWith = (fail: boolean) => {
+    const closed: string[] = []
+    const graph = new AsyncGraph()
+    graph.addNode(async function* source() {
+      yield 1
+      if (fail) throw new Error('source broke')
+      yield 2
+    })
+    graph.addNode(
+      defineSink({ name: 'sink', write: () => {}, close: () => void closed.push('sink') }),
+    )
+    graph.addEdge('source', 'sink')
+    return { graph, closed }
+  }
+
+  it('says ok when no node failed and the run was not stopped', async () => {
+    expect((await run(graphWith(false).graph).executor.execute()).ok).toBe(true)
+    expect((await run(graphWith(true).graph).executor.execute()).ok).toBe(false)
+    const controller = new AbortController()
+    controller.abort()
+    const aborted = await run(graphWith(false).graph).executor.execute({
+      signal: controller.signal,
+    })
+    expect(aborted).toMatchObject({ ok: false, aborted: true })
+  })
+
+  it('rejects with an AggregateError of the kept exceptions after every node closed', async () => {
+    const { graph, closed } = graphWith(true)
+    const failure = await run(graph)
+      .executor.execute({ rejectOnError: true })
+      .catch((error: unknown) => error)
+    expect(failure).toBeInstanceOf(AggregateError)
+    expect(failure).toBeInstanceOf(ExecutionFailedError)
+    const error = failure as ExecutionFailedError
+    expect(error.message).toMatch(/node errors: 'source' \(1\)/)
+    expect(error.errors.map((each: Error) => each.message)).toEqual(['source broke'])
+    expect(error.report).toMatchObject({ ok: false, dataFlowStats: { sink: { in: 1 } } })
+    expect(closed).toEqual(['sink'])
+    await expect(
+      run(graphWith(false).graph).executor.execute({ rejectOnError: true }),
+    ).resolves.toMatchObject({ ok: true })
+    await expect(
+      run(graph).executor.execute({ rejectOnError: 'yes' as unknown as boolean }),
+    ).rejects.toThrow(/execute "rejectOnError": expected a boolean, got string/)
+  })
+
+  // Guards: a recorded history of progress events read the same (final) numbers every time.
+  it('keeps the numbers of each moment in recorded progress events', async () => {
+    const graph = new AsyncGraph()
+    graph.addNode(async function* slow() {
+      for (let index = 0; index < 4; index++) {
+        await sleep(40)
+        yield index
+      }
+    })
+    const { executor } = run(graph, { progressInterval: 10 })
+    const history: DataFlowStats[] = []
+    executor.on('progress', (event) => history.push(event.dataFlowStats))
+    await executor.execute()
+    const outs = history.map((stats) => stats.slow?.out)
+    expect(outs[0]).toBeLessThan(4)
+    expect(outs.at(-1)).toBeGreaterThan(outs[0] as number)
+  })
+
+  // Guards: progress events and the report carried the executor's live counter objects.
+  it('gives every event and the report snapshots of the counts', async () => {
+    const { graph } = graphWith(false)
+    const { executor } = run(graph)
+    const ends: unknown[] = []
+    executor.on('run-end', (report) => ends.push(report.dataFlowStats))
+    const report = await executor.execute()
+    report.dataFlowStats.sink = { in: 99, out: 99, err: 99 }
+    ;(report.dataFlowStats.source as { out: number }).out = 42
+    expect(executor.dataFlowStats?.source?.out).toBe(2)
+    expect(executor.dataFlowStats?.sink?.in).toBe(2)
+    expect(ends).toEqual([{ source: { in: 0, out: 2, err: 0 }, sink: { in: 2, out: 0, err: 0 } }])
   })
 })

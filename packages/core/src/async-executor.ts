@@ -1,7 +1,7 @@
 import { AsyncGraph } from './async-graph.js'
 import { AsyncQueue, QUEUE_EMPTY } from './async-queue.js'
 import { type DataFlowLogging, dataFlowLogging, logDataFlow } from './data-flow-logging.js'
-import { InvalidAsyncGraphError, toError } from './errors.js'
+import { ExecutionFailedError, InvalidAsyncGraphError, toError } from './errors.js'
 import { TypedEmitter } from './event-emitter.js'
 import type {
   AsyncExecutorOptions,
@@ -18,11 +18,15 @@ import {
   type Iteration,
   prepareRun,
   type RunNode,
+  releaseQueues,
   resolveStartNodes,
   startCall,
 } from './run-node.js'
 
+/** Longest stretch of work between two turns of the event loop (timers, I/O, an abort). */
 const YIELD_EVERY_MS = 16
+/** Most ticks (items taken, values yielded) between two reads of the clock. */
+const MAX_STRIDE = 64
 /** The longest delay a timer takes: beyond it Node fires every millisecond. */
 const MAX_TIMER_MS = 2_147_483_647
 const yieldToEventLoop = (): Promise<void> =>
@@ -54,10 +58,14 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
   #stopReason: 'halted' | 'aborted' | undefined
   #haltedBy: string | undefined
   #controller = new AbortController()
-  /** Resolves when the run halts or is aborted. */
-  #stopping: Promise<void> = Promise.resolve()
+  /** Releases the waits on custom queues when the run halts or is aborted. */
+  #stopWaiters = new Set<() => void>()
+  /** When the workers last let the event loop run. */
   #lastYield = 0
-  #ticks = 0
+  /** When the clock was last read, and how many ticks until it is read again. */
+  #lastCheck = 0
+  #countdown = 1
+  #stride = 1
 
   constructor(graph: AsyncGraph, options: AsyncExecutorOptions = {}) {
     super()
@@ -81,10 +89,13 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     this.#progressInterval = progressInterval
   }
 
-  /** Live per-node counts of the current or last run; `null` before the first run. */
+  /**
+   * A snapshot of each node's counts in the current or last run (read it again for newer
+   * numbers); `null` before the first run.
+   */
   get dataFlowStats(): DataFlowStats | null {
     if (!this.#nodes) return null
-    return Object.fromEntries(this.#nodes.map((node) => [node.name, node.stats]))
+    return Object.fromEntries(this.#nodes.map((node) => [node.name, { ...node.stats }]))
   }
 
   /** The newest `maxExceptions` errors of each node; `null` before the first run. */
@@ -114,8 +125,9 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
 
   /**
    * Runs the graph until no data is left anywhere. Node errors do not reject: they are counted,
-   * logged and kept (see the report). Rejects only for an invalid call: unknown start node,
-   * no start nodes, a run already in progress.
+   * logged and kept (see the report), unless `rejectOnError` is set. Rejects for an invalid
+   * call: unknown start node, no start nodes, a run already in progress, a queue instance
+   * another run is using.
    */
   async execute(options: ExecuteOptions = {}): Promise<ExecutionReport> {
     if (this.#running) {
@@ -123,13 +135,22 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
         code: 'ALREADY_RUNNING',
       })
     }
+    const { rejectOnError = false } = options
+    if (typeof rejectOnError !== 'boolean') {
+      throw new TypeError(
+        `execute "rejectOnError": expected a boolean, got ${typeof rejectOnError}`,
+      )
+    }
+    const signal = options.signal
+    if (signal !== undefined && typeof signal?.addEventListener !== 'function') {
+      throw new TypeError(`execute "signal": expected an AbortSignal, got ${String(signal)}`)
+    }
     const startNodes = resolveStartNodes(this.graph, options.startNodes)
     const nodes = prepareRun(this.graph, startNodes)
     this.#running = true
     this.#reset(startNodes)
     this.#nodes = nodes
     const started = performance.now()
-    const signal = options.signal
     const onAbort = () => this.#stop('aborted')
     if (signal?.aborted) this.#stop('aborted')
     signal?.addEventListener('abort', onAbort, { once: true })
@@ -143,53 +164,84 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     } finally {
       for (const timer of timers) clearInterval(timer)
       signal?.removeEventListener('abort', onAbort)
+      releaseQueues(nodes, (node, error) =>
+        this.#log(
+          'error',
+          `[graphflow] node '${node.name}': its queue failed to reset(): ${toError(error).stack}`,
+        ),
+      )
       this.#running = false
     }
     this.#logDataFlow()
-    const report: ExecutionReport = {
+    const report = this.#report(performance.now() - started)
+    this.emit('run-end', this.#report(report.durationMs))
+    if (rejectOnError && nodes.some((node) => node.stats.err > 0)) {
+      throw new ExecutionFailedError(report)
+    }
+    return report
+  }
+
+  #report(durationMs: number): ExecutionReport {
+    const halted = this.#stopReason === 'halted'
+    const aborted = this.#stopReason === 'aborted'
+    const nodes = this.#nodes ?? []
+    return {
+      ok: !halted && !aborted && nodes.every((node) => node.stats.err === 0),
       dataFlowStats: this.dataFlowStats as DataFlowStats,
       exceptions: this.exceptions as NodeExceptions,
-      halted: this.#stopReason === 'halted',
-      aborted: this.#stopReason === 'aborted',
+      halted,
+      aborted,
       haltedBy: this.#haltedBy,
-      durationMs: performance.now() - started,
+      durationMs,
     }
-    this.emit('run-end', report)
-    return report
   }
 
   /**
    * Waits for a custom queue's `put()` or `end()`, or for the run to stop: a subclass promise
-   * that never settles must not keep an aborted or halted run alive.
+   * that never settles must not keep an aborted or halted run alive. Nothing is left behind
+   * once `waiting` settles (no reaction on a long-lived promise: memory stays flat).
    */
   #unlessStopped(waiting: Promise<void>): Promise<void> {
-    if (this.#stopped) return Promise.resolve()
-    waiting.catch(() => {}) // a rejection after the stop has nobody left to tell
-    return Promise.race([waiting, this.#stopping])
+    if (this.#stopped) {
+      waiting.catch(() => {}) // a rejection after the stop has nobody left to tell
+      return Promise.resolve()
+    }
+    return new Promise((resolve, reject) => {
+      const release = () => resolve()
+      this.#stopWaiters.add(release)
+      waiting.then(
+        () => {
+          this.#stopWaiters.delete(release)
+          resolve()
+        },
+        (error: unknown) => {
+          this.#stopWaiters.delete(release)
+          reject(error)
+        },
+      )
+    })
   }
 
   #reset(startNodes: Record<string, unknown[]>): void {
     this.#stopped = false
     this.#stopReason = this.#haltedBy = undefined
-    this.#lastYield = performance.now()
+    this.#lastYield = this.#lastCheck = performance.now()
+    this.#countdown = this.#stride = 1
     this.#controller = new AbortController()
-    this.#stopping = new Promise((resolve) => {
-      this.#controller.signal.addEventListener('abort', () => resolve(), { once: true })
-    })
+    this.#stopWaiters.clear()
     this.#usedStartNodes = startNodes
+  }
+
+  #context(node: RunNode, signal: AbortSignal): NodeContext {
+    return { name: node.name, signal, logger: this.#logger }
   }
 
   async #openAll(nodes: RunNode[]): Promise<void> {
     await Promise.all(
       nodes.map(async (node) => {
         if (!node.config.open) return
-        const context: NodeContext = {
-          name: node.name,
-          signal: this.#controller.signal,
-          logger: this.#logger,
-        }
         try {
-          await node.config.open(context)
+          await node.config.open(this.#context(node, this.#controller.signal))
         } catch (error) {
           // An open() that gave up because the run was already stopping is no error of its own.
           if (this.#stopped) return
@@ -202,41 +254,61 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
 
   async #runNode(node: RunNode): Promise<void> {
     this.emit('node-start', { node: node.name })
-    const nothingComing = node.openInputs === 0
     const workers: Promise<void>[] = []
     for (let index = 0; index < node.config.maxTasks; index++) {
       workers.push(this.#work(node, index === 0))
     }
     // Ended once the workers run: an end() that flushes into a full queue needs them taking.
-    if (nothingComing) await this.#endQueue(node)
+    if (node.openInputs === 0) void this.#endQueue(node)
     await Promise.all(workers)
+    if (node.ending) await node.ending
     if (node.config.close) {
       try {
-        await node.config.close()
+        // Not the run's signal: after a halt or an abort it is aborted, and close() must flush.
+        await node.config.close(this.#context(node, new AbortController().signal))
       } catch (error) {
         this.#fail(node, error, 'close() failed')
       }
     }
     this.emit('node-end', { node: node.name, stats: { ...node.stats } })
+    const endings: Promise<void>[] = []
     for (const destination of node.destinations) {
-      if (--destination.openInputs === 0) await this.#endQueue(destination)
+      if (--destination.openInputs === 0) endings.push(this.#endQueue(destination))
     }
+    await Promise.all(endings)
   }
 
-  async #endQueue(node: RunNode): Promise<void> {
+  /**
+   * Ends a node's queue once. Never awaited by the node's own workers: an `end()` that flushes
+   * into a full queue needs them to keep taking items.
+   */
+  #endQueue(node: RunNode): Promise<void> {
+    node.ending ??= this.#end(node)
+    return node.ending
+  }
+
+  async #end(node: RunNode): Promise<void> {
+    const queue = node.queue
     try {
-      const ending = node.queue.end()
+      const ending = queue.end()
       if (ending !== undefined) await this.#unlessStopped(ending)
     } catch (error) {
       this.#fail(node, error, 'its queue failed to end()')
-      AsyncQueue.prototype.end.call(node.queue)
     }
+    if (queue.ended) return
+    if (!this.#stopped) {
+      this.#warn(
+        `[graphflow] node '${node.name}': its queue's end() settled without ending the queue; ended it (call super.end() at the end of end())`,
+      )
+    }
+    AsyncQueue.prototype.end.call(queue)
   }
 
   /**
    * One worker of a node: takes items from the queue and runs one call at a time. The first
    * worker of a start node begins with the start call. Kept in one loop on purpose: it is the
-   * hot path, and a helper per call would cost a promise per item.
+   * hot path, and a helper per call would cost a promise per item. Two places matter for
+   * per-item hooks: where an item is taken, and where its call ends.
    */
   async #work(node: RunNode, first: boolean): Promise<void> {
     const queue = node.queue
@@ -252,10 +324,12 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
           if (item === QUEUE_EMPTY || this.#stopped) break
         }
       }
+      // An item is taken.
       let iterator: Iteration | undefined
       try {
         iterator = startCall(node.config, item, starting)
-        for (;;) {
+        // The stop is checked before every resume: no fetch or write after a halt or abort.
+        while (!this.#stopped) {
           const result = await iterator.next()
           if (result.done) {
             iterator = undefined
@@ -263,41 +337,58 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
           }
           if (this.#stopped) break
           const value = result.value
-          if (value instanceof Error) {
-            this.#fail(node, value)
-            continue
-          }
-          node.stats.out++
-          for (let index = 0; index < destinations.length; index++) {
-            const destination = destinations[index] as RunNode
-            try {
-              const waiting = destination.queue.put(value)
-              if (waiting !== undefined) await this.#unlessStopped(waiting)
-              destination.stats.in++
-            } catch (error) {
-              this.#fail(destination, error, `its queue rejected an item from '${node.name}'`)
+          if (value instanceof Error) this.#fail(node, value)
+          else {
+            node.stats.out++
+            for (let index = 0; index < destinations.length; index++) {
+              const destination = destinations[index] as RunNode
+              try {
+                const waiting = destination.queue.put(value)
+                if (waiting !== undefined) {
+                  // The base put() is released by discard(); a custom one may never settle.
+                  await (destination.plainQueue ? waiting : this.#unlessStopped(waiting))
+                }
+                destination.stats.in++
+              } catch (error) {
+                this.#fail(destination, error, `its queue rejected an item from '${node.name}'`)
+              }
             }
           }
-          if (this.#stopped) break
-          if (
-            (++this.#ticks & 1023) === 0 &&
-            performance.now() - this.#lastYield > YIELD_EVERY_MS
-          ) {
-            await yieldToEventLoop()
-            this.#lastYield = performance.now()
-          }
+          if (--this.#countdown === 0 && this.#due()) await this.#yield()
         }
       } catch (error) {
         this.#fail(node, error)
         iterator = undefined
       }
       if (iterator) await this.#closeIterator(node, iterator)
+      // The call has ended.
       if (starting) {
         starting = false
-        if (--node.openInputs === 0) await this.#endQueue(node)
+        if (--node.openInputs === 0) void this.#endQueue(node)
       }
+      if (--this.#countdown === 0 && this.#due()) await this.#yield()
     }
-    if (starting && --node.openInputs === 0) await this.#endQueue(node)
+    if (starting && --node.openInputs === 0) void this.#endQueue(node)
+  }
+
+  /**
+   * Reads the clock every few ticks, adapting the stride so that it is read about once a
+   * millisecond however long an item takes; true when the workers have run for
+   * {@link YIELD_EVERY_MS} without letting timers, I/O and an abort in.
+   */
+  #due(): boolean {
+    const now = performance.now()
+    if (now - this.#lastCheck < 1) {
+      if (this.#stride < MAX_STRIDE) this.#stride <<= 1
+    } else this.#stride = this.#stride >>> 2 || 1
+    this.#countdown = this.#stride
+    this.#lastCheck = now
+    return now - this.#lastYield >= YIELD_EVERY_MS
+  }
+
+  async #yield(): Promise<void> {
+    await yieldToEventLoop()
+    this.#lastYield = performance.now()
   }
 
   async #closeIterator(node: RunNode, iterator: Iteration): Promise<void> {
@@ -315,11 +406,31 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
       node.errors.push(error)
       if (node.errors.length >= 2 * this.#maxExceptions) node.errors.splice(0, this.#maxExceptions)
     }
-    this.#logger.error(`[graphflow] node '${node.name}' ${what}: ${error.stack ?? error.message}`)
+    this.#log('error', `[graphflow] node '${node.name}' ${what}: ${error.stack ?? error.message}`)
     this.emit('node-error', { node: node.name, error })
     if ((this.graph.haltOnException || node.config.haltOnException) && !this.#stopped) {
-      this.#logger.error(`[graphflow] run halted due to an exception in node '${node.name}'`)
+      this.#log('error', `[graphflow] run halted due to an exception in node '${node.name}'`)
       this.#stop('halted', node.name)
+    }
+  }
+
+  /** Logs through the logger; a logger that throws never breaks the run. */
+  #log(level: 'info' | 'error', message: string): void {
+    try {
+      this.#logger[level](message)
+    } catch {
+      // Nowhere left to report it: the run must go on and end as it would have.
+    }
+  }
+
+  /** A warning: `logger.warn` when the logger has one, else `logger.error`. */
+  #warn(message: string): void {
+    const logger = this.#logger
+    try {
+      if (typeof logger.warn === 'function') logger.warn(message)
+      else logger.error(message)
+    } catch {
+      // As in #log.
     }
   }
 
@@ -330,6 +441,8 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     if (reason === 'halted') this.#haltedBy = node
     this.#controller.abort(new Error(`graphflow run ${reason}`))
     for (const each of this.#nodes ?? []) each.queue.discard()
+    for (const release of this.#stopWaiters) release()
+    this.#stopWaiters.clear()
   }
 
   #startTimers(started: number): ReturnType<typeof setInterval>[] {
@@ -351,11 +464,16 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
   #logDataFlow(): void {
     const logging = this.#logging
     if (!logging || !this.#nodes) return
-    logDataFlow(this.dataFlowStats as DataFlowStats, logging, logging.logger ?? this.#logger)
+    const logger = logging.logger ?? this.#logger
+    try {
+      logDataFlow(this.dataFlowStats as DataFlowStats, logging, logger)
+    } catch {
+      // As in #log.
+    }
   }
 
   /** Logs a listener that threw; the run goes on. */
   protected override onListenerError(event: keyof ExecutorEvents, error: unknown): void {
-    this.#logger.error(`[graphflow] a '${String(event)}' listener threw: ${toError(error).stack}`)
+    this.#log('error', `[graphflow] a '${String(event)}' listener threw: ${toError(error).stack}`)
   }
 }

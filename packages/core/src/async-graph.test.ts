@@ -1,3 +1,6 @@
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
 import { AsyncGraph } from './async-graph.js'
 import { AsyncQueue } from './async-queue.js'
@@ -139,5 +142,72 @@ describe('AsyncGraph', () => {
     graph.addNode(b, { queue })
     graph.addNode(c, { queue: () => new AsyncQueue<number>() })
     expect(graph.getNode('b')?.queue).toBe(queue)
+  })
+})
+
+describe('AsyncGraph: compiler messages', () => {
+  const root = fileURLToPath(new URL('..', import.meta.url))
+
+  /** The first line of each compiler diagnostic for `source`, compiled against the package. */
+  function firstLines(source: string): string[] {
+    const file = path.join(root, 'src', '__compiler-message-check.ts')
+    const config = ts.getParsedCommandLineOfConfigFile(
+      path.join(root, 'tsconfig.json'),
+      {},
+      { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} },
+    )
+    if (!config) throw new Error('tsconfig.json not readable')
+    const host = ts.createCompilerHost(config.options)
+    const read = host.getSourceFile.bind(host)
+    host.getSourceFile = (name, language, ...rest) =>
+      path.resolve(name) === file
+        ? ts.createSourceFile(name, source, language)
+        : read(name, language, ...rest)
+    const fileExists = host.fileExists.bind(host)
+    host.fileExists = (name) => path.resolve(name) === file || fileExists(name)
+    const program = ts.createProgram([file], { ...config.options, noEmit: true }, host)
+    return ts
+      .getPreEmitDiagnostics(program, program.getSourceFile(file))
+      .map(
+        (diagnostic) =>
+          ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n').split('\n')[0] ?? '',
+      )
+  }
+
+  // Guards: a wrong edge printed ten lines of overloads with the sentence on line 4.
+  it('explains a wrong edge and a wrong option on the first line', () => {
+    const lines = firstLines(`
+      import { AsyncGraph } from './index.js'
+      interface Order { id: number }
+      const graph = new AsyncGraph()
+      const orders = graph.addNode(async function* orders() { yield { id: 1 } as Order })
+      const print = graph.addNode(async function* print(text: string) { console.log(text) })
+      graph.addEdge(orders, print)
+      graph.addNode(async function* save(order: Order) { console.log(order.id) }, { maxTasks: '4' })
+    `)
+    expect(lines).toEqual([
+      `The 'this' context of type 'AsyncGraph<unknown>' is not assignable to method's 'this' of type 'EdgeTypeMismatch<Order, [text: string]>'.`,
+      `Type 'string' is not assignable to type 'number'.`,
+    ])
+  }, 60_000)
+})
+
+describe('AsyncGraph: refs of another graph', () => {
+  // Guards: a ref from another graph was matched by name and wired the wrong node silently.
+  it('refuses a ref made by another graph, naming it', () => {
+    const graph = new AsyncGraph()
+    const other = new AsyncGraph()
+    const source = graph.addNode(async function* source() {
+      yield 1
+    })
+    graph.addNode(async function* sink(_value: number) {})
+    const foreign = other.addNode(async function* sink(_value: number) {})
+    expect(() => graph.addEdge(source, foreign)).toThrow(
+      expect.objectContaining({
+        code: 'FOREIGN_NODE_REF',
+        message: expect.stringMatching(/destination node ref 'sink' was made by another graph/),
+      }),
+    )
+    expect(graph.edges).toEqual([])
   })
 })

@@ -1,9 +1,13 @@
-import type { AsyncQueue } from './async-queue.js'
+import type { Args } from './args.js'
+import { AsyncQueue, checkQueueSeam } from './async-queue.js'
 import { GraphflowError, InvalidAsyncGraphError } from './errors.js'
 import {
+  type Accepts,
   type AnyNodeRef,
   createNodeRef,
-  type EdgeCheck,
+  type EdgeContext,
+  graphOf,
+  type InputMode,
   isNodeRef,
   type NodeRef,
 } from './node-ref.js'
@@ -37,7 +41,7 @@ export interface GraphNode {
   /** The spec's `open`, for nodes added from a {@link NodeSpec}. */
   readonly open: ((context: NodeContext) => Promise<void> | void) | undefined
   /** The spec's `close`, for nodes added from a {@link NodeSpec}. */
-  readonly close: (() => Promise<void> | void) | undefined
+  readonly close: ((context?: NodeContext) => Promise<void> | void) | undefined
   /** True when the function declares no parameters: it is called with none. */
   readonly takesNoParameters: boolean
 }
@@ -45,13 +49,94 @@ export interface GraphNode {
 /** A node function or a connector's {@link NodeSpec}. */
 export type NodeSource<In extends unknown[], Out> = NodeFunction<In, Out> | NodeSpec<In, Out>
 
-/** How `addEdge` names a node: its ref, its name, or its function. */
-export type NodeKey = AnyNodeRef | string | NodeFunction<never[], unknown>
+/**
+ * What `addNode` takes as its source. The function's parameters are compared bivariantly
+ * here (they are checked where it matters, on the edges), so that a wrong option is what the
+ * compiler's first line names, not the function.
+ */
+type NodeSourceArgument<In extends unknown[], Out> =
+  | { bivarianceHack(...input: In): AsyncIterable<Out> }['bivarianceHack']
+  | NodeSpec<In, Out>
+
+/** How `addEdge` names a node: its ref (made by a graph of type id `Graph`), its name, or its function. */
+export type NodeKey<Graph = unknown> =
+  | NodeRef<never, unknown, InputMode, Graph>
+  | string
+  | NodeFunction<never[], unknown>
+
+/** The queue option's item types, `never` when there is no queue. */
+type QueueTypes<Queue> =
+  Queue extends AsyncQueue<infer QueueIn, infer QueueOut>
+    ? [QueueIn, QueueOut]
+    : Queue extends () => AsyncQueue<infer QueueIn, infer QueueOut>
+      ? [QueueIn, QueueOut]
+      : never
+
+/** The input mode the options give: `false` passes `args(...)` whole. */
+type ModeOf_<Options> = Options extends { unpackInput: false }
+  ? 'whole'
+  : Options extends { unpackInput?: true | undefined }
+    ? 'unpack'
+    : 'unpack' | 'whole'
+
+/** True when the options may carry a queue whose type is not known (a `NodeOptions` variable). */
+type MaybeQueue<Options> = 'queue' extends keyof Options
+  ? [Exclude<Options[keyof Options & 'queue'], undefined>] extends [never]
+    ? false
+    : undefined extends Options[keyof Options & 'queue']
+      ? true
+      : false
+  : false
+
+/** The ref `addNode` returns for these options. */
+export type RefOf<In extends unknown[], Out, Options, Graph = unknown> =
+  MaybeQueue<Options> extends true
+    ? NodeRef<[never], Out, 'queue', Graph>
+    : Options extends { queue: infer Queue }
+      ? [QueueTypes<Queue>] extends [[infer QueueIn, unknown]]
+        ? NodeRef<[QueueIn], Out, 'queue', Graph>
+        : NodeRef<In, Out, ModeOf_<Options>, Graph>
+      : NodeRef<In, Out, ModeOf_<Options>, Graph>
+
+/** Shown by the compiler when a custom queue delivers items the node's function does not take. */
+export interface QueueTypeMismatch<Delivers, Accepted> {
+  readonly 'graphflow: the queue delivers items the node does not accept': {
+    readonly delivers: Delivers
+    readonly accepts: Accepted
+  }
+}
+
+/**
+ * Whether what a queue delivers fits the function: as on an edge, except that `args(...)` of
+ * a list whose length is only known at run time (`Args<number[]>`) fits any number of
+ * parameters of its element type.
+ */
+type QueueFits<QueueOut, In extends unknown[], Mode extends InputMode> =
+  QueueOut extends Args<infer Values>
+    ? number extends Values['length']
+      ? 'unpack' extends Mode
+        ? [Values[number]] extends [In[number]]
+          ? true
+          : false
+        : Accepts<QueueOut, In, Mode>
+      : Accepts<QueueOut, In, Mode>
+    : Accepts<QueueOut, In, Mode>
+
+/** Unknown option names and a queue whose output does not fit the function become errors. */
+export type CheckedOptions<In extends unknown[], Options> = {
+  [Key in Exclude<keyof Options, keyof NodeOptions>]: never
+} & (Options extends { queue: infer Queue }
+  ? [QueueTypes<Queue>] extends [[unknown, infer QueueOut]]
+    ? QueueFits<QueueOut, In, ModeOf_<Options>> extends true
+      ? unknown
+      : { queue: QueueTypeMismatch<QueueOut, In> }
+    : unknown
+  : unknown)
 
 /** A custom queue for a node: an instance, or a function that makes one per run. */
-export type QueueFactory<QueueIn> =
-  | AsyncQueue<QueueIn, unknown>
-  | (() => AsyncQueue<QueueIn, unknown>)
+export type QueueFactory<QueueIn, QueueOut = unknown> =
+  | AsyncQueue<QueueIn, QueueOut>
+  | (() => AsyncQueue<QueueIn, QueueOut>)
 
 const DEFAULT_QUEUE_SIZE = 10_000
 
@@ -66,7 +151,7 @@ const DEFAULT_QUEUE_SIZE = 10_000
  * graph.addEdge(numbers, double)
  * ```
  */
-export class AsyncGraph {
+export class AsyncGraph<Graph = unknown> {
   /** Graph-wide halt at the first unhandled error. */
   readonly haltOnException: boolean
   #nodes = new Map<string, GraphNode>()
@@ -82,24 +167,15 @@ export class AsyncGraph {
 
   /**
    * Adds a node from an async generator function or a connector's {@link NodeSpec} and returns
-   * its typed {@link NodeRef}. With a custom `queue`, the ref accepts what the queue accepts.
+   * its typed {@link NodeRef}. With a custom `queue`, the ref accepts what the queue accepts,
+   * and what the queue delivers must fit the function's parameters. Options held in a variable
+   * typed `NodeOptions` may carry a queue: such a ref accepts no typed edge (give the options
+   * inline, or type the variable `Omit<NodeOptions, 'queue'>`).
    */
-  addNode<In extends unknown[], Out, QueueIn>(
-    source: NodeSource<In, Out>,
-    options: NodeOptions & { queue: QueueFactory<QueueIn> },
-  ): NodeRef<[QueueIn], Out, 'queue'>
-  addNode<In extends unknown[], Out>(
-    source: NodeSource<In, Out>,
-    options: NodeOptions & { unpackInput: false },
-  ): NodeRef<In, Out, 'whole'>
-  addNode<In extends unknown[], Out>(
-    source: NodeSource<In, Out>,
-    options?: NodeOptions & { unpackInput?: true },
-  ): NodeRef<In, Out, 'unpack'>
-  addNode<In extends unknown[], Out>(
-    source: NodeSource<In, Out>,
-    options: NodeOptions,
-  ): NodeRef<In, Out, 'unpack' | 'whole'>
+  addNode<In extends unknown[], Out, const Options extends NodeOptions = {}>(
+    source: NodeSourceArgument<In, Out>,
+    options?: Options & CheckedOptions<In, Options>,
+  ): RefOf<In, Out, Options, Graph>
   addNode(source: NodeSource<never[], unknown>, options: NodeOptions = {}): AnyNodeRef {
     const spec = typeof source === 'function' ? undefined : source
     const fn = typeof source === 'function' ? source : source?.fn
@@ -118,6 +194,7 @@ export class AsyncGraph {
     if ((merged.checkAsyncGen ?? true) && !isAsyncGeneratorFunction(fn)) {
       throw new TypeError(`node '${name}' isn't an async generator function`)
     }
+    if (merged.queue instanceof AsyncQueue) checkQueueSeam(merged.queue, name)
     if (this.#nodes.has(name)) {
       throw new GraphflowError(`node '${name}' already exists in the graph`, {
         code: 'DUPLICATE_NODE',
@@ -138,20 +215,21 @@ export class AsyncGraph {
     })
     this.#destinations.set(name, [])
     this.#sources.set(name, [])
-    return createNodeRef(name)
+    return createNodeRef(name, this)
   }
 
   /**
    * Adds an edge: every item `source` yields goes to `destination`'s queue. With two refs the
    * compiler checks that the types fit; names and functions are checked at run time only.
-   * Adding an edge twice is a no-op; an edge that closes a cycle throws and is not added.
+   * Adding an edge twice is a no-op; an edge that closes a cycle throws and is not added; a
+   * ref made by another graph throws (and does not compile when the graphs have distinct
+   * type ids: `new AsyncGraph<'orders'>()`).
    */
-  addEdge<Source extends AnyNodeRef, Destination extends AnyNodeRef>(
+  addEdge<Source extends NodeKey<Graph>, Destination extends NodeKey<Graph>>(
+    this: EdgeContext<this, Source, Destination>,
     source: Source,
-    destination: Destination & EdgeCheck<Source, Destination>,
+    destination: Destination,
   ): this
-  addEdge(source: Exclude<NodeKey, AnyNodeRef>, destination: NodeKey): this
-  addEdge(source: NodeKey, destination: Exclude<NodeKey, AnyNodeRef>): this
   addEdge(source: NodeKey, destination: NodeKey): this {
     const from = this.#resolve(source, 'src')
     const to = this.#resolve(destination, 'dst')
@@ -224,8 +302,15 @@ export class AsyncGraph {
   #resolve(key: NodeKey, role: 'src' | 'dst'): string {
     let name: string | undefined
     if (typeof key === 'string') name = key
-    else if (isNodeRef(key)) name = key.name
-    else if (typeof key === 'function') {
+    else if (isNodeRef(key)) {
+      if (graphOf(key) !== this) {
+        throw new GraphflowError(
+          `${role === 'src' ? 'source' : 'destination'} node ref '${key.name}' was made by another graph: use the ref this graph's addNode returned`,
+          { code: 'FOREIGN_NODE_REF' },
+        )
+      }
+      name = key.name
+    } else if (typeof key === 'function') {
       name = [...this.#nodes.values()].find((node) => node.fn === key)?.name ?? key.name
     }
     if (name === undefined || !this.#nodes.has(name)) {

@@ -1,6 +1,26 @@
 import { GraphflowError } from './errors.js'
 import { RingBuffer } from './ring-buffer.js'
 
+/** The methods the executor never calls: a subclass overriding them would be silently ignored. */
+const UNREAD_METHODS = ['get', Symbol.asyncIterator] as const
+
+/**
+ * Refuses a queue whose subclass overrides a method the executor never calls (`get()`, the
+ * async iterator): the executor reads with `tryGet()` and `next()`, and `next()` and the
+ * wake-ups read through `tryGet()`, so an override of `tryGet()` is honoured everywhere.
+ * @internal
+ */
+export function checkQueueSeam(queue: AsyncQueue<never, unknown>, node: string): void {
+  for (const method of UNREAD_METHODS) {
+    if (queue[method] !== AsyncQueue.prototype[method]) {
+      const name = typeof method === 'string' ? `${method}()` : '[Symbol.asyncIterator]()'
+      throw new TypeError(
+        `node '${node}': its queue overrides ${name}, which the executor never calls (it reads with tryGet() and next()): transform items in put() and store them with push(), or override tryGet()`,
+      )
+    }
+  }
+}
+
 /** Returned by {@link AsyncQueue.tryGet} and {@link AsyncQueue.next} when there is no item. */
 export const QUEUE_EMPTY: unique symbol = Symbol('graphflow.queue-empty')
 
@@ -24,6 +44,13 @@ const schedule: (callback: () => void) => void =
  * in) and {@link AsyncQueue.end} (called once when every upstream node has finished) and
  * store with the protected {@link AsyncQueue.push}. `In` is what upstream nodes put,
  * `Out` what the node's function receives.
+ *
+ * What the executor calls (the queue seam): `put(item)` once per item an upstream node
+ * yields, awaited when it returns a promise; `end()` once, when every upstream node is done
+ * and the start call (if any) returned, awaited, never by the node's own workers;
+ * `tryGet()` and `next()` to take items (never `get()` or the async iterator: overriding
+ * them is refused); `discard()` when the run halts or is aborted; `reset()` on an instance
+ * given to `addNode` when a run is over, so it can be pre-loaded for the next one.
  *
  * @example Batching without a sentinel
  * ```ts
@@ -96,7 +123,8 @@ export class AsyncQueue<In = unknown, Out = In> {
 
   /**
    * Called once by the executor when every upstream node has finished. Override it to flush
-   * what a subclass holds back (a last partial batch), then call `super.end()`.
+   * what a subclass holds back (a last partial batch), then call `super.end()` (if it is
+   * forgotten, the executor ends the queue itself and logs a warning).
    */
   end(): Promise<void> | void {
     this.#ended = true
@@ -106,7 +134,11 @@ export class AsyncQueue<In = unknown, Out = In> {
     }
   }
 
-  /** Waits for the next item. Rejects with a `QUEUE_ENDED` error once the queue ended and drained. */
+  /**
+   * Waits for the next item. Rejects with a `QUEUE_ENDED` error once the queue ended and drained.
+   * For your own use: the executor reads with `tryGet()` and `next()`, and refuses a queue
+   * that overrides `get()`.
+   */
   async get(): Promise<Out> {
     const item = await this.next()
     if (item === QUEUE_EMPTY) {
@@ -159,8 +191,9 @@ export class AsyncQueue<In = unknown, Out = In> {
   }
 
   /**
-   * Empties the queue and opens it again for a new run. The executor calls it at the start of
-   * every run; subclasses holding state override it and call `super.reset()`.
+   * Empties the queue and opens it again. The executor calls it on a queue instance given to
+   * `addNode` when a run is over, so what you put into it before the next run is delivered
+   * in that run; subclasses holding state override it and call `super.reset()`.
    */
   reset(): void {
     this.discard()

@@ -35,8 +35,8 @@ export interface SourceDefinition<Out, StartArgs extends unknown[] = []> {
   read(...input: StartArgs): AsyncIterable<Out> | Iterable<Out>
   /** Opens what `read` needs: once per run, before the first call. */
   open?(context: NodeContext): Promise<void> | void
-  /** Releases it: once per run, in every outcome. */
-  close?(): Promise<void> | void
+  /** Releases it: once per run, in every outcome (its context's signal is not aborted). */
+  close?(context?: NodeContext): Promise<void> | void
   /** Node option defaults the user may override. */
   options?: Omit<NodeOptions, 'name'>
 }
@@ -74,8 +74,8 @@ export interface SinkDefinition<In> {
   write(item: In): Promise<void> | void
   /** Opens the target: once per run, before the first write. */
   open?(context: NodeContext): Promise<void> | void
-  /** Flushes and commits everything written. */
-  close?(): Promise<void> | void
+  /** Flushes and commits everything written (its context's signal is not aborted). */
+  close?(context?: NodeContext): Promise<void> | void
   /** Node option defaults the user may override. */
   options?: Omit<NodeOptions, 'name'>
 }

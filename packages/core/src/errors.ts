@@ -1,3 +1,5 @@
+import type { ExecutionReport } from './executor-types.js'
+
 /** Options of a {@link GraphflowError}. */
 export interface GraphflowErrorOptions {
   /** A stable, machine-readable code such as `DUPLICATE_NODE` or `HTTP_STATUS`. */
@@ -39,6 +41,39 @@ export class InvalidAsyncGraphError extends GraphflowError {
 
   constructor(message: string, options: Partial<GraphflowErrorOptions> = {}) {
     super(message, { code: 'INVALID_GRAPH', ...options })
+  }
+}
+
+/**
+ * What `execute({ rejectOnError: true })` rejects with when a node raised an error: an
+ * `AggregateError` of the kept exceptions (the newest `maxExceptions` per node), thrown
+ * after every node closed, with the run's report.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await executor.execute({ rejectOnError: true })
+ * } catch (error) {
+ *   if (error instanceof ExecutionFailedError) console.error(error.report.dataFlowStats)
+ * }
+ * ```
+ */
+export class ExecutionFailedError extends AggregateError {
+  override name = 'ExecutionFailedError'
+  /** Always `'NODE_ERRORS'`. */
+  readonly code = 'NODE_ERRORS'
+  /** The report `execute()` would have resolved with. */
+  readonly report: ExecutionReport
+
+  constructor(report: ExecutionReport) {
+    const failed = Object.entries(report.dataFlowStats)
+      .filter(([, stats]) => stats.err > 0)
+      .map(([node, stats]) => `'${node}' (${stats.err})`)
+    super(
+      Object.values(report.exceptions).flat(),
+      `[graphflow] the run had node errors: ${failed.join(', ')}${report.halted ? `; halted by '${report.haltedBy}'` : ''}`,
+    )
+    this.report = report
   }
 }
 

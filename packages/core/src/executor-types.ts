@@ -1,8 +1,13 @@
+import type { ExecutionFailedError } from './errors.js'
 import type { Logger } from './node-spec.js'
+import type { StartNode } from './start-node.js'
 
 /** Per-node counts of a run. */
 export interface NodeStats {
-  /** Items its source nodes put into this node's queue (the start call is not counted). */
+  /**
+   * Items its source nodes put into this node's queue, including ones a halt or an abort
+   * dropped before the node took them (the start call and pre-loaded items are not counted).
+   */
   in: number
   /** Items this node yielded. */
   out: number
@@ -16,8 +21,10 @@ export type DataFlowStats = Record<string, NodeStats>
 /** `{ [node]: Error[] }`, the newest `maxExceptions` errors of each node. */
 export type NodeExceptions = Record<string, Error[]>
 
-/** What `execute()` resolves with. */
+/** What `execute()` resolves with: a snapshot, yours to keep or change. */
 export interface ExecutionReport {
+  /** True when no node raised an error and the run neither halted nor was aborted. */
+  ok: boolean
   /** Per-node counts. */
   dataFlowStats: DataFlowStats
   /** The newest `maxExceptions` errors of each node. */
@@ -46,12 +53,19 @@ export interface AsyncExecutorOptions {
 export interface ExecuteOptions {
   /**
    * The start nodes and the arguments each is called with, spread:
-   * `{ fetch: ['https://...'] }` calls `fetch('https://...')`.
+   * `{ fetch: ['https://...'] }` calls `fetch('https://...')`. By name the arguments are not
+   * type-checked; `[startNode(fetchRef, 'https://...')]` checks them against the function.
    * @default every node with no incoming edge, called with no arguments
    */
-  startNodes?: Record<string, unknown[]>
+  startNodes?: Record<string, unknown[]> | readonly StartNode[]
   /** Aborting it stops the run like a halt, with `report.aborted` true. */
   signal?: AbortSignal
+  /**
+   * Reject, once every node is closed, with an {@link ExecutionFailedError} (an
+   * `AggregateError` of the kept exceptions, `report` attached) when any node raised an
+   * error. An abort without node errors still resolves. @default false
+   */
+  rejectOnError?: boolean
 }
 
 /** Options of `turnOnDataFlowLogging()`. */
@@ -79,7 +93,7 @@ export interface ExecutorEvents {
   'node-error': { node: string; error: Error }
   /** A node is done and closed. */
   'node-end': { node: string; stats: NodeStats }
-  /** Every `progressInterval` ms while the run lasts: live counts for a progress display. */
+  /** Every `progressInterval` ms while the run lasts: a snapshot of the counts for a progress display. */
   progress: { dataFlowStats: DataFlowStats; elapsedMs: number }
   /** The run is over. */
   'run-end': ExecutionReport

@@ -3,10 +3,13 @@ export { AsyncExecutor } from './async-executor.js'
 export {
   AsyncGraph,
   type AsyncGraphOptions,
+  type CheckedOptions,
   type GraphNode,
   type NodeKey,
   type NodeSource,
   type QueueFactory,
+  type QueueTypeMismatch,
+  type RefOf,
 } from './async-graph.js'
 export { AsyncQueue, QUEUE_EMPTY } from './async-queue.js'
 export { DEFAULT_NODE_FORMAT } from './data-flow-logging.js'
@@ -18,6 +21,7 @@ export {
   type SourceDefinition,
 } from './define.js'
 export {
+  ExecutionFailedError,
   GraphflowError,
   type GraphflowErrorOptions,
   InvalidAsyncGraphError,
@@ -39,6 +43,7 @@ export {
   type AnyNodeRef,
   type DeliveredArguments,
   type EdgeCheck,
+  type EdgeContext,
   type EdgeTypeMismatch,
   type InputMode,
   type InputOf,
@@ -50,3 +55,4 @@ export {
   type WholeArguments,
 } from './node-ref.js'
 export type { Logger, NodeContext, NodeFunction, NodeOptions, NodeSpec } from './node-spec.js'
+export { isStartNode, type StartArgsOf, type StartNode, startNode } from './start-node.js'

@@ -1,10 +1,12 @@
 import { describe, expectTypeOf, it } from 'vitest'
 import { type Args, args } from './args.js'
+import { AsyncExecutor } from './async-executor.js'
 import { AsyncGraph } from './async-graph.js'
 import { AsyncQueue } from './async-queue.js'
 import { defineSink, defineSource } from './define.js'
 import type { NodeRef } from './node-ref.js'
 import type { NodeOptions } from './node-spec.js'
+import { startNode } from './start-node.js'
 
 class BatchQueue<T> extends AsyncQueue<T, T[]> {}
 
@@ -26,6 +28,9 @@ async function* takesString(text: string) {
 async function* takesNothing() {}
 async function* takesBatch(batch: number[]) {
   yield batch.length
+}
+async function* takesBatchOfStrings(batch: string[]) {
+  yield batch.join()
 }
 async function* takesTuple(values: [number, string]) {
   yield values[0]
@@ -120,5 +125,69 @@ describe('typed wiring', () => {
     const numberSink = graph.addNode(defineSink({ name: 'numbers', write: (_value: number) => {} }))
     // @ts-expect-error strings into a number sink
     graph.addEdge(source, numberSink)
+  })
+
+  it('checks what a custom queue delivers against the function', () => {
+    const graph = new AsyncGraph()
+    // @ts-expect-error a batch queue delivers number[], the function takes a string
+    graph.addNode(takesString, { queue: new BatchQueue<number>() })
+    // @ts-expect-error the queue delivers numbers, the function takes a batch of strings
+    graph.addNode(takesBatchOfStrings, { queue: () => new AsyncQueue<number>() })
+    graph.addNode(takesBatchOfStrings, { queue: () => new BatchQueue<string>() })
+    graph.addNode(takesBatch, { name: 'b', queue: new BatchQueue<number>() })
+    // @ts-expect-error an unknown option name
+    graph.addNode(double, { maxTask: 2 })
+  })
+
+  it('lets no NodeOptions variable that may carry a queue claim the function parameters', () => {
+    const graph = new AsyncGraph()
+    const source = graph.addNode(numbers)
+    const options: NodeOptions = { queue: new BatchQueue<number>() }
+    const hidden = graph.addNode(takesBatch, options)
+    expectTypeOf(hidden).toEqualTypeOf<NodeRef<[never], number, 'queue'>>()
+    // @ts-expect-error a queue may sit in front: the ref accepts no typed edge
+    graph.addEdge(source, hidden)
+    const withoutQueue: Omit<NodeOptions, 'queue'> = { name: 'd', maxTasks: 2 }
+    graph.addEdge(source, graph.addNode(double, withoutQueue))
+  })
+
+  it('refuses a ref from a graph with another type id', () => {
+    const orders = new AsyncGraph<'orders'>()
+    const billing = new AsyncGraph<'billing'>()
+    const source = orders.addNode(numbers)
+    const sink = orders.addNode(double)
+    orders.addEdge(source, sink)
+    const foreign = billing.addNode(double)
+    // @ts-expect-error a ref made by the billing graph
+    orders.addEdge(source, foreign)
+    // @ts-expect-error a ref made by the billing graph
+    orders.addEdge(foreign, sink)
+    orders.addEdge('numbers', 'double')
+    new AsyncExecutor(orders).execute({ startNodes: [startNode(source)] })
+  })
+
+  it('types start-node arguments from refs', () => {
+    const graph = new AsyncGraph()
+    const text = graph.addNode(takesString)
+    const pair = graph.addNode(describePair)
+    startNode(text, 'a')
+    startNode(pair, 1, 'one')
+    // @ts-expect-error 42 is not a string
+    startNode(text, 42)
+    // @ts-expect-error (count, label) needs both
+    startNode(pair, 1)
+    // @ts-expect-error a number where the label goes
+    new AsyncExecutor(graph).execute({ startNodes: [startNode(pair, 1, 2)] })
+    new AsyncExecutor(graph).execute({
+      startNodes: [startNode(text, 'a'), startNode(pair, 1, 'x')],
+    })
+  })
+
+  it('names the wrong option, not the function, for maxTasks given as a string', () => {
+    const graph = new AsyncGraph()
+    graph.addNode(double, {
+      // @ts-expect-error maxTasks is a number
+      maxTasks: '4',
+    })
   })
 })

@@ -3,6 +3,7 @@ import type { Args } from './args.js'
 declare const inputType: unique symbol
 declare const outputType: unique symbol
 declare const modeType: unique symbol
+declare const graphType: unique symbol
 
 /**
  * How a node turns an incoming item into arguments:
@@ -20,6 +21,7 @@ export interface NodeRef<
   In extends unknown[] = unknown[],
   Out = unknown,
   Mode extends InputMode = InputMode,
+  Graph = unknown,
 > {
   /** Always `'node-ref'`: tells a ref from a node function. */
   readonly kind: 'node-ref'
@@ -31,10 +33,12 @@ export interface NodeRef<
   readonly [outputType]?: Out
   /** @internal phantom input mode */
   readonly [modeType]?: Mode
+  /** @internal phantom graph id: `new AsyncGraph<'orders'>()` makes refs only it accepts */
+  readonly [graphType]?: Graph
 }
 
 /** Any node ref, whatever its types. */
-export type AnyNodeRef = NodeRef<never, unknown, InputMode>
+export type AnyNodeRef = NodeRef<never, unknown, InputMode, unknown>
 
 /** The parameter tuple an item becomes when the destination unpacks its input. */
 export type UnpackedArguments<Item> = Item extends Args<infer Values> ? Values : [Item]
@@ -83,13 +87,37 @@ export type EdgeCheck<Source, Destination> =
     ? unknown
     : EdgeTypeMismatch<OutputOf<Source>, InputOf<Destination>>
 
+/**
+ * The graph itself when `Source -> Destination` type-checks or either end is a name or a
+ * function (checked at run time), an {@link EdgeTypeMismatch} naming what the source yields
+ * and what the destination accepts otherwise. `addEdge` wants it as its `this`: the compiler's
+ * message then starts with the mismatch, at the start of the call.
+ */
+export type EdgeContext<Graph, Source, Destination> = [Source] extends [AnyNodeRef]
+  ? [Destination] extends [AnyNodeRef]
+    ? Accepts<OutputOf<Source>, InputOf<Destination>, ModeOf<Destination>> extends true
+      ? Graph
+      : EdgeTypeMismatch<OutputOf<Source>, InputOf<Destination>>
+    : Graph
+  : Graph
+
 const nodeRefBrand = Symbol.for('graphflow.node-ref')
+/** The graph each ref was made by. */
+const owners = new WeakMap<object, object>()
 
 /** @internal */
-export function createNodeRef<In extends unknown[], Out, Mode extends InputMode>(
+export function createNodeRef<In extends unknown[], Out, Mode extends InputMode, Graph>(
   name: string,
-): NodeRef<In, Out, Mode> {
-  return Object.freeze({ kind: 'node-ref', name, [nodeRefBrand]: true }) as NodeRef<In, Out, Mode>
+  graph: object,
+): NodeRef<In, Out, Mode, Graph> {
+  const ref = Object.freeze({ kind: 'node-ref', name, [nodeRefBrand]: true })
+  owners.set(ref, graph)
+  return ref as NodeRef<In, Out, Mode, Graph>
+}
+
+/** @internal The graph whose `addNode` made `ref`, if any. */
+export function graphOf(ref: AnyNodeRef): object | undefined {
+  return owners.get(ref)
 }
 
 /** True for a value returned by `addNode`. */

@@ -6,13 +6,20 @@ export interface Logger {
   info(message: string): void
   /** Node errors with their stack, halts. */
   error(message: string): void
+  /** Misuse the run recovered from (a queue's `end()` that did not end it). @default `error` */
+  warn?(message: string): void
 }
 
-/** What a node's `open()` gets for the run it is opened for. */
+/** What a node's `open()` and `close()` get for the run. */
 export interface NodeContext {
   /** The node's name in the graph. */
   readonly name: string
-  /** Aborted when the run halts or is aborted: pass it to requests and long waits. */
+  /**
+   * In `open()`: the run's signal, aborted when the run halts or is aborted; pass it to the
+   * node's requests and long waits. Do not keep it for the final flush: in `close()` the
+   * context carries a signal of its own that the executor never aborts, so a sink can pass
+   * `context.signal` to what it flushes and commits there.
+   */
   readonly signal: AbortSignal
   /** The executor's logger. */
   readonly logger: Logger
@@ -35,7 +42,11 @@ export interface NodeOptions {
   queue?: AsyncQueue<never, unknown> | (() => AsyncQueue<never, unknown>)
   /** The bound of the default queue: upstream nodes wait while it is full. @default 10_000 */
   queueSize?: number
-  /** Check that the function is an async generator function. @default true */
+  /**
+   * Check that the function is an async generator function. Turn it off for a wrapper; a
+   * function that declares no parameters is called with none, unless its source uses
+   * `arguments` (`function traced() { return inner.apply(this, arguments) }`). @default true
+   */
   checkAsyncGen?: boolean
 }
 
@@ -59,8 +70,11 @@ export interface NodeSpec<In extends unknown[] = never[], Out = unknown> {
   fn: NodeFunction<In, Out>
   /** Opens files, clients, databases: once per run, before the first call. */
   open?(context: NodeContext): Promise<void> | void
-  /** Flushes and releases: once per run, after the node is done, in every outcome. */
-  close?(): Promise<void> | void
+  /**
+   * Flushes and releases: once per run, after the node is done, in every outcome. The executor
+   * always passes a context, whose signal is not aborted, even after a halt or an abort.
+   */
+  close?(context?: NodeContext): Promise<void> | void
   /** Defaults the user may override in `addNode`. */
   options?: Omit<NodeOptions, 'name'>
 }

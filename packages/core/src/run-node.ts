@@ -1,8 +1,10 @@
 import { Args } from './args.js'
 import type { AsyncGraph, GraphNode } from './async-graph.js'
-import { AsyncQueue } from './async-queue.js'
+import { AsyncQueue, checkQueueSeam } from './async-queue.js'
 import { InvalidAsyncGraphError } from './errors.js'
 import type { NodeStats } from './executor-types.js'
+import { graphOf } from './node-ref.js'
+import { isStartNode, type StartNode } from './start-node.js'
 
 /** A node's state during one run. */
 export interface RunNode {
@@ -13,8 +15,12 @@ export interface RunNode {
   readonly stats: NodeStats
   readonly errors: Error[]
   readonly startArgs: unknown[] | undefined
+  /** True when `put()` and `end()` are AsyncQueue's own: a blocked put is released by `discard()`. */
+  readonly plainQueue: boolean
   /** Upstream nodes not yet done, plus one while the start call runs. */
   openInputs: number
+  /** The queue's `end()`, once called. */
+  ending: Promise<void> | undefined
 }
 
 /** What a call of a node function returns, iterated by the executor. */
@@ -25,12 +31,17 @@ export function defaultStartNodes(graph: AsyncGraph): Record<string, unknown[]> 
   return Object.fromEntries(graph.rootNodes.map((name) => [name, []]))
 }
 
-/** The run's start nodes: the given ones, checked, or every node without incoming edges. */
+/**
+ * The run's start nodes: the given ones (by name, or a list of {@link startNode}s), checked, or
+ * every node without incoming edges.
+ */
 export function resolveStartNodes(
   graph: AsyncGraph,
-  given: Record<string, unknown[]> | undefined,
+  given: Record<string, unknown[]> | readonly StartNode[] | undefined,
 ): Record<string, unknown[]> {
-  const startNodes = given ?? defaultStartNodes(graph)
+  const startNodes = Array.isArray(given)
+    ? fromStartNodes(graph, given as readonly StartNode[])
+    : ((given as Record<string, unknown[]> | undefined) ?? defaultStartNodes(graph))
   if (typeof startNodes !== 'object' || startNodes === null) {
     throw new TypeError(`execute "startNodes": expected an object, got ${String(startNodes)}`)
   }
@@ -51,7 +62,36 @@ export function resolveStartNodes(
   return startNodes
 }
 
-/** The nodes of one run: fresh queues and counts, destinations linked. */
+function fromStartNodes(graph: AsyncGraph, given: readonly StartNode[]): Record<string, unknown[]> {
+  const startNodes: Record<string, unknown[]> = {}
+  for (const entry of given) {
+    if (!isStartNode(entry)) {
+      throw new TypeError(
+        `execute "startNodes": expected startNode(ref, ...args) entries, got ${String(entry)}`,
+      )
+    }
+    const name = entry.ref.name
+    if (graphOf(entry.ref) !== graph) {
+      throw new InvalidAsyncGraphError(
+        `start node ref '${name}' was made by another graph: use the ref this graph's addNode returned`,
+        { code: 'FOREIGN_NODE_REF' },
+      )
+    }
+    if (Object.hasOwn(startNodes, name)) {
+      throw new InvalidAsyncGraphError(`start node '${name}' is given twice`, {
+        code: 'DUPLICATE_START_NODE',
+      })
+    }
+    startNodes[name] = [...entry.args]
+  }
+  return startNodes
+}
+
+/**
+ * The nodes of one run: queues and counts, destinations linked. A queue instance given to
+ * `addNode` is claimed for the run (another run using it at the same time is refused) and
+ * keeps what was pre-loaded into it; {@link releaseQueues} reopens it when the run is over.
+ */
 export function prepareRun(graph: AsyncGraph, startNodes: Record<string, unknown[]>): RunNode[] {
   const byName = new Map<string, RunNode>()
   const owners = new Map<AsyncQueue<unknown, unknown>, string>()
@@ -73,15 +113,45 @@ export function prepareRun(graph: AsyncGraph, startNodes: Record<string, unknown
       stats: { in: 0, out: 0, err: 0 },
       errors: [],
       startArgs,
+      plainQueue: queue.put === AsyncQueue.prototype.put && queue.end === AsyncQueue.prototype.end,
       openInputs: graph.sourcesOf(config.name).length + (startArgs ? 1 : 0),
+      ending: undefined,
     })
   }
+  for (const [queue, name] of owners) {
+    if (queuesInUse.has(queue)) {
+      throw new InvalidAsyncGraphError(
+        `node '${name}': its queue instance is in use by another run; give the node a function returning a new queue (queue: () => new MyQueue()) to run the graph more than once at a time`,
+        { code: 'QUEUE_IN_USE' },
+      )
+    }
+  }
+  for (const queue of owners.keys()) queuesInUse.add(queue)
   for (const node of byName.values()) {
     for (const name of graph.destinationsOf(node.name)) {
       node.destinations.push(byName.get(name) as RunNode)
     }
   }
   return [...byName.values()]
+}
+
+/**
+ * Ends a run's hold on its queues: each queue instance given to `addNode` is emptied and
+ * opened again (`reset()`), ready to be pre-loaded for the next run.
+ */
+export function releaseQueues(
+  nodes: readonly RunNode[],
+  onError: (node: RunNode, error: unknown) => void,
+): void {
+  for (const node of nodes) {
+    queuesInUse.delete(node.queue)
+    if (typeof node.config.queue !== 'object') continue
+    try {
+      node.queue.reset()
+    } catch (error) {
+      onError(node, error)
+    }
+  }
 }
 
 /**
@@ -113,10 +183,9 @@ function makeQueue(config: GraphNode): AsyncQueue<unknown, unknown> {
       `node '${config.name}': its "queue" must be an AsyncQueue (subclass) instance`,
     )
   }
-  if (usedQueues.has(queue)) queue.reset()
-  usedQueues.add(queue)
+  checkQueueSeam(queue, config.name)
   return queue
 }
 
-/** Queues that ran before: reset at the start of a later run; a fresh queue keeps what it holds. */
-const usedQueues = new WeakSet<AsyncQueue<unknown, unknown>>()
+/** The queues of the runs in progress. */
+const queuesInUse = new WeakSet<AsyncQueue<unknown, unknown>>()

@@ -8,8 +8,10 @@ export function isAsyncGeneratorFunction(fn: unknown): boolean {
 }
 
 /**
- * True when a function declares no parameters at all, defaulted and rest ones included.
- * `fn.length` alone misses `(x = 1)` and `(...rest)`, so the source is checked too.
+ * True when a function declares no parameters at all, defaulted and rest ones included, and
+ * does not read `arguments` (a wrapper such as `function traced() { return inner.apply(this,
+ * arguments) }` takes what it is called with). `fn.length` alone misses `(x = 1)` and
+ * `(...rest)`, so the source is checked too.
  */
 export function takesNoParameters(fn: (...input: never[]) => unknown): boolean {
   if (fn.length > 0) return false
@@ -17,7 +19,7 @@ export function takesNoParameters(fn: (...input: never[]) => unknown): boolean {
   if (source.includes('[native code]')) return false
   const open = source.indexOf('(')
   if (open === -1) return false
-  return /^\(\s*\)/.test(source.slice(open))
+  return /^\(\s*\)/.test(source.slice(open)) && !/\barguments\b/.test(source)
 }
 
 function checkInteger(options: NodeOptions, key: 'maxTasks' | 'queueSize', min: number): void {
