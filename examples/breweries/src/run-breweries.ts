@@ -1,5 +1,5 @@
-import { rm, truncate } from 'node:fs/promises'
-import { resolve } from 'node:path'
+import { mkdir, rm, truncate } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
 import type { ExecutionReport } from '@graphflow/core'
 import {
   type Checkpoint,
@@ -222,6 +222,12 @@ export async function runBreweries(
       )
     }
     if (!plan) await removeCheckpoint(checkpointFile)
+    // Missing directories are created (and removed again if the run stores nothing).
+    const createdDirectories: string[] = []
+    for (const path of [csvPath, sqlitePath]) {
+      const created = path ? await mkdir(dirname(path), { recursive: true }) : undefined
+      if (created) createdDirectories.push(created)
+    }
     const startAfter = Math.min(
       csvPath ? kept.csv : Number.POSITIVE_INFINITY,
       sqlitePath ? kept.sqlite : Number.POSITIVE_INFINITY,
@@ -327,6 +333,7 @@ export async function runBreweries(
       if (csvPath) await rm(csvPath, { force: true })
       if (sqlitePath && !sqliteBefore?.exists) await rm(sqlitePath, { force: true })
       await removeCheckpoint(checkpointFile)
+      for (const created of createdDirectories) await rm(created, { recursive: true, force: true })
     } else {
       await checkpoints.save(records, complete)
     }

@@ -18,7 +18,8 @@ async function buildQuietly(): Promise<void> {
   child.stderr.on('data', (chunk: Buffer) => output.push(chunk))
   // A first build takes a while: say what is going on instead of staying silent.
   const slow = setTimeout(
-    () => process.stderr.write('building the packages the breweries CLI uses...\n'),
+    () =>
+      process.stderr.write('building the workspace packages the CLI uses (when they changed)...\n'),
     3000,
   )
   const forward = (signal: NodeJS.Signals) => child.kill(signal)

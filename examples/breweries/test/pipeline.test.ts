@@ -314,6 +314,31 @@ describe('breweries CLI', () => {
     )
   })
 
+  // Guards the flag table's promise: missing directories of both outputs are created.
+  it('creates the missing directories of the CSV and of the database', async () => {
+    const run = await runBreweries(
+      {
+        apiUrl: 'unused',
+        offline: true,
+        country: 'Ireland',
+        csv: 'new/csv/ie.csv',
+        sqlite: 'new/db/ie.db',
+        perPage: 200,
+        concurrency: 1,
+        faults: false,
+        progress: 'none',
+        resume: false,
+      },
+      { stdout: { write: () => true }, stderr: { write: () => true }, cwd: directory },
+    )
+    expect(run.exitCode).toBe(0)
+    expect(await readdir(join(directory, 'new', 'csv'))).toEqual([
+      'ie.csv',
+      'ie.csv.checkpoint.json',
+    ])
+    expect(await readdir(join(directory, 'new', 'db'))).toEqual(['ie.db'])
+  })
+
   it('falls back to plain lines when bars are asked for but stdout is no terminal', async () => {
     const output: string[] = []
     await runBreweries(
