@@ -1,10 +1,9 @@
 // Checks done before the first request, so that a configuration error costs nothing, leaves
 // nothing behind and reads as one line.
-import { constants } from 'node:fs'
-import { access, stat } from 'node:fs/promises'
+import { open, rm, stat } from 'node:fs/promises'
 import { get as httpGet } from 'node:http'
 import { get as httpsGet } from 'node:https'
-import { dirname } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import Database from 'better-sqlite3'
 
 /**
@@ -37,9 +36,11 @@ export interface OutputPathState {
 }
 
 /**
- * Checks that `path` can be written, and so can a checkpoint beside it, without creating
- * anything: the file, if there, must be a writable file; the nearest existing directory above
- * it must be writable (missing directories are created by the run).
+ * Checks that `path` can be written, and so can a checkpoint beside it, leaving nothing behind:
+ * the file, if there, is opened for writing (not changed); a file is created and removed in
+ * the nearest existing directory above it (missing directories are created by the run). Trying
+ * is the only check that holds for every case: permissions, root on a read-only file system,
+ * special file systems.
  */
 export async function checkOutputPath(path: string, what: string): Promise<OutputPathState> {
   const fail = (cause: string): never => {
@@ -59,10 +60,18 @@ export async function checkOutputPath(path: string, what: string): Promise<Outpu
     if (dirname(directory) === directory) break
     directory = dirname(directory)
   }
-  await access(directory, constants.W_OK | constants.X_OK).catch((error) =>
-    fail(`${directory}: ${describeCode(error)}`),
-  )
-  if (found) await access(path, constants.W_OK).catch((error) => fail(describeCode(error)))
+  const probe = join(directory, `.${basename(path)}.${process.pid}.probe`)
+  try {
+    await (await open(probe, 'wx')).close()
+  } catch (error) {
+    fail(`cannot create files in ${directory}: ${describeCode(error)}`)
+  } finally {
+    await rm(probe, { force: true }).catch(() => undefined)
+  }
+  if (found) {
+    const handle = await open(path, 'r+').catch((error) => fail(describeCode(error)))
+    await handle.close()
+  }
   return { exists: found !== undefined }
 }
 

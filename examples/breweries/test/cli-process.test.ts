@@ -1,6 +1,6 @@
 // The CLI as a user starts it: a real child process, a real replay server, real files.
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { csvSource } from '@graphflow/csv'
@@ -204,6 +204,35 @@ describe('expected errors', () => {
     const verbose = await run([...api, '--csv', 'us.csv', '--sqlite', 'not.db', '--verbose'])
     expect(verbose.stderr).toMatch(/\n {4}at /)
   })
+
+  // Guards issue 11 item 5: the check tries to write, so it holds for root too (where a
+  // permission check passes) and on special file systems (where mkdir -p never returned).
+  it.runIf(process.platform === 'linux')(
+    'refuses a directory no file can be created in, as root too',
+    async () => {
+      const result = await run(['--offline', '--csv', '/proc/breweries-test/us.csv'])
+      expect(result.code).toBe(1)
+      expect(result.stderr).toBe(
+        'breweries: cannot write the CSV /proc/breweries-test/us.csv: cannot create files in /proc: ENOENT\n',
+      )
+    },
+  )
+
+  // Root may write anywhere: this case needs an ordinary user.
+  it.skipIf(process.getuid?.() === 0)(
+    'refuses a directory without write permission (EACCES)',
+    async () => {
+      const locked = join(directory, 'locked')
+      await mkdir(locked, { mode: 0o555 })
+      const result = await run(['--offline', '--csv', 'locked/us.csv'])
+      await chmod(locked, 0o755)
+      expect(result.code).toBe(1)
+      expect(result.stderr).toMatch(
+        /cannot create files in .*locked: permission denied \(EACCES\)\n$/,
+      )
+      expect(await readdir(locked)).toEqual([])
+    },
+  )
 
   it('says so in one line when a run starts over an interrupted one', async () => {
     server = await startReplayServer()
