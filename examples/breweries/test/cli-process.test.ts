@@ -170,6 +170,39 @@ describe('the CLI under signals', () => {
   }
 })
 
+describe('a run killed without a chance to clean up', () => {
+  // Guards issue 11 item 4: the checkpoint is written as pages are stored, so even SIGKILL
+  // (the OOM killer, a power cut) leaves a run that --resume completes exactly once.
+  it('SIGKILL mid-run: --resume completes with every brewery once', async () => {
+    server = await startReplayServer({ latencyMs: 120 })
+    const args = ['--api-url', server.apiUrl, '--csv', 'us.csv', '--sqlite', 'us.db']
+    const run = startWithNode([...args, '--per-page', '100', '--progress', 'none'])
+    await waitFor(
+      () =>
+        readCheckpoint().then(
+          (checkpoint) => (checkpoint.records.csv >= 300 ? checkpoint : undefined),
+          () => undefined,
+        ),
+      'a checkpoint during the run',
+    )
+    process.kill(run.child.pid as number, 'SIGKILL')
+    expect((await run.done).code).toBe(null)
+    const resumed = await startWithNode([
+      ...args,
+      '--per-page',
+      '100',
+      '--progress',
+      'none',
+      '--resume',
+    ]).done
+    expect(resumed.code).toBe(0)
+    expect(resumed.stdout).toMatch(/resuming from page \d+/)
+    expect((await readdir(directory)).sort()).toEqual(['us.csv', 'us.csv.checkpoint.json', 'us.db'])
+    expect((await csvIds()).sort()).toEqual(US_IDS)
+    expect((await sqliteIds()).sort()).toEqual(US_IDS)
+  })
+})
+
 describe('expected errors', () => {
   const run = async (args: string[]) => startWithNode(['--progress', 'none', ...args]).done
 
