@@ -4,6 +4,8 @@ import { createReadStream } from 'node:fs'
 import { open, readFile, rename, rm, stat } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { parse } from 'csv-parse'
+import { BreweriesError } from './breweries-error.js'
+import { BREWERY_COLUMNS } from './dataset.js'
 
 /** What a run leaves beside its output so that `--resume` can continue it. */
 export interface Checkpoint {
@@ -157,5 +159,74 @@ async function lastByteOf(path: string, size: number): Promise<number | undefine
     return buffer[0]
   } finally {
     await handle.close()
+  }
+}
+
+/** Where a resumed run starts, and what each output keeps from the runs before. */
+export interface ResumePlan {
+  /** Whole pages each sink keeps. */
+  pages: { csv: number; sqlite: number }
+  /** Bytes of the CSV after its last whole page, and where that page ends. */
+  cut: { bytes: number; at: number } | undefined
+}
+
+/** Checks a checkpoint can be resumed, and reads what the CSV kept; changes nothing. */
+export async function resumePlan(
+  checkpoint: Checkpoint | undefined,
+  file: string,
+  key: CheckpointKey,
+): Promise<ResumePlan | 'complete'> {
+  if (!checkpoint) {
+    throw new BreweriesError(`--resume: no checkpoint at ${file}; run once without --resume`)
+  }
+  const why = mismatch(checkpoint, key)
+  if (why) throw new BreweriesError(`--resume: ${file} is the checkpoint of another run: ${why}`)
+  if (checkpoint.complete) return 'complete'
+  const { perPage } = key
+  const plan: ResumePlan = {
+    pages: { csv: 0, sqlite: Math.floor((checkpoint.records.sqlite ?? 0) / perPage) },
+    cut: undefined,
+  }
+  if (key.csv) {
+    // The CSV itself says what it holds: whole pages are kept, a page cut short by a killed
+    // run is fetched again. It must hold at least what the checkpoint counted.
+    const content = await readCsvContent(key.csv, BREWERY_COLUMNS, perPage)
+    const counted = checkpoint.records.csv ?? 0
+    if (!content || content.records < counted) {
+      throw new BreweriesError(
+        `--resume: ${key.csv} ${content ? `holds ${content.records} records, fewer than the ${counted} counted at the checkpoint` : 'is missing'}; run without --resume`,
+      )
+    }
+    plan.pages.csv = content.pageEnds.length - 1
+    const at = content.pageEnds[plan.pages.csv] as number
+    if (content.size > at) plan.cut = { bytes: content.size - at, at }
+  }
+  return plan
+}
+
+/** Writes checkpoints while the run goes on, one at a time, skipping unchanged counts. */
+export function checkpointWriter(file: string, key: CheckpointKey, warn: (line: string) => void) {
+  let last = ''
+  let writing: Promise<void> = Promise.resolve()
+  let failed = false
+  return {
+    save(records: Checkpoint['records'], complete: boolean): Promise<void> {
+      const text = JSON.stringify([records, complete])
+      if (text === last) return writing
+      last = text
+      writing = writing.then(() =>
+        writeCheckpoint(file, {
+          ...key,
+          records,
+          complete,
+          updatedAt: new Date().toISOString(),
+        }).catch((error: Error) => {
+          if (!failed) warn(error.message)
+          failed = true
+        }),
+      )
+      return writing
+    },
+    idle: () => writing,
   }
 }

@@ -5,14 +5,7 @@ import { get as httpGet } from 'node:http'
 import { get as httpsGet } from 'node:https'
 import { basename, dirname, join } from 'node:path'
 import Database from 'better-sqlite3'
-
-/**
- * An expected problem the user can fix (a path that cannot be written, an API that cannot be
- * reached): the CLI prints its message as one line, and its stack only with `--verbose`.
- */
-export class BreweriesError extends Error {
-  override name = 'BreweriesError'
-}
+import { BreweriesError } from './breweries-error.js'
 
 const CAUSES: Record<string, string> = {
   EACCES: 'permission denied',

@@ -1,25 +1,18 @@
 import { mkdir, rm, truncate } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import type { ExecutionReport } from '@graphflow/core'
+import { BreweriesError } from './breweries-error.js'
 import {
   type Checkpoint,
   type CheckpointKey,
   checkpointPath,
-  mismatch,
+  checkpointWriter,
   readCheckpoint,
-  readCsvContent,
   removeCheckpoint,
-  writeCheckpoint,
+  resumePlan,
 } from './checkpoint.js'
-import { BREWERY_COLUMNS } from './dataset.js'
 import { buildBreweriesPipeline, LIVE_API_URL } from './pipeline.js'
-import {
-  BreweriesError,
-  checkDatabase,
-  checkOutputPath,
-  countRows,
-  fetchTotals,
-} from './preflight.js'
+import { checkDatabase, checkOutputPath, countRows, fetchTotals } from './preflight.js'
 import {
   barsProgress,
   linesProgress,
@@ -80,14 +73,6 @@ export const DEMO_FAULTS: FaultPlan = [
   { kind: 'reset', rate: 0.1 },
 ]
 
-/** Where a resumed run starts, and what each output keeps from the runs before. */
-interface ResumePlan {
-  /** Whole pages each sink keeps. */
-  pages: { csv: number; sqlite: number }
-  /** Bytes of the CSV after its last whole page, and where that page ends. */
-  cut: { bytes: number; at: number } | undefined
-}
-
 function progressView(
   options: BreweriesCliOptions,
   io: BreweriesIo,
@@ -101,67 +86,6 @@ function progressView(
   if (mode === 'none') return silentProgress(log)
   if (mode === 'bars') return barsProgress(sinks, totals, io.stdout as NodeJS.WriteStream)
   return linesProgress((line) => io.stdout.write(`${line}\n`), log)
-}
-
-/** Checks a checkpoint can be resumed, and reads what the CSV kept; changes nothing. */
-async function resumePlan(
-  checkpoint: Checkpoint | undefined,
-  file: string,
-  key: CheckpointKey,
-): Promise<ResumePlan | 'complete'> {
-  if (!checkpoint) {
-    throw new BreweriesError(`--resume: no checkpoint at ${file}; run once without --resume`)
-  }
-  const why = mismatch(checkpoint, key)
-  if (why) throw new BreweriesError(`--resume: ${file} is the checkpoint of another run: ${why}`)
-  if (checkpoint.complete) return 'complete'
-  const { perPage } = key
-  const plan: ResumePlan = {
-    pages: { csv: 0, sqlite: Math.floor((checkpoint.records.sqlite ?? 0) / perPage) },
-    cut: undefined,
-  }
-  if (key.csv) {
-    // The CSV itself says what it holds: whole pages are kept, a page cut short by a killed
-    // run is fetched again. It must hold at least what the checkpoint counted.
-    const content = await readCsvContent(key.csv, BREWERY_COLUMNS, perPage)
-    const counted = checkpoint.records.csv ?? 0
-    if (!content || content.records < counted) {
-      throw new BreweriesError(
-        `--resume: ${key.csv} ${content ? `holds ${content.records} records, fewer than the ${counted} counted at the checkpoint` : 'is missing'}; run without --resume`,
-      )
-    }
-    plan.pages.csv = content.pageEnds.length - 1
-    const at = content.pageEnds[plan.pages.csv] as number
-    if (content.size > at) plan.cut = { bytes: content.size - at, at }
-  }
-  return plan
-}
-
-/** Writes checkpoints while the run goes on, one at a time, skipping unchanged counts. */
-function checkpointWriter(file: string, key: CheckpointKey, warn: (line: string) => void) {
-  let last = ''
-  let writing: Promise<void> = Promise.resolve()
-  let failed = false
-  return {
-    save(records: Checkpoint['records'], complete: boolean): Promise<void> {
-      const text = JSON.stringify([records, complete])
-      if (text === last) return writing
-      last = text
-      writing = writing.then(() =>
-        writeCheckpoint(file, {
-          ...key,
-          records,
-          complete,
-          updatedAt: new Date().toISOString(),
-        }).catch((error: Error) => {
-          if (!failed) warn(error.message)
-          failed = true
-        }),
-      )
-      return writing
-    },
-    idle: () => writing,
-  }
 }
 
 /** Runs the example end to end: checks, optional replay server, the graph, progress, summary. */
@@ -313,11 +237,9 @@ export async function runBreweries(
       const thisRun = (csv?.stats.records ?? 0) + (sqlite?.stats.rowsWritten ?? 0)
       if (plan || thisRun > 0) void checkpoints.save(records, false)
     })
-    io.signal?.addEventListener(
-      'abort',
-      () => view.log('interrupted: stopping, flushing what was fetched...'),
-      { once: true },
-    )
+    const stopping = () => view.log('interrupted: stopping, flushing what was fetched...')
+    if (io.signal?.aborted) stopping()
+    else io.signal?.addEventListener('abort', stopping, { once: true })
     const report = await pipeline.run(io.signal)
     view.stop(snapshot(report.durationMs))
     const reason: unknown = io.signal?.reason
@@ -338,10 +260,20 @@ export async function runBreweries(
       await checkpoints.save(records, complete)
     }
     const removed = !complete && storedNow === 0 && !plan
+    // Records a sink let pass because it had them already (the sink ahead in a resumed run).
+    const skipped = (keptPages: number) =>
+      Math.min(source.stats.records, (keptPages - startAfter) * perPage)
     const outputs: OutputFile[] = []
     if (csvPath && csv) {
       const total = removed ? undefined : (records.csv ?? 0)
-      outputs.push({ kind: 'CSV', node: 'csv', path: csvPath, written: csv.stats.records, total })
+      outputs.push({
+        kind: 'CSV',
+        node: 'csv',
+        path: csvPath,
+        written: csv.stats.records,
+        skipped: skipped(kept.csv),
+        total,
+      })
     }
     if (sqlitePath && sqlite) {
       outputs.push({
@@ -349,6 +281,7 @@ export async function runBreweries(
         node: 'sqlite',
         path: sqlitePath,
         written: sqlite.stats.rowsWritten,
+        skipped: skipped(kept.sqlite),
         total: removed && !sqliteBefore?.exists ? undefined : countRows(sqlitePath),
       })
     }

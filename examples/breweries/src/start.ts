@@ -22,8 +22,12 @@ async function buildQuietly(): Promise<void> {
       process.stderr.write('building the workspace packages the CLI uses (when they changed)...\n'),
     3000,
   )
-  const forward = (signal: NodeJS.Signals) => child.kill(signal)
+  const forward = (signal: NodeJS.Signals) => {
+    stoppedBy = signal
+    child.kill(signal)
+  }
   process.on('SIGINT', forward).on('SIGTERM', forward)
+  let stoppedBy: NodeJS.Signals | undefined
   const code = await new Promise<number>((resolveExit) => {
     child.on('error', (error) => {
       output.push(Buffer.from(`cannot start ${turbo}: ${error.message}\n`))
@@ -33,6 +37,8 @@ async function buildQuietly(): Promise<void> {
   })
   clearTimeout(slow)
   process.off('SIGINT', forward).off('SIGTERM', forward)
+  // Stopped while building: nothing to show, exit as the signal asks.
+  if (stoppedBy) process.exit(stoppedBy === 'SIGINT' ? 130 : 143)
   if (code !== 0) {
     process.stderr.write(Buffer.concat(output))
     process.stderr.write(`breweries: building the packages failed (exit code ${code})\n`)

@@ -9,6 +9,8 @@ export interface OutputFile {
   path: string
   /** Records this run stored. */
   written: number
+  /** Records fetched by this run that the output had already (a resumed run), not stored again. */
+  skipped: number
   /** Records the file (CSV) or the table (SQLite) holds after the run; undefined: unknown. */
   total: number | undefined
 }
@@ -79,7 +81,10 @@ export function formatSummary(outcome: RunOutcome, color = false): string {
           ? `failed after ${took} with ${plural(errors, 'error')}`
           : `done in ${took}`
   const lines = [table.toString(), status]
-  const dropped = outcome.fetched - Math.min(...outcome.outputs.map((output) => output.written))
+  const dropped = Math.max(
+    0,
+    ...outcome.outputs.map((output) => outcome.fetched - output.written - output.skipped),
+  )
   if (report.aborted && dropped > 0) {
     lines.push(`${plural(dropped, 'fetched record')} no sink took before the stop: not stored`)
   }
