@@ -305,7 +305,13 @@ export async function runBreweries(
     }
     if (!complete && (storedNow > 0 || plan)) {
       const all = Object.values(records).filter((value): value is number => value !== undefined)
-      const fix = report.aborted ? '' : 'fix the error above, then '
+      const sinkFailed =
+        (report.exceptions.csv?.length ?? 0) + (report.exceptions.sqlite?.length ?? 0)
+      const fix = report.aborted
+        ? ''
+        : sinkFailed > 0
+          ? 'fix the error above, then '
+          : 'once the API answers again, '
       io.stdout.write(
         `incomplete: ${Math.min(...all).toLocaleString('en-US')} records stored in every output; ${fix}run the same command with --resume to continue\n`,
       )

@@ -188,6 +188,27 @@ describe('resuming an interrupted load', () => {
     expect(third.join('')).toMatch(/nothing to resume/)
   })
 
+  // Guards issue 11 item 5: --resume is advised where it helps, in words that fit the failure.
+  it('after the API gave up mid-run: advises --resume, which completes the load', async () => {
+    server = await startReplayServer({
+      faults: [{ kind: 'status', status: 503, on: [4, 5, 6, 7, 8], repeat: true }],
+    })
+    const printed: string[] = []
+    const first = await runBreweries(cliOptions(server.apiUrl, false), {
+      ...quiet(),
+      stdout: { write: (text: string) => printed.push(text) },
+    })
+    expect(first.exitCode).toBe(1)
+    expect(printed.join('')).toMatch(
+      /incomplete: 300 records stored in every output; once the API answers again, run the same command with --resume to continue/,
+    )
+    const second = await runBreweries(cliOptions(server.apiUrl, true), quiet())
+    expect(second.exitCode).toBe(0)
+    const rows = await readCsv(join(directory, 'us.csv'))
+    expect(rows.map((row) => row.id).sort()).toEqual(US.map((brewery) => brewery.id).sort())
+    expect(await readSqlite(join(directory, 'us.db'))).toHaveLength(US.length)
+  })
+
   it('cuts what a killed run wrote after the checkpoint, and refuses a CSV that lost rows', async () => {
     server = await startReplayServer({ latencyMs: 25 })
     const controller = new AbortController()
