@@ -250,7 +250,8 @@ export async function runBreweries(
     const records = counted()
     const storedNow = (csv?.stats.records ?? 0) + (sqlite?.stats.rowsWritten ?? 0)
     await checkpoints.idle()
-    if (!complete && storedNow === 0 && !plan) {
+    const removed = !complete && storedNow === 0 && !plan
+    if (removed) {
       // Nothing came of it (an output that failed to open, say): leave nothing behind.
       if (csvPath) await rm(csvPath, { force: true })
       if (sqlitePath && !sqliteBefore?.exists) await rm(sqlitePath, { force: true })
@@ -259,7 +260,6 @@ export async function runBreweries(
     } else {
       await checkpoints.save(records, complete)
     }
-    const removed = !complete && storedNow === 0 && !plan
     // Records a sink let pass because it had them already (the sink ahead in a resumed run).
     const skipped = (keptPages: number) =>
       Math.min(source.stats.records, (keptPages - startAfter) * perPage)
