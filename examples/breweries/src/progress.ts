@@ -64,6 +64,9 @@ export function barsProgress(
       clearOnComplete: false,
       // Stopping is the CLI's business: it aborts, flushes and prints the summary.
       gracefulExit: false,
+      // Redraw every bar on every frame: a log line moves the bars down one row, and a bar
+      // that did not change would otherwise not be drawn at its new row (lost from the screen).
+      forceRedraw: true,
       barsize: 16,
       fps: 10,
     },

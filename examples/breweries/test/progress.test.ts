@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { wrapLine } from '../src/progress.js'
+import { barsProgress, wrapLine } from '../src/progress.js'
 import { startReplayServer } from '../src/replay-server.js'
 import { type BreweriesCliOptions, runBreweries } from '../src/run-breweries.js'
 import { TerminalScreen } from './terminal-screen.js'
@@ -44,6 +44,39 @@ describe('wrapLine', () => {
 })
 
 describe('bars on an 80-column terminal', () => {
+  // Guards issue 11 item 5: a log line while a bar stands still used to leave that bar off
+  // the screen (mid-run screens of log lines and no bars).
+  it('keeps every bar on screen when a log line comes while the bars stand still', async () => {
+    const screen = new TerminalScreen(80)
+    const view = barsProgress(
+      ['csv', 'sqlite'],
+      { records: 400 },
+      screen as unknown as NodeJS.WriteStream,
+    )
+    const snapshot = {
+      records: 200,
+      page: 1,
+      retries: 0,
+      sinks: { csv: 200, sqlite: 200 },
+      elapsedMs: 0,
+    }
+    const frame = () => new Promise((resolve) => setTimeout(resolve, 300))
+    view.update(snapshot)
+    await frame()
+    view.log('page 2: 2 attempts (HTTP 503), waited 12 ms')
+    await frame()
+    view.log('interrupted: stopping, flushing what was fetched...')
+    await frame()
+    expect(screen.lines().filter((line) => line !== '')).toEqual([
+      'page 2: 2 attempts (HTTP 503), waited 12 ms',
+      'interrupted: stopping, flushing what was fetched...',
+      expect.stringMatching(/^ fetched \|/),
+      expect.stringMatching(/^ csv {5}\|/),
+      expect.stringMatching(/^ sqlite {2}\|/),
+    ])
+    view.stop(snapshot)
+  })
+
   // Guards issue 11 item 5: with --faults the retry notes are whole, the bars drawn once.
   it('shows one whole line per retried page above the bars', async () => {
     const screen = new TerminalScreen(80)
