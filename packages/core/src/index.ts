@@ -17,7 +17,9 @@ export {
   type SinkDefinition,
   type SourceDefinition,
 } from './define.js'
+export { describeValue, messageOf } from './describe-value.js'
 export {
+  type CoreErrorCode,
   GraphflowError,
   type GraphflowErrorOptions,
   InvalidAsyncGraphError,
@@ -50,3 +52,4 @@ export {
   type WholeArguments,
 } from './node-ref.js'
 export type { Logger, NodeContext, NodeFunction, NodeOptions, NodeSpec } from './node-spec.js'
+export { type NumberLimits, type OptionChecks, optionChecks } from './option-checks.js'
