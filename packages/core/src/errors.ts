@@ -90,20 +90,22 @@ export class GraphflowError<Code extends string = string> extends Error {
 
   /** `instanceof` that also recognises errors made by another copy of the same class. */
   static override [Symbol.hasInstance](value: unknown): boolean {
-    // `this` is the class `instanceof` asks about: a subclass inherits this method.
-    // biome-ignore lint/complexity/noThisInStatic: see above
-    const errorClass = this
-    if (Function.prototype[Symbol.hasInstance].call(errorClass, value)) return true
-    if (typeof value !== 'object' || value === null || !(BRAND in value)) return false
-    const wanted = brandOf(errorClass)
-    for (let prototype = Object.getPrototypeOf(value); prototype !== null; ) {
-      if (Object.hasOwn(prototype, 'constructor') && brandOf(prototype.constructor) === wanted) {
-        return true
-      }
-      prototype = Object.getPrototypeOf(prototype)
-    }
-    return false
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the (sub)class `instanceof` asks about
+    return isInstance(this, value)
   }
+}
+
+function isInstance(errorClass: unknown, value: unknown): boolean {
+  if (Function.prototype[Symbol.hasInstance].call(errorClass, value)) return true
+  if (typeof value !== 'object' || value === null || !(BRAND in value)) return false
+  const wanted = brandOf(errorClass)
+  for (let prototype = Object.getPrototypeOf(value); prototype !== null; ) {
+    if (Object.hasOwn(prototype, 'constructor') && brandOf(prototype.constructor) === wanted) {
+      return true
+    }
+    prototype = Object.getPrototypeOf(prototype)
+  }
+  return false
 }
 Object.defineProperty(GraphflowError.prototype, BRAND, { value: true })
 
