@@ -203,6 +203,11 @@ describe('defineSink with write', () => {
     )
   })
 
+  it('names the node function after the sink, and a source after its read function', () => {
+    expect(defineSink({ name: 'csvSink', write: () => {} }).fn.name).toBe('csvSink')
+    expect(defineSource({ name: 'x', read: function* csvSource() {} }).fn.name).toBe('csvSource')
+  })
+
   it('types the spec: it takes an item or an array of items', () => {
     const spec = defineSink({ name: 'typed', write: (_line: string) => {} })
     expectTypeOf(spec).toExtend<SinkSpec<string>>()

@@ -112,6 +112,10 @@ export function defineSource<Out, StartArgs extends unknown[], Stats extends obj
           }
           if (batch.length > 0) yield batch
         }
+  // Stack traces show the read function's name (`csvSource`), not a generic one.
+  if (definition.read.name && definition.read.name !== 'read') {
+    Object.defineProperty(fn, 'name', { value: definition.read.name })
+  }
   return {
     name: definition.name,
     stats,
@@ -224,8 +228,8 @@ export function defineSink<In, Stats extends object, Stored>(
     return writing
   }
 
-  const accept = (state: SinkRunState<Stored>, input: In | readonly In[]): Stored[] => {
-    const items = (Array.isArray(input) ? input : [input]) as readonly In[]
+  const accept = (state: SinkRunState<Stored>, input: readonly In[]): Stored[] => {
+    const items = input as readonly In[]
     const count = items.length
     const first = state.received + 1
     state.received += count
@@ -252,21 +256,39 @@ export function defineSink<In, Stats extends object, Stored>(
     }
   }
 
-  return {
-    name: definition.name,
-    stats,
-    fn: async function* sink(input: In | readonly In[]): AsyncGenerator<never, void, undefined> {
-      const state = run ?? newRun()
-      const items = accept(state, input)
-      if (items.length === 0) return
-      if (!writeBatch) return await writeEach(state, items)
-      const buffer = state.buffer
-      for (let index = 0; index < items.length; index++) buffer.push(items[index] as Stored)
-      if (buffer.length >= batchSize) {
+  const fn = async function* sink(
+    input: In | readonly In[],
+  ): AsyncGenerator<never, void, undefined> {
+    const state = run ?? newRun()
+    if (!Array.isArray(input)) {
+      // One item: the hot path of record-by-record flows, without a per-call array.
+      const number = ++state.received
+      const item = input as In
+      checkItem?.(item, number, 1)
+      const stored = prepare ? prepare(item, number, 1) : (item as unknown as Stored)
+      if (!writeBatch) return await writeEach(state, [stored])
+      if (state.buffer.push(stored) >= batchSize) {
         const writing = flush(state)
         if (writing) await writing
       }
-    },
+      return
+    }
+    const items = accept(state, input)
+    if (items.length === 0) return
+    if (!writeBatch) return await writeEach(state, items)
+    const buffer = state.buffer
+    for (let index = 0; index < items.length; index++) buffer.push(items[index] as Stored)
+    if (buffer.length >= batchSize) {
+      const writing = flush(state)
+      if (writing) await writing
+    }
+  }
+  // Stack traces show the sink's name (`csvSink`), not a generic one.
+  Object.defineProperty(fn, 'name', { value: definition.name })
+  return {
+    name: definition.name,
+    stats,
+    fn,
     open(context: NodeContext) {
       reset()
       newRun()

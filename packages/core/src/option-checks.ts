@@ -19,8 +19,8 @@ export interface NumberLimits {
 export interface OptionChecks {
   /** The factory the messages name, e.g. `csvSink`. */
   readonly factory: string
-  /** Throws unless `options` is a plain options object (not null, not an array). */
-  object(options: unknown): asserts options is object
+  /** Throws unless `options` is an options object (not null, not an array). */
+  object(options: unknown): void
   /** Throws the one-format `TypeError` for an option. */
   fail(option: string, expected: string, value: unknown): never
   /** A non-empty string, or the fallback when absent. */
@@ -103,7 +103,7 @@ export function optionChecks(factory: string): OptionChecks {
   }
   return {
     factory,
-    object(options: unknown): asserts options is object {
+    object(options: unknown): void {
       if (typeof options !== 'object' || options === null || Array.isArray(options)) {
         throw new TypeError(`${factory}: expected an options object, got ${describeValue(options)}`)
       }
