@@ -199,7 +199,7 @@ describe('csvSource', () => {
   it('validates its options with TypeErrors naming the option', async () => {
     expect(() => csvSource({ columns: true, header: false })).toThrow(/"header"/)
     expect(() => csvSource({ batchSize: 0 })).toThrow(
-      /"batchSize": expected an integer >= 1, got number 0/,
+      /"batchSize": expected an integer >= 1, got 0/,
     )
     expect(() => csvSource({ fromLine: 3, toLine: 2 })).toThrow(
       /"toLine": expected an integer >= 3/,

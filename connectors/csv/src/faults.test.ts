@@ -15,7 +15,8 @@ import {
   writeThrough,
 } from '../test/helpers.js'
 import type { CsvError } from './csv-error.js'
-import { type CsvSinkSpec, csvSink } from './csv-sink.js'
+import { csvSink } from './csv-sink.js'
+import type { CsvSinkSpec } from './csv-sink-options.js'
 import { csvSource } from './csv-source.js'
 
 let dir: string

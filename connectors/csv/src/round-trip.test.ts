@@ -2,7 +2,8 @@ import { join } from 'node:path'
 import { AsyncExecutor, AsyncGraph } from '@graphflow/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { quietLogger, readAll, tempDir } from '../test/helpers.js'
-import { type CsvSinkOptions, csvSink } from './csv-sink.js'
+import { csvSink } from './csv-sink.js'
+import type { CsvSinkOptions } from './csv-sink-options.js'
 import { csvSource } from './csv-source.js'
 
 let dir: string
