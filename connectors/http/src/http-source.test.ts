@@ -9,7 +9,8 @@ import {
   type TestServer,
 } from '../test/helpers.js'
 import { HttpError } from './http-error.js'
-import { type HttpPageInfo, httpSource } from './http-source.js'
+import { httpSource } from './http-source.js'
+import type { HttpPageInfo } from './http-source-options.js'
 
 let server: TestServer | undefined
 afterEach(async () => {
@@ -189,7 +190,7 @@ describe('httpSource: option validation', () => {
     [{}, /"url": expected a URL string or URL, got undefined/],
     [{ url: 'ftp://x' }, /"url": expected an http\(s\) URL, got ftp:\/\/x/],
     [{ url: 'not a url' }, /expected an absolute http\(s\) URL, got not a url/],
-    [{ url, method: 'PUT' }, /"method": expected 'GET' or 'POST', got PUT/],
+    [{ url, method: 'PUT' }, /"method": expected one of "GET", "POST", got "PUT"/],
     [{ url, concurrency: 0 }, /"concurrency": expected an integer >= 1, got 0/],
     [
       { url, concurrency: 4, pagination: { type: 'cursor', cursor: 'next' } },
@@ -197,7 +198,7 @@ describe('httpSource: option validation', () => {
     ],
     [
       { url, pagination: { type: 'pages' } },
-      /"pagination.type": expected 'page', 'offset', 'cursor', 'link' or 'custom', got pages/,
+      /"pagination.type": expected one of "page", "offset", "cursor", "link", "custom", got "pages"/,
     ],
     [
       { url, pagination: { type: 'offset' } },
@@ -216,10 +217,10 @@ describe('httpSource: option validation', () => {
     [{ url, timeout: 0 }, /"timeout": expected milliseconds > 0, got 0/],
     [{ url, requestsPerSecond: 0 }, /"requestsPerSecond": expected a number > 0, got 0/],
     [{ url, maxPages: 0 }, /"maxPages": expected an integer >= 1 or Infinity, got 0/],
-    [{ url, yield: 'items' }, /"yield": expected 'pages' or 'records', got items/],
+    [{ url, yield: 'items' }, /"yield": expected one of "pages", "records", got "items"/],
     [{ url, records: 3 }, /"records": expected a path string or a function, got 3/],
     [{ url, auth: { token: 'x' } }, /"auth": expected \{ bearer \} or \{ username, password \}/],
-    [{ url, onPage: 'log' }, /"onPage": expected a function, got log/],
+    [{ url, onPage: 'log' }, /"onPage": expected a function, got "log"/],
     [{ url, maxBodyBytes: 0 }, /"maxBodyBytes": expected an integer >= 1 or Infinity, got 0/],
     [{ url, trustedOrigins: 'x' }, /"trustedOrigins": expected an array of origins, got string/],
     [{ url, trustedOrigins: ['ftp://x'] }, /"trustedOrigins": expected http\(s\) origins/],

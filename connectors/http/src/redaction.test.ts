@@ -9,7 +9,8 @@ import {
 } from '../test/helpers.js'
 import type { HttpRetryInfo } from './fetch-page.js'
 import { HttpError } from './http-error.js'
-import { type HttpPageInfo, httpSource } from './http-source.js'
+import { httpSource } from './http-source.js'
+import type { HttpPageInfo } from './http-source-options.js'
 import { Redactor } from './redact.js'
 
 let server: TestServer | undefined
