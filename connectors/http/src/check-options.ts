@@ -3,7 +3,7 @@ import { checkHeaders, headerProblem } from './header-check.js'
 import type { HttpSourceOptions } from './http-source-options.js'
 import { trustedOriginSet } from './origin-policy.js'
 import { Redactor } from './redact.js'
-import { type ResolvedRetry, resolveRetry } from './retry.js'
+import type { HttpRetryOptions, ResolvedRetry } from './retry.js'
 import { parseUrl } from './start-request.js'
 
 /** `httpSource`'s options, checked, with every default applied once. */
@@ -98,6 +98,34 @@ function checkPagination(check: OptionChecks, pagination: unknown): void {
     default:
       check.fail('pagination.type', 'one of "page", "offset", "cursor", "link", "custom"', type)
   }
+}
+
+function milliseconds(check: OptionChecks, option: string, value: unknown, fallback: number) {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !(value >= 0)) check.fail(option, 'milliseconds >= 0', value)
+  return value as number
+}
+
+/** Checks `retry` and applies the defaults of {@link HttpRetryOptions}; `false` means a single attempt. */
+export function resolveRetry(
+  options: HttpRetryOptions | false | undefined,
+  check: OptionChecks = optionChecks('httpSource'),
+): ResolvedRetry {
+  const given = options === false ? { attempts: 1 } : (options ?? {})
+  if (typeof given !== 'object' || given === null) check.fail('retry', 'an object or false', given)
+  const statuses = given.statuses
+  if (statuses !== undefined && !Array.isArray(statuses)) {
+    check.fail('retry.statuses', 'an array of numbers', statuses)
+  }
+  const retry: ResolvedRetry = {
+    attempts: check.integer('retry.attempts', given.attempts, 5, { min: 1 }),
+    baseDelay: milliseconds(check, 'retry.baseDelay', given.baseDelay, 250),
+    maxDelay: milliseconds(check, 'retry.maxDelay', given.maxDelay, 30_000),
+    maxRetryAfter: milliseconds(check, 'retry.maxRetryAfter', given.maxRetryAfter, 60_000),
+    statuses: statuses ? new Set(statuses) : undefined,
+    random: check.function('retry.random', given.random, Math.random),
+  }
+  return retry
 }
 
 function pathOrFunction(check: OptionChecks, option: string, value: unknown): void {
@@ -211,7 +239,7 @@ export function resolveSourceOptions<Item>(options: HttpSourceOptions<Item>): Ht
     timeout,
     concurrency,
     yieldRecords,
-    retry: resolveRetry(options.retry),
+    retry: resolveRetry(options.retry, check),
     maxRedirections,
     maxBodyBytes,
     maxPages,

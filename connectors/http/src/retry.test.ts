@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { records, runSource, sendJson, startServer, type TestServer } from '../test/helpers.js'
+import { resolveRetry } from './check-options.js'
 import type { HttpRetryInfo } from './fetch-page.js'
 import type { HttpError } from './http-error.js'
 import { httpSource } from './http-source.js'
-import { backoffDelay, parseRetryAfter, resolveRetry, retryDelay } from './retry.js'
+import { backoffDelay, parseRetryAfter, retryDelay } from './retry.js'
 
 let server: TestServer | undefined
 afterEach(async () => {
