@@ -1,9 +1,6 @@
 import { runNode, sendJson, startTestServer, type TestServer } from '@graphflow/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
-
-/** `n` records `{ id }` numbered from `from`. */
-const records = (from: number, n: number) =>
-  Array.from({ length: n }, (_, index) => ({ id: from + index }))
+import { records } from '../test/fixtures.js'
 
 import { httpSource } from './http-source.js'
 

@@ -1,13 +1,10 @@
 import { createServer } from 'node:net'
 import { runNode, sendJson, startTestServer, type TestServer } from '@graphflow/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
+import { records } from '../test/fixtures.js'
 import type { HttpRetryInfo } from './fetch-page.js'
 import type { HttpError } from './http-error.js'
 import { httpSource } from './http-source.js'
-
-/** `n` records `{ id }` numbered from `from`. */
-const records = (from: number, n: number) =>
-  Array.from({ length: n }, (_, index) => ({ id: from + index }))
 
 let server: TestServer | undefined
 afterEach(async () => {

@@ -7,13 +7,10 @@ import {
 } from '@graphflow/testkit'
 import { Agent } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
+import { records } from '../test/fixtures.js'
 import { HttpError } from './http-error.js'
 import { httpSource } from './http-source.js'
 import type { HttpPageInfo } from './http-source-options.js'
-
-/** `n` records `{ id }` numbered from `from`. */
-const records = (from: number, n: number) =>
-  Array.from({ length: n }, (_, index) => ({ id: from + index }))
 
 let server: TestServer | undefined
 afterEach(async () => {

@@ -1,11 +1,8 @@
 import { runNode, sendJson, startTestServer, type TestServer } from '@graphflow/testkit'
 import { MockAgent } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
+import { records } from '../test/fixtures.js'
 import type { HttpError } from './http-error.js'
-
-/** `n` records `{ id }` numbered from `from`. */
-const records = (from: number, n: number) =>
-  Array.from({ length: n }, (_, index) => ({ id: from + index }))
 
 import { httpSource } from './http-source.js'
 

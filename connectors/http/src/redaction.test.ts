@@ -6,14 +6,11 @@ import {
   type TestServer,
 } from '@graphflow/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
+import { records } from '../test/fixtures.js'
 import type { HttpRetryInfo } from './fetch-page.js'
 import { HttpError } from './http-error.js'
 import { httpSource } from './http-source.js'
 import type { HttpPageInfo } from './http-source-options.js'
-
-/** `n` records `{ id }` numbered from `from`. */
-const records = (from: number, n: number) =>
-  Array.from({ length: n }, (_, index) => ({ id: from + index }))
 
 import { Redactor } from './redact.js'
 
