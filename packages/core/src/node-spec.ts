@@ -1,5 +1,4 @@
 import type { AsyncQueue } from './async-queue.js'
-import type { SpecOptions } from './spec-types.js'
 
 /** Something to log to: `console`, pino, winston, ... */
 export interface Logger {
@@ -62,10 +61,6 @@ export interface NodeSpec<In extends unknown[] = never[], Out = unknown> {
   open?(context: NodeContext): Promise<void> | void
   /** Flushes and releases: once per run, after the node is done, in every outcome. */
   close?(): Promise<void> | void
-  /**
-   * Defaults the user may override in `addNode`. `unpackInput` and `queue` set here apply at run
-   * time, but `addEdge`'s compile-time check does not see them (it types the node from `fn`):
-   * pass those to `addNode`. `defineSource` / `defineSink` accept only {@link SpecOptions}.
-   */
+  /** Defaults the user may override in `addNode`. */
   options?: Omit<NodeOptions, 'name'>
 }
