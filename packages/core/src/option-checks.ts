@@ -58,13 +58,20 @@ export interface OptionChecks {
     allowed: readonly Allowed[],
     fallback: Fallback,
   ): Allowed | Fallback
-  /** A function, or the fallback when absent. */
+  /**
+   * A function, or the fallback when absent.
+   * @typeParam Fn - the option's function type
+   * @typeParam Fallback - the fallback's type (`undefined` for none)
+   */
   function<Fn extends (...input: never[]) => unknown, Fallback extends Fn | undefined>(
     option: string,
     value: Fn | undefined,
     fallback: Fallback,
   ): Fn | Fallback
-  /** A function that must be given. */
+  /**
+   * A function that must be given.
+   * @typeParam Fn - the option's function type
+   */
   requiredFunction<Fn extends (...input: never[]) => unknown>(option: string, value: Fn): Fn
 }
 
