@@ -129,6 +129,9 @@ export function defineSource<Out, StartArgs extends unknown[], Stats extends obj
   }
 }
 
+/** For a `close()` called without a context (by hand, outside an executor). */
+const neverAborted = new AbortController().signal
+
 /** One run of a sink: what is buffered and how far the items are counted. */
 interface SinkRunState<Stored> {
   buffer: Stored[]
@@ -294,7 +297,7 @@ export function defineSink<In, Stats extends object, Stored>(
       newRun()
       return open?.(runContext(context, stats))
     },
-    async close() {
+    async close(context?: NodeContext) {
       const state = run
       run = undefined
       let failure: { error: unknown } | undefined
@@ -307,7 +310,8 @@ export function defineSink<In, Stats extends object, Stored>(
         }
       }
       try {
-        await close?.({ writeFailed: state?.writeFailed ?? false })
+        const closing = context ?? { name: definition.name, signal: neverAborted, logger: console }
+        await close?.({ ...closing, writeFailed: state?.writeFailed ?? false })
       } catch (error) {
         failure ??= { error }
       }

@@ -43,8 +43,11 @@ export interface RunContext<Stats extends object = NoStats> extends NodeContext 
   readonly stats: Stats
 }
 
-/** What a sink definition's `close()` gets. */
-export interface SinkCloseInfo {
+/**
+ * What a sink definition's `close()` gets: the node's closing context (its `signal` is never
+ * aborted, so it can be passed to the final flush and commit) and how the writes went.
+ */
+export interface SinkCloseInfo extends NodeContext {
   /**
    * True when a `write` or `writeBatch` of this run threw or rejected, the last flush before
    * `close()` included: a sink that commits all or nothing should not commit then.
@@ -72,8 +75,8 @@ export interface SourceDefinition<
   stats?: () => Stats
   /** Opens what `read` needs: once per run, before the first call. */
   open?(context: RunContext<Stats>): Promise<void> | void
-  /** Releases it: once per run, in every outcome. */
-  close?(): Promise<void> | void
+  /** Releases it: once per run, in every outcome (its context's signal is never aborted). */
+  close?(context?: NodeContext): Promise<void> | void
   /** Node option defaults the user may override in `addNode`. */
   options?: SpecOptions
 }
