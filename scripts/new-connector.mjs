@@ -350,8 +350,8 @@ function format(planned) {
 }
 
 /**
- * What to run next, in order, from where the command was typed: the same commands as
- * docs/writing-a-connector.md gives.
+ * What to run next, one command a line, in order, from where the command was typed: the lines
+ * that follow the scaffold command in docs/writing-a-connector.md (`pnpm test:slow` checks it).
  * @param {ReturnType<typeof plan>} planned
  */
 function nextSteps(planned) {
@@ -369,16 +369,22 @@ function nextSteps(planned) {
       '  git init -b main',
       `  ${pnpm} install`,
       `  ${pnpm} build && ${pnpm} typecheck && ${pnpm} test`,
-      '  set "repository" in package.json and your name in LICENSE (npm provenance checks the repository)',
-      `  ${pnpm} changeset            # one per change; the initial one is in .changeset/`,
-      `  ${pnpm} version-packages && ${pnpm} release   # or let .github/workflows/release.yml do it`,
+      '',
+      'Then set "repository" in package.json and your name in LICENSE (npm provenance checks the',
+      `repository), add a changeset for each change (${pnpm} changeset; the initial one is in`,
+      `.changeset/), and release with ${pnpm} version-packages && ${pnpm} release, or let`,
+      '.github/workflows/release.yml do it.',
     )
   } else {
     lines.push(
       `  ${pnpm} install`,
-      `  ${filter}... build      # the connector and what it depends on: core, the testkit`,
-      `  ${filter} typecheck && ${filter} test && ${pnpm} lint`,
-      `  edit src/${planned.names.name}-source.ts and src/${planned.names.name}-sink.ts, the README and the changeset`,
+      `  ${filter}... build`,
+      `  ${filter} typecheck`,
+      `  ${filter} test`,
+      `  ${pnpm} lint`,
+      '',
+      `Then edit src/${planned.names.name}-source.ts and src/${planned.names.name}-sink.ts, the README and the changeset.`,
+      `(${filter}... build builds core and the testkit first: the connector imports their dist/.)`,
     )
   }
   lines.push('', 'Guide: docs/writing-a-connector.md')
