@@ -2,6 +2,7 @@
 // markdown, not copied) in a fresh clone, in the monorepo and standalone; and the scaffold's
 // "Next" lines are the block's commands that follow it. A clone has what is committed: commit
 // before running this locally.
+import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -50,6 +51,23 @@ function nextLines(stdout: string): string[] {
   return lines.slice(start + 1, end === -1 ? undefined : end).map((line) => line.trim())
 }
 
+/**
+ * A newcomer's PATH: without the folders that hold a pnpm binary and without node_modules/.bin
+ * folders (`pnpm test:slow` puts both first), so that a bare `pnpm`, `tsc` or `biome` in the
+ * guide fails here as it does in a fresh shell. Node's own folder stays.
+ */
+function newcomerPath(): string {
+  const nodeDir = path.dirname(process.execPath)
+  return (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .filter(
+      (dir) =>
+        dir === nodeDir ||
+        !(existsSync(path.join(dir, 'pnpm')) || /node_modules[\\/]\.bin$/.test(dir)),
+    )
+    .join(path.delimiter)
+}
+
 let temp: string | undefined
 afterEach(async () => {
   if (temp) await rm(temp, { recursive: true, force: true })
@@ -82,9 +100,10 @@ describe('docs/writing-a-connector.md', () => {
       const cloned = await run('git', ['clone', '-q', repoRoot, clone], temp)
       expect(cloned.code, output(cloned)).toBe(0)
 
-      // As in a newcomer's shell: not CI (pnpm would refuse to write a lockfile), and pnpm may
-      // take what its store and cache already hold instead of asking the registry again.
+      // As in a newcomer's shell: no pnpm installed, not CI (pnpm would refuse to write a
+      // lockfile), and pnpm may take what its store and cache hold instead of asking the registry.
       const result = await run('bash', ['-euo', 'pipefail', '-c', block.code], clone, 1_100_000, {
+        PATH: newcomerPath(),
         CI: undefined,
         GITHUB_ACTIONS: undefined,
         npm_config_prefer_offline: 'true',
