@@ -56,3 +56,10 @@ export {
 } from './node-ref.js'
 export type { Logger, NodeContext, NodeFunction, NodeOptions, NodeSpec } from './node-spec.js'
 export { isStartNode, type StartArgsOf, type StartNode, startNode } from './start-node.js'
+export {
+  Checkpoint,
+  checkpoint,
+  type OnDone,
+  type PositionStored,
+  type WorkResult,
+} from './work-tracking.js'

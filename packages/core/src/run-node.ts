@@ -5,6 +5,7 @@ import { InvalidAsyncGraphError } from './errors.js'
 import type { NodeStats } from './executor-types.js'
 import { graphOf } from './node-ref.js'
 import { isStartNode, type StartNode } from './start-node.js'
+import type { Lineage, QueueTrack, SourceUnits } from './work-tracking.js'
 
 /** A node's state during one run. */
 export interface RunNode {
@@ -21,6 +22,14 @@ export interface RunNode {
   openInputs: number
   /** The queue's `end()`, once called. */
   ending: Promise<void> | undefined
+  /** Tracked runs: the indexes of the sinks reachable from this node (itself for a sink). */
+  reach: number[]
+  /** Tracked runs: the lineage state of the node's queue. */
+  track: QueueTrack | undefined
+  /** Tracked runs, a committing node: the lineage of returned calls not yet committed. */
+  uncommitted: Lineage[]
+  /** Tracked runs: the units of output this node closed with `checkpoint()`. */
+  units: SourceUnits | undefined
 }
 
 /** What a call of a node function returns, iterated by the executor. */
@@ -116,6 +125,10 @@ export function prepareRun(graph: AsyncGraph, startNodes: Record<string, unknown
       plainQueue: queue.put === AsyncQueue.prototype.put && queue.end === AsyncQueue.prototype.end,
       openInputs: graph.sourcesOf(config.name).length + (startArgs ? 1 : 0),
       ending: undefined,
+      reach: [],
+      track: undefined,
+      uncommitted: [],
+      units: undefined,
     })
   }
   for (const [queue, name] of owners) {
