@@ -537,7 +537,16 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
                   destinationTrack.current = undefined
                 }
                 if (waiting !== undefined) {
-                  await (destination.plainQueue ? waiting : this.#unlessStopped(waiting))
+                  if (destination.plainQueue) await waiting
+                  else if (out === undefined) await this.#unlessStopped(waiting)
+                  else {
+                    destinationTrack.putInFlight(out)
+                    try {
+                      await this.#unlessStopped(waiting)
+                    } finally {
+                      destinationTrack.putSettled(out)
+                    }
+                  }
                 }
                 destination.stats.in++
               } catch (error) {

@@ -51,7 +51,7 @@ class Inbound extends AsyncQueue<never, string> {
 }
 
 /** A graph whose node `in` reads an {@link Inbound} queue; `trigger` only ends it. */
-function inboundGraph(messages: string[], journal: Journal, maxSize = 0) {
+function inboundGraph(messages: string[], journal: Journal, maxSize = 0, maxTasks = 1) {
   const graph = new AsyncGraph()
   const inbound = new Inbound(messages, journal, maxSize)
   const trigger = graph.addNode(async function* trigger() {})
@@ -59,7 +59,7 @@ function inboundGraph(messages: string[], journal: Journal, maxSize = 0) {
     async function* read(message: string) {
       yield message
     },
-    { name: 'in', queue: inbound },
+    { name: 'in', queue: inbound, maxTasks },
   )
   graph.addEdge(trigger, read)
   return { graph, inbound, read }
@@ -212,6 +212,33 @@ describe('work tracking: inbound items (push with onDone)', () => {
     // '2' travels with '3'; '4' is released when the queue ended and drained.
     expect(journal.indexOf('wrote 3')).toBeLessThan(journal.indexOf('done 2 true'))
     expect(journal.indexOf('wrote 3')).toBeLessThan(journal.indexOf('done 4 true'))
+  })
+
+  it('a queue whose async puts overtake each other releases nothing early', async () => {
+    // Guards the in-flight rule: a push outside a put's synchronous part carries every put in flight.
+    class Overtaking extends AsyncQueue<string, string> {
+      override async put(item: string) {
+        if (item === 'a') for (let wait = 0; wait < 3; wait++) await tick()
+        return this.push(item)
+      }
+    }
+    const journal = new Journal()
+    const { graph, inbound, read } = inboundGraph(['a', 'b'], journal, 0, 2)
+    const relay = graph.addNode(
+      async function* relay(item: string) {
+        yield item
+      },
+      { queue: () => new Overtaking() },
+    )
+    const write = graph.addNode(async function* write(item: string) {
+      journal.add(`wrote ${item}`)
+    })
+    graph.addEdge(read, relay)
+    graph.addEdge(relay, write)
+    await new AsyncExecutor(graph, { logger: quiet }).execute()
+    expect(inbound.results.size).toBe(2)
+    expect(journal.indexOf('wrote a')).toBeLessThan(journal.indexOf('done a true'))
+    expect(journal.indexOf('wrote b')).toBeLessThan(journal.indexOf('done b true'))
   })
 
   it('a failed call reports its origin failed, with the error', async () => {

@@ -235,6 +235,12 @@ export class QueueTrack {
   pending: Origin[] = []
   /** The lineage of the entry the last `tryGet()` returned. */
   taken: Lineage | undefined = undefined
+  /**
+   * The lineage of puts that returned a promise and have not settled, each held once more:
+   * a push outside a put's synchronous part cannot tell which put it comes from, so it
+   * carries all of them (over-attributing, never releasing early).
+   */
+  readonly inFlight: Lineage[] = []
 
   constructor(
     readonly tracker: Tracker,
@@ -250,6 +256,13 @@ export class QueueTrack {
     } else if (this.current !== undefined && this.current.length > 0) {
       lineage = [...this.current]
       this.tracker.retain(lineage, this.reach)
+    }
+    if (this.current === undefined && this.inFlight.length > 0) {
+      lineage ??= []
+      for (const put of this.inFlight) {
+        this.tracker.retain(put, this.reach)
+        for (const origin of put) lineage.push(origin)
+      }
     }
     if (onDone) {
       const origin = this.tracker.origin(this.reach, onDone)
@@ -270,6 +283,19 @@ export class QueueTrack {
       held = false
       this.tracker.release(lineage, this.reach)
     }
+  }
+
+  /** Holds a put's lineage while its returned promise has not settled. */
+  putInFlight(lineage: Lineage): void {
+    this.tracker.retain(lineage, this.reach)
+    this.inFlight.push(lineage)
+  }
+
+  putSettled(lineage: Lineage): void {
+    const index = this.inFlight.indexOf(lineage)
+    if (index < 0) return
+    this.inFlight.splice(index, 1)
+    this.tracker.release(lineage, this.reach)
   }
 
   /** Releases the lineage of puts that never pushed (once the queue ended and drained). */
