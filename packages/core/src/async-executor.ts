@@ -469,6 +469,7 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
       let lineage: Lineage | undefined
       if (starting) item = node.startArgs
       else {
+        track.taken = undefined
         item = queue.tryGet()
         if (item === QUEUE_EMPTY) {
           const entry = await queue[NEXT_TRACKED]()

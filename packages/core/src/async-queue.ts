@@ -67,6 +67,12 @@ const schedule: (callback: () => void) => void =
  * them is refused); `discard()` when the run halts or is aborted; `reset()` on an instance
  * given to `addNode` when a run is over, so it can be pre-loaded for the next one.
  *
+ * Work tracking (see "Work tracking" in the README): an inbound edge pushes with
+ * `push(item, onDone)`, an outbound edge calls `hold()` inside `put()`; both make
+ * {@link AsyncQueue.tracksWork} true. In a tracked run a push carries the lineage of the put
+ * in progress (and of earlier puts that pushed nothing, and of puts in flight), and the
+ * executor takes items with an internal variant of `next()` that keeps it.
+ *
  * @example Batching without a sentinel
  * ```ts
  * class BatchQueue<T> extends AsyncQueue<T, T[]> {
@@ -102,6 +108,8 @@ export class AsyncQueue<In = unknown, Out = In> {
   #wake = (): void => {
     this.#wakeScheduled = false
     while (this.#waitingGets.length > 0) {
+      // A tryGet() override that does not call super.tryGet() leaves no lineage, not a stale one.
+      if (this.#track) this.#track.taken = undefined
       const item = this.tryGet()
       if (item === QUEUE_EMPTY && !this.#ended) return
       const track = this.#track
@@ -299,6 +307,7 @@ export class AsyncQueue<In = unknown, Out = In> {
   /** Like `next()`, with the lineage of the item taken. @internal */
   [NEXT_TRACKED](): Promise<TrackedEntry> {
     const track = this.#track as QueueTrack
+    track.taken = undefined
     const item = this.tryGet()
     if (item !== QUEUE_EMPTY || this.#ended) {
       const lineage = track.taken
