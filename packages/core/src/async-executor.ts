@@ -525,17 +525,13 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
             for (let index = 0; index < destinations.length; index++) {
               const destination = destinations[index] as RunNode
               const destinationTrack = destination.track as QueueTrack
-              if (out) {
-                tracker.retain(out, destination.reach)
-                for (const origin of out) destinationTrack.pending.push(origin)
-                destinationTrack.current = out
-              }
+              if (out) destinationTrack.beginPut(out)
               try {
                 let waiting: Promise<void> | void
                 try {
                   waiting = destination.queue.put(value)
                 } finally {
-                  destinationTrack.current = undefined
+                  destinationTrack.endPut()
                 }
                 if (waiting !== undefined) {
                   if (destination.plainQueue) await waiting

@@ -191,15 +191,29 @@ export class AsyncQueue<In = unknown, Out = In> {
   /** Takes the next item if there is one, without waiting. */
   tryGet(): Out | typeof QUEUE_EMPTY {
     if (this.#items.length === 0) return QUEUE_EMPTY
+    if (this.#lineages !== undefined) return this.#tryGetTracked(this.#lineages)
     const item = this.#items.shift() as Out
-    const lineages = this.#lineages
-    if (lineages) (this.#track as QueueTrack).taken = lineages.shift()
     if (this.#waitingPuts.length > 0 && this.#items.length <= this.maxSize >>> 1) {
       while (this.#items.length < this.maxSize) {
         const waiting = this.#waitingPuts.shift()
         if (!waiting) break
         this.#items.push(waiting.item)
-        lineages?.push(waiting.lineage)
+        waiting.resolve()
+      }
+    }
+    return item
+  }
+
+  /** `tryGet()` in a tracked run: the item's lineage goes to the run's queue state. */
+  #tryGetTracked(lineages: RingBuffer<Lineage | undefined>): Out {
+    const item = this.#items.shift() as Out
+    ;(this.#track as QueueTrack).taken = lineages.shift()
+    if (this.#waitingPuts.length > 0 && this.#items.length <= this.maxSize >>> 1) {
+      while (this.#items.length < this.maxSize) {
+        const waiting = this.#waitingPuts.shift()
+        if (!waiting) break
+        this.#items.push(waiting.item)
+        lineages.push(waiting.lineage)
         waiting.resolve()
       }
     }
@@ -261,21 +275,33 @@ export class AsyncQueue<In = unknown, Out = In> {
     if (this.#ended) {
       throw new GraphflowError('put into a queue that has ended', { code: 'QUEUE_ENDED' })
     }
+    if (this.#track !== undefined || onDone !== undefined) return this.#pushTracked(item, onDone)
+    // Behind puts that already wait, a new one waits too: items stay in FIFO order.
+    if (this.maxSize > 0 && (this.#items.length >= this.maxSize || this.#waitingPuts.length > 0)) {
+      return new Promise((resolve) => this.#waitingPuts.push({ item, lineage: undefined, resolve }))
+    }
+    this.#items.push(item)
+    if (this.#waitingGets.length > 0 && !this.#wakeScheduled) {
+      this.#wakeScheduled = true
+      schedule(this.#wake)
+    }
+  }
+
+  /** `push()` in a tracked run: the item carries its lineage. */
+  #pushTracked(item: Out, onDone: OnDone | undefined): Promise<void> | void {
     const track = this.#track
-    let lineage: Lineage | undefined
-    if (track) lineage = track.carry(onDone)
-    else if (onDone !== undefined) {
+    if (track === undefined) {
       throw new GraphflowError(
         'push(item, onDone) outside a tracked run: set tracksWork to true in the queue class (get tracksWork() { return true }) and push while a run is in progress',
         { code: 'NOT_TRACKED' },
       )
     }
-    // Behind puts that already wait, a new one waits too: items stay in FIFO order.
+    const lineage = track.carry(onDone)
     if (this.maxSize > 0 && (this.#items.length >= this.maxSize || this.#waitingPuts.length > 0)) {
       return new Promise((resolve) => this.#waitingPuts.push({ item, lineage, resolve }))
     }
     this.#items.push(item)
-    this.#lineages?.push(lineage)
+    ;(this.#lineages as RingBuffer<Lineage | undefined>).push(lineage)
     if (this.#waitingGets.length > 0 && !this.#wakeScheduled) {
       this.#wakeScheduled = true
       schedule(this.#wake)

@@ -247,17 +247,49 @@ export class QueueTrack {
     readonly reach: readonly number[],
   ) {}
 
-  /** The lineage of an entry being pushed: the pending holds, else a new hold on the current put's. */
+  /** True while the put in progress holds `current` and no push took that hold yet. */
+  held = false
+
+  /**
+   * Starts a put carrying `lineage`: it is retained for the node's sinks, a hold the first
+   * push of the put takes over. Lineage arrays are shared between entries, never mutated.
+   */
+  beginPut(lineage: Lineage): void {
+    this.tracker.retain(lineage, this.reach)
+    this.current = lineage
+    this.held = true
+  }
+
+  /** Ends the put's synchronous part: a hold no push took stays pending, for the next push. */
+  endPut(): void {
+    const current = this.current
+    if (current === undefined) return
+    if (this.held) {
+      for (let index = 0; index < current.length; index++) {
+        this.pending.push(current[index] as Origin)
+      }
+      this.held = false
+    }
+    this.current = undefined
+  }
+
+  /**
+   * The lineage of an entry being pushed: the pending holds and the hold of the put in
+   * progress; a second push of the same put retains its lineage again; outside a put's
+   * synchronous part, also every put in flight.
+   */
   carry(onDone: OnDone | undefined): Lineage | undefined {
     let lineage: Lineage | undefined
+    const current = this.current
     if (this.pending.length > 0) {
       lineage = this.pending
       this.pending = []
-    } else if (this.current !== undefined && this.current.length > 0) {
-      lineage = [...this.current]
-      this.tracker.retain(lineage, this.reach)
     }
-    if (this.current === undefined && this.inFlight.length > 0) {
+    if (current !== undefined) {
+      if (!this.held) this.tracker.retain(current, this.reach)
+      this.held = false
+      lineage = lineage ? lineage.concat(current) : current
+    } else if (this.inFlight.length > 0) {
       lineage ??= []
       for (const put of this.inFlight) {
         this.tracker.retain(put, this.reach)
@@ -266,8 +298,7 @@ export class QueueTrack {
     }
     if (onDone) {
       const origin = this.tracker.origin(this.reach, onDone)
-      if (lineage) lineage.push(origin)
-      else lineage = [origin]
+      lineage = lineage ? [...lineage, origin] : [origin]
     }
     return lineage
   }
