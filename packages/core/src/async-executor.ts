@@ -14,6 +14,7 @@ import type {
 } from './executor-types.js'
 import type { Logger, NodeContext } from './node-spec.js'
 import {
+  checkPlacement,
   defaultStartNodes,
   type Iteration,
   prepareRun,
@@ -137,8 +138,8 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
   /**
    * Runs the graph until no data is left anywhere. Node errors do not reject: they are counted,
    * logged and kept (see the report), unless `rejectOnError` is set. Rejects for an invalid
-   * call: unknown start node, no start nodes, a run already in progress, a queue instance
-   * another run is using.
+   * call: unknown start node, no start nodes (without a placement), a run already in
+   * progress, a queue instance another run is using, a bad placement.
    */
   async execute(options: ExecuteOptions = {}): Promise<ExecutionReport> {
     if (this.#running) {
@@ -159,8 +160,11 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     if (signal !== undefined && typeof signal?.addEventListener !== 'function') {
       throw new TypeError(`execute "signal": expected an AbortSignal, got ${String(signal)}`)
     }
-    const startNodes = resolveStartNodes(this.graph, options.startNodes)
-    const nodes = prepareRun(this.graph, startNodes)
+    const placement = options.placement
+    const local = placement === undefined ? undefined : checkPlacement(this.graph, placement)
+    const startNodes = resolveStartNodes(this.graph, options.startNodes, local)
+    const nodes = prepareRun(this.graph, startNodes, placement, local)
+    const running = local === undefined ? nodes : nodes.filter((node) => !node.remote)
     this.#running = true
     this.#reset(startNodes)
     this.#nodes = nodes
@@ -176,8 +180,8 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     this.emit('run-start', { startNodes: this.startNodes })
     try {
       if (!this.#stopped) {
-        await this.#openAll(nodes)
-        await Promise.all(nodes.map((node) => this.#runNode(node)))
+        await this.#openAll(running)
+        await Promise.all(running.map((node) => this.#runNode(node)))
       }
     } finally {
       for (const timer of timers) clearInterval(timer)
@@ -283,7 +287,7 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     }
     for (const node of nodes) {
       node.reach = [...reach(node)]
-      node.track = new QueueTrack(tracker, node.reach)
+      node.track = new QueueTrack(tracker, node.reach, node.remote)
       node.queue[ATTACH_TRACK](node.track)
     }
     return tracker

@@ -1,5 +1,6 @@
 import type { ExecutionFailedError } from './errors.js'
 import type { Logger } from './node-spec.js'
+import type { Placement } from './run-node.js'
 import type { StartNode } from './start-node.js'
 import type { PositionStored } from './work-tracking.js'
 
@@ -74,6 +75,15 @@ export interface ExecuteOptions {
    * @default false
    */
   tracking?: boolean
+  /**
+   * Runs part of the graph here (one process of a graph spread over several): only
+   * `placement.local` nodes run; a local node with a remote upstream reads from
+   * `inboundQueue(node)`, and local nodes put items for a remote node into
+   * `outboundQueue(node)` (see "Running part of a graph" in the README). The default start
+   * nodes are the local nodes without incoming edges.
+   * @default every node runs here
+   */
+  placement?: Placement
 }
 
 /** Options of `turnOnDataFlowLogging()`. */

@@ -55,6 +55,7 @@ export {
   type WholeArguments,
 } from './node-ref.js'
 export type { Logger, NodeContext, NodeFunction, NodeOptions, NodeSpec } from './node-spec.js'
+export type { Placement } from './run-node.js'
 export { isStartNode, type StartArgsOf, type StartNode, startNode } from './start-node.js'
 export {
   Checkpoint,

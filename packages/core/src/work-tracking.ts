@@ -245,6 +245,8 @@ export class QueueTrack {
   constructor(
     readonly tracker: Tracker,
     readonly reach: readonly number[],
+    /** An outbound queue: it does not push; a put's hold ends with the put, `hold()` keeps it. */
+    readonly outbound = false,
   ) {}
 
   /** True while the put in progress holds `current` and no push took that hold yet. */
@@ -265,8 +267,11 @@ export class QueueTrack {
     const current = this.current
     if (current === undefined) return
     if (this.held) {
-      for (let index = 0; index < current.length; index++) {
-        this.pending.push(current[index] as Origin)
+      if (this.outbound) this.tracker.release(current, this.reach)
+      else {
+        for (let index = 0; index < current.length; index++) {
+          this.pending.push(current[index] as Origin)
+        }
       }
       this.held = false
     }
@@ -305,7 +310,8 @@ export class QueueTrack {
 
   /** A hold on the current put's lineage (an outbound publish not yet acknowledged). */
   hold(): () => void {
-    const lineage = this.current ? [...this.current] : this.pending.length ? [...this.pending] : []
+    // Outside a put's synchronous part: every put still in flight, conservatively.
+    const lineage = this.current ? [...this.current] : [...this.pending, ...this.inFlight.flat()]
     if (lineage.length === 0) return () => {}
     this.tracker.retain(lineage, this.reach)
     let held = true
