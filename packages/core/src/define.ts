@@ -39,6 +39,11 @@ export interface SourceDefinition<Out, StartArgs extends unknown[] = []> {
   close?(context?: NodeContext): Promise<void> | void
   /** Node option defaults the user may override. */
   options?: Omit<NodeOptions, 'name'>
+  /**
+   * Every call of `read` (not only a start call) may yield `checkpoint(position)` markers.
+   * @default false
+   */
+  checkpoints?: boolean
 }
 
 /**
@@ -63,6 +68,7 @@ export function defineSource<Out, StartArgs extends unknown[] = []>(
     open: definition.open?.bind(definition),
     close: definition.close?.bind(definition),
     options: definition.options,
+    checkpoints: definition.checkpoints === true,
   }
 }
 
@@ -78,6 +84,12 @@ export interface SinkDefinition<In> {
   close?(context?: NodeContext): Promise<void> | void
   /** Node option defaults the user may override. */
   options?: Omit<NodeOptions, 'name'>
+  /**
+   * What is written is stored only at a commit: `context.beginCommit()`'s `done()`, or
+   * `close()` (see "Work tracking" in the README). False for a `write` that stores durably
+   * before it resolves. @default true when `close` is given, else false
+   */
+  commits?: boolean
 }
 
 /**
@@ -100,5 +112,6 @@ export function defineSink<In>(definition: SinkDefinition<In>): NodeSpec<[In], n
     open: definition.open?.bind(definition),
     close: definition.close?.bind(definition),
     options: definition.options,
+    commits: definition.commits ?? definition.close !== undefined,
   }
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { AsyncExecutor } from './async-executor.js'
 import { AsyncGraph } from './async-graph.js'
 import { AsyncQueue } from './async-queue.js'
+import { defineSink } from './define.js'
 import type { NodeContext, NodeSpec } from './node-spec.js'
 import { checkpoint, type PositionStored, type WorkResult } from './work-tracking.js'
 
@@ -432,6 +433,30 @@ describe('work tracking: source positions (checkpoint)', () => {
     expect(report.halted).toBe(true)
     const pages = events.map((event) => (event.position as { page: number }).page)
     expect(pages.every((page) => page < 2)).toBe(true)
+  })
+
+  it('a defineSink sink with close() stores a position only once close() committed', async () => {
+    const journal = new Journal()
+    const { graph, source } = pagedGraph(2, 2)
+    let pending: string[] = []
+    const sink = defineSink({
+      name: 'sink',
+      write: (item: string) => {
+        pending.push(item)
+      },
+      close: () => {
+        for (const item of pending) journal.add(`committed ${item}`)
+        pending = []
+      },
+    })
+    graph.addEdge(source, graph.addNode(sink))
+    const executor = new AsyncExecutor(graph, { logger: quiet })
+    executor.on('position-stored', (event) =>
+      journal.add(`stored ${JSON.stringify(event.position)}`),
+    )
+    await executor.execute()
+    expect(journal.indexOf('committed p1r1')).toBeLessThan(journal.indexOf('stored {"page":0}'))
+    expect(journal.indexOf('stored {"page":0}')).toBeLessThan(journal.indexOf('stored {"page":1}'))
   })
 
   it('without tracking, markers are consumed and never forwarded', async () => {
