@@ -297,6 +297,28 @@ describe('work tracking: inbound items (push with onDone)', () => {
     expect(inbound.results.has('d')).toBe(false)
   })
 
+  it('from an abort on nothing is done, not even what close() commits after it', async () => {
+    const journal = new Journal()
+    const { graph, inbound, read } = inboundGraph(['a', 'b', 'c'], journal)
+    const controller = new AbortController()
+    const slow = graph.addNode(async function* slow(message: string) {
+      if (message === 'b') {
+        // 'a' reaches the sink first; the sink commits it only in close(), after the abort.
+        for (let wait = 0; wait < 5; wait++) await tick()
+        controller.abort()
+      }
+      yield message
+    })
+    graph.addEdge(read, slow)
+    graph.addEdge(slow, graph.addNode(committingSink(journal)))
+    const report = await new AsyncExecutor(graph, { logger: quiet }).execute({
+      signal: controller.signal,
+    })
+    expect(report.aborted).toBe(true)
+    expect(journal.lines).toEqual(['sink committed a'])
+    expect(inbound.results.size).toBe(0)
+  })
+
   it('push(item, onDone) outside a tracked run is refused, naming the fix', async () => {
     class Untracked extends AsyncQueue<string, string> {
       override put(item: string) {
