@@ -6,9 +6,11 @@
  *   node scripts/new-connector.mjs <name> [--dir <parent>] [--standalone] [--package <npm name>]
  *     [--core <spec>] [--testkit <spec>] [--repository <git url>]
  *
- * In this monorepo (the default) it writes `connectors/<name>` with `workspace:^` ranges and the
- * changeset in the workspace's `.changeset/`. With `--standalone` it writes a self-contained
- * project for a repository of its own. Needs nothing but Node.js.
+ * In this monorepo (the default) it writes `connectors/<name>` with `workspace:^` devDependencies
+ * and the changeset in the workspace's `.changeset/`. With `--standalone` (and `--package`, the
+ * name to publish under) it writes a self-contained project for a repository of its own. Needs
+ * nothing but Node.js. Either way the peer range on @graphflow/core is the first-party
+ * connectors' (`>=0.1.0 <1.0.0`), so the connector's first release is 0.1.0.
  */
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
@@ -24,10 +26,12 @@ const templateDir = path.join(repoRoot, 'templates', 'connector')
 /** Template files that are not part of the package: extras for --standalone, the changeset. */
 const STANDALONE_DIR = '_standalone'
 const CHANGESET_DIR = '.changeset'
+/** The version a package at 0.0.0 (never released) gets from its first release. */
+const FIRST_RELEASE = '0.1.0'
 /** Names whose identifiers would clash with the template's imports or existing packages. */
 const RESERVED = new Set(['core', 'testkit', 'define', 'graphflow'])
 
-const USAGE = `Usage: pnpm new:connector <name> [options]
+const USAGE = `Usage: npx -y pnpm@10 new:connector <name> [options]     (pnpm new:connector with pnpm 10)
        node scripts/new-connector.mjs <name> [options]
 
 Scaffolds a graphflow connector package: <name> is kebab-case, e.g. my-api.
@@ -36,10 +40,12 @@ Options:
   --dir <parent>        where to create <name>/ (default: connectors/ of this repo, or the
                         current directory with --standalone)
   --standalone          a self-contained project for a repository outside this monorepo
-  --package <npm name>  the package name (default: @graphflow/<name>)
-  --core <spec>         the @graphflow/core dependency (default: workspace:^, or ^<version>
-                        with --standalone); e.g. file:/path/to/graphflow-core-0.1.0.tgz
-  --testkit <spec>      the @graphflow/testkit dependency (same defaults as --core)
+                        (needs --package)
+  --package <npm name>  the package name (default: @graphflow/<name> in this monorepo; your
+                        own, e.g. @acme/graphflow-my-api, with --standalone)
+  --core <spec>         the @graphflow/core devDependency (default: workspace:^, or ^<released
+                        version> with --standalone); e.g. file:../graphflow-core.tgz
+  --testkit <spec>      the @graphflow/testkit devDependency (same defaults as --core)
   --repository <url>    the git URL for package.json "repository" (with --standalone)
   -h, --help            this help`
 
@@ -50,7 +56,7 @@ class UsageError extends Error {}
  * @param {string | undefined} name
  */
 function connectorNames(name) {
-  if (!name) throw new UsageError('missing <name>, e.g. `pnpm new:connector my-api`')
+  if (!name) throw new UsageError('missing <name>, e.g. `npx -y pnpm@10 new:connector my-api`')
   if (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(name)) {
     throw new UsageError(
       `invalid name ${JSON.stringify(name)}: expected kebab-case (lowercase letters and digits in words joined by single hyphens, starting with a letter), e.g. my-api`,
@@ -74,6 +80,15 @@ function toPosix(file) {
 /** @param {string} file */
 function readJson(file) {
   return JSON.parse(readFileSync(file, 'utf8'))
+}
+
+/**
+ * The version users can install: a package at 0.0.0 is not released yet, and its first release
+ * will be {@link FIRST_RELEASE}.
+ * @param {string} version
+ */
+function released(version) {
+  return version === '0.0.0' ? FIRST_RELEASE : version
 }
 
 /** @param {string} value */
@@ -154,14 +169,24 @@ function plan(command) {
     command.dir ?? (standalone ? '.' : path.join(repoRoot, 'connectors')),
   )
   const target = path.join(parent, names.name)
+  if (standalone && !command.package) {
+    throw new UsageError(
+      `--standalone needs --package <npm name>, the name you publish under, e.g. --package @acme/graphflow-${names.name}: only graphflow's own packages can use the @graphflow scope`,
+    )
+  }
   const packageName = command.package ?? `@graphflow/${names.name}`
   if (!/^(@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]*$/.test(packageName)) {
     throw new UsageError(
       `invalid --package ${JSON.stringify(packageName)}: expected an npm package name such as @scope/graphflow-${names.name}`,
     )
   }
-  const coreVersion = readJson(path.join(repoRoot, 'packages/core/package.json')).version
-  const testkitVersion = readJson(path.join(repoRoot, 'packages/testkit/package.json')).version
+  const testkitManifest = readJson(path.join(repoRoot, 'packages/testkit/package.json'))
+  const coreVersion = released(readJson(path.join(repoRoot, 'packages/core/package.json')).version)
+  const testkitVersion = released(testkitManifest.version)
+  // The first-party packages' peer range on core (the testkit's is theirs): a range, not
+  // workspace:^, so that a core release within it does not force a major release of the
+  // connector, and its first release is 0.1.0.
+  const corePeer = testkitManifest.peerDependencies['@graphflow/core']
   const defaultCore = standalone ? `^${coreVersion}` : 'workspace:^'
   const coreSpec = command.core ?? defaultCore
   const warnings = []
@@ -188,7 +213,7 @@ function plan(command) {
     TSCONFIG_BASE: standalone
       ? './tsconfig.base.json'
       : toPosix(path.relative(target, path.join(workspaceRoot, 'tsconfig.base.json'))),
-    CORE_PEER: standalone ? (looksLikeRange(coreSpec) ? coreSpec : `^${coreVersion}`) : coreSpec,
+    CORE_PEER: command.core && looksLikeRange(command.core) ? command.core : corePeer,
     CORE_SPEC: coreSpec,
     TESTKIT_SPEC: command.testkit ?? (standalone ? `^${testkitVersion}` : 'workspace:^'),
     YEAR: String(new Date().getFullYear()),
@@ -324,29 +349,42 @@ function format(planned) {
   return result.status === 0
 }
 
-/** @param {ReturnType<typeof plan>} planned */
+/**
+ * What to run next, one command a line, in order, from where the command was typed: the lines
+ * that follow the scaffold command in docs/writing-a-connector.md (`pnpm test:slow` checks it).
+ * @param {ReturnType<typeof plan>} planned
+ */
 function nextSteps(planned) {
   const where = path.relative(cwd, planned.target) || '.'
-  const filter = `pnpm --filter ${planned.packageName}`
+  const pnpm = 'npx -y pnpm@10'
+  const filter = `${pnpm} --filter ${planned.packageName}`
   const lines = [
     `Created ${where} (${planned.packageName}), ${planned.files.size} files.`,
     '',
-    'Next:',
+    `Next (${pnpm} runs pnpm 10 without installing it; with pnpm 10 installed, pnpm does the same):`,
   ]
   if (planned.standalone) {
     lines.push(
       `  cd ${where}`,
-      '  git init && pnpm install',
-      '  pnpm build && pnpm typecheck && pnpm test',
-      '  set "repository" in package.json and your name in LICENSE (npm provenance checks the repository)',
-      '  pnpm changeset            # one per change; the initial one is in .changeset/',
-      '  pnpm version-packages && pnpm release   # or let .github/workflows/release.yml do it',
+      '  git init -b main',
+      `  ${pnpm} install`,
+      `  ${pnpm} build && ${pnpm} typecheck && ${pnpm} test`,
+      '',
+      'Then set "repository" in package.json and your name in LICENSE (npm provenance checks the',
+      `repository), add a changeset for each change (${pnpm} changeset; the initial one is in`,
+      `.changeset/), and release with ${pnpm} version-packages && ${pnpm} release, or let`,
+      '.github/workflows/release.yml do it.',
     )
   } else {
     lines.push(
-      '  pnpm install',
-      `  ${filter} build && ${filter} test`,
-      `  edit src/${planned.names.name}-source.ts and src/${planned.names.name}-sink.ts, the README and the changeset`,
+      `  ${pnpm} install`,
+      `  ${filter}... build`,
+      `  ${filter} typecheck`,
+      `  ${filter} test`,
+      `  ${pnpm} lint`,
+      '',
+      `Then edit src/${planned.names.name}-source.ts and src/${planned.names.name}-sink.ts, the README and the changeset.`,
+      `(${filter}... build builds core and the testkit first: the connector imports their dist/.)`,
     )
   }
   lines.push('', 'Guide: docs/writing-a-connector.md')
@@ -362,9 +400,10 @@ function main() {
     }
     const planned = plan(command)
     write(planned)
-    if (!format(planned)) {
+    // A standalone project has no linter of its own: formatting it is a courtesy.
+    if (!format(planned) && !planned.standalone) {
       planned.warnings.push(
-        `could not format the files with biome: run \`pnpm exec biome check --write ${planned.target}\``,
+        `could not format the files with biome (is this clone installed? \`npx -y pnpm@10 install\` first): run \`npx -y pnpm@10 exec biome check --write ${planned.target}\``,
       )
     }
     for (const warning of planned.warnings) console.warn(`new-connector: warning: ${warning}`)

@@ -28,18 +28,26 @@ function childEnvironment(): NodeJS.ProcessEnv {
   )
 }
 
-/** Runs a command without a shell; resolves with its exit code and output, never rejects. */
+/**
+ * Runs a command without a shell; resolves with its exit code and output, never rejects.
+ * `env` is added to the child's environment; a variable set to `undefined` there is removed.
+ */
 export function run(
   command: string,
   args: string[],
   cwd: string,
   timeout = 120_000,
+  env: Record<string, string | undefined> = {},
 ): Promise<RunResult> {
+  const environment = { ...childEnvironment(), ...env }
+  for (const [key, value] of Object.entries(environment)) {
+    if (value === undefined) delete environment[key]
+  }
   return new Promise((resolve) => {
     execFile(
       command,
       args,
-      { cwd, env: childEnvironment(), timeout, maxBuffer: 64 * 1024 * 1024 },
+      { cwd, env: environment, timeout, maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0
         resolve({ code, stdout: String(stdout), stderr: String(stderr) })

@@ -54,11 +54,11 @@ async function makeWorkspace(name: string): Promise<string> {
 }
 
 describe('new-connector: in the monorepo', () => {
-  it('writes connectors/<name> with workspace ranges and the changeset at the root', async () => {
+  it('writes connectors/<name> with workspace devDependencies, the first-party peer range and the changeset at the root', async () => {
     const root = await makeWorkspace('monorepo')
     const result = await scaffold(['my-api', '--dir', path.join(root, 'connectors')], temp)
     expect(result.code, output(result)).toBe(0)
-    expect(result.stdout).toContain('pnpm --filter @graphflow/my-api build')
+    expect(result.stdout).toContain('npx -y pnpm@10 --filter @graphflow/my-api... build')
 
     const target = path.join(root, 'connectors', 'my-api')
     expect(await listFiles(target)).toEqual(packageFiles)
@@ -76,7 +76,8 @@ describe('new-connector: in the monorepo', () => {
       license: 'MIT',
       repository: { directory: 'connectors/my-api' },
       exports: { '.': { types: './dist/index.d.ts', import: './dist/index.js' } },
-      peerDependencies: { '@graphflow/core': 'workspace:^' },
+      // Guards: a workspace:^ peer made every core release a major release of the connector.
+      peerDependencies: { '@graphflow/core': '>=0.1.0 <1.0.0' },
       devDependencies: { '@graphflow/core': 'workspace:^', '@graphflow/testkit': 'workspace:^' },
     })
     expect(manifest.scripts).toEqual({
@@ -150,9 +151,25 @@ describe('new-connector: errors', () => {
     expect(again.stderr).toContain(`${path.join(dir, 'my-api')} already exists (a folder)`)
     expect(await readFile(readme, 'utf8')).toBe('my own work')
 
-    const standalone = await scaffold(['my-api', '--standalone', '--dir', dir], temp)
+    const standalone = await scaffold(
+      ['my-api', '--standalone', '--dir', dir, '--package', '@acme/graphflow-my-api'],
+      temp,
+    )
     expect(standalone.code).toBe(1)
     expect(standalone.stderr).toContain('already exists')
+  })
+
+  // Guards: leaving out --package named a standalone project @graphflow/<name>, a scope its
+  // author cannot publish to.
+  it('refuses --standalone without --package, and writes nothing', async () => {
+    const parent = path.join(temp, 'no-package')
+    await mkdir(parent)
+    const result = await scaffold(['my-api', '--standalone', '--dir', parent], temp)
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain(
+      '--standalone needs --package <npm name>, the name you publish under, e.g. --package @acme/graphflow-my-api',
+    )
+    expect(await listFiles(parent)).toEqual([])
   })
 
   it('refuses monorepo mode outside a pnpm workspace', async () => {
@@ -189,6 +206,8 @@ describe('new-connector --standalone', () => {
         '--standalone',
         '--dir',
         parent,
+        '--package',
+        '@acme/graphflow-my-api',
         '--core',
         `file:${core}`,
         '--testkit',
@@ -213,7 +232,8 @@ describe('new-connector --standalone', () => {
     for (const [file, text] of tree) expect(text, file).not.toMatch(placeholder)
     const manifest = JSON.parse(tree.get('package.json') ?? '')
     expect(manifest.repository).toBeUndefined()
-    expect(manifest.peerDependencies).toEqual({ '@graphflow/core': '^0.1.0' })
+    expect(manifest.name).toBe('@acme/graphflow-my-api')
+    expect(manifest.peerDependencies).toEqual({ '@graphflow/core': '>=0.1.0 <1.0.0' })
     expect(manifest.devDependencies).toMatchObject({
       '@changesets/cli': expect.any(String),
       '@graphflow/core': `file:${core}`,
@@ -315,7 +335,14 @@ describe('new-connector --standalone', () => {
 describe('docs/writing-a-connector.md', () => {
   it('quotes only real code: every snippet is in a scaffolded file or in core/testkit', async () => {
     const created = await scaffold(
-      ['my-api', '--standalone', '--dir', path.join(temp, 'docs')],
+      [
+        'my-api',
+        '--standalone',
+        '--dir',
+        path.join(temp, 'docs'),
+        '--package',
+        '@graphflow/my-api',
+      ],
       temp,
     )
     expect(created.code, output(created)).toBe(0)

@@ -54,31 +54,27 @@ export interface CsvErrorDetails {
  * if (error instanceof CsvError && error.code === 'CSV_PARSE') console.log(error.path, error.line)
  * ```
  */
-export class CsvError extends GraphflowError {
+export class CsvError extends GraphflowError<CsvErrorCode> {
   override name = 'CsvError'
-  declare readonly code: CsvErrorCode
   /** The CSV file the error is about. */
-  readonly path: string
+  declare readonly path: string
   /** The line of the file, for parse errors. */
-  readonly line: number | undefined
+  declare readonly line: number | undefined
   /** The record's number in the run (1 for the first). */
-  readonly record: number | undefined
+  declare readonly record: number | undefined
   /** The column, for unknown or duplicate columns and failed casts. */
-  readonly column: string | undefined
+  declare readonly column: string | undefined
   /** The byte offset in the file where an incomplete last record starts. */
-  readonly offset: number | undefined
+  declare readonly offset: number | undefined
 
   constructor(message: string, details: CsvErrorDetails) {
-    super(message, { code: details.code, scope: 'csv', cause: details.cause })
-    this.path = details.path
-    this.line = details.line
-    this.record = details.record
-    this.column = details.column
-    this.offset = details.offset
+    super(message, {
+      line: undefined,
+      record: undefined,
+      column: undefined,
+      offset: undefined,
+      ...details,
+      scope: 'csv',
+    })
   }
-}
-
-/** The message of anything thrown, for embedding in a {@link CsvError} message. */
-export function describeCause(cause: unknown): string {
-  return cause instanceof Error ? cause.message : String(cause)
 }

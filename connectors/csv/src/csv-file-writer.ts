@@ -12,7 +12,8 @@ import {
   stat,
 } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
-import { CsvError, describeCause } from './csv-error.js'
+import { messageOf } from '@graphflow/core'
+import { CsvError } from './csv-error.js'
 import { isBomOnly, type RecordLayout, readFirstRecord, scanRecords } from './existing-file.js'
 
 /** How to open the file. */
@@ -90,7 +91,7 @@ export class CsvFileWriter {
   static async open(settings: FileWriterSettings): Promise<CsvFileWriter> {
     const path = resolve(settings.path)
     const failOpen = (error: unknown): never => {
-      throw new CsvError(`cannot open ${path} for writing: ${describeCause(error)}`, {
+      throw new CsvError(`cannot open ${path} for writing: ${messageOf(error)}`, {
         code: 'CSV_OPEN',
         path,
         cause: error,
@@ -134,7 +135,7 @@ export class CsvFileWriter {
         layout = await scanRecords(path)
       } catch (error) {
         throw new CsvError(
-          `cannot append to ${path}: cannot read its content: ${describeCause(error)}`,
+          `cannot append to ${path}: cannot read its content: ${messageOf(error)}`,
           {
             code: 'CSV_OPEN',
             path,
@@ -225,7 +226,7 @@ export class CsvFileWriter {
   #writeError(): CsvError {
     this.#reported = true
     const error = this.#error as Error
-    return new CsvError(`cannot write ${this.path}: ${describeCause(error)}`, {
+    return new CsvError(`cannot write ${this.path}: ${messageOf(error)}`, {
       code: 'CSV_WRITE',
       path: this.path,
       cause: error,

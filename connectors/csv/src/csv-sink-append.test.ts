@@ -12,8 +12,9 @@ import {
 } from 'node:fs/promises'
 import { join } from 'node:path'
 import { AsyncExecutor, AsyncGraph } from '@graphflow/core'
+import { memoryLogger, runNode } from '@graphflow/testkit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { quietLogger, readAll, readCsv, tempDir, writeThrough } from '../test/helpers.js'
+import { readCsv, tempDir } from '../test/helpers.js'
 import type { CsvError } from './csv-error.js'
 import { csvSink } from './csv-sink.js'
 import { csvSource } from './csv-source.js'
@@ -30,26 +31,26 @@ describe('csvSink append', () => {
     const path = join(dir, 'out.csv')
     await writeFile(path, 'id,name\n1,a\n')
     const sink = csvSink({ path, columns: ['id', 'name'], append: true })
-    await writeThrough(sink, [{ id: 2, name: 'b' }])
+    await runNode(sink, { inputs: [{ id: 2, name: 'b' }] })
     expect(await text(path)).toBe('id,name\n1,a\n2,b\n')
   })
 
   it("takes the columns and their order from the file's header", async () => {
     const path = join(dir, 'out.csv')
     await writeFile(path, '\uFEFFname,id\na,1\n')
-    await writeThrough(csvSink({ path, append: true }), [{ id: 2, name: 'b' }])
-    await writeThrough(csvSink({ path, append: true, columns: ['id', 'name'] }), [
-      { id: 3, name: 'c' },
-    ])
+    await runNode(csvSink({ path, append: true }), { inputs: [{ id: 2, name: 'b' }] })
+    await runNode(csvSink({ path, append: true, columns: ['id', 'name'] }), {
+      inputs: [{ id: 3, name: 'c' }],
+    })
     expect(await text(path)).toBe('\uFEFFname,id\na,1\nb,2\nc,3\n')
   })
 
   it('fails with CSV_HEADER_MISMATCH and leaves the file unchanged when the header differs', async () => {
     const path = join(dir, 'out.csv')
     await writeFile(path, 'id,name\n1,a\n')
-    const report = await writeThrough(csvSink({ path, columns: ['id', 'city'], append: true }), [
-      { id: 2, city: 'x' },
-    ])
+    const { report } = await runNode(csvSink({ path, columns: ['id', 'city'], append: true }), {
+      inputs: [{ id: 2, city: 'x' }],
+    })
     const error = report.exceptions.csvSink?.[0] as CsvError
     expect(error.code).toBe('CSV_HEADER_MISMATCH')
     expect(error.message).toContain(path)
@@ -64,12 +65,12 @@ describe('csvSink append', () => {
     // The header's quoted line break is not a record delimiter: the CRLF after it is.
     const before = '"i\nd",text\r\n1,"a\nb ""c"""\r\n'
     await writeFile(path, before)
-    await writeThrough(csvSink({ path, append: true }), [{ 'i\nd': 2, text: 'x' }])
-    await writeThrough(csvSink({ path, append: true, recordDelimiter: '\r\n' }), [
-      { 'i\nd': 3, text: 'y\nz' },
-    ])
+    await runNode(csvSink({ path, append: true }), { inputs: [{ 'i\nd': 2, text: 'x' }] })
+    await runNode(csvSink({ path, append: true, recordDelimiter: '\r\n' }), {
+      inputs: [{ 'i\nd': 3, text: 'y\nz' }],
+    })
     expect(await text(path)).toBe(`${before}2,x\r\n3,"y\nz"\r\n`)
-    const { items, report } = await readAll(csvSource({ path }))
+    const { outputs: items, report } = await runNode(csvSource({ path }))
     expect(report.exceptions.csvSource).toEqual([])
     expect(items).toEqual([
       { 'i\nd': '1', text: 'a\nb "c"' },
@@ -82,9 +83,11 @@ describe('csvSink append', () => {
     const path = join(dir, 'crlf.csv')
     await writeFile(path, 'id\r\n1\r\n')
     for (const atomic of [false, true]) {
-      const report = await writeThrough(
+      const { report } = await runNode(
         csvSink({ path, append: true, atomic, recordDelimiter: '\n' }),
-        [{ id: 2 }],
+        {
+          inputs: [{ id: 2 }],
+        },
       )
       const error = report.exceptions.csvSink?.[0] as CsvError
       expect(error.code).toBe('CSV_HEADER_MISMATCH')
@@ -106,9 +109,9 @@ describe('csvSink append', () => {
       [true, true],
       [false, false],
     ]) {
-      const report = await writeThrough(csvSink({ path, append: true, atomic, header }), [
-        { id: 3, text: 'new' },
-      ])
+      const { report } = await runNode(csvSink({ path, append: true, atomic, header }), {
+        inputs: [{ id: 3, text: 'new' }],
+      })
       const error = report.exceptions.csvSink?.[0] as CsvError
       expect(error.code).toBe('CSV_INCOMPLETE_RECORD')
       const offset = before.indexOf('2,"cut')
@@ -128,7 +131,9 @@ describe('csvSink append', () => {
     const path = join(dir, 'cut.csv')
     // 15 bytes before the last line: a 3-byte BOM, 'id,name\n' and '1,a\n'.
     await writeFile(path, '\uFEFFid,name\n1,a\n2,ab')
-    const report = await writeThrough(csvSink({ path, append: true }), [{ id: 3, name: 'c' }])
+    const { report } = await runNode(csvSink({ path, append: true }), {
+      inputs: [{ id: 3, name: 'c' }],
+    })
     const error = report.exceptions.csvSink?.[0] as CsvError
     expect(error).toMatchObject({ code: 'CSV_INCOMPLETE_RECORD', line: 3, offset: 15 })
     expect(error.message).toContain('its last record, at line 3 (byte 15), has no line break')
@@ -138,30 +143,34 @@ describe('csvSink append', () => {
   it('completes a CRLF cut between CR and LF before appending', async () => {
     const path = join(dir, 'cr.csv')
     await writeFile(path, 'id\r\n1\r')
-    await writeThrough(csvSink({ path, append: true }), [{ id: 2 }])
+    await runNode(csvSink({ path, append: true }), { inputs: [{ id: 2 }] })
     expect(await text(path)).toBe('id\r\n1\r\n2\r\n')
   })
 
   it('writes the header (and BOM) when the file to append to is missing or empty', async () => {
     const missing = join(dir, 'missing.csv')
-    await writeThrough(csvSink({ path: missing, append: true, bom: true }), [{ id: 1 }])
+    await runNode(csvSink({ path: missing, append: true, bom: true }), { inputs: [{ id: 1 }] })
     expect(await text(missing)).toBe('\uFEFFid\n1\n')
     const empty = join(dir, 'empty.csv')
     await writeFile(empty, '')
-    await writeThrough(csvSink({ path: empty, append: true }), [{ id: 1 }])
-    await writeThrough(csvSink({ path: empty, append: true, bom: true }), [{ id: 2 }])
+    await runNode(csvSink({ path: empty, append: true }), { inputs: [{ id: 1 }] })
+    await runNode(csvSink({ path: empty, append: true, bom: true }), { inputs: [{ id: 2 }] })
     expect(await text(empty)).toBe('id\n1\n2\n')
   })
 
   // Guards issue 8 item 7: an escaped header ('=a) is the header of column =a when appending.
   it('appends to a file whose header was escaped by escapeFormulas', async () => {
     const path = join(dir, 'out.csv')
-    await writeThrough(csvSink({ path, escapeFormulas: true }), [{ '=a': 1, b: 2 }])
-    await writeThrough(csvSink({ path, escapeFormulas: true, append: true }), [{ '=a': 3, b: 4 }])
+    await runNode(csvSink({ path, escapeFormulas: true }), { inputs: [{ '=a': 1, b: 2 }] })
+    await runNode(csvSink({ path, escapeFormulas: true, append: true }), {
+      inputs: [{ '=a': 3, b: 4 }],
+    })
     const columns: string[] = ['b', '=a']
-    const report = await writeThrough(
+    const { report } = await runNode(
       csvSink({ path, escapeFormulas: true, append: true, columns }),
-      [{ '=a': 5, b: 6 }],
+      {
+        inputs: [{ '=a': 5, b: 6 }],
+      },
     )
     expect(report.exceptions.csvSink).toEqual([])
     expect(await text(path)).toBe("'=a,b\n1,2\n3,4\n5,6\n")
@@ -170,7 +179,7 @@ describe('csvSink append', () => {
   it('appends without reading a header with header: false', async () => {
     const path = join(dir, 'out.csv')
     await writeFile(path, 'anything,at,all\n')
-    await writeThrough(csvSink({ path, append: true, header: false }), [{ a: 1, b: 2 }])
+    await runNode(csvSink({ path, append: true, header: false }), { inputs: [{ a: 1, b: 2 }] })
     expect(await text(path)).toBe('anything,at,all\n1,2\n')
   })
 })
@@ -181,7 +190,7 @@ describe('csvSink atomic', () => {
   it('renames the temp file over the target on success, leaving no temp file', async () => {
     const path = join(dir, 'out.csv')
     await writeFile(path, 'old\n')
-    await writeThrough(csvSink({ path, atomic: true }), items(3))
+    await runNode(csvSink({ path, atomic: true }), { inputs: items(3) })
     expect(await text(path)).toBe('id\n0\n1\n2\n')
     expect(await readdir(dir)).toEqual(['out.csv'])
   })
@@ -189,7 +198,7 @@ describe('csvSink atomic', () => {
   it('appends atomically: the old content is kept and the new records added', async () => {
     const path = join(dir, 'out.csv')
     await writeFile(path, 'id\n9\n')
-    await writeThrough(csvSink({ path, atomic: true, append: true }), items(2))
+    await runNode(csvSink({ path, atomic: true, append: true }), { inputs: items(2) })
     expect(await text(path)).toBe('id\n9\n0\n1\n')
     expect(await readdir(dir)).toEqual(['out.csv'])
   })
@@ -201,8 +210,8 @@ describe('csvSink atomic', () => {
     await writeFile(real, 'id\n9\n')
     const path = join(dir, 'out.csv')
     await symlink('data/real.csv', path) // relative to the link's directory
-    await writeThrough(csvSink({ path, atomic: true, append: true }), items(1))
-    await writeThrough(csvSink({ path, atomic: true, append: true }), items(2))
+    await runNode(csvSink({ path, atomic: true, append: true }), { inputs: items(1) })
+    await runNode(csvSink({ path, atomic: true, append: true }), { inputs: items(2) })
     expect((await lstat(path)).isSymbolicLink()).toBe(true)
     expect(await readlink(path)).toBe('data/real.csv')
     expect(await text(real)).toBe('id\n9\n0\n0\n1\n')
@@ -211,7 +220,7 @@ describe('csvSink atomic', () => {
     // A dangling link: its target is created, as a non-atomic write through it would.
     const dangling = join(dir, 'dangling.csv')
     await symlink(join(dir, 'data', 'new.csv'), dangling)
-    await writeThrough(csvSink({ path: dangling, atomic: true }), items(1))
+    await runNode(csvSink({ path: dangling, atomic: true }), { inputs: items(1) })
     expect((await lstat(dangling)).isSymbolicLink()).toBe(true)
     expect(await text(join(dir, 'data', 'new.csv'))).toBe('id\n0\n')
   })
@@ -225,7 +234,8 @@ describe('csvSink atomic', () => {
     await chmod(path, 0o444)
     for (const atomic of [false, true]) {
       for (const append of [false, true]) {
-        const report = await writeThrough(csvSink({ path, atomic, append }), items(1))
+        const report = (await runNode(csvSink({ path, atomic, append }), { inputs: items(1) }))
+          .report
         const error = report.exceptions.csvSink?.[0] as CsvError
         expect(error.code).toBe('CSV_OPEN')
         expect(error.message).toContain(`cannot open ${path} for writing: EACCES: it is read-only`)
@@ -241,7 +251,7 @@ describe('csvSink atomic', () => {
     async () => {
       const path = join(dir, 'pipe')
       execFileSync('mkfifo', [path])
-      const report = await writeThrough(csvSink({ path, atomic: true }), items(1))
+      const { report } = await runNode(csvSink({ path, atomic: true }), { inputs: items(1) })
       const error = report.exceptions.csvSink?.[0] as CsvError
       expect(error.code).toBe('CSV_OPEN')
       expect(error.message).toContain('atomic: true only replaces a regular file')
@@ -283,5 +293,5 @@ async function abortAfter(path: string, after: number, keepPartial = false) {
     source,
     graph.addNode(csvSink({ path, atomic: true, keepPartial }), { queueSize: 1 }),
   )
-  return new AsyncExecutor(graph, { logger: quietLogger() }).execute({ signal: controller.signal })
+  return new AsyncExecutor(graph, { logger: memoryLogger() }).execute({ signal: controller.signal })
 }

@@ -1,8 +1,9 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { AsyncExecutor, AsyncGraph } from '@graphflow/core'
+import { memoryLogger, runNode } from '@graphflow/testkit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { quietLogger, readCsv, tempDir, writeThrough } from '../test/helpers.js'
+import { readCsv, tempDir } from '../test/helpers.js'
 import { CsvError } from './csv-error.js'
 import { csvSink } from './csv-sink.js'
 
@@ -17,10 +18,12 @@ describe('csvSink', () => {
   it('takes the columns from the first record and writes the header once', async () => {
     const path = join(dir, 'out.csv')
     const sink = csvSink({ path })
-    const report = await writeThrough(sink, [
-      { id: 1, name: 'a' },
-      { id: 2, name: 'b' },
-    ])
+    const { report } = await runNode(sink, {
+      inputs: [
+        { id: 1, name: 'a' },
+        { id: 2, name: 'b' },
+      ],
+    })
     expect(report.dataFlowStats.csvSink?.err).toBe(0)
     expect(await text(path)).toBe('id,name\n1,a\n2,b\n')
     expect(sink.stats.records).toBe(2)
@@ -29,31 +32,33 @@ describe('csvSink', () => {
   it('writes the given columns in order, missing keys as empty fields, arrays per call', async () => {
     const path = join(dir, 'out.csv')
     const sink = csvSink({ path, columns: ['name', 'id', 'city'] })
-    await writeThrough(sink, [
-      [
-        { id: 1, name: 'a' },
-        { id: 2, name: 'b', city: 'c' },
+    await runNode(sink, {
+      inputs: [
+        [
+          { id: 1, name: 'a' },
+          { id: 2, name: 'b', city: 'c' },
+        ],
+        { id: 3 },
       ],
-      { id: 3 },
-    ])
+    })
     expect(await text(path)).toBe('name,id,city\na,1,\nb,2,c\n,3,\n')
     expect(sink.stats.records).toBe(3)
   })
 
   it('writes no header with header: false, and a header-only file for an empty run', async () => {
     const noHeader = join(dir, 'no-header.csv')
-    await writeThrough(csvSink({ path: noHeader, header: false }), [{ a: 1, b: 2 }])
+    await runNode(csvSink({ path: noHeader, header: false }), { inputs: [{ a: 1, b: 2 }] })
     expect(await text(noHeader)).toBe('1,2\n')
     const empty = join(dir, 'empty.csv')
-    await writeThrough(csvSink({ path: empty, columns: ['a', 'b'] }), [])
+    await runNode(csvSink({ path: empty, columns: ['a', 'b'] }), { inputs: [] })
     expect(await text(empty)).toBe('a,b\n')
   })
 
   it('honours delimiter, recordDelimiter, quoted and bom', async () => {
     const path = join(dir, 'out.csv')
-    await writeThrough(
+    await runNode(
       csvSink({ path, delimiter: ';', recordDelimiter: '\r\n', quoted: true, bom: true }),
-      [{ a: 'x;y', b: '' }],
+      { inputs: [{ a: 'x;y', b: '' }] },
     )
     const bytes = await readFile(path)
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf])
@@ -63,9 +68,11 @@ describe('csvSink', () => {
   it('casts dates to ISO, objects to JSON, booleans to true/false, bigints and numbers', async () => {
     const path = join(dir, 'out.csv')
     const when = new Date(Date.UTC(2024, 0, 2, 3, 4, 5))
-    await writeThrough(csvSink({ path }), [
-      { when, tags: ['x', 'y'], meta: { k: 1 }, ok: true, no: false, big: 10n ** 20n, n: -1.5 },
-    ])
+    await runNode(csvSink({ path }), {
+      inputs: [
+        { when, tags: ['x', 'y'], meta: { k: 1 }, ok: true, no: false, big: 10n ** 20n, n: -1.5 },
+      ],
+    })
     expect(await readCsv(path)).toEqual([
       {
         when: '2024-01-02T03:04:05.000Z',
@@ -93,10 +100,12 @@ describe('csvSink', () => {
         object: (value) => Object.keys(value).join('|'),
       },
     })
-    await writeThrough(sink, [
-      { d: new Date(Date.UTC(2024, 4, 6)), b: true, o: { x: 1, y: 2 } },
-      { d: null, b: false, o: {} },
-    ])
+    await runNode(sink, {
+      inputs: [
+        { d: new Date(Date.UTC(2024, 4, 6)), b: true, o: { x: 1, y: 2 } },
+        { d: null, b: false, o: {} },
+      ],
+    })
     expect(await text(path)).toBe('d,b,o\n2024-05-06,yes,x|y\n,no,\n')
     expect(seen).toEqual(['b@1', 'b@2'])
   })
@@ -105,7 +114,7 @@ describe('csvSink', () => {
     const values = ['=1+2', '+1', '-1', '@SUM(A1)', '\tx', '\rx', '\0x', 'plain', '']
     const records = values.map((value) => ({ value, number: -5 }))
     const escaped = join(dir, 'escaped.csv')
-    await writeThrough(csvSink({ path: escaped, escapeFormulas: true }), [records])
+    await runNode(csvSink({ path: escaped, escapeFormulas: true }), { inputs: [records] })
     const rows = (await readCsv(escaped)) as { value: string; number: string }[]
     expect(rows.map((row) => row.value)).toEqual([
       "'=1+2",
@@ -120,7 +129,7 @@ describe('csvSink', () => {
     ])
     expect(rows.every((row) => row.number === '-5')).toBe(true)
     const raw = join(dir, 'raw.csv')
-    await writeThrough(csvSink({ path: raw }), [records])
+    await runNode(csvSink({ path: raw }), { inputs: [records] })
     expect(((await readCsv(raw)) as { value: string }[]).map((row) => row.value)).toEqual(values)
   })
 
@@ -128,18 +137,20 @@ describe('csvSink', () => {
   it('escapes formulas in the header row as well', async () => {
     const path = join(dir, 'header.csv')
     const key = "=cmd|' /C calc'!A0"
-    await writeThrough(csvSink({ path, escapeFormulas: true }), [{ id: 1, [key]: '+x' }])
+    await runNode(csvSink({ path, escapeFormulas: true }), { inputs: [{ id: 1, [key]: '+x' }] })
     expect(await text(path)).toBe(`id,'${key}\n1,'+x\n`)
     const given = join(dir, 'given.csv')
-    await writeThrough(csvSink({ path: given, escapeFormulas: true, columns: ['@a', 'b'] }), [])
+    await runNode(csvSink({ path: given, escapeFormulas: true, columns: ['@a', 'b'] }), {
+      inputs: [],
+    })
     expect(await text(given)).toBe("'@a,b\n")
   })
 
   it('refuses columns that escape to the same header name', async () => {
     const path = join(dir, 'clash.csv')
-    const report = await writeThrough(csvSink({ path, escapeFormulas: true }), [
-      { '=a': 1, "'=a": 2 },
-    ])
+    const { report } = await runNode(csvSink({ path, escapeFormulas: true }), {
+      inputs: [{ '=a': 1, "'=a": 2 }],
+    })
     const error = report.exceptions.csvSink?.[0] as CsvError
     expect(error.code).toBe('CSV_DUPLICATE_COLUMN')
     expect(error.column).toBe("'=a")
@@ -151,12 +162,9 @@ describe('csvSink', () => {
   it('rejects a record with an unknown column, naming the column, file and record', async () => {
     const path = join(dir, 'out.csv')
     const sink = csvSink({ path, columns: ['id'] })
-    const report = await writeThrough(sink, [
-      { id: 1 },
-      { id: 2, extra: 'x' },
-      [{ id: 3 }, { id: 4, other: 1 }],
-      { id: 5 },
-    ])
+    const { report } = await runNode(sink, {
+      inputs: [{ id: 1 }, { id: 2, extra: 'x' }, [{ id: 3 }, { id: 4, other: 1 }], { id: 5 }],
+    })
     const errors = report.exceptions.csvSink as CsvError[]
     expect(errors).toHaveLength(2)
     expect(errors[0]).toBeInstanceOf(CsvError)
@@ -173,7 +181,7 @@ describe('csvSink', () => {
 
   it("drops unknown columns with onUnknownColumn: 'ignore', logging each column once", async () => {
     const path = join(dir, 'out.csv')
-    const logger = quietLogger()
+    const logger = memoryLogger()
     const graph = new AsyncGraph()
     const source = graph.addNode(async function* items() {
       yield { id: 1, extra: 'x' }
@@ -191,12 +199,9 @@ describe('csvSink', () => {
   it('rejects records that are not objects and values that cannot be cast', async () => {
     const path = join(dir, 'out.csv')
     const sink = csvSink({ path, columns: ['a'] })
-    const report = await writeThrough(sink, [
-      42,
-      { a: new Date(Number.NaN) },
-      { a: () => 1 },
-      { a: 'ok' },
-    ])
+    const { report } = await runNode(sink, {
+      inputs: [42, { a: new Date(Number.NaN) }, { a: () => 1 }, { a: 'ok' }],
+    })
     const errors = report.exceptions.csvSink as CsvError[]
     expect(errors.map((error) => error.code)).toEqual([
       'CSV_INVALID_RECORD',
@@ -210,10 +215,10 @@ describe('csvSink', () => {
 
   it('creates parent directories only with mkdir: true', async () => {
     const path = join(dir, 'a', 'b', 'out.csv')
-    const without = await writeThrough(csvSink({ path }), [{ a: 1 }])
+    const { report: without } = await runNode(csvSink({ path }), { inputs: [{ a: 1 }] })
     expect(without.halted).toBe(true)
     expect((without.exceptions.csvSink?.[0] as CsvError | undefined)?.code).toBe('CSV_OPEN')
-    await writeThrough(csvSink({ path, mkdir: true }), [{ a: 1 }])
+    await runNode(csvSink({ path, mkdir: true }), { inputs: [{ a: 1 }] })
     expect(await text(path)).toBe('a\n1\n')
   })
 
@@ -227,7 +232,7 @@ describe('csvSink', () => {
       for (let index = 0; index < run * 2; index++) yield { run, index }
     })
     graph.addEdge(source, graph.addNode(sink))
-    const executor = new AsyncExecutor(graph, { logger: quietLogger() })
+    const executor = new AsyncExecutor(graph, { logger: memoryLogger() })
     await executor.execute()
     await executor.execute()
     expect(sink.stats.records).toBe(4)
@@ -245,7 +250,7 @@ describe('csvSink', () => {
       }
     })
     graph.addEdge(source, graph.addNode(sink, { maxTasks: 4 }))
-    await new AsyncExecutor(graph, { logger: quietLogger() }).execute()
+    await new AsyncExecutor(graph, { logger: memoryLogger() }).execute()
     const rows = (await readCsv(path)) as { id: string; text: string }[]
     expect(rows).toHaveLength(10_000)
     expect(rows.every((row) => row.text === long)).toBe(true)
@@ -280,7 +285,7 @@ describe('csvSink', () => {
     const path = join(dir, 'out.csv')
     const sink = csvSink({ path })
     await writeFile(path, 'old content\n')
-    await writeThrough(sink, [{ a: 1 }])
+    await runNode(sink, { inputs: [{ a: 1 }] })
     expect(await text(path)).toBe('a\n1\n')
   })
 })

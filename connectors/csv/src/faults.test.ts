@@ -4,18 +4,12 @@ import { chmod, mkdir, readFile, truncate, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { AsyncExecutor, AsyncGraph } from '@graphflow/core'
+import { memoryLogger, runNode } from '@graphflow/testkit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import {
-  KILL_HEADER,
-  killRecordCsv,
-  quietLogger,
-  readAll,
-  readCsv,
-  tempDir,
-  writeThrough,
-} from '../test/helpers.js'
+import { KILL_HEADER, killRecordCsv, readCsv, tempDir } from '../test/helpers.js'
 import type { CsvError } from './csv-error.js'
-import { type CsvSinkSpec, csvSink } from './csv-sink.js'
+import { csvSink } from './csv-sink.js'
+import type { CsvSinkSpec } from './csv-sink-options.js'
 import { csvSource } from './csv-source.js'
 
 let dir: string
@@ -45,7 +39,7 @@ describe('csvSink faults', () => {
     const path = join(dir, 'a-directory')
     await mkdir(path)
     for (const atomic of [false, true]) {
-      const report = await writeThrough(csvSink({ path, atomic }), [{ a: 1 }])
+      const { report } = await runNode(csvSink({ path, atomic }), { inputs: [{ a: 1 }] })
       const error = sinkError(report)
       expect(error?.code).toBe('CSV_OPEN')
       expect(error?.message).toContain(`[graphflow] [csv] cannot open ${path} for writing`)
@@ -56,7 +50,9 @@ describe('csvSink faults', () => {
 
   it('fails with CSV_OPEN when a parent of the path is a file (ENOTDIR)', async () => {
     await writeFile(join(dir, 'file'), '')
-    const report = await writeThrough(csvSink({ path: join(dir, 'file', 'out.csv') }), [{ a: 1 }])
+    const { report } = await runNode(csvSink({ path: join(dir, 'file', 'out.csv') }), {
+      inputs: [{ a: 1 }],
+    })
     expect(sinkError(report)?.message).toMatch(/ENOTDIR/)
   })
 
@@ -65,7 +61,9 @@ describe('csvSink faults', () => {
     const readOnly = join(dir, 'read-only')
     await mkdir(readOnly)
     await chmod(readOnly, 0o500)
-    const report = await writeThrough(csvSink({ path: join(readOnly, 'out.csv') }), [{ a: 1 }])
+    const { report } = await runNode(csvSink({ path: join(readOnly, 'out.csv') }), {
+      inputs: [{ a: 1 }],
+    })
     await chmod(readOnly, 0o700)
     expect(sinkError(report)?.code).toBe('CSV_OPEN')
     expect(sinkError(report)?.message).toMatch(/EACCES/)
@@ -75,7 +73,7 @@ describe('csvSink faults', () => {
     'reports a failed write (ENOSPC on /dev/full) as CSV_WRITE',
     async () => {
       const records = Array.from({ length: 2000 }, (_, id) => ({ id, text: 'x'.repeat(100) }))
-      const report = await writeThrough(csvSink({ path: '/dev/full' }), [records])
+      const { report } = await runNode(csvSink({ path: '/dev/full' }), { inputs: [records] })
       const error = sinkError(report)
       expect(error?.code).toBe('CSV_WRITE')
       expect(error?.message).toContain('cannot write /dev/full: ENOSPC')
@@ -98,7 +96,7 @@ describe('csvSink faults', () => {
     )
     graph.addEdge(source, graph.addNode(spec, { queueSize: 1 }))
     graph.addEdge(source, check)
-    const report = await new AsyncExecutor(graph, { logger: quietLogger() }).execute()
+    const report = await new AsyncExecutor(graph, { logger: memoryLogger() }).execute()
     expect(report.halted).toBe(true)
     expect(report.haltedBy).toBe('check')
     const rows = (await readCsv(path)) as { id: string; text: string }[]
@@ -127,7 +125,7 @@ describe('csvSink faults', () => {
       }
     })
     graph.addEdge(source, graph.addNode(spec, { queueSize: 1 }))
-    const report = await new AsyncExecutor(graph, { logger: quietLogger() }).execute({
+    const report = await new AsyncExecutor(graph, { logger: memoryLogger() }).execute({
       signal: controller.signal,
     })
     expect(report.aborted).toBe(true)
@@ -149,7 +147,7 @@ describe('csvSink faults', () => {
       yield { id: 4 }
     })
     graph.addEdge(source, graph.addNode(csvSink({ path }), { haltOnException: true, queueSize: 1 }))
-    const report = await new AsyncExecutor(graph, { logger: quietLogger() }).execute()
+    const report = await new AsyncExecutor(graph, { logger: memoryLogger() }).execute()
     expect(report.halted).toBe(true)
     expect(sinkError(report)?.code).toBe('CSV_UNKNOWN_COLUMN')
     expect(await readFile(path, 'utf8')).toBe('id\n1\n2\n')
@@ -207,7 +205,10 @@ describe('csvSink after a kill -9 of a plain (non-atomic) run', () => {
     expect(content).toBe(expected.slice(0, size))
 
     const offset = KILL_HEADER.length + complete * RECORD_BYTES
-    const append = () => writeThrough(csvSink({ path, append: true }), [{ id: 'new', text: 'x' }])
+    const append = () =>
+      runNode(csvSink({ path, append: true }), { inputs: [{ id: 'new', text: 'x' }] }).then(
+        (run) => run.report,
+      )
     if (cutAt > 0) {
       const report = await append()
       const error = sinkError(report)
@@ -224,7 +225,7 @@ describe('csvSink after a kill -9 of a plain (non-atomic) run', () => {
     }
     const report = await append()
     expect(report.exceptions.csvSink).toEqual([])
-    const { items } = await readAll(csvSource({ path }))
+    const { outputs: items } = await runNode(csvSource({ path }))
     expect(items).toHaveLength(complete + 1)
     expect(items.at(-1)).toEqual({ id: 'new', text: 'x' })
   })

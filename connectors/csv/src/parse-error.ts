@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs'
+import { messageOf } from '@graphflow/core'
 import { type Options as ParseOptions, parse } from 'csv-parse'
-import { CsvError, describeCause } from './csv-error.js'
+import { CsvError } from './csv-error.js'
 
 interface ParserError extends Error {
   code: string
@@ -33,7 +34,7 @@ export interface ParseRun {
 export async function toSourceError(error: unknown, run: ParseRun): Promise<Error> {
   if (error instanceof CsvError) return error
   if (!isParserError(error)) {
-    return new CsvError(`cannot read ${run.path}: ${describeCause(error)}`, {
+    return new CsvError(`cannot read ${run.path}: ${messageOf(error)}`, {
       code: 'CSV_READ',
       path: run.path,
       cause: error,

@@ -1,26 +1,7 @@
-import { CsvError, describeCause } from './csv-error.js'
+import { messageOf } from '@graphflow/core'
+import { CsvError } from './csv-error.js'
+import type { CsvCastContext, CsvCastOptions } from './csv-sink-options.js'
 import { escapeFormula } from './formula-escape.js'
-
-/** Where a value being cast comes from. */
-export interface CsvCastContext {
-  /** The column. */
-  column: string
-  /** The record's number in the run, 1 for the first record the sink received. */
-  record: number
-}
-
-/**
- * How `csvSink` turns non-string values into fields. Strings are written as they are, numbers
- * and bigints in decimal, `null` and `undefined` as an empty field.
- */
-export interface CsvCastOptions {
-  /** @default `value.toISOString()` (an invalid date is an error) */
-  date?: (value: Date, context: CsvCastContext) => string
-  /** @default `'true'` / `'false'` */
-  boolean?: (value: boolean, context: CsvCastContext) => string
-  /** Plain objects and arrays. @default `JSON.stringify(value)` */
-  object?: (value: object, context: CsvCastContext) => string
-}
 
 /** What {@link RowBuilder} needs besides the columns. */
 export interface RowBuilderSettings {
@@ -130,7 +111,7 @@ export class RowBuilder {
       else if (!hasOwn(fields, column)) return ''
       else text = cast.object ? cast.object(value as object, context) : JSON.stringify(value)
     } catch (error) {
-      const message = `cannot cast the value of column '${column}': ${describeCause(error)}`
+      const message = `cannot cast the value of column '${column}': ${messageOf(error)}`
       throw this.#invalid(number, batch, message, column, error)
     }
     if (typeof text !== 'string') {

@@ -1,8 +1,10 @@
 import { join } from 'node:path'
 import { AsyncExecutor, AsyncGraph } from '@graphflow/core'
+import { memoryLogger, runNode } from '@graphflow/testkit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { quietLogger, readAll, tempDir } from '../test/helpers.js'
-import { type CsvSinkOptions, csvSink } from './csv-sink.js'
+import { tempDir } from '../test/helpers.js'
+import { csvSink } from './csv-sink.js'
+import type { CsvSinkOptions } from './csv-sink-options.js'
 import { csvSource } from './csv-source.js'
 
 let dir: string
@@ -46,7 +48,7 @@ async function roundTrip(sinkOptions: CsvSinkOptions, batched: boolean) {
     else yield* records()
   })
   graph.addEdge(source, graph.addNode(csvSink(sinkOptions)))
-  const report = await new AsyncExecutor(graph, { logger: quietLogger() }).execute()
+  const report = await new AsyncExecutor(graph, { logger: memoryLogger() }).execute()
   expect(report.dataFlowStats.csvSink?.err).toBe(0)
 }
 
@@ -62,7 +64,7 @@ describe('round trip csvSink -> csvSource', () => {
   it('gives back every nasty value, one record per call', async () => {
     const path = join(dir, 'out.csv')
     await roundTrip({ path }, false)
-    const { items, report } = await readAll(csvSource({ path }))
+    const { outputs: items, report } = await runNode(csvSource({ path }))
     expect(report.dataFlowStats.csvSource?.err).toBe(0)
     expect(items).toEqual(expected())
   })
@@ -73,14 +75,14 @@ describe('round trip csvSink -> csvSource', () => {
       { path, bom: true, recordDelimiter: '\r\n', quoted: true, delimiter: ';' },
       true,
     )
-    const { items } = await readAll(csvSource({ path, delimiter: ';' }))
+    const { outputs: items } = await runNode(csvSource({ path, delimiter: ';' }))
     expect(items).toEqual(expected())
   })
 
   it('gives back numbers as numbers with cast: true', async () => {
     const path = join(dir, 'out.csv')
     await roundTrip({ path, columns: ['id', 'number'], onUnknownColumn: 'ignore' }, true)
-    const { items } = await readAll(csvSource({ path, cast: true }))
+    const { outputs: items } = await runNode(csvSource({ path, cast: true }))
     expect(items).toEqual(records().map(({ id, number }) => ({ id, number })))
   })
 })

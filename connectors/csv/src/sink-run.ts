@@ -1,40 +1,15 @@
 import type { NodeContext } from '@graphflow/core'
+import type { SinkSettings } from './check-options.js'
 import { CsvError } from './csv-error.js'
 import { CsvFileWriter } from './csv-file-writer.js'
 import { escapeFormula, startsLikeFormula } from './formula-escape.js'
-import { type CsvCastOptions, RowBuilder } from './record-rows.js'
+import { RowBuilder } from './record-rows.js'
 import { rowsToCsv } from './rows-to-csv.js'
 
-/** The sink's options, resolved. */
-export interface SinkSettings {
-  name: string
-  path: string
-  columns: readonly string[] | undefined
-  header: boolean
-  append: boolean
-  delimiter: string
-  /** The record delimiter given; when appending without one, the file's own is used. */
-  recordDelimiter: '\n' | '\r\n' | undefined
-  quoted: boolean
-  bom: boolean
-  cast: CsvCastOptions
-  escapeFormulas: boolean
-  onUnknownColumn: 'error' | 'ignore'
-  mkdir: boolean
-  atomic: boolean
-  keepPartial: boolean
-}
-
-/** The counters a sink exposes; reset when a run opens it. */
-export interface CsvSinkStats {
-  /** Records handed to the file so far in this run (buffered up to a few hundred at a time). */
-  readonly records: number
-}
-
-/** Rows are stringified and handed to the file this many at a time (or at `close()`). */
-const FLUSH_ROWS = 256
-
-/** One run of a sink: the open file, the columns once known, the rows not yet stringified. */
+/**
+ * One run of a sink: the open file and the columns once known. Records become rows at call time
+ * (`toRow`); core's batching hands them to `write` a few hundred at a time.
+ */
 export class SinkRun {
   readonly #settings: SinkSettings
   readonly #writer: CsvFileWriter
@@ -42,8 +17,6 @@ export class SinkRun {
   readonly #stats: { records: number }
   readonly #toCsv: (rows: readonly string[][]) => string
   #rows: RowBuilder | undefined
-  #pending: string[][] = []
-  #received = 0
   /** Written before the first rows: the LF of an appended file cut after CR, BOM, header. */
   #prefix = ''
 
@@ -84,26 +57,18 @@ export class SinkRun {
     return run
   }
 
-  /** Accepts a record or an array of records, all or nothing; resolves once they are queued. */
-  accept(input: unknown): Promise<void> | undefined {
-    if (Array.isArray(input)) {
-      if (input.length === 0) return undefined
-      const first = this.#received + 1
-      this.#received += input.length
-      const rows = this.#builder(input[0], first).toRows(input, first)
-      for (const row of rows) this.#pending.push(row)
-    } else {
-      const number = ++this.#received
-      this.#pending.push(this.#builder(input, number).toRow(input, number))
-    }
-    return this.#pending.length >= FLUSH_ROWS ? this.flush() : undefined
+  /**
+   * Turns a record into a row in column order (the first record gives the columns when none
+   * were given); throws a {@link CsvError} naming the record. `number` is its number in the
+   * run, `callSize` how many records its call had.
+   */
+  toRow(record: unknown, number: number, callSize: number): string[] {
+    return this.#builder(record, number).toRow(record, number, callSize)
   }
 
-  /** Stringifies the pending rows and hands them to the file. */
-  flush(): Promise<void> | undefined {
-    const rows = this.#pending
+  /** Stringifies rows and hands them to the file; resolves when the file takes more. */
+  write(rows: readonly string[][]): Promise<void> | undefined {
     if (rows.length === 0) return undefined
-    this.#pending = []
     const text = this.#toCsv(rows)
     const prefix = this.#prefix
     this.#prefix = ''
@@ -112,12 +77,14 @@ export class SinkRun {
     return waiting
   }
 
-  /** Writes what is pending (or a header-only file), flushes and closes; see CsvFileWriter. */
-  async close(): Promise<void> {
-    const commit = !this.#context.signal.aborted
+  /**
+   * Writes a header-only file when no record came, flushes and closes; commits (see
+   * CsvFileWriter) unless the run was stopped or a write failed.
+   */
+  async close(writeFailed: boolean): Promise<void> {
+    const commit = !this.#context.signal.aborted && !writeFailed
     let failure: unknown
     try {
-      await this.flush()
       if (this.#prefix !== '' && !this.#writer.existing.nonEmpty) {
         await this.#writer.write(this.#prefix)
         this.#prefix = ''

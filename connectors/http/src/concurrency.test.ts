@@ -1,5 +1,7 @@
+import { runNode, sendJson, startTestServer, type TestServer } from '@graphflow/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
-import { records, runSource, sendJson, startServer, type TestServer } from '../test/helpers.js'
+import { records } from '../test/fixtures.js'
+
 import { httpSource } from './http-source.js'
 
 let server: TestServer | undefined
@@ -17,7 +19,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 async function gappyServer() {
   let inFlight = 0
   let maxInFlight = 0
-  const test = await startServer(async (request, response) => {
+  const test = await startTestServer(async (_raw, response, request) => {
     inFlight++
     maxInFlight = Math.max(maxInFlight, inFlight)
     const page = Number(request.url.searchParams.get('page'))
@@ -33,22 +35,22 @@ describe('concurrency prefetch', () => {
   it('keeps up to n pages in flight, yields them in page order, stops at the first empty page', async () => {
     const { test, maxInFlight } = await gappyServer()
     server = test
-    const { items, errors } = await runSource(
+    const { outputs: items, errors } = await runNode(
       httpSource({ url: server.url, pagination: { type: 'page' }, concurrency: 4 }),
     )
     expect(errors).toEqual([])
     expect(items).toEqual([1, 2, 3, 4, 5].map((page) => records(page * 100, 3)))
     expect(maxInFlight()).toBe(4)
-    const asked = server.requests.map((request) => Number(request.url.searchParams.get('page')))
+    const asked = server.calls.map((request) => Number(request.url.searchParams.get('page')))
     expect(Math.max(...asked)).toBeLessThanOrEqual(9)
   })
 
   it('works with offset pagination and single records', async () => {
-    server = await startServer((request, response) => {
+    server = await startTestServer((_raw, response, request) => {
       const offset = Number(request.url.searchParams.get('offset'))
       sendJson(response, offset < 50 ? records(offset, 10) : [])
     })
-    const { items } = await runSource(
+    const { outputs: items } = await runNode(
       httpSource({
         url: server.url,
         pagination: { type: 'offset', limit: 10 },
@@ -60,11 +62,11 @@ describe('concurrency prefetch', () => {
   })
 
   it('respects maxPages (never asks for more) and a total', async () => {
-    server = await startServer((request, response) => {
+    server = await startTestServer((_raw, response, request) => {
       const page = Number(request.url.searchParams.get('page'))
       sendJson(response, { total: 12, data: records(page * 10, 5) })
     })
-    const bounded = await runSource(
+    const bounded = await runNode(
       httpSource({
         url: server.url,
         records: 'data',
@@ -73,9 +75,9 @@ describe('concurrency prefetch', () => {
         maxPages: 3,
       }),
     )
-    expect(bounded.items).toHaveLength(3)
-    expect(server.requests).toHaveLength(3)
-    const totalled = await runSource(
+    expect(bounded.outputs).toHaveLength(3)
+    expect(server.calls).toHaveLength(3)
+    const totalled = await runNode(
       httpSource({
         url: server.url,
         records: 'data',
@@ -85,16 +87,16 @@ describe('concurrency prefetch', () => {
         yield: 'records',
       }),
     )
-    expect(totalled.items).toHaveLength(15)
+    expect(totalled.outputs).toHaveLength(15)
   })
 
   it('an error on a page after the last one is discarded with it', async () => {
-    server = await startServer((request, response) => {
+    server = await startTestServer((_raw, response, request) => {
       const page = Number(request.url.searchParams.get('page'))
       if (page === 1) setTimeout(() => sendJson(response, []), 30)
       else sendJson(response, { error: 'gone' }, 404)
     })
-    const { items, errors } = await runSource(
+    const { outputs: items, errors } = await runNode(
       httpSource({ url: server.url, pagination: { type: 'page' }, concurrency: 4 }),
     )
     expect(items).toEqual([])
@@ -102,12 +104,12 @@ describe('concurrency prefetch', () => {
   })
 
   it('an error on a page before the last one fails the source after the pages before it', async () => {
-    server = await startServer((request, response) => {
+    server = await startTestServer((_raw, response, request) => {
       const page = Number(request.url.searchParams.get('page'))
       if (page === 3) sendJson(response, { error: 'gone' }, 404)
       else sendJson(response, page > 5 ? [] : [page])
     })
-    const { items, errors } = await runSource(
+    const { outputs: items, errors } = await runNode(
       httpSource({
         url: server.url,
         pagination: { type: 'page' },

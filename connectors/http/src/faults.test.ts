@@ -1,6 +1,7 @@
 import { createServer } from 'node:net'
+import { runNode, sendJson, startTestServer, type TestServer } from '@graphflow/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
-import { records, runSource, sendJson, startServer, type TestServer } from '../test/helpers.js'
+import { records } from '../test/fixtures.js'
 import type { HttpRetryInfo } from './fetch-page.js'
 import type { HttpError } from './http-error.js'
 import { httpSource } from './http-source.js'
@@ -25,12 +26,12 @@ function resetMidBody(response: import('node:http').ServerResponse): void {
 describe('faults', () => {
   it('retries a connection reset mid-body, then succeeds', async () => {
     let calls = 0
-    server = await startServer((_request, response) => {
+    server = await startTestServer((_raw, response) => {
       if (calls++ === 0) resetMidBody(response)
       else sendJson(response, records(1, 100))
     })
     const retries: HttpRetryInfo[] = []
-    const { items, errors } = await runSource(
+    const { outputs: items, errors } = await runNode(
       httpSource({
         url: server.url,
         retry: { baseDelay: 5 },
@@ -43,8 +44,8 @@ describe('faults', () => {
   })
 
   it('gives up on repeated resets with HTTP_NETWORK', async () => {
-    server = await startServer((_request, response) => resetMidBody(response))
-    const { errors } = await runSource(
+    server = await startTestServer((_raw, response) => resetMidBody(response))
+    const { errors } = await runNode(
       httpSource({ url: server.url, retry: { attempts: 2, baseDelay: 5 } }),
     )
     const error = errors[0] as HttpError
@@ -58,7 +59,7 @@ describe('faults', () => {
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
     const { port } = probe.address() as import('node:net').AddressInfo
     await new Promise((resolve) => probe.close(resolve))
-    const { errors } = await runSource(
+    const { errors } = await runNode(
       httpSource({ url: `http://127.0.0.1:${port}/`, retry: { attempts: 2, baseDelay: 1 } }),
     )
     expect((errors[0] as HttpError).code).toBe('HTTP_NETWORK')
@@ -67,12 +68,12 @@ describe('faults', () => {
 
   it('times out a server slow to send headers, retries, then succeeds', async () => {
     let calls = 0
-    server = await startServer(async (_request, response) => {
+    server = await startTestServer(async (_raw, response) => {
       if (calls++ === 0) await sleep(500)
       sendJson(response, [1])
     })
     const retries: HttpRetryInfo[] = []
-    const { items, errors } = await runSource(
+    const { outputs: items, errors } = await runNode(
       httpSource({
         url: server.url,
         timeout: 100,
@@ -86,7 +87,7 @@ describe('faults', () => {
   })
 
   it('times out a body that trickles in slower than the timeout (HTTP_TIMEOUT)', async () => {
-    server = await startServer(async (_request, response) => {
+    server = await startTestServer(async (_raw, response) => {
       response.writeHead(200, { 'content-type': 'application/json' })
       for (const chunk of ['[1', ',2', ',3', ',4', ',5', ',6', ']']) {
         if (response.destroyed) return
@@ -95,7 +96,7 @@ describe('faults', () => {
       }
       response.end()
     })
-    const { errors } = await runSource(
+    const { errors } = await runNode(
       httpSource({ url: server.url, timeout: 100, retry: { attempts: 2, baseDelay: 5 } }),
     )
     const error = errors[0] as HttpError
@@ -105,41 +106,39 @@ describe('faults', () => {
   })
 
   it('a non-JSON body is an HTTP_BAD_JSON error quoting it, not retried', async () => {
-    server = await startServer((_request, response) => {
+    server = await startTestServer((_raw, response) => {
       response.writeHead(200, { 'content-type': 'text/html' })
       response.end('<html>maintenance</html>')
     })
-    const { errors } = await runSource(httpSource({ url: server.url }))
+    const { errors } = await runNode(httpSource({ url: server.url }))
     const error = errors[0] as HttpError
     expect(error.code).toBe('HTTP_BAD_JSON')
     expect(error.message).toMatch(
       /\(page 1, status 200\): the body is not JSON \(text\/html\): <html>maintenance<\/html>$/,
     )
     expect(error.cause).toBeInstanceOf(SyntaxError)
-    expect(server.requests).toHaveLength(1)
+    expect(server.calls).toHaveLength(1)
   })
 
   it('a body of the wrong shape is an HTTP_BAD_SHAPE error', async () => {
-    server = await startServer((request, response) => {
+    server = await startTestServer((_raw, response, request) => {
       if (request.url.pathname === '/object') sendJson(response, { data: { items: 'none' } })
       else sendJson(response, { result: [] })
     })
-    const missing = await runSource(
+    const missing = await runNode(
       httpSource({ url: `${server.url}/missing`, records: 'data.items' }),
     )
     expect((missing.errors[0] as HttpError).code).toBe('HTTP_BAD_SHAPE')
     expect(missing.errors[0]?.message).toMatch(
       /records path "data.items" is missing from the body \(\{"result":\[\]\}\)/,
     )
-    const wrong = await runSource(
-      httpSource({ url: `${server.url}/object`, records: 'data.items' }),
-    )
+    const wrong = await runNode(httpSource({ url: `${server.url}/object`, records: 'data.items' }))
     expect(wrong.errors[0]?.message).toMatch(
       /records path "data.items" is a string, expected an array/,
     )
-    const whole = await runSource(httpSource({ url: `${server.url}/object` }))
+    const whole = await runNode(httpSource({ url: `${server.url}/object` }))
     expect(whole.errors[0]?.message).toMatch(/the body is an object, expected an array/)
-    const byFunction = await runSource(
+    const byFunction = await runNode(
       httpSource({ url: `${server.url}/object`, records: () => null as unknown as [] }),
     )
     expect(byFunction.errors[0]?.message).toMatch(
@@ -151,7 +150,7 @@ describe('faults', () => {
   // downloaded five times.
   it('a body over maxBodyBytes fails at once with HTTP_BODY_TOO_LARGE, declared or streamed', async () => {
     const big = JSON.stringify(records(1, 200))
-    server = await startServer((request, response) => {
+    server = await startTestServer((_raw, response, request) => {
       if (request.url.pathname === '/declared') return sendJson(response, records(1, 200))
       // Chunked: no content-length, the size is only known while reading.
       response.writeHead(200, { 'content-type': 'application/json' })
@@ -162,8 +161,8 @@ describe('faults', () => {
       ['/declared', `content-length ${big.length}`],
       ['/streamed', 'more than 1000 bytes received'],
     ] as const) {
-      const before = server.requests.length
-      const { errors } = await runSource(
+      const before = server.calls.length
+      const { errors } = await runNode(
         httpSource({ url: `${server.url}${path}`, maxBodyBytes: 1000 }),
       )
       const error = errors[0] as HttpError
@@ -171,22 +170,22 @@ describe('faults', () => {
       expect(error.message).toContain(
         `(page 1, status 200): the body is larger than maxBodyBytes (1000 bytes): ${detail}`,
       )
-      expect(server.requests.length - before).toBe(1)
+      expect(server.calls.length - before).toBe(1)
     }
-    const fits = await runSource(
+    const fits = await runNode(
       httpSource({ url: `${server.url}/streamed`, maxBodyBytes: big.length }),
     )
     expect(fits.errors).toEqual([])
   })
 
   it('maxBodyBytes defaults to 64 MiB', async () => {
-    server = await startServer((_request, response) => {
+    server = await startTestServer((_raw, response) => {
       response.writeHead(200, { 'content-length': 64 * 1024 * 1024 + 1 })
       response.write('[')
     })
-    const { errors } = await runSource(httpSource({ url: server.url }))
+    const { errors } = await runNode(httpSource({ url: server.url }))
     expect((errors[0] as HttpError).code).toBe('HTTP_BODY_TOO_LARGE')
     expect(errors[0]?.message).toContain('maxBodyBytes (67108864 bytes)')
-    expect(server.requests).toHaveLength(1)
+    expect(server.calls).toHaveLength(1)
   })
 })

@@ -1,5 +1,5 @@
+import { runNode, sendJson, startTestServer, type TestServer } from '@graphflow/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
-import { runSource, sendJson, startServer, type TestServer } from '../test/helpers.js'
 import { httpSource } from './http-source.js'
 
 let server: TestServer | undefined
@@ -10,8 +10,8 @@ afterEach(async () => {
 
 describe('request headers', () => {
   it('let a header in any letter case replace the default, the auth header and earlier ones', async () => {
-    server = await startServer((_request, response) => sendJson(response, []))
-    await runSource(
+    server = await startTestServer((_raw, response) => sendJson(response, []))
+    await runNode(
       httpSource({
         url: server.url,
         auth: { bearer: 'from-auth' },
@@ -25,7 +25,7 @@ describe('request headers', () => {
       }),
       { startArgs: [{ headers: { ACCEPT: 'application/json; version=2' } }] },
     )
-    const seen = server.requests[0]?.headers
+    const seen = server.calls[0]?.headers
     expect(seen?.accept).toBe('application/json; version=2')
     expect(seen?.authorization).toBe('Token from-headers')
     expect(seen?.['content-type']).toBe('application/vnd.api+json')
@@ -54,20 +54,20 @@ describe('header validation', () => {
   })
 
   it('a start override with a bad header is a TypeError in the run, before any request', async () => {
-    server = await startServer((_request, response) => sendJson(response, []))
-    const { errors } = await runSource(httpSource({ url: server.url }), {
+    server = await startTestServer((_raw, response) => sendJson(response, []))
+    const { errors } = await runNode(httpSource({ url: server.url }), {
       startArgs: [{ headers: { 'x-a': 'v\nx-b: injected' } }],
     })
     expect(errors[0]).toBeInstanceOf(TypeError)
     expect(errors[0]?.message).toMatch(
       /^httpSource start argument "headers": expected valid headers/,
     )
-    expect(server.requests).toHaveLength(0)
+    expect(server.calls).toHaveLength(0)
   })
 
   it('a custom next request with a bad header is an HTTP_PAGINATION error', async () => {
-    server = await startServer((_request, response) => sendJson(response, [1]))
-    const { errors } = await runSource(
+    server = await startTestServer((_raw, response) => sendJson(response, [1]))
+    const { errors } = await runNode(
       httpSource({
         url: server.url,
         pagination: { type: 'custom', next: () => ({ headers: { 'x-a': 'v\r\n' } }) },
@@ -75,25 +75,25 @@ describe('header validation', () => {
     )
     expect(errors[0]?.message).toMatch(/HTTP_PAGINATION|pagination.next returned an invalid header/)
     expect((errors[0] as { code?: string }).code).toBe('HTTP_PAGINATION')
-    expect(server.requests).toHaveLength(1)
+    expect(server.calls).toHaveLength(1)
   })
 })
 
 describe('URL userinfo', () => {
   // Guards issue 8 item 13: undici ignores userinfo, so https://user:pass@host/ got a 401.
   it('is sent as Basic auth (percent-decoded) and not left in the URL', async () => {
-    server = await startServer((_request, response) => sendJson(response, []))
+    server = await startTestServer((_raw, response) => sendJson(response, []))
     const withUserinfo = server.url.replace('http://', 'http://al%40ice:p%3Ass@')
-    await runSource(httpSource({ url: withUserinfo }))
-    const seen = server.requests[0]
+    await runNode(httpSource({ url: withUserinfo }))
+    const seen = server.calls[0]
     expect(seen?.headers.authorization).toBe(
       `Basic ${Buffer.from('al@ice:p:ss').toString('base64')}`,
     )
     // The same for a start URL with userinfo.
-    await runSource(httpSource({ url: server.url }), {
+    await runNode(httpSource({ url: server.url }), {
       startArgs: [server.url.replace('http://', 'http://bob:pw@')],
     })
-    expect(server.requests[1]?.headers.authorization).toBe(
+    expect(server.calls[1]?.headers.authorization).toBe(
       `Basic ${Buffer.from('bob:pw').toString('base64')}`,
     )
   })

@@ -62,19 +62,18 @@ export interface HttpErrorDetails {
  * if (error instanceof HttpError && error.code === 'HTTP_STATUS' && error.status === 404) ...
  * ```
  */
-export class HttpError extends GraphflowError {
+export class HttpError extends GraphflowError<HttpErrorCode> {
   override name = 'HttpError'
   /** The request's method. */
-  readonly method: string
+  declare readonly method: string
   /** The request's full URL, with userinfo and secret query values replaced by `***`. */
-  readonly url: string
+  declare readonly url: string
   /** The page number (1 for the first request of the run). */
-  readonly page: number
+  declare readonly page: number
   /** The last HTTP status received, if any. */
-  readonly status: number | undefined
+  declare readonly status: number | undefined
   /** How many attempts were made for that page. */
-  readonly attempts: number | undefined
-  declare readonly code: HttpErrorCode
+  declare readonly attempts: number | undefined
 
   constructor(problem: string, details: HttpErrorDetails) {
     const where = [`page ${details.page}`]
@@ -83,15 +82,11 @@ export class HttpError extends GraphflowError {
       where.push(`${details.attempts} attempts`)
     }
     super(`${details.method} ${details.url} (${where.join(', ')}): ${problem}`, {
-      code: details.code,
+      status: undefined,
+      attempts: undefined,
+      ...details,
       scope: 'http',
-      cause: details.cause,
     })
-    this.method = details.method
-    this.url = details.url
-    this.page = details.page
-    this.status = details.status
-    this.attempts = details.attempts
   }
 }
 

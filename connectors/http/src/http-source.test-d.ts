@@ -1,7 +1,8 @@
 import type { NodeSpec } from '@graphflow/core'
 import { AsyncGraph } from '@graphflow/core'
 import { describe, expectTypeOf, it } from 'vitest'
-import { type HttpSourceSpec, type HttpStartArgs, httpSource } from './http-source.js'
+import { httpSource } from './http-source.js'
+import type { HttpSourceSpec, HttpStartArgs } from './http-source-options.js'
 
 interface Brewery {
   id: string

@@ -1,15 +1,16 @@
-import { Agent } from 'undici'
-import { afterEach, describe, expect, it } from 'vitest'
 import {
   memoryLogger,
-  records,
-  runSource,
+  runNode,
   sendJson,
-  startServer,
+  startTestServer,
   type TestServer,
-} from '../test/helpers.js'
+} from '@graphflow/testkit'
+import { Agent } from 'undici'
+import { afterEach, describe, expect, it } from 'vitest'
+import { records } from '../test/fixtures.js'
 import { HttpError } from './http-error.js'
-import { type HttpPageInfo, httpSource } from './http-source.js'
+import { httpSource } from './http-source.js'
+import type { HttpPageInfo } from './http-source-options.js'
 
 let server: TestServer | undefined
 afterEach(async () => {
@@ -19,38 +20,38 @@ afterEach(async () => {
 
 describe('httpSource: one request', () => {
   it('yields the body as one page when it is an array, and does no I/O before open()', async () => {
-    server = await startServer((_request, response) => sendJson(response, records(1, 3)))
+    server = await startTestServer((_raw, response) => sendJson(response, records(1, 3)))
     const spec = httpSource({ url: `${server.url}/items` })
-    expect(server.requests).toHaveLength(0)
+    expect(server.calls).toHaveLength(0)
     expect(spec.name).toBe('http-source')
     expect(spec.fn.name).toBe('httpSource')
-    const { items, errors } = await runSource(spec)
+    const { outputs: items, errors } = await runNode(spec)
     expect(errors).toEqual([])
     expect(items).toEqual([records(1, 3)])
-    expect(server.requests).toHaveLength(1)
-    expect(server.requests[0]?.headers.accept).toBe('application/json')
+    expect(server.calls).toHaveLength(1)
+    expect(server.calls[0]?.headers.accept).toBe('application/json')
   })
 
   it('extracts records by path or function and yields single records on request', async () => {
-    server = await startServer((_request, response) =>
+    server = await startTestServer((_raw, response) =>
       sendJson(response, { data: { items: records(1, 3) }, meta: {} }),
     )
-    const byPath = await runSource(
+    const byPath = await runNode(
       httpSource<{ id: number }>({ url: server.url, records: 'data.items', yield: 'records' }),
     )
-    expect(byPath.items).toEqual(records(1, 3))
-    const byFunction = await runSource(
+    expect(byPath.outputs).toEqual(records(1, 3))
+    const byFunction = await runNode(
       httpSource({
         url: server.url,
         records: (body) => (body as { data: { items: Array<{ id: number }> } }).data.items.slice(1),
       }),
     )
-    expect(byFunction.items).toEqual([records(2, 2)])
+    expect(byFunction.outputs).toEqual([records(2, 2)])
   })
 
   it('sends query, headers, bearer auth and a POST JSON body', async () => {
-    server = await startServer((_request, response) => sendJson(response, []))
-    await runSource(
+    server = await startTestServer((_raw, response) => sendJson(response, []))
+    await runNode(
       httpSource({
         url: `${server.url}/search?fixed=1`,
         method: 'POST',
@@ -60,7 +61,7 @@ describe('httpSource: one request', () => {
         body: { filter: { country: 'IE' } },
       }),
     )
-    const seen = server.requests[0]
+    const seen = server.calls[0]
     expect(seen?.method).toBe('POST')
     expect(seen?.url.search).toBe('?fixed=1&q=beer&tags=a&tags=b')
     expect(seen?.headers['x-api-key']).toBe('k')
@@ -70,28 +71,28 @@ describe('httpSource: one request', () => {
   })
 
   it('sends basic auth', async () => {
-    server = await startServer((_request, response) => sendJson(response, []))
-    await runSource(httpSource({ url: server.url, auth: { username: 'ada', password: 'pw' } }))
-    expect(server.requests[0]?.headers.authorization).toBe(
+    server = await startTestServer((_raw, response) => sendJson(response, []))
+    await runNode(httpSource({ url: server.url, auth: { username: 'ada', password: 'pw' } }))
+    expect(server.calls[0]?.headers.authorization).toBe(
       `Basic ${Buffer.from('ada:pw').toString('base64')}`,
     )
   })
 
   it('takes a URL or an override object as its start argument', async () => {
-    server = await startServer((request, response) =>
+    server = await startTestServer((_raw, response, request) =>
       sendJson(response, [{ path: request.url.pathname, search: request.url.search }]),
     )
     const spec = httpSource({ url: `${server.url}/default`, query: { a: 1 }, yield: 'records' })
-    const plain = await runSource(spec)
-    expect(plain.items).toEqual([{ path: '/default', search: '?a=1' }])
-    const byUrl = await runSource(spec, { startArgs: [`${server.url}/other`] })
-    expect(byUrl.items).toEqual([{ path: '/other', search: '?a=1' }])
-    const byObject = await runSource(spec, { startArgs: [{ url: 'relative', query: { b: 2 } }] })
-    expect(byObject.items).toEqual([{ path: '/relative', search: '?a=1&b=2' }])
+    const plain = await runNode(spec)
+    expect(plain.outputs).toEqual([{ path: '/default', search: '?a=1' }])
+    const byUrl = await runNode(spec, { startArgs: [`${server.url}/other`] })
+    expect(byUrl.outputs).toEqual([{ path: '/other', search: '?a=1' }])
+    const byObject = await runNode(spec, { startArgs: [{ url: 'relative', query: { b: 2 } }] })
+    expect(byObject.outputs).toEqual([{ path: '/relative', search: '?a=1&b=2' }])
   })
 
   it('can be fed start overrides by an upstream node, one paginated run per item', async () => {
-    server = await startServer((request, response) =>
+    server = await startTestServer((_raw, response, request) =>
       sendJson(response, [request.url.searchParams.get('country')]),
     )
     const { AsyncGraph, AsyncExecutor } = await import('@graphflow/core')
@@ -112,7 +113,7 @@ describe('httpSource: one request', () => {
   })
 
   it('counts pages and records in stats and onPage', async () => {
-    server = await startServer((request, response) => {
+    server = await startTestServer((_raw, response, request) => {
       const page = Number(request.url.searchParams.get('page'))
       sendJson(response, page <= 2 ? records(page * 10, 2) : [])
     })
@@ -122,7 +123,7 @@ describe('httpSource: one request', () => {
       pagination: { type: 'page' },
       onPage: (info) => infos.push(info),
     })
-    await runSource(spec)
+    await runNode(spec)
     expect(spec.stats).toEqual({ pages: 3, records: 4, retries: 0 })
     expect(infos.map((info) => [info.page, info.records, info.status, info.attempts])).toEqual([
       [1, 2, 200, 1],
@@ -134,14 +135,14 @@ describe('httpSource: one request', () => {
   })
 
   it('uses a given dispatcher and leaves it open', async () => {
-    server = await startServer((_request, response) => sendJson(response, [1]))
+    server = await startTestServer((_raw, response) => sendJson(response, [1]))
     const dispatcher = new Agent()
     let dispatched = 0
     const counting = dispatcher.compose((dispatch) => (options, handler) => {
       dispatched++
       return dispatch(options, handler)
     })
-    const { items } = await runSource(httpSource({ url: server.url, dispatcher: counting }))
+    const { outputs: items } = await runNode(httpSource({ url: server.url, dispatcher: counting }))
     expect(items).toEqual([[1]])
     expect(dispatched).toBe(1)
     expect(dispatcher.closed).toBe(false)
@@ -149,18 +150,20 @@ describe('httpSource: one request', () => {
   })
 
   it('follows redirects', async () => {
-    server = await startServer((request, response) => {
+    server = await startTestServer((_raw, response, request) => {
       if (request.url.pathname === '/old') {
         response.writeHead(301, { location: '/new' })
         response.end()
       } else sendJson(response, [request.url.pathname])
     })
-    const { items } = await runSource(httpSource({ url: `${server.url}/old`, yield: 'records' }))
+    const { outputs: items } = await runNode(
+      httpSource({ url: `${server.url}/old`, yield: 'records' }),
+    )
     expect(items).toEqual(['/new'])
   })
 
   it('works when fn is called without open(), closing its own agent', async () => {
-    server = await startServer((_request, response) => sendJson(response, [1, 2]))
+    server = await startTestServer((_raw, response) => sendJson(response, [1, 2]))
     const spec = httpSource<number>({ url: server.url, yield: 'records' })
     const out: number[] = []
     for await (const item of spec.fn()) out.push(item)
@@ -168,8 +171,8 @@ describe('httpSource: one request', () => {
   })
 
   it('gives a 404 as an HTTP_STATUS error naming URL, page and status, without retrying', async () => {
-    server = await startServer((_request, response) => sendJson(response, { error: 'nope' }, 404))
-    const { errors, items } = await runSource(httpSource({ url: `${server.url}/missing` }))
+    server = await startTestServer((_raw, response) => sendJson(response, { error: 'nope' }, 404))
+    const { errors, outputs: items } = await runNode(httpSource({ url: `${server.url}/missing` }))
     expect(items).toEqual([])
     const error = errors[0] as HttpError
     expect(error).toBeInstanceOf(HttpError)
@@ -179,7 +182,7 @@ describe('httpSource: one request', () => {
     expect(error.message).toBe(
       `[graphflow] [http] GET ${server.url}/missing (page 1, status 404): HTTP 404: {"error":"nope"}`,
     )
-    expect(server.requests).toHaveLength(1)
+    expect(server.calls).toHaveLength(1)
   })
 })
 
@@ -189,7 +192,7 @@ describe('httpSource: option validation', () => {
     [{}, /"url": expected a URL string or URL, got undefined/],
     [{ url: 'ftp://x' }, /"url": expected an http\(s\) URL, got ftp:\/\/x/],
     [{ url: 'not a url' }, /expected an absolute http\(s\) URL, got not a url/],
-    [{ url, method: 'PUT' }, /"method": expected 'GET' or 'POST', got PUT/],
+    [{ url, method: 'PUT' }, /"method": expected one of "GET", "POST", got "PUT"/],
     [{ url, concurrency: 0 }, /"concurrency": expected an integer >= 1, got 0/],
     [
       { url, concurrency: 4, pagination: { type: 'cursor', cursor: 'next' } },
@@ -197,7 +200,7 @@ describe('httpSource: option validation', () => {
     ],
     [
       { url, pagination: { type: 'pages' } },
-      /"pagination.type": expected 'page', 'offset', 'cursor', 'link' or 'custom', got pages/,
+      /"pagination.type": expected one of "page", "offset", "cursor", "link", "custom", got "pages"/,
     ],
     [
       { url, pagination: { type: 'offset' } },
@@ -216,10 +219,10 @@ describe('httpSource: option validation', () => {
     [{ url, timeout: 0 }, /"timeout": expected milliseconds > 0, got 0/],
     [{ url, requestsPerSecond: 0 }, /"requestsPerSecond": expected a number > 0, got 0/],
     [{ url, maxPages: 0 }, /"maxPages": expected an integer >= 1 or Infinity, got 0/],
-    [{ url, yield: 'items' }, /"yield": expected 'pages' or 'records', got items/],
+    [{ url, yield: 'items' }, /"yield": expected one of "pages", "records", got "items"/],
     [{ url, records: 3 }, /"records": expected a path string or a function, got 3/],
     [{ url, auth: { token: 'x' } }, /"auth": expected \{ bearer \} or \{ username, password \}/],
-    [{ url, onPage: 'log' }, /"onPage": expected a function, got log/],
+    [{ url, onPage: 'log' }, /"onPage": expected a function, got "log"/],
     [{ url, maxBodyBytes: 0 }, /"maxBodyBytes": expected an integer >= 1 or Infinity, got 0/],
     [{ url, trustedOrigins: 'x' }, /"trustedOrigins": expected an array of origins, got string/],
     [{ url, trustedOrigins: ['ftp://x'] }, /"trustedOrigins": expected http\(s\) origins/],
@@ -233,7 +236,7 @@ describe('httpSource: option validation', () => {
 
 describe('httpSource: start argument errors', () => {
   it('a start argument that is neither a URL nor an object is a TypeError in the run', async () => {
-    const { errors } = await runSource(httpSource({ url: 'http://127.0.0.1:1/' }), {
+    const { errors } = await runNode(httpSource({ url: 'http://127.0.0.1:1/' }), {
       startArgs: [42],
     })
     expect(errors[0]).toBeInstanceOf(TypeError)

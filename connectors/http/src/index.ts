@@ -1,27 +1,36 @@
-export type { HttpRetryInfo, RecordsOption } from './fetch-page.js'
-export { HttpError, type HttpErrorCode, type HttpErrorDetails } from './http-error.js'
 export {
-  type HttpAuth,
-  type HttpPageInfo,
-  type HttpSourceOptions,
-  type HttpSourceSpec,
-  type HttpSourceStats,
-  type HttpStartArgs,
+  HttpError,
+  type HttpErrorCode,
+  type HttpErrorDetails,
+} from './http-error.js'
+export {
+  findNextLink,
   httpSource,
+  parseRetryAfter,
 } from './http-source.js'
-export { findNextLink } from './link-header.js'
 export type {
   CursorPagination,
   CustomPagination,
+  HttpAuth,
+  HttpMethod,
   HttpNextRequest,
   HttpPage,
+  HttpPageInfo,
   HttpPagination,
+  HttpQuery,
+  HttpQueryValue,
+  HttpRequest,
   HttpResponseInfo,
+  HttpRetryInfo,
+  HttpRetryOptions,
+  HttpSourceOptions,
+  HttpSourceSpec,
+  HttpSourceStats,
+  HttpStart,
+  HttpStartArgs,
   LinkPagination,
   OffsetPagination,
   PageNumberPagination,
-} from './pagination.js'
-export type { TotalOption } from './read-pages.js'
-export type { HttpMethod, HttpQuery, HttpQueryValue, HttpRequest } from './request.js'
-export { type HttpRetryOptions, parseRetryAfter } from './retry.js'
-export type { HttpStart } from './validate-options.js'
+  RecordsOption,
+  TotalOption,
+} from './http-source-options.js'

@@ -1,6 +1,6 @@
+import { runNode, sendJson, startTestServer, type TestServer } from '@graphflow/testkit'
 import { Agent } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
-import { runSource, sendJson, startServer, type TestServer } from '../test/helpers.js'
 import { httpSource } from './http-source.js'
 import { RateLimiter } from './rate-limit.js'
 
@@ -12,7 +12,7 @@ afterEach(async () => {
 
 describe('requestsPerSecond', () => {
   it('gives request starts slots 1000 / rate ms apart', async () => {
-    server = await startServer((request, response) => {
+    server = await startTestServer((_raw, response, request) => {
       const page = Number(request.url.searchParams.get('page'))
       sendJson(response, page <= 4 ? [page] : [])
     })
@@ -23,7 +23,7 @@ describe('requestsPerSecond', () => {
       return dispatch(options, handler)
     })
     const started = performance.now()
-    const { items } = await runSource(
+    const { outputs: items } = await runNode(
       httpSource({
         url: server.url,
         pagination: { type: 'page' },

@@ -1,15 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest'
 import {
-  records,
-  runSource,
-  type SourceRun,
+  type RunNodeResult,
+  runNode,
   sendJson,
-  startServer,
+  startTestServer,
   type TestServer,
-} from '../test/helpers.js'
+} from '@graphflow/testkit'
+import { afterEach, describe, expect, it } from 'vitest'
+import { records } from '../test/fixtures.js'
 import type { HttpRetryInfo } from './fetch-page.js'
 import { HttpError } from './http-error.js'
-import { type HttpPageInfo, httpSource } from './http-source.js'
+import { httpSource } from './http-source.js'
+import type { HttpPageInfo } from './http-source-options.js'
+
 import { Redactor } from './redact.js'
 
 let server: TestServer | undefined
@@ -28,7 +30,7 @@ const NEXT_TOKEN = 'NEXT-link-token-0005'
 const SECRETS = [PASSWORD, BASIC, API_KEY, SESSION, HEADER_KEY, BEARER, NEXT_TOKEN]
 
 /** Every text the source handed out: errors (message, url, stack, cause chain), log lines, payloads. */
-function everythingShown(run: SourceRun<unknown>, payloads: unknown[]): string[] {
+function everythingShown(run: RunNodeResult<unknown>, payloads: unknown[]): string[] {
   const texts: string[] = [...run.logs, ...payloads.map((payload) => JSON.stringify(payload))]
   const walk = (error: unknown, depth: number) => {
     if (!(error instanceof Error) || depth > 10) return
@@ -55,7 +57,7 @@ describe('redaction: no secret leaves the source', () => {
   // echoes of them were shown verbatim in errors, the retry log, logger.error and callbacks.
   it('in errors, stacks, causes, log lines and onPage / onRetry, for every way a run can fail', async () => {
     let statusCalls = 0
-    server = await startServer((request, response) => {
+    server = await startTestServer((_raw, response, request) => {
       const echo = { url: request.url.href, headers: request.headers }
       const page = request.url.searchParams.get('page')
       switch (request.url.pathname) {
@@ -106,7 +108,7 @@ describe('redaction: no secret leaves the source', () => {
     ]
     for (const each of cases) {
       const payloads: Array<HttpPageInfo | HttpRetryInfo> = []
-      const run = await runSource(
+      const run = await runNode(
         httpSource({
           url: secretUrl(each.path),
           // Secret query values given in `query` are found as well as those in the URL.
@@ -135,16 +137,16 @@ describe('redaction: no secret leaves the source', () => {
   })
 
   it('with bearer auth echoed in a body, and in the cause chain of a refused connection', async () => {
-    server = await startServer((request, response) =>
+    server = await startTestServer((_raw, response, request) =>
       sendJson(response, { error: `bad ${request.headers.authorization}` }, 403),
     )
-    const forbidden = await runSource(httpSource({ url: server.url, auth: { bearer: BEARER } }))
+    const forbidden = await runNode(httpSource({ url: server.url, auth: { bearer: BEARER } }))
     expect((forbidden.errors[0] as HttpError).message).toContain('bad Bearer ***')
     expectNoSecret(everythingShown(forbidden, []))
     const port = new URL(server.url).port
     await server.close()
     server = undefined
-    const refused = await runSource(
+    const refused = await runNode(
       httpSource({
         url: `http://127.0.0.1:${port}/?access_token=${API_KEY}`,
         auth: { bearer: BEARER },
@@ -157,8 +159,8 @@ describe('redaction: no secret leaves the source', () => {
   })
 
   it('in the TypeError of a bad start URL', async () => {
-    server = await startServer((_request, response) => sendJson(response, []))
-    const run = await runSource(httpSource({ url: server.url }), {
+    server = await startTestServer((_raw, response) => sendJson(response, []))
+    const run = await runNode(httpSource({ url: server.url }), {
       startArgs: [`ftp://alice:${PASSWORD}@example.test/?token=${NEXT_TOKEN}`],
     })
     expect(run.errors[0]).toBeInstanceOf(TypeError)

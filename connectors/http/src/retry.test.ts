@@ -1,9 +1,12 @@
+import { runNode, sendJson, startTestServer, type TestServer } from '@graphflow/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
-import { records, runSource, sendJson, startServer, type TestServer } from '../test/helpers.js'
+import { records } from '../test/fixtures.js'
+import { resolveRetry } from './check-options.js'
 import type { HttpRetryInfo } from './fetch-page.js'
 import type { HttpError } from './http-error.js'
 import { httpSource } from './http-source.js'
-import { backoffDelay, parseRetryAfter, resolveRetry, retryDelay } from './retry.js'
+
+import { backoffDelay, parseRetryAfter, retryDelay } from './retry.js'
 
 let server: TestServer | undefined
 afterEach(async () => {
@@ -82,7 +85,9 @@ function flaky(failures: Array<(response: import('node:http').ServerResponse) =>
 
 describe('retries', () => {
   it('retries a 503 then succeeds, reporting the retry to onRetry, stats and the logger', async () => {
-    server = await startServer(flaky([(response) => sendJson(response, { error: 'busy' }, 503)]))
+    server = await startTestServer(
+      flaky([(response) => sendJson(response, { error: 'busy' }, 503)]),
+    )
     const retries: HttpRetryInfo[] = []
     const spec = httpSource({
       url: server.url,
@@ -90,10 +95,10 @@ describe('retries', () => {
       retry: { baseDelay: 5, random: () => 0.5 },
       onRetry: (info) => retries.push(info),
     })
-    const { items, errors, logs } = await runSource(spec)
+    const { outputs: items, errors, logs } = await runNode(spec)
     expect(errors).toEqual([])
     expect(items).toEqual([records(1, 3)])
-    expect(server.requests).toHaveLength(2)
+    expect(server.calls).toHaveLength(2)
     expect(retries).toEqual([
       {
         method: 'GET',
@@ -113,11 +118,11 @@ describe('retries', () => {
   })
 
   it('honours a 429 Retry-After in seconds', async () => {
-    server = await startServer(
+    server = await startTestServer(
       flaky([(response) => sendJson(response, {}, 429, { 'retry-after': '1' })]),
     )
     const retries: HttpRetryInfo[] = []
-    const { items } = await runSource(
+    const { outputs: items } = await runNode(
       httpSource({
         url: server.url,
         records: 'data',
@@ -128,19 +133,19 @@ describe('retries', () => {
     expect(items).toEqual([records(1, 3)])
     expect(retries[0]?.retryAfter).toBe(1000)
     expect(retries[0]?.delay).toBe(1000)
-    const [first, second] = server.requests
+    const [first, second] = server.calls
     expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(950)
   })
 
   it('honours a 429 Retry-After given as an HTTP date', async () => {
-    server = await startServer(
+    server = await startTestServer(
       flaky([
         (response) =>
           sendJson(response, {}, 429, { 'retry-after': new Date(Date.now() + 2000).toUTCString() }),
       ]),
     )
     const retries: HttpRetryInfo[] = []
-    const { items } = await runSource(
+    const { outputs: items } = await runNode(
       httpSource({
         url: server.url,
         records: 'data',
@@ -155,14 +160,14 @@ describe('retries', () => {
   })
 
   it('a malformed Retry-After falls back to the backoff', async () => {
-    server = await startServer(
+    server = await startTestServer(
       flaky([
         (response) => sendJson(response, {}, 503, { 'retry-after': 'x 2030' }),
         (response) => sendJson(response, {}, 429, { 'retry-after': '2, 3' }),
       ]),
     )
     const retries: HttpRetryInfo[] = []
-    const { errors, items } = await runSource(
+    const { errors, outputs: items } = await runNode(
       httpSource({
         url: server.url,
         records: 'data',
@@ -181,10 +186,10 @@ describe('retries', () => {
   it('fails loudly with HTTP_RETRY_AFTER_TOO_LONG instead of shortening a long Retry-After', {
     timeout: 5000,
   }, async () => {
-    server = await startServer((_request, response) =>
+    server = await startTestServer((_raw, response) =>
       sendJson(response, {}, 503, { 'retry-after': '3600' }),
     )
-    const { errors } = await runSource(
+    const { errors } = await runNode(
       httpSource({ url: server.url, retry: { baseDelay: 5, maxRetryAfter: 10_000 } }),
     )
     const error = errors[0] as HttpError
@@ -193,16 +198,16 @@ describe('retries', () => {
     expect(error.message).toMatch(
       /\(page 1, status 503\): the server asked to retry after 3600000 ms, more than retry.maxRetryAfter \(10000 ms\)/,
     )
-    expect(server.requests).toHaveLength(1)
+    expect(server.calls).toHaveLength(1)
   })
 
   it('gives up after the attempts with an error naming URL, page, status and attempts', async () => {
-    server = await startServer((request, response) => {
+    server = await startTestServer((_raw, response, request) => {
       if (request.url.searchParams.get('page') === '1') sendJson(response, [1])
       else sendJson(response, { error: 'down' }, 502)
     })
     const retries: number[] = []
-    const { items, errors } = await runSource(
+    const { outputs: items, errors } = await runNode(
       httpSource({
         url: `${server.url}/things`,
         pagination: { type: 'page' },
@@ -222,10 +227,10 @@ describe('retries', () => {
   })
 
   it('retry: false makes a single attempt; statuses narrows what is retried', async () => {
-    server = await startServer((_request, response) => sendJson(response, {}, 500))
-    await runSource(httpSource({ url: server.url, retry: false }))
-    expect(server.requests).toHaveLength(1)
-    await runSource(httpSource({ url: server.url, retry: { statuses: [503], baseDelay: 1 } }))
-    expect(server.requests).toHaveLength(2)
+    server = await startTestServer((_raw, response) => sendJson(response, {}, 500))
+    await runNode(httpSource({ url: server.url, retry: false }))
+    expect(server.calls).toHaveLength(1)
+    await runNode(httpSource({ url: server.url, retry: { statuses: [503], baseDelay: 1 } }))
+    expect(server.calls).toHaveLength(2)
   })
 })

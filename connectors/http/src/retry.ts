@@ -35,48 +35,6 @@ export interface ResolvedRetry {
   random: () => number
 }
 
-/** Applies the defaults of {@link HttpRetryOptions}; `false` means a single attempt. */
-export function resolveRetry(options: HttpRetryOptions | false | undefined): ResolvedRetry {
-  const given = options === false ? { attempts: 1 } : (options ?? {})
-  if (typeof given !== 'object' || given === null) {
-    throw new TypeError(
-      `httpSource option "retry": expected an object or false, got ${String(given)}`,
-    )
-  }
-  const resolved: ResolvedRetry = {
-    attempts: given.attempts ?? 5,
-    baseDelay: given.baseDelay ?? 250,
-    maxDelay: given.maxDelay ?? 30_000,
-    maxRetryAfter: given.maxRetryAfter ?? 60_000,
-    statuses: given.statuses ? new Set(given.statuses) : undefined,
-    random: given.random ?? Math.random,
-  }
-  if (!Number.isInteger(resolved.attempts) || resolved.attempts < 1) {
-    throw new TypeError(
-      `httpSource option "retry.attempts": expected an integer >= 1, got ${String(given.attempts)}`,
-    )
-  }
-  for (const key of ['baseDelay', 'maxDelay', 'maxRetryAfter'] as const) {
-    const value = resolved[key]
-    if (typeof value !== 'number' || !(value >= 0)) {
-      throw new TypeError(
-        `httpSource option "retry.${key}": expected milliseconds >= 0, got ${String(given[key])}`,
-      )
-    }
-  }
-  if (given.statuses !== undefined && !Array.isArray(given.statuses)) {
-    throw new TypeError(
-      `httpSource option "retry.statuses": expected an array of numbers, got ${String(given.statuses)}`,
-    )
-  }
-  if (typeof resolved.random !== 'function') {
-    throw new TypeError(
-      `httpSource option "retry.random": expected a function, got ${typeof given.random}`,
-    )
-  }
-  return resolved
-}
-
 /** True when a response with this status is retried. */
 export function isRetryableStatus(status: number, retry: ResolvedRetry): boolean {
   if (retry.statuses) return retry.statuses.has(status)

@@ -3,6 +3,26 @@ import { Command, InvalidArgumentError, Option } from 'commander'
 import { LIVE_API_URL } from './pipeline.js'
 import { runBreweries } from './run-breweries.js'
 
+// SIGINT (Ctrl-C) and SIGTERM (kill, docker stop, a CI cancel) stop the run alike: abort,
+// flush what was fetched, write the checkpoint, print the summary, exit 130 or 143.
+const EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const
+const controller = new AbortController()
+let stoppingSince = 0
+for (const name of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(name, () => {
+    if (!controller.signal.aborted) {
+      stoppingSince = Date.now()
+      controller.abort(name)
+      return
+    }
+    // Under `pnpm breweries` a Ctrl-C arrives twice (from the terminal, and forwarded by pnpm):
+    // a repeat within 2 s is that echo. A later one means: do not wait for the flush.
+    if (Date.now() - stoppingSince < 2000) return
+    process.stderr.write(`\n${name} again: exiting now, without the summary\n`)
+    process.exit(EXIT_CODES[name])
+  })
+}
+
 function positiveInteger(name: string, max = Number.MAX_SAFE_INTEGER) {
   return (value: string) => {
     const number = Number(value)
@@ -43,6 +63,7 @@ const program = new Command('breweries')
       .choices(['auto', 'bars', 'lines', 'none'])
       .default('auto'),
   )
+  .option('--verbose', 'show every retry, and the stack of every error', false)
 
 // `pnpm breweries -- --offline` hands the separator through: drop it before parsing.
 const argv = process.argv.slice(2)
@@ -59,19 +80,14 @@ const flags = program.opts<{
   faults: boolean
   resume: boolean
   progress: 'auto' | 'bars' | 'lines' | 'none'
+  verbose: boolean
 }>()
 
 if (flags.csv === false && !flags.sqlite)
   program.error('nothing to write: give --sqlite <path> or keep the CSV')
 
-const controller = new AbortController()
-process.once('SIGINT', () => {
-  process.stderr.write('\ninterrupted: stopping, flushing what was fetched...\n')
-  controller.abort()
-})
-
 try {
-  const { exitCode } = await runBreweries(
+  const { exitCode, stoppedBy } = await runBreweries(
     { ...flags, csv: flags.csv || undefined, sqlite: flags.sqlite },
     {
       stdout: process.stdout,
@@ -80,8 +96,13 @@ try {
       signal: controller.signal,
     },
   )
-  process.exitCode = exitCode
+  process.exitCode = stoppedBy ? EXIT_CODES[stoppedBy as keyof typeof EXIT_CODES] : exitCode
 } catch (error) {
-  process.stderr.write(`breweries: ${error instanceof Error ? error.message : String(error)}\n`)
+  // Expected problems (a path that cannot be written, an API that cannot be reached) are one
+  // line; --verbose adds the stack.
+  const message = error instanceof Error ? error.message : String(error)
+  process.stderr.write(`breweries: ${message}\n`)
+  if (flags.verbose && error instanceof Error && error.stack)
+    process.stderr.write(`${error.stack}\n`)
   process.exitCode = 1
 }

@@ -7,6 +7,7 @@ import {
 } from '@graphflow/core'
 import { type CsvSinkSpec, csvSink } from '@graphflow/csv'
 import {
+  type HttpPageInfo,
   type HttpRetryInfo,
   type HttpRetryOptions,
   type HttpSourceSpec,
@@ -37,6 +38,8 @@ export interface BreweriesOptions {
   retry?: HttpRetryOptions
   /** Called before each retry wait. */
   onRetry?: (info: HttpRetryInfo) => void
+  /** Called after each page is fetched. */
+  onPage?: (info: HttpPageInfo) => void
   /** The first page to fetch (a resumed run starts after what is stored). @default 1 */
   startPage?: number
   /** Append to an existing CSV instead of replacing it (a resumed run). @default false */
@@ -127,6 +130,7 @@ export function buildBreweriesPipeline(
     concurrency: options.concurrency,
     retry: options.retry,
     onRetry: options.onRetry,
+    onPage: options.onPage,
   })
   const from = graph.addNode(source)
   const csv = options.csvPath
@@ -150,7 +154,9 @@ export function buildBreweriesPipeline(
         columns: SQLITE_COLUMNS,
         primaryKey: 'id',
         mode: 'upsert',
-        batchSize: 1000,
+        // One transaction per page: a page is committed when the sink's call for it returns,
+        // so the checkpoint can count it.
+        batchSize: options.perPage,
         onUnknownColumn: 'add',
       })
     : undefined

@@ -1,11 +1,13 @@
 import { MultiBar, Presets, type SingleBar } from 'cli-progress'
 
-/** What the progress display shows, read from the nodes' live counters. */
+/** What the progress display shows, read from the nodes' live counters. Records throughout. */
 export interface ProgressSnapshot {
-  pages: number
+  /** Records fetched from the first page on (a resumed run counts the pages it skipped). */
   records: number
+  /** The last page fetched. */
+  page: number
   retries: number
-  /** Records written per sink, by sink name. */
+  /** Records stored per sink from the first page on, by sink name. */
   sinks: Record<string, number>
   elapsedMs: number
 }
@@ -21,12 +23,32 @@ export interface ProgressView {
 /** Totals when the API's meta endpoint told them. */
 export interface ProgressTotals {
   records: number | undefined
-  pages: number | undefined
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`
+const count = (value: number) => value.toLocaleString('en-US')
 
-/** Bars on a TTY (cli-progress): pages fetched and records written per sink. */
+/**
+ * Splits a line into lines of at most `width` characters, at spaces where it can: a log line
+ * is shown whole, never cut at the terminal's edge.
+ */
+export function wrapLine(line: string, width: number): string[] {
+  const lines: string[] = []
+  let rest = line
+  while (rest.length > width) {
+    const space = rest.lastIndexOf(' ', width)
+    const cut = space > width / 3 ? space : width
+    lines.push(rest.slice(0, cut))
+    rest = rest.slice(cut).replace(/^ /, '')
+  }
+  lines.push(rest)
+  return lines
+}
+
+/**
+ * Bars on a TTY (cli-progress), pinned at the bottom: records fetched, and records stored per
+ * sink. Log lines go above them, wrapped to the terminal's width.
+ */
 export function barsProgress(
   sinks: string[],
   totals: ProgressTotals,
@@ -35,47 +57,52 @@ export function barsProgress(
   const multibar = new MultiBar(
     {
       stream,
-      format: ' {label} |{bar}| {value}/{total} {unit} {extra}',
+      format: ' {label} |{bar}| {value}/{total} records{extra}',
+      formatValue: (value, _options, type) =>
+        type === 'value' || type === 'total' ? count(value) : String(value),
       hideCursor: true,
       clearOnComplete: false,
-      barsize: 30,
+      // Stopping is the CLI's business: it aborts, flushes and prints the summary.
+      gracefulExit: false,
+      // Redraw every bar on every frame: a log line moves the bars down one row, and a bar
+      // that did not change would otherwise not be drawn at its new row (lost from the screen).
+      forceRedraw: true,
+      barsize: 16,
       fps: 10,
     },
     Presets.shades_classic,
   )
-  const pages = multibar.create(totals.pages ?? 1, 0, {
-    label: 'pages    ',
-    unit: 'pages',
-    extra: '',
-  })
+  const fetched = multibar.create(totals.records ?? 1, 0, { label: 'fetched', extra: '' })
   const bars = new Map<string, SingleBar>(
     sinks.map((sink) => [
       sink,
-      multibar.create(totals.records ?? 1, 0, {
-        label: sink.padEnd(9),
-        unit: 'records',
-        extra: '',
-      }),
+      multibar.create(totals.records ?? 1, 0, { label: sink.padEnd(7), extra: '' }),
     ]),
   )
   const render = (snapshot: ProgressSnapshot) => {
-    if (totals.pages === undefined) pages.setTotal(snapshot.pages + 1)
-    pages.update(snapshot.pages, {
-      extra: `${snapshot.records} records, ${snapshot.retries} retries, ${seconds(snapshot.elapsedMs)}`,
+    const total = Math.max(totals.records ?? 1, snapshot.records, 1)
+    fetched.setTotal(total)
+    fetched.update(snapshot.records, {
+      extra: `, page ${snapshot.page}, ${snapshot.retries} ${snapshot.retries === 1 ? 'retry' : 'retries'}, ${seconds(snapshot.elapsedMs)}`,
     })
     for (const [sink, bar] of bars) {
-      const written = snapshot.sinks[sink] ?? 0
-      if (totals.records === undefined) bar.setTotal(Math.max(written, snapshot.records, 1))
-      bar.update(written)
+      bar.setTotal(total)
+      bar.update(snapshot.sinks[sink] ?? 0)
     }
   }
+  const width = () => Math.max(20, (stream.columns || 80) - 1)
   return {
     update: render,
     stop(snapshot) {
       render(snapshot)
+      // Draw once more so that log lines still buffered are shown above the final bars.
+      multibar.update()
       multibar.stop()
     },
-    log: (line) => multibar.log(`${line}\n`),
+    log: (line) => {
+      // Erase to the end of the line: a log line is drawn where a longer bar line was.
+      for (const part of wrapLine(line, width())) multibar.log(`${part}\x1b[K\n`)
+    },
   }
 }
 
@@ -88,10 +115,10 @@ export function linesProgress(
   let last = 0
   const line = (snapshot: ProgressSnapshot) => {
     const sinks = Object.entries(snapshot.sinks)
-      .map(([sink, written]) => `${sink} ${written}`)
+      .map(([sink, stored]) => `${sink} ${count(stored)}`)
       .join(', ')
     write(
-      `[breweries] ${seconds(snapshot.elapsedMs)} pages ${snapshot.pages}, records ${snapshot.records}, retries ${snapshot.retries}; written: ${sinks}`,
+      `[breweries] ${seconds(snapshot.elapsedMs)} fetched ${count(snapshot.records)} records (page ${snapshot.page}, ${snapshot.retries} retries); stored: ${sinks}`,
     )
   }
   return {
@@ -105,7 +132,7 @@ export function linesProgress(
   }
 }
 
-/** No display at all (`--quiet`). */
+/** No display at all (`--progress none`): log lines only. */
 export function silentProgress(log: (line: string) => void): ProgressView {
   return { update() {}, stop() {}, log }
 }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -163,8 +163,10 @@ describe('resuming an interrupted load', () => {
     expect(first.report?.aborted).toBe(true)
     const checkpoint = JSON.parse(await readFile(join(directory, 'us.csv.checkpoint.json'), 'utf8'))
     expect(checkpoint).toMatchObject({ complete: false, country: 'United States', perPage: 100 })
-    expect(checkpoint.pages.csv).toBeGreaterThan(0)
-    expect(checkpoint.pages.csv).toBeLessThan(38)
+    expect(checkpoint.records.csv).toBeGreaterThan(0)
+    expect(checkpoint.records.csv).toBeLessThan(US.length)
+    // The checkpoint counts what the CSV holds.
+    expect(await readCsv(join(directory, 'us.csv'))).toHaveLength(checkpoint.records.csv)
 
     const printed: string[] = []
     const second = await runBreweries(cliOptions(server.apiUrl, true), {
@@ -186,6 +188,27 @@ describe('resuming an interrupted load', () => {
     expect(third.join('')).toMatch(/nothing to resume/)
   })
 
+  // Guards issue 11 item 5: --resume is advised where it helps, in words that fit the failure.
+  it('after the API gave up mid-run: advises --resume, which completes the load', async () => {
+    server = await startReplayServer({
+      faults: [{ kind: 'status', status: 503, on: [4, 5, 6, 7, 8], repeat: true }],
+    })
+    const printed: string[] = []
+    const first = await runBreweries(cliOptions(server.apiUrl, false), {
+      ...quiet(),
+      stdout: { write: (text: string) => printed.push(text) },
+    })
+    expect(first.exitCode).toBe(1)
+    expect(printed.join('')).toMatch(
+      /incomplete: 300 records stored in every output; once the API answers again, run the same command with --resume to continue/,
+    )
+    const second = await runBreweries(cliOptions(server.apiUrl, true), quiet())
+    expect(second.exitCode).toBe(0)
+    const rows = await readCsv(join(directory, 'us.csv'))
+    expect(rows.map((row) => row.id).sort()).toEqual(US.map((brewery) => brewery.id).sort())
+    expect(await readSqlite(join(directory, 'us.db'))).toHaveLength(US.length)
+  })
+
   it('cuts what a killed run wrote after the checkpoint, and refuses a CSV that lost rows', async () => {
     server = await startReplayServer({ latencyMs: 25 })
     const controller = new AbortController()
@@ -201,7 +224,7 @@ describe('resuming an interrupted load', () => {
       stdout: { write: (text: string) => printed.push(text) },
     })
     expect(resumed.exitCode).toBe(0)
-    expect(printed.join('')).toMatch(/cut 17 bytes written to .*us\.csv after the checkpoint/)
+    expect(printed.join('')).toMatch(/cut 17 bytes after the last whole page of .*us\.csv/)
     expect((await readCsv(csv)).map((row) => row.id).sort()).toEqual(
       US.map((brewery) => brewery.id).sort(),
     )
@@ -210,9 +233,9 @@ describe('resuming an interrupted load', () => {
       ...quiet(),
       signal: AbortSignal.timeout(300),
     })
-    await writeFile(csv, stored.slice(0, 100))
+    await writeFile(csv, stored.slice(0, 1000))
     await expect(runBreweries(cliOptions(server.apiUrl, true), quiet())).rejects.toThrow(
-      /us\.csv is shorter than at the checkpoint; run without --resume/,
+      /us\.csv holds \d records, fewer than the \d+ counted at the checkpoint; run without --resume/,
     )
     await rm(csv)
     await expect(runBreweries(cliOptions(server.apiUrl, true), quiet())).rejects.toThrow(
@@ -300,10 +323,41 @@ describe('breweries CLI', () => {
     const printed = output.join('')
     expect(run.exitCode).toBe(0)
     expect(printed).toMatch(/replay server: http:\/\/127\.0\.0\.1:\d+\/v1\/breweries/)
-    expect(printed).toMatch(/\[breweries\] .*pages 20, records 3800/)
-    expect(printed).toMatch(/│ breweries │\s+0 │\s+19 │\s+0 │/)
-    expect(printed).toContain(`CSV    ${join(directory, 'us.csv')} (3,800 records)`)
-    expect(printed).toContain(`SQLite ${join(directory, 'us.db')} (3,800 records)`)
+    expect(printed).toMatch(/\[breweries\] .*fetched 3,800 records \(page 20, \d+ retries\)/)
+    // Records everywhere, and what each number means.
+    expect(printed).toMatch(
+      /│ breweries │\s+3,800 │\s+0 │ fetched from the API \(20 pages, \d+ retries\)/,
+    )
+    expect(printed).toMatch(/│ csv\s+│\s+3,800 │\s+0 │ stored in the CSV by this run/)
+    expect(printed).toContain(`CSV    ${join(directory, 'us.csv')} holds 3,800 records`)
+    expect(printed).toContain(
+      `SQLite ${join(directory, 'us.db')} holds 3,800 rows in table breweries`,
+    )
+  })
+
+  // Guards the flag table's promise: missing directories of both outputs are created.
+  it('creates the missing directories of the CSV and of the database', async () => {
+    const run = await runBreweries(
+      {
+        apiUrl: 'unused',
+        offline: true,
+        country: 'Ireland',
+        csv: 'new/csv/ie.csv',
+        sqlite: 'new/db/ie.db',
+        perPage: 200,
+        concurrency: 1,
+        faults: false,
+        progress: 'none',
+        resume: false,
+      },
+      { stdout: { write: () => true }, stderr: { write: () => true }, cwd: directory },
+    )
+    expect(run.exitCode).toBe(0)
+    expect(await readdir(join(directory, 'new', 'csv'))).toEqual([
+      'ie.csv',
+      'ie.csv.checkpoint.json',
+    ])
+    expect(await readdir(join(directory, 'new', 'db'))).toEqual(['ie.db'])
   })
 
   it('falls back to plain lines when bars are asked for but stdout is no terminal', async () => {
@@ -327,36 +381,31 @@ describe('breweries CLI', () => {
         cwd: directory,
       },
     )
-    expect(output.join('')).toMatch(/\[breweries\] .*pages \d+/)
+    expect(output.join('')).toMatch(/\[breweries\] .*fetched [\d,]+ records/)
     expect(output.join('')).not.toMatch(/\{label\}/)
   })
 
-  it('says the run failed, and points to --offline, when the API cannot be reached', async () => {
-    const output: string[] = []
-    const run = await runBreweries(
+  it('checks the API before creating anything, and points to --offline', async () => {
+    const run = runBreweries(
       {
         apiUrl: 'http://127.0.0.1:1/v1/breweries',
         offline: false,
         country: 'United States',
         csv: 'unreachable.csv',
-        sqlite: undefined,
+        sqlite: 'unreachable.db',
         perPage: 200,
         concurrency: 1,
         faults: false,
         progress: 'none',
         resume: false,
       },
-      {
-        stdout: { write: (text: string) => output.push(text) },
-        stderr: { write: () => true },
-        cwd: directory,
-      },
+      { stdout: { write: () => true }, stderr: { write: () => true }, cwd: directory },
     )
-    const printed = output.join('')
-    expect(run.exitCode).toBe(1)
-    expect(printed).toMatch(/finished with 1 error in/)
-    expect(printed).toMatch(/ECONNREFUSED/)
-    expect(printed).toMatch(/--offline runs against the bundled replay server/)
+    await expect(run).rejects.toThrow(
+      /cannot reach the API at http:\/\/127\.0\.0\.1:1\/v1\/breweries: ECONNREFUSED \(--offline runs/,
+    )
+    // No header-only CSV, no empty table, no checkpoint.
+    expect(await readdir(directory)).toEqual([])
   })
 
   it('parses flags as a process: --help, a bad --per-page, and a real run', async () => {

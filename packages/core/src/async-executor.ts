@@ -38,7 +38,7 @@ const YIELD_EVERY_MS = 16
 const MAX_STRIDE = 64
 /** The longest delay a timer takes: beyond it Node fires every millisecond. */
 const MAX_TIMER_MS = 2_147_483_647
-const noCommit = (): (() => void) => () => {}
+const noCommit = (): ((error?: unknown) => void) => () => {}
 const yieldToEventLoop = (): Promise<void> =>
   new Promise((resolve) => (globalThis.setImmediate ?? setTimeout)(resolve))
 
@@ -293,12 +293,17 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     return tracker
   }
 
-  #beginCommit(node: RunNode, tracker: Tracker): () => void {
+  #beginCommit(node: RunNode, tracker: Tracker): (error?: unknown) => void {
     const committing = node.uncommitted
     node.uncommitted = []
-    return () => {
-      for (const lineage of committing) tracker.release(lineage, node.reach)
-      committing.length = 0
+    node.committing.add(committing)
+    return (error?: unknown) => {
+      if (!node.committing.delete(committing)) return
+      const failure = error === undefined ? undefined : toError(error)
+      for (const lineage of committing) {
+        if (failure) tracker.fail(lineage, failure)
+        tracker.release(lineage, node.reach)
+      }
     }
   }
 
@@ -343,10 +348,13 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
         this.#fail(node, error, 'close() failed')
       }
     }
-    if (tracker && node.uncommitted.length > 0) {
-      // Whatever is still uncommitted is committed when close() resolves (or failed with it).
-      const uncommitted = node.uncommitted
+    if (tracker && (node.uncommitted.length > 0 || node.committing.size > 0)) {
+      // Whatever is still uncommitted is committed when close() resolves (or failed with it),
+      // commits begun and not done too.
+      const uncommitted = [...node.committing].flat()
+      for (const lineage of node.uncommitted) uncommitted.push(lineage)
       node.uncommitted = []
+      node.committing.clear()
       for (const lineage of uncommitted) {
         if (closeError) tracker.fail(lineage, closeError)
         tracker.release(lineage, node.reach)

@@ -267,7 +267,7 @@ export class AsyncQueue<In = unknown, Out = In> {
    * put in progress and of earlier puts that pushed nothing. `onDone` makes the item an
    * origin: it is called once, with `{ ok, errors }`, when every call on it and on everything
    * derived from it finished and every sink committed what it received (an inbound edge acks
-   * there). It is never called for an item a halt or an abort dropped. Giving `onDone` needs
+   * there). From a halt or an abort on it is never called (the message is redelivered). Giving `onDone` needs
    * {@link AsyncQueue.tracksWork} to be true.
    */
   protected push(item: Out, onDone?: OnDone): Promise<void> | void {

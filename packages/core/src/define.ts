@@ -1,9 +1,43 @@
-import type { NodeContext, NodeOptions, NodeSpec } from './node-spec.js'
+import type { NodeContext, NodeSpec } from './node-spec.js'
+import { optionChecks } from './option-checks.js'
+import type {
+  NoStats,
+  RunContext,
+  SinkDefinition,
+  SinkSpec,
+  SourceDefinition,
+  SourceSpec,
+} from './spec-types.js'
+
+const DEFAULT_BATCH_SIZE = 256
 
 function checkSpecName(name: unknown, helper: string): void {
   if (typeof name !== 'string' || name.length === 0) {
     throw new TypeError(`${helper}: expected "name" to be a non-empty string, got ${String(name)}`)
   }
+}
+
+/**
+ * One stats object for a spec's lifetime, reset in place to `make()` when a run opens the node
+ * (so `spec.stats` read before, during or after a run is always the current run's).
+ */
+function statsOf<Stats extends object>(make: (() => Stats) | undefined, helper: string) {
+  if (make !== undefined && typeof make !== 'function') {
+    throw new TypeError(`${helper}: expected "stats" to be a function returning fresh counters`)
+  }
+  const fresh = (): Stats => (make ? make() : ({} as Stats))
+  const stats = fresh()
+  return {
+    stats,
+    reset(): void {
+      for (const key of Object.keys(stats)) delete (stats as Record<string, unknown>)[key]
+      Object.assign(stats, fresh())
+    },
+  }
+}
+
+function runContext<Stats extends object>(context: NodeContext, stats: Stats): RunContext<Stats> {
+  return { ...context, stats }
 }
 
 /**
@@ -27,27 +61,10 @@ export function defineNode<In extends unknown[], Out>(spec: NodeSpec<In, Out>): 
   return spec
 }
 
-/** What {@link defineSource} takes. */
-export interface SourceDefinition<Out, StartArgs extends unknown[] = []> {
-  /** The default node name. */
-  name: string
-  /** Produces the items; called once per start (or per incoming item). */
-  read(...input: StartArgs): AsyncIterable<Out> | Iterable<Out>
-  /** Opens what `read` needs: once per run, before the first call. */
-  open?(context: NodeContext): Promise<void> | void
-  /** Releases it: once per run, in every outcome (its context's signal is not aborted). */
-  close?(context?: NodeContext): Promise<void> | void
-  /** Node option defaults the user may override. */
-  options?: Omit<NodeOptions, 'name'>
-  /**
-   * Every call of `read` (not only a start call) may yield `checkpoint(position)` markers.
-   * @default false
-   */
-  checkpoints?: boolean
-}
-
 /**
- * Makes a source {@link NodeSpec} from a `read` function that returns any (async) iterable.
+ * Makes a source spec from a `read` function that returns any (async) iterable, with optional
+ * batching (`batchSize`: arrays of items) and counters (`stats`, updated through the
+ * `context.stats` that `open()` gets).
  *
  * @example
  * ```ts
@@ -55,63 +72,258 @@ export interface SourceDefinition<Out, StartArgs extends unknown[] = []> {
  * graph.addNode(numbers)
  * ```
  */
-export function defineSource<Out, StartArgs extends unknown[] = []>(
-  definition: SourceDefinition<Out, StartArgs>,
-): NodeSpec<StartArgs, Out> {
+export function defineSource<Out, StartArgs extends unknown[] = [], Stats extends object = NoStats>(
+  definition: SourceDefinition<Out, StartArgs, Stats> & { batchSize: number },
+): SourceSpec<Out[], Stats, StartArgs>
+export function defineSource<Out, StartArgs extends unknown[] = [], Stats extends object = NoStats>(
+  definition: SourceDefinition<Out, StartArgs, Stats> & { batchSize?: undefined },
+): SourceSpec<Out, Stats, StartArgs>
+export function defineSource<Out, StartArgs extends unknown[] = [], Stats extends object = NoStats>(
+  definition: SourceDefinition<Out, StartArgs, Stats>,
+): SourceSpec<Out | Out[], Stats, StartArgs>
+export function defineSource<Out, StartArgs extends unknown[], Stats extends object>(
+  definition: SourceDefinition<Out, StartArgs, Stats>,
+): SourceSpec<Out | Out[], Stats, StartArgs> {
   checkSpecName(definition.name, 'defineSource')
+  const check = optionChecks(`defineSource '${definition.name}'`)
+  check.requiredFunction('read', definition.read)
+  const batchSize = check.integer('batchSize', definition.batchSize, undefined, { min: 1 })
+  const { stats, reset } = statsOf(definition.stats, 'defineSource')
   const read = definition.read.bind(definition)
+  const open = definition.open?.bind(definition)
+  const fn =
+    batchSize === undefined
+      ? async function* source(...input: StartArgs): AsyncGenerator<Out, void, undefined> {
+          yield* read(...input)
+        }
+      : async function* source(...input: StartArgs): AsyncGenerator<Out[], void, undefined> {
+          let batch: Out[] = []
+          try {
+            for await (const item of read(...input)) {
+              if (batch.push(item) >= batchSize) {
+                yield batch
+                batch = []
+              }
+            }
+          } catch (error) {
+            // What was read before the failure is delivered, then the failure.
+            if (batch.length > 0) yield batch
+            throw error
+          }
+          if (batch.length > 0) yield batch
+        }
+  // Stack traces show the read function's name (`csvSource`), not a generic one.
+  if (definition.read.name && definition.read.name !== 'read') {
+    Object.defineProperty(fn, 'name', { value: definition.read.name })
+  }
   return {
     name: definition.name,
-    fn: async function* source(...input: StartArgs) {
-      yield* read(...input)
+    stats,
+    fn,
+    open(context: NodeContext) {
+      reset()
+      return open?.(runContext(context, stats))
     },
-    open: definition.open?.bind(definition),
     close: definition.close?.bind(definition),
     options: definition.options,
     checkpoints: definition.checkpoints === true,
   }
 }
 
-/** What {@link defineSink} takes. */
-export interface SinkDefinition<In> {
-  /** The default node name. */
-  name: string
-  /** Stores one item. The node yields nothing. */
-  write(item: In): Promise<void> | void
-  /** Opens the target: once per run, before the first write. */
-  open?(context: NodeContext): Promise<void> | void
-  /** Flushes and commits everything written (its context's signal is not aborted). */
-  close?(context?: NodeContext): Promise<void> | void
-  /** Node option defaults the user may override. */
-  options?: Omit<NodeOptions, 'name'>
-  /**
-   * What is written is stored only at a commit: `context.beginCommit()`'s `done()`, or
-   * `close()` (see "Work tracking" in the README). False for a `write` that stores durably
-   * before it resolves. @default true when `close` is given, else false
-   */
-  commits?: boolean
+/** For a `close()` called without a context (by hand, outside an executor). */
+const neverAborted = new AbortController().signal
+
+/** One run of a sink: what is buffered and how far the items are counted. */
+interface SinkRunState<Stored> {
+  buffer: Stored[]
+  received: number
+  /** The batch being written, while one is. */
+  writing: Promise<void> | undefined
+  writeFailed: boolean
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<void> {
+  return typeof (value as PromiseLike<void> | undefined)?.then === 'function'
 }
 
 /**
- * Makes a sink {@link NodeSpec} from a `write` function; flush in `close`.
+ * Makes a sink spec. Core does the rest: it takes one item or an array of items per call
+ * (flattened), runs `check` / `prepare` on each item at call time (all or nothing per call),
+ * calls `write` per item, or buffers for `writeBatch` and writes the last partial batch before
+ * `close()`, also after a halt or an abort: everything the sink accepted is stored.
+ * `stats()` gives fresh counters per run, shown as `spec.stats`.
  *
  * @example
  * ```ts
  * const lines: string[] = []
  * const collect = defineSink({ name: 'collect', write: (line: string) => { lines.push(line) } })
+ *
+ * const table = defineSink({
+ *   name: 'table',
+ *   stats: () => ({ records: 0 }),
+ *   open(context) { stats = context.stats },
+ *   writeBatch: async (rows: Row[]) => { await db.insert(rows); stats.records += rows.length },
+ *   batchSize: 500,
+ * })
  * ```
  */
-export function defineSink<In>(definition: SinkDefinition<In>): NodeSpec<[In], never> {
+export function defineSink<In, Stats extends object = NoStats>(
+  definition: SinkDefinition<In, Stats, In> & { prepare?: undefined },
+): SinkSpec<In, Stats>
+export function defineSink<In, Stats extends object, Stored>(
+  definition: SinkDefinition<In, Stats, Stored> & {
+    prepare(item: In, number: number, callSize: number): Stored
+  },
+): SinkSpec<In, Stats>
+export function defineSink<In, Stats extends object, Stored>(
+  definition: SinkDefinition<In, Stats, Stored>,
+): SinkSpec<In, Stats> {
   checkSpecName(definition.name, 'defineSink')
-  const write = definition.write.bind(definition)
+  const check = optionChecks(`defineSink '${definition.name}'`)
+  const write = check.function('write', definition.write, undefined)?.bind(definition)
+  const writeBatch = check
+    .function('writeBatch', definition.writeBatch, undefined)
+    ?.bind(definition)
+  if (!write && !writeBatch) check.fail('write', 'a function (or "writeBatch")', write)
+  if (writeBatch === undefined && definition.batchSize !== undefined) {
+    check.fail('batchSize', 'no batch size without "writeBatch"', definition.batchSize)
+  }
+  const batchSize = check.integer('batchSize', definition.batchSize, DEFAULT_BATCH_SIZE, {
+    min: 1,
+  })
+  const checkItem = check.function('check', definition.check, undefined)?.bind(definition)
+  const prepare = check.function('prepare', definition.prepare, undefined)?.bind(definition)
+  const open = definition.open?.bind(definition)
+  const close = definition.close?.bind(definition)
+  const { stats, reset } = statsOf(definition.stats, 'defineSink')
+  let run: SinkRunState<Stored> | undefined
+
+  const newRun = (): SinkRunState<Stored> => {
+    run = { buffer: [], received: 0, writing: undefined, writeFailed: false }
+    return run
+  }
+
+  /** Writes what is buffered, after the batch being written (batches never overlap). */
+  const flush = (state: SinkRunState<Stored>): Promise<void> | undefined => {
+    const batch = state.buffer
+    state.buffer = []
+    const write = writeBatch as (items: Stored[]) => Promise<void> | void
+    const previous = state.writing
+    let result: Promise<void> | void
+    try {
+      result = previous ? previous.then(() => write(batch)) : write(batch)
+    } catch (error) {
+      state.writeFailed = true
+      throw error
+    }
+    if (!isPromiseLike(result)) return undefined
+    const writing: Promise<void> = Promise.resolve(result).then(
+      () => {
+        if (state.writing === writing) state.writing = undefined
+      },
+      (error: unknown) => {
+        if (state.writing === writing) state.writing = undefined
+        state.writeFailed = true
+        throw error
+      },
+    )
+    // A later batch waits for this one, not for its failure: that is reported to its own call.
+    state.writing = writing.catch(() => {})
+    return writing
+  }
+
+  const accept = (state: SinkRunState<Stored>, input: readonly In[]): Stored[] => {
+    const items = input as readonly In[]
+    const count = items.length
+    const first = state.received + 1
+    state.received += count
+    if (!checkItem && !prepare) return items as unknown as Stored[]
+    const stored = new Array<Stored>(count)
+    for (let index = 0; index < count; index++) {
+      const item = items[index] as In
+      checkItem?.(item, first + index, count)
+      stored[index] = prepare ? prepare(item, first + index, count) : (item as unknown as Stored)
+    }
+    return stored
+  }
+
+  async function writeEach(state: SinkRunState<Stored>, items: Stored[]): Promise<void> {
+    const each = write as (item: Stored) => Promise<void> | void
+    try {
+      for (const item of items) {
+        const result = each(item)
+        if (isPromiseLike(result)) await result
+      }
+    } catch (error) {
+      state.writeFailed = true
+      throw error
+    }
+  }
+
+  const fn = async function* sink(
+    input: In | readonly In[],
+  ): AsyncGenerator<never, void, undefined> {
+    const state = run ?? newRun()
+    if (!Array.isArray(input)) {
+      // One item: the hot path of record-by-record flows, without a per-call array.
+      const number = ++state.received
+      const item = input as In
+      checkItem?.(item, number, 1)
+      const stored = prepare ? prepare(item, number, 1) : (item as unknown as Stored)
+      if (!writeBatch) return await writeEach(state, [stored])
+      if (state.buffer.push(stored) >= batchSize) {
+        const writing = flush(state)
+        if (writing) await writing
+      }
+      return
+    }
+    const items = accept(state, input)
+    if (items.length === 0) return
+    if (!writeBatch) return await writeEach(state, items)
+    const buffer = state.buffer
+    for (let index = 0; index < items.length; index++) buffer.push(items[index] as Stored)
+    if (buffer.length >= batchSize) {
+      const writing = flush(state)
+      if (writing) await writing
+    }
+  }
+  // Stack traces show the sink's name (`csvSink`), not a generic one.
+  Object.defineProperty(fn, 'name', { value: definition.name })
   return {
     name: definition.name,
-    fn: async function* sink(item: In): AsyncGenerator<never, void, undefined> {
-      await write(item)
+    stats,
+    fn,
+    open(context: NodeContext) {
+      reset()
+      newRun()
+      return open?.(runContext(context, stats))
     },
-    open: definition.open?.bind(definition),
-    close: definition.close?.bind(definition),
+    async close(context?: NodeContext) {
+      const state = run
+      run = undefined
+      let failure: { error: unknown } | undefined
+      if (state) {
+        try {
+          if (state.writing) await state.writing
+          if (state.buffer.length > 0) await flush(state)
+        } catch (error) {
+          failure = { error }
+        }
+      }
+      try {
+        const closing = context ?? {
+          name: definition.name,
+          signal: neverAborted,
+          logger: console,
+          beginCommit: () => () => {},
+        }
+        await close?.({ ...closing, writeFailed: state?.writeFailed ?? false })
+      } catch (error) {
+        failure ??= { error }
+      }
+      if (failure) throw failure.error
+    },
     options: definition.options,
-    commits: definition.commits ?? definition.close !== undefined,
+    commits: definition.commits ?? (definition.writeBatch !== undefined || close !== undefined),
   }
 }

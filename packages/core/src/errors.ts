@@ -1,39 +1,122 @@
 import type { ExecutionReport } from './executor-types.js'
 
+/**
+ * The codes of the errors `@graphflow/core` itself throws:
+ * - `INVALID_GRAPH`: the graph cannot run (a cycle, no start nodes).
+ * - `DUPLICATE_NODE`: `addNode` with a name the graph already has.
+ * - `UNKNOWN_NODE`: an edge or a start node names a node the graph does not have.
+ * - `ALREADY_RUNNING`: `execute()` while the executor is running.
+ * - `DUPLICATE_START_NODE`: the same node given twice as a start node.
+ * - `ALREADY_RUNNING`: `execute()` while the executor is running.
+ * - `QUEUE_ENDED`: a put into, or a get from, a queue that has ended.
+ * - `QUEUE_IN_USE`: a queue instance in use by another run at the same time.
+ * - `FOREIGN_NODE_REF`: an edge or a start node with a ref made by another graph.
+ */
+export type CoreErrorCode =
+  | 'INVALID_GRAPH'
+  | 'DUPLICATE_NODE'
+  | 'UNKNOWN_NODE'
+  | 'DUPLICATE_START_NODE'
+  | 'ALREADY_RUNNING'
+  | 'QUEUE_ENDED'
+  | 'QUEUE_IN_USE'
+  | 'FOREIGN_NODE_REF'
+
 /** Options of a {@link GraphflowError}. */
-export interface GraphflowErrorOptions {
+export interface GraphflowErrorOptions<Code extends string = string> {
   /** A stable, machine-readable code such as `DUPLICATE_NODE` or `HTTP_STATUS`. */
-  code: string
+  code: Code
   /** What the error is about: a node name or a connector name. Shown in brackets in the message. */
-  scope?: string
+  scope?: string | undefined
   /** The underlying error, if any. */
   cause?: unknown
+}
+
+/** Keys of the options that are not copied onto the error as details. */
+const RESERVED = new Set(['code', 'scope', 'cause', 'message', 'name', 'stack', 'text'])
+
+/** The brand every graphflow error carries, shared by every copy of `@graphflow/core`. */
+const BRAND: unique symbol = Symbol.for('graphflow.error') as never
+
+/** The name an error class is recognised by across copies: its own `brand`, else its name. */
+function brandOf(errorClass: unknown): string | undefined {
+  if (typeof errorClass !== 'function') return undefined
+  const branded = errorClass as { brand?: unknown; name: string }
+  return Object.hasOwn(branded, 'brand') && typeof branded.brand === 'string'
+    ? branded.brand
+    : branded.name
 }
 
 /**
  * The base class of every error graphflow and its connectors throw on purpose.
  *
- * The message names its scope: `[graphflow] [csv] cannot write /out/x.csv: EACCES`.
+ * The message names its scope: `[graphflow] [csv] cannot write /out/x.csv: EACCES`; `text`
+ * keeps it without the prefix. Every key of the options besides `code`, `scope` and `cause` is
+ * copied onto the error as a detail (`path`, `record`, `status`, ...): a subclass declares them
+ * with `declare readonly path: string` and passes them in one object.
+ *
+ * `instanceof` works across two copies of a package (a duplicated install): instances carry
+ * `Symbol.for('graphflow.error')`, and a class matches a branded error whose prototype chain
+ * has a class of the same name (or the same static `brand`).
  *
  * @example
  * ```ts
- * if (error instanceof GraphflowError && error.code === 'HTTP_STATUS') retryLater()
+ * type ShopErrorCode = 'SHOP_SEND' | 'SHOP_NOT_OPEN'
+ * class ShopError extends GraphflowError<ShopErrorCode> {
+ *   override name = 'ShopError'
+ *   declare readonly order: number | undefined
+ *   constructor(message: string, options: { code: ShopErrorCode; order?: number; cause?: unknown }) {
+ *     super(message, { ...options, scope: 'shop' })
+ *   }
+ * }
+ * if (error instanceof ShopError && error.code === 'SHOP_SEND') retryLater(error.order)
  * ```
  */
-export class GraphflowError extends Error {
+export class GraphflowError<Code extends string = string> extends Error {
   override name = 'GraphflowError'
   /** A stable, machine-readable code. */
-  readonly code: string
+  readonly code: Code
   /** The node or connector the error is about, when there is one. */
   readonly scope: string | undefined
+  /** The message without its `[graphflow] [scope] ` prefix. */
+  readonly text: string
+  declare readonly [BRAND]: true
 
-  constructor(message: string, options: GraphflowErrorOptions) {
+  constructor(message: string, options: GraphflowErrorOptions<Code>) {
     const prefix = options.scope ? `[graphflow] [${options.scope}] ` : '[graphflow] '
     super(prefix + message, options.cause === undefined ? undefined : { cause: options.cause })
     this.code = options.code
     this.scope = options.scope
+    this.text = message
+    for (const key of Object.keys(options)) {
+      if (!RESERVED.has(key)) {
+        ;(this as Record<string, unknown>)[key] = (options as unknown as Record<string, unknown>)[
+          key
+        ]
+      }
+    }
+  }
+
+  /** `instanceof` that also recognises errors made by another copy of the same class. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the (sub)class `instanceof` asks about
+    return isInstance(this, value)
   }
 }
+
+function isInstance(errorClass: unknown, value: unknown): boolean {
+  if (Function.prototype[Symbol.hasInstance].call(errorClass, value)) return true
+  if (typeof value !== 'object' || value === null || !(BRAND in value)) return false
+  const wanted = brandOf(errorClass)
+  for (let prototype = Object.getPrototypeOf(value); prototype !== null; ) {
+    if (Object.hasOwn(prototype, 'constructor') && brandOf(prototype.constructor) === wanted) {
+      return true
+    }
+    prototype = Object.getPrototypeOf(prototype)
+  }
+  return false
+}
+Object.defineProperty(GraphflowError.prototype, BRAND, { value: true })
 
 /** A graph that cannot run: a cycle, no start nodes, an unknown start node. */
 export class InvalidAsyncGraphError extends GraphflowError {

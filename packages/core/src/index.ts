@@ -13,14 +13,10 @@ export {
 } from './async-graph.js'
 export { AsyncQueue, QUEUE_EMPTY } from './async-queue.js'
 export { DEFAULT_NODE_FORMAT } from './data-flow-logging.js'
+export { defineNode, defineSink, defineSource } from './define.js'
+export { describeValue, messageOf } from './describe-value.js'
 export {
-  defineNode,
-  defineSink,
-  defineSource,
-  type SinkDefinition,
-  type SourceDefinition,
-} from './define.js'
-export {
+  type CoreErrorCode,
   ExecutionFailedError,
   GraphflowError,
   type GraphflowErrorOptions,
@@ -55,7 +51,19 @@ export {
   type WholeArguments,
 } from './node-ref.js'
 export type { Logger, NodeContext, NodeFunction, NodeOptions, NodeSpec } from './node-spec.js'
+export { type NumberLimits, type OptionChecks, optionChecks } from './option-checks.js'
 export type { Placement } from './run-node.js'
+export type {
+  NodeSpecWithStats,
+  NoStats,
+  RunContext,
+  SinkCloseInfo,
+  SinkDefinition,
+  SinkSpec,
+  SourceDefinition,
+  SourceSpec,
+  SpecOptions,
+} from './spec-types.js'
 export { isStartNode, type StartArgsOf, type StartNode, startNode } from './start-node.js'
 export {
   Checkpoint,

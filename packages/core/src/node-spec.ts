@@ -27,10 +27,12 @@ export interface NodeContext {
    * For a node whose spec sets `commits: true`, in a run that tracks work (see "Work
    * tracking" in the README): call it before a durable write of everything the node accepted
    * so far (every call that has returned) and call the returned `done()` once that write is
-   * durable; the origins of those items may then be done. What is still uncommitted when
-   * `close()` resolves is committed then. In any other run it returns a no-op.
+   * durable; the origins of those items may then be done. `done(error)` says the write failed:
+   * their origins fail. What is still uncommitted when `close()` resolves (commits begun and
+   * not done too) is committed then. Calling `done` again does nothing. In any other run it
+   * returns a no-op.
    */
-  beginCommit(): () => void
+  beginCommit(): (error?: unknown) => void
 }
 
 /** Options of a node, given to `addNode` or as a {@link NodeSpec}'s defaults. */

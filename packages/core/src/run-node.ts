@@ -28,6 +28,8 @@ export interface RunNode {
   track: QueueTrack | undefined
   /** Tracked runs, a committing node: the lineage of returned calls not yet committed. */
   uncommitted: Lineage[]
+  /** Tracked runs, a committing node: the lineage of commits begun and not done. */
+  readonly committing: Set<Lineage[]>
   /** Tracked runs: the units of output this node closed with `checkpoint()`. */
   units: SourceUnits | undefined
   /**
@@ -216,6 +218,7 @@ export function prepareRun(
       reach: [],
       track: undefined,
       uncommitted: [],
+      committing: new Set(),
       units: undefined,
       remote,
     })

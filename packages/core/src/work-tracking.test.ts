@@ -481,6 +481,66 @@ describe('work tracking: source positions (checkpoint)', () => {
     expect(journal.indexOf('stored {"page":0}')).toBeLessThan(journal.indexOf('stored {"page":1}'))
   })
 
+  it('a batching defineSink commits per durable batch when writeBatch begins and ends a commit', async () => {
+    const journal = new Journal()
+    const { graph, source } = pagedGraph(3, 2)
+    let context: NodeContext | undefined
+    const sink = defineSink({
+      name: 'sink',
+      batchSize: 2,
+      open(given) {
+        context = given
+      },
+      async writeBatch(items: string[]) {
+        const done = (context as NodeContext).beginCommit()
+        await tick()
+        journal.add(`committed ${items.join(',')}`)
+        done()
+      },
+    })
+    graph.addEdge(source, graph.addNode(sink))
+    const executor = new AsyncExecutor(graph, { logger: quiet })
+    executor.on('position-stored', (event) =>
+      journal.add(`stored ${JSON.stringify(event.position)}`),
+    )
+    await executor.execute()
+    expect(journal.lines.filter((line) => line.startsWith('stored'))).toEqual([
+      'stored {"page":0}',
+      'stored {"page":1}',
+      'stored {"page":2}',
+    ])
+    // Page 0 is stored while the run goes on, after its batch, not only at close().
+    expect(journal.indexOf('committed p0r0,p0r1')).toBeLessThan(
+      journal.indexOf('stored {"page":0}'),
+    )
+    expect(journal.indexOf('stored {"page":0}')).toBeLessThan(
+      journal.indexOf('committed p2r0,p2r1'),
+    )
+  })
+
+  it('done(error) of a commit fails the origins it covered', async () => {
+    const journal = new Journal()
+    const { graph, inbound, read } = inboundGraph(['a', 'b'], journal)
+    let context: NodeContext | undefined
+    graph.addEdge(
+      read,
+      graph.addNode({
+        name: 'sink',
+        commits: true,
+        open(given) {
+          context = given
+        },
+        async *fn(item: string) {
+          if (item === 'b') (context as NodeContext).beginCommit()(new Error('commit of a failed'))
+        },
+      }),
+    )
+    await new AsyncExecutor(graph, { logger: quiet }).execute()
+    expect(inbound.results.get('a')?.[0]?.ok).toBe(false)
+    expect(inbound.results.get('a')?.[0]?.errors[0]?.message).toBe('commit of a failed')
+    expect(inbound.results.get('b')).toEqual([{ ok: true, errors: [] }])
+  })
+
   it('without tracking, markers are consumed and never forwarded', async () => {
     const { graph, source } = pagedGraph(2, 1)
     const seen: unknown[] = []

@@ -1,17 +1,19 @@
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 
 interface JsonReport {
-  testResults: { assertionResults: { title: string; status: string }[] }[]
+  testResults: { assertionResults: { fullName: string; status: string }[] }[]
 }
 
-it('fails a sink that loses what it accepted when the run halts or is aborted', async () => {
+/** The verdict of every case of test/fixtures/lossy-sink.fixture.ts, by full name. */
+let verdicts: Record<string, string>
+
+beforeAll(async () => {
   const root = fileURLToPath(new URL('..', import.meta.url))
   const vitest = fileURLToPath(new URL('../node_modules/.bin/vitest', import.meta.url))
-  const run = promisify(execFile)
-  const result = await run(
+  const result = await promisify(execFile)(
     vitest,
     [
       'run',
@@ -22,18 +24,83 @@ it('fails a sink that loses what it accepted when the run halts or is aborted', 
       '--config',
       'test/fixtures/vitest.config.ts',
     ],
-    { cwd: root },
+    { cwd: root, maxBuffer: 16 * 1024 * 1024 },
   ).catch((error: { stdout: string }) => error)
   const report = JSON.parse(result.stdout) as JsonReport
-  const statuses = Object.fromEntries(
+  verdicts = Object.fromEntries(
     report.testResults.flatMap((file) =>
-      file.assertionResults.map((test) => [test.title, test.status]),
+      file.assertionResults.map((test) => [test.fullName, test.status]),
     ),
   )
-  expect(statuses).toMatchObject({
-    lifecycle: 'passed',
-    'stores-everything': 'passed',
-    'close-after-halt': 'failed',
-    'close-after-abort': 'failed',
+}, 120_000)
+
+describe('the sink conformance suite', () => {
+  // Guards: close-after-halt passed a sink that drops its last batch when the batch size
+  // divided the number of items accepted before the halt.
+  it.each([2, 3, 4, 5, 8, Infinity])(
+    'fails a sink that drops its last batch when the run stops, batch size %s',
+    (batchSize) => {
+      const suite = `lossy batch ${batchSize}: sink conformance`
+      expect(verdicts).toMatchObject({
+        [`${suite} lifecycle`]: 'passed',
+        [`${suite} stores-everything`]: 'passed',
+        [`${suite} close-after-halt`]: 'failed',
+        [`${suite} close-after-abort`]: 'failed',
+        [`${suite} empty-run`]: 'passed',
+      })
+    },
+  )
+
+  it.each([2, 3, 4, 5, 8, Infinity])(
+    'passes the same sink when it flushes its last batch, batch size %s',
+    (batchSize) => {
+      const suite = `flushing batch ${batchSize}: sink conformance`
+      for (const test of [
+        'lifecycle',
+        'stores-everything',
+        'close-after-halt',
+        'close-after-abort',
+        'empty-run',
+      ]) {
+        expect(verdicts[`${suite} ${test}`], test).toBe('passed')
+      }
+    },
+  )
+
+  // Guards: bad-item passed without checking anything when no badItem was given.
+  it('skips bad-item with a reason when no badItem is given, instead of passing it', () => {
+    expect(
+      verdicts['flushing batch 2: sink conformance bad-item (skipped: no badItem given)'],
+    ).toBe('skipped')
+    expect(verdicts['flushing batch 2: sink conformance bad-item']).toBeUndefined()
   })
-}, 60_000)
+
+  it('fails every case that writes items when items() gives fewer than 4', () => {
+    const suite = 'too few items: sink conformance'
+    for (const test of [
+      'lifecycle',
+      'stores-everything',
+      'close-after-halt',
+      'close-after-abort',
+    ]) {
+      expect(verdicts[`${suite} ${test}`], test).toBe('failed')
+    }
+    expect(verdicts[`${suite} empty-run`]).toBe('passed')
+  })
+})
+
+describe('the source conformance suite', () => {
+  // Guards: rerun passed a source that yields nothing (two empty runs are "as much").
+  it('fails every case for a source that yields nothing', () => {
+    const suite = 'empty source: source conformance'
+    for (const test of [
+      'lifecycle',
+      'no-output-after-close',
+      'close-after-halt',
+      'close-after-abort',
+      'rerun',
+    ]) {
+      expect(verdicts[`${suite} ${test}`], test).toBe('failed')
+    }
+  })
+})

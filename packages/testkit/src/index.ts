@@ -9,6 +9,13 @@ export {
   type SourceConformanceOptions,
   type SourceFixture,
 } from './conformance.js'
+export { type MemoryLogger, memoryLogger } from './memory-logger.js'
 export { type ProbeCounts, probe } from './probe.js'
 export { type RunNodeOptions, type RunNodeResult, runNode } from './run-node.js'
-export { startTestServer, type TestRequestHandler, type TestServer } from './test-server.js'
+export {
+  sendJson,
+  startTestServer,
+  type TestRequest,
+  type TestRequestHandler,
+  type TestServer,
+} from './test-server.js'

@@ -7,9 +7,10 @@ import {
   type NodeOptions,
   type NodeSpec,
 } from '@graphflow/core'
+import { memoryLogger } from './memory-logger.js'
 
 /** Options of {@link runNode}. */
-export interface RunNodeOptions {
+export interface RunNodeOptions<Out = unknown> {
   /** Items fed to the node one per call, from an upstream feeder node. @default none: the node is a start node */
   inputs?: Iterable<unknown> | AsyncIterable<unknown>
   /** Arguments of the start call when there are no `inputs`. @default [] */
@@ -20,6 +21,8 @@ export interface RunNodeOptions {
   options?: Omit<NodeOptions, 'name'>
   /** Where the executor logs. @default a logger that keeps the lines in `result.logs` */
   logger?: Logger
+  /** Called with each output as it arrives (to abort a run mid-way, say). @default undefined */
+  onOutput?: (output: Out) => void
 }
 
 /** What {@link runNode} resolves with. */
@@ -46,18 +49,17 @@ export interface RunNodeResult<Out> {
  */
 export async function runNode<In extends unknown[], Out>(
   node: NodeSpec<In, Out> | NodeFunction<In, Out>,
-  options: RunNodeOptions = {},
+  options: RunNodeOptions<Out> = {},
 ): Promise<RunNodeResult<Out>> {
-  const logs: string[] = []
-  const logger: Logger = options.logger ?? {
-    info: (line) => logs.push(line),
-    error: (line) => logs.push(line),
-  }
+  const kept = memoryLogger()
+  const logger: Logger = options.logger ?? kept
+  const onOutput = options.onOutput
   const outputs: Out[] = []
   const graph = new AsyncGraph()
   const under = graph.addNode(node as NodeSpec<unknown[], Out>, options.options ?? {})
   const collector = graph.addNode(async function* testkitCollect(item: Out) {
     outputs.push(item)
+    onOutput?.(item)
   })
   graph.addEdge(under.name, collector.name)
   const inputs = options.inputs
@@ -71,5 +73,5 @@ export async function runNode<In extends unknown[], Out>(
   const startNodes =
     inputs === undefined ? { [under.name]: options.startArgs ?? [] } : { testkitFeed: [] }
   const report = await executor.execute({ startNodes, signal: options.signal })
-  return { outputs, report, errors: report.exceptions[under.name] ?? [], logs }
+  return { outputs, report, errors: report.exceptions[under.name] ?? [], logs: kept.lines }
 }

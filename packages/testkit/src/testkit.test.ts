@@ -1,9 +1,10 @@
 import { defineSink, defineSource } from '@graphflow/core'
 import { describe, expect, it } from 'vitest'
 import { describeSinkConformance, describeSourceConformance } from './conformance.js'
+import { memoryLogger } from './memory-logger.js'
 import { probe } from './probe.js'
 import { runNode } from './run-node.js'
-import { startTestServer } from './test-server.js'
+import { sendJson, startTestServer } from './test-server.js'
 
 function memorySink() {
   const stored: number[] = []
@@ -92,5 +93,53 @@ describe('startTestServer', () => {
     } finally {
       await server.close()
     }
+  })
+})
+
+describe('startTestServer records the calls', () => {
+  it('keeps method, URL, headers and body of every request, and answers JSON with sendJson', async () => {
+    const server = await startTestServer((_request, response, call) => {
+      sendJson(response, { page: call.url.searchParams.get('page'), body: call.body })
+    })
+    try {
+      const answer = await fetch(`${server.url}/items?page=2`, {
+        method: 'POST',
+        headers: { 'x-token': 'abc' },
+        body: '{"q":1}',
+      })
+      expect(answer.headers.get('content-type')).toBe('application/json')
+      expect(await answer.json()).toEqual({ page: '2', body: '{"q":1}' })
+      expect(server.calls).toHaveLength(1)
+      const [call] = server.calls
+      expect(call?.method).toBe('POST')
+      expect(call?.url.href).toBe(`${server.url}/items?page=2`)
+      expect(call?.headers['x-token']).toBe('abc')
+      expect(call?.body).toBe('{"q":1}')
+      expect(server.requests).toBe(1)
+    } finally {
+      await server.close()
+    }
+  })
+})
+
+describe('memoryLogger and runNode', () => {
+  it('keeps the lines logged, and runNode calls onOutput as outputs arrive', async () => {
+    const logger = memoryLogger()
+    logger.info('a')
+    logger.error('b')
+    expect(logger.lines).toEqual(['a', 'b'])
+    expect(logger.infos).toEqual(['a'])
+    expect(logger.errors).toEqual(['b'])
+    const seen: number[] = []
+    const { outputs, logs } = await runNode(
+      defineSource({
+        name: 'numbers',
+        read: () => [1, 2, 3],
+      }),
+      { onOutput: (value: number) => seen.push(value) },
+    )
+    expect(outputs).toEqual([1, 2, 3])
+    expect(seen).toEqual([1, 2, 3])
+    expect(logs).toEqual([])
   })
 })

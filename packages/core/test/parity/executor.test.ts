@@ -6,7 +6,7 @@
 // their arguments themselves. Python's `ValueError` for an unknown start node is our
 // `GraphflowError` with code UNKNOWN_NODE. Assertions made inside a node are also checked from
 // outside (a failed one is a node error, counted in `err`).
-import { setTimeout } from 'node:timers/promises'
+import { setImmediate, setTimeout } from 'node:timers/promises'
 import { Worker } from 'node:worker_threads'
 import { describe, expect, it } from 'vitest'
 import { AsyncExecutor, AsyncGraph, args, GraphflowError, type Logger } from '../../src/index.js'
@@ -115,7 +115,10 @@ function linearGraphWithErrors(haltOnException: boolean): AsyncGraph {
   }
   async function* load(data: string) {
     if (['Data3', 'Data5'].includes(data)) {
-      await setTimeout(0)
+      // The seed's asyncio.sleep(0) yields to the loop once: setImmediate does the same, after
+      // the wake-up already queued for 'output'. A setTimeout(0) raced it on a loaded machine
+      // (output out=0 when the 1 ms timer came due before the check phase).
+      await setImmediate()
       throw new Error(`intentional error for ${data}`)
     }
     yield data
