@@ -1,9 +1,6 @@
-/**
- * Work tracking: knowing when everything derived from an item is done (see the core README,
- * "Work tracking"). An acker in the spirit of Apache Storm's, with reference counts per origin
- * and per sink. Only used by a run that asks for it; otherwise nothing here is allocated.
- * @internal
- */
+// Work tracking: knowing when everything derived from an item is done (see the core README,
+// "Work tracking"). An acker in the spirit of Apache Storm's, with reference counts per origin
+// and per sink. Only used by a run that asks for it; otherwise nothing here is allocated.
 
 /** A marker a source yields to close a unit of its output; made by {@link checkpoint}. */
 export class Checkpoint<Position = unknown> {
@@ -47,10 +44,10 @@ export interface WorkResult {
 /** Called once when everything derived from an item pushed with it is done. */
 export type OnDone = (result: WorkResult) => void
 
-/** The position of a unit closed without a marker (a call that ended after its last one). */
+/** The position of a unit closed without a marker (a call that ended after its last one). @internal */
 export const NO_POSITION: unique symbol = Symbol('graphflow.no-position')
 
-/** The units of one source node, in the order they were opened. */
+/** The units of one source node, in the order they were opened. @internal */
 export interface SourceUnits {
   readonly node: string
   /** The sinks reachable from the node (indexes). */
@@ -63,7 +60,7 @@ export interface SourceUnits {
   readonly frontier: Map<number, number>
 }
 
-/** The thing someone waits on: an inbound item, or a unit of a source's output. */
+/** The thing someone waits on: an inbound item, or a unit of a source's output. @internal */
 export class Origin {
   /** Holds left, over every sink. */
   total = 0
@@ -98,7 +95,7 @@ export interface PositionStored {
   complete: boolean
 }
 
-/** The executor's bookkeeping for one tracked run. */
+/** The executor's bookkeeping for one tracked run. @internal */
 export class Tracker {
   stopped = false
   /** The run's sinks (leaf nodes), by index. */
@@ -216,7 +213,7 @@ export class Tracker {
   }
 }
 
-/** Removes repeated origins (a batch carries one hold per item; its outputs need one per origin). */
+/** Removes repeated origins (a batch carries one hold per item; its outputs need one per origin). @internal */
 export function distinct(lineage: Lineage): Lineage {
   if (lineage.length < 2) return lineage
   return [...new Set(lineage)]
