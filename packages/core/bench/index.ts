@@ -6,6 +6,7 @@ import {
   graphflowFanOut,
   graphflowFanOutSinks,
   graphflowLinear,
+  graphflowLinearTracked,
   nested,
   streamPipeline,
 } from './linear.js'
@@ -45,11 +46,14 @@ async function linear() {
     'floor: same generators nested': () => nested(LINEAR_ITEMS),
     'baseline: same generators in stream.pipeline': () => streamPipeline(LINEAR_ITEMS),
     'reference: two chained long-lived generators': () => chainedGenerators(LINEAR_ITEMS),
+    'graphflow, work tracking on (a checkpoint every 1,000 items)': () =>
+      graphflowLinearTracked(LINEAR_ITEMS),
   }
   const timings = new Map<string, Timing[]>(Object.keys(cases).map((name) => [name, []]))
   await graphflowLinear(100_000) // warm up
   await nested(100_000)
   await streamPipeline(100_000)
+  await graphflowLinearTracked(100_000)
   for (let round = 0; round < ROUNDS; round++) {
     for (const [name, run] of Object.entries(cases))
       timings.get(name)?.push(await measure(run, LINEAR_ITEMS))
@@ -66,6 +70,7 @@ async function linear() {
   const ours = medians['graphflow source -> map -> sink'] as Timing
   const floor = medians['floor: same generators nested'] as Timing
   const stream = medians['baseline: same generators in stream.pipeline'] as Timing
+  const tracked = medians['graphflow, work tracking on (a checkpoint every 1,000 items)'] as Timing
   console.log(`\nlinear graph, ${format(LINEAR_ITEMS)} items, median of ${ROUNDS} rounds`)
   console.table(
     Object.entries(medians).map(([name, value]) => ({
@@ -92,6 +97,12 @@ async function linear() {
       'ratio (CPU)': (ours.cpu / PYTHON_ITEMS_PER_SECOND).toFixed(1),
       'ratio (wall)': (ours.wall / PYTHON_ITEMS_PER_SECOND).toFixed(1),
       result: verdict(ours.cpu / PYTHON_ITEMS_PER_SECOND >= 25),
+    },
+    {
+      target: 'work tracking on vs off (information)',
+      'ratio (CPU)': (tracked.cpu / ours.cpu).toFixed(2),
+      'ratio (wall)': (tracked.wall / ours.wall).toFixed(2),
+      result: '-',
     },
   ])
   return ours

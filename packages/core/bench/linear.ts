@@ -1,6 +1,6 @@
 import { Readable, Transform, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { AsyncExecutor, AsyncGraph } from '../dist/index.js'
+import { AsyncExecutor, AsyncGraph, checkpoint } from '../dist/index.js'
 
 /** The three node functions every linear case runs: a source, a map, a sink. */
 export function linearFunctions(count: number) {
@@ -76,6 +76,30 @@ export async function graphflowLinear(count: number): Promise<number> {
   const graph = new AsyncGraph()
   graph.addEdge(graph.addNode(source), graph.addNode(map)).addEdge('map', graph.addNode(sink))
   await new AsyncExecutor(graph, { logger: silent }).execute()
+  return state.total
+}
+
+/**
+ * graphflow source -> map -> sink with work tracking on: the source closes a unit every
+ * `unit` items with `checkpoint()`, and each stored position is counted.
+ */
+export async function graphflowLinearTracked(count: number, unit = 1000): Promise<number> {
+  const { map, sink, state } = linearFunctions(count)
+  async function* source() {
+    for (let index = 0; index < count; index++) {
+      yield index
+      if ((index + 1) % unit === 0) yield checkpoint(index + 1)
+    }
+  }
+  const graph = new AsyncGraph()
+  graph.addEdge(graph.addNode(source), graph.addNode(map)).addEdge('map', graph.addNode(sink))
+  const executor = new AsyncExecutor(graph, { logger: silent })
+  let positions = 0
+  executor.on('position-stored', () => {
+    positions++
+  })
+  await executor.execute()
+  if (positions !== Math.floor(count / unit)) throw new Error(`${positions} positions stored`)
   return state.total
 }
 

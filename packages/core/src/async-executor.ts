@@ -1,5 +1,5 @@
 import { AsyncGraph } from './async-graph.js'
-import { AsyncQueue, QUEUE_EMPTY } from './async-queue.js'
+import { AsyncQueue, ATTACH_TRACK, NEXT_TRACKED, QUEUE_EMPTY } from './async-queue.js'
 import { type DataFlowLogging, dataFlowLogging, logDataFlow } from './data-flow-logging.js'
 import { ExecutionFailedError, InvalidAsyncGraphError, toError } from './errors.js'
 import { TypedEmitter } from './event-emitter.js'
@@ -14,6 +14,7 @@ import type {
 } from './executor-types.js'
 import type { Logger, NodeContext } from './node-spec.js'
 import {
+  checkPlacement,
   defaultStartNodes,
   type Iteration,
   prepareRun,
@@ -22,6 +23,14 @@ import {
   resolveStartNodes,
   startCall,
 } from './run-node.js'
+import {
+  Checkpoint,
+  distinct,
+  type Lineage,
+  type Origin,
+  QueueTrack,
+  Tracker,
+} from './work-tracking.js'
 
 /** Longest stretch of work between two turns of the event loop (timers, I/O, an abort). */
 const YIELD_EVERY_MS = 16
@@ -29,6 +38,7 @@ const YIELD_EVERY_MS = 16
 const MAX_STRIDE = 64
 /** The longest delay a timer takes: beyond it Node fires every millisecond. */
 const MAX_TIMER_MS = 2_147_483_647
+const noCommit = (): ((error?: unknown) => void) => () => {}
 const yieldToEventLoop = (): Promise<void> =>
   new Promise((resolve) => (globalThis.setImmediate ?? setTimeout)(resolve))
 
@@ -66,6 +76,8 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
   #lastCheck = 0
   #countdown = 1
   #stride = 1
+  /** Set for a run that tracks work. */
+  #tracker: Tracker | undefined
 
   constructor(graph: AsyncGraph, options: AsyncExecutorOptions = {}) {
     super()
@@ -126,8 +138,8 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
   /**
    * Runs the graph until no data is left anywhere. Node errors do not reject: they are counted,
    * logged and kept (see the report), unless `rejectOnError` is set. Rejects for an invalid
-   * call: unknown start node, no start nodes, a run already in progress, a queue instance
-   * another run is using.
+   * call: unknown start node, no start nodes (without a placement), a run already in
+   * progress, a queue instance another run is using, a bad placement.
    */
   async execute(options: ExecuteOptions = {}): Promise<ExecutionReport> {
     if (this.#running) {
@@ -135,21 +147,31 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
         code: 'ALREADY_RUNNING',
       })
     }
-    const { rejectOnError = false } = options
+    const { rejectOnError = false, tracking = false } = options
     if (typeof rejectOnError !== 'boolean') {
       throw new TypeError(
         `execute "rejectOnError": expected a boolean, got ${typeof rejectOnError}`,
       )
     }
+    if (typeof tracking !== 'boolean') {
+      throw new TypeError(`execute "tracking": expected a boolean, got ${typeof tracking}`)
+    }
     const signal = options.signal
     if (signal !== undefined && typeof signal?.addEventListener !== 'function') {
       throw new TypeError(`execute "signal": expected an AbortSignal, got ${String(signal)}`)
     }
-    const startNodes = resolveStartNodes(this.graph, options.startNodes)
-    const nodes = prepareRun(this.graph, startNodes)
+    const placement = options.placement
+    const local = placement === undefined ? undefined : checkPlacement(this.graph, placement)
+    const startNodes = resolveStartNodes(this.graph, options.startNodes, local)
+    const nodes = prepareRun(this.graph, startNodes, placement, local)
+    const running = local === undefined ? nodes : nodes.filter((node) => !node.remote)
     this.#running = true
     this.#reset(startNodes)
     this.#nodes = nodes
+    this.#tracker =
+      tracking || this.listens('position-stored') || nodes.some((node) => node.queue.tracksWork)
+        ? this.#track(nodes)
+        : undefined
     const started = performance.now()
     const onAbort = () => this.#stop('aborted')
     if (signal?.aborted) this.#stop('aborted')
@@ -158,12 +180,13 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     this.emit('run-start', { startNodes: this.startNodes })
     try {
       if (!this.#stopped) {
-        await this.#openAll(nodes)
-        await Promise.all(nodes.map((node) => this.#runNode(node)))
+        await this.#openAll(running)
+        await Promise.all(running.map((node) => this.#runNode(node)))
       }
     } finally {
       for (const timer of timers) clearInterval(timer)
       signal?.removeEventListener('abort', onAbort)
+      if (this.#tracker) for (const node of nodes) node.queue[ATTACH_TRACK](undefined)
       releaseQueues(nodes, (node, error) =>
         this.#log(
           'error',
@@ -233,7 +256,55 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
   }
 
   #context(node: RunNode, signal: AbortSignal): NodeContext {
-    return { name: node.name, signal, logger: this.#logger }
+    const tracker = this.#tracker
+    const beginCommit =
+      tracker && node.config.commits ? () => this.#beginCommit(node, tracker) : noCommit
+    return { name: node.name, signal, logger: this.#logger, beginCommit }
+  }
+
+  /**
+   * Sets a run up for work tracking: the sinks (nodes without destinations), the sinks each
+   * node reaches, and each queue's lineage state.
+   */
+  #track(nodes: RunNode[]): Tracker {
+    const sinks = nodes.filter((node) => node.destinations.length === 0)
+    const tracker = new Tracker(
+      sinks.map((node) => node.name),
+      (event) => this.emit('position-stored', event),
+      (error) =>
+        this.#log('error', `[graphflow] an onDone callback threw: ${toError(error).stack}`),
+    )
+    const reached = new Map<RunNode, Set<number>>()
+    const reach = (node: RunNode): Set<number> => {
+      let found = reached.get(node)
+      if (found) return found
+      found = new Set()
+      if (node.destinations.length === 0) found.add(sinks.indexOf(node))
+      for (const destination of node.destinations)
+        for (const sink of reach(destination)) found.add(sink)
+      reached.set(node, found)
+      return found
+    }
+    for (const node of nodes) {
+      node.reach = [...reach(node)]
+      node.track = new QueueTrack(tracker, node.reach, node.remote)
+      node.queue[ATTACH_TRACK](node.track)
+    }
+    return tracker
+  }
+
+  #beginCommit(node: RunNode, tracker: Tracker): (error?: unknown) => void {
+    const committing = node.uncommitted
+    node.uncommitted = []
+    node.committing.add(committing)
+    return (error?: unknown) => {
+      if (!node.committing.delete(committing)) return
+      const failure = error === undefined ? undefined : toError(error)
+      for (const lineage of committing) {
+        if (failure) tracker.fail(lineage, failure)
+        tracker.release(lineage, node.reach)
+      }
+    }
   }
 
   async #openAll(nodes: RunNode[]): Promise<void> {
@@ -255,19 +326,38 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
   async #runNode(node: RunNode): Promise<void> {
     this.emit('node-start', { node: node.name })
     const workers: Promise<void>[] = []
+    const tracker = this.#tracker
     for (let index = 0; index < node.config.maxTasks; index++) {
-      workers.push(this.#work(node, index === 0))
+      workers.push(
+        tracker ? this.#workTracked(node, index === 0, tracker) : this.#work(node, index === 0),
+      )
     }
     // Ended once the workers run: an end() that flushes into a full queue needs them taking.
     if (node.openInputs === 0) void this.#endQueue(node)
     await Promise.all(workers)
     if (node.ending) await node.ending
+    // The queue ended and drained: the lineage of puts that never pushed is released.
+    if (tracker && !this.#stopped) node.track?.drain()
+    let closeError: Error | undefined
     if (node.config.close) {
       try {
         // Not the run's signal: after a halt or an abort it is aborted, and close() must flush.
         await node.config.close(this.#context(node, new AbortController().signal))
       } catch (error) {
+        closeError = toError(error)
         this.#fail(node, error, 'close() failed')
+      }
+    }
+    if (tracker && (node.uncommitted.length > 0 || node.committing.size > 0)) {
+      // Whatever is still uncommitted is committed when close() resolves (or failed with it),
+      // commits begun and not done too.
+      const uncommitted = [...node.committing].flat()
+      for (const lineage of node.uncommitted) uncommitted.push(lineage)
+      node.uncommitted = []
+      node.committing.clear()
+      for (const lineage of uncommitted) {
+        if (closeError) tracker.fail(lineage, closeError)
+        tracker.release(lineage, node.reach)
       }
     }
     this.emit('node-end', { node: node.name, stats: { ...node.stats } })
@@ -338,7 +428,9 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
           if (this.#stopped) break
           const value = result.value
           if (value instanceof Error) this.#fail(node, value)
-          else {
+          else if (value instanceof Checkpoint) {
+            // A unit of output closed: only a run that tracks work follows it.
+          } else {
             node.stats.out++
             for (let index = 0; index < destinations.length; index++) {
               const destination = destinations[index] as RunNode
@@ -369,6 +461,139 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
       if (--this.#countdown === 0 && this.#due()) await this.#yield()
     }
     if (starting && --node.openInputs === 0) void this.#endQueue(node)
+  }
+
+  /**
+   * {@link AsyncExecutor.#work} for a run that tracks work, kept apart so that the untracked
+   * hot path stays as it is. The call holds the lineage of its item (taken over from the
+   * queue entry); its outputs are put, each retaining their lineage for the destination's
+   * sinks, before the call's own hold is released (or kept for the commit of a committing
+   * node). A `checkpoint()` value closes the call's current unit of output.
+   */
+  async #workTracked(node: RunNode, first: boolean, tracker: Tracker): Promise<void> {
+    const queue = node.queue
+    const track = node.track as QueueTrack
+    const destinations = node.destinations
+    const reach = node.reach
+    let starting = first && node.startArgs !== undefined
+    while (!this.#stopped) {
+      let item: unknown
+      let lineage: Lineage | undefined
+      if (starting) item = node.startArgs
+      else {
+        track.taken = undefined
+        item = queue.tryGet()
+        if (item === QUEUE_EMPTY) {
+          const entry = await queue[NEXT_TRACKED]()
+          item = entry.item
+          lineage = entry.lineage
+          if (item === QUEUE_EMPTY || this.#stopped) break
+        } else {
+          lineage = track.taken
+          track.taken = undefined
+        }
+      }
+      // What the outputs carry: the call's origins, plus the current unit of a source.
+      const inherited = lineage ? distinct(lineage) : undefined
+      const opensUnits = starting || node.config.checkpoints
+      let unit: Origin | undefined
+      let out = inherited
+      let iterator: Iteration | undefined
+      try {
+        iterator = startCall(node.config, item, starting)
+        while (!this.#stopped) {
+          const result = await iterator.next()
+          if (result.done) {
+            iterator = undefined
+            break
+          }
+          if (this.#stopped) break
+          const value = result.value
+          if (value instanceof Error) {
+            tracker.fail(out, value)
+            this.#fail(node, value)
+          } else if (value instanceof Checkpoint) {
+            if (!opensUnits) {
+              this.#fail(
+                node,
+                new TypeError(
+                  `node '${node.name}' yielded checkpoint() in a call that is neither a start call nor of a spec with "checkpoints: true"`,
+                ),
+              )
+              continue
+            }
+            // Closes the unit (an empty one too: its position is stored once earlier ones are).
+            unit ??= this.#openUnit(node, tracker)
+            unit.position = value.position
+            tracker.releaseOne(unit, reach)
+            unit = undefined
+            out = inherited
+          } else {
+            if (unit === undefined && opensUnits) {
+              unit = this.#openUnit(node, tracker)
+              out = inherited ? [...inherited, unit] : [unit]
+            }
+            node.stats.out++
+            for (let index = 0; index < destinations.length; index++) {
+              const destination = destinations[index] as RunNode
+              const destinationTrack = destination.track as QueueTrack
+              if (out) destinationTrack.beginPut(out)
+              try {
+                let waiting: Promise<void> | void
+                try {
+                  waiting = destination.queue.put(value)
+                } finally {
+                  destinationTrack.endPut()
+                }
+                if (waiting !== undefined) {
+                  if (destination.plainQueue) await waiting
+                  else if (out === undefined) await this.#unlessStopped(waiting)
+                  else {
+                    destinationTrack.putInFlight(out)
+                    try {
+                      await this.#unlessStopped(waiting)
+                    } finally {
+                      destinationTrack.putSettled(out)
+                    }
+                  }
+                }
+                destination.stats.in++
+              } catch (error) {
+                tracker.fail(out, toError(error))
+                this.#fail(destination, error, `its queue rejected an item from '${node.name}'`)
+              }
+            }
+          }
+          if (--this.#countdown === 0 && this.#due()) await this.#yield()
+        }
+      } catch (error) {
+        const failure = toError(error)
+        tracker.fail(out, failure)
+        this.#fail(node, failure)
+        iterator = undefined
+      }
+      if (iterator) await this.#closeIterator(node, iterator)
+      // The call has ended: its outputs are put, its holds are released (or wait for a commit).
+      if (!this.#stopped) {
+        if (unit) tracker.releaseOne(unit, reach)
+        if (lineage) {
+          if (node.config.commits) node.uncommitted.push(lineage)
+          else tracker.release(lineage, reach)
+        }
+      }
+      if (starting) {
+        starting = false
+        if (--node.openInputs === 0) void this.#endQueue(node)
+      }
+      if (--this.#countdown === 0 && this.#due()) await this.#yield()
+    }
+    if (starting && --node.openInputs === 0) void this.#endQueue(node)
+  }
+
+  /** A new unit of a source's output, held by the call until its checkpoint. */
+  #openUnit(node: RunNode, tracker: Tracker): Origin {
+    node.units ??= tracker.sourceUnits(node.name, node.reach)
+    return tracker.origin(node.reach, undefined, node.units)
   }
 
   /**
@@ -439,6 +664,8 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     this.#stopped = true
     this.#stopReason = reason
     if (reason === 'halted') this.#haltedBy = node
+    // Nothing is done after a stop: what was dropped leaves its origins not done.
+    if (this.#tracker) this.#tracker.stopped = true
     this.#controller.abort(new Error(`graphflow run ${reason}`))
     for (const each of this.#nodes ?? []) each.queue.discard()
     for (const release of this.#stopWaiters) release()

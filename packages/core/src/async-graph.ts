@@ -13,6 +13,7 @@ import {
 } from './node-ref.js'
 import type { NodeContext, NodeFunction, NodeOptions, NodeSpec } from './node-spec.js'
 import { checkNodeOptions, isAsyncGeneratorFunction, takesNoParameters } from './validate.js'
+import type { Checkpoint } from './work-tracking.js'
 
 /** Options of an {@link AsyncGraph}. */
 export interface AsyncGraphOptions {
@@ -44,6 +45,10 @@ export interface GraphNode {
   readonly close: ((context?: NodeContext) => Promise<void> | void) | undefined
   /** True when the function declares no parameters: it is called with none. */
   readonly takesNoParameters: boolean
+  /** The spec's `commits`: its calls' items are stored at its commits, not when calls return. */
+  readonly commits: boolean
+  /** The spec's `checkpoints`: every call may close units of output with `checkpoint()`. */
+  readonly checkpoints: boolean
 }
 
 /** A node function or a connector's {@link NodeSpec}. */
@@ -89,7 +94,14 @@ type MaybeQueue<Options> = 'queue' extends keyof Options
   : false
 
 /** The ref `addNode` returns for these options. */
-export type RefOf<In extends unknown[], Out, Options, Graph = unknown> =
+export type RefOf<In extends unknown[], Yielded, Options, Graph = unknown> = RefOf_<
+  In,
+  Exclude<Yielded, Checkpoint>,
+  Options,
+  Graph
+>
+
+type RefOf_<In extends unknown[], Out, Options, Graph> =
   MaybeQueue<Options> extends true
     ? NodeRef<[never], Out, 'queue', Graph>
     : Options extends { queue: infer Queue }
@@ -212,6 +224,8 @@ export class AsyncGraph<Graph = unknown> {
       open: spec?.open?.bind(spec),
       close: spec?.close?.bind(spec),
       takesNoParameters: takesNoParameters(fn),
+      commits: spec?.commits === true,
+      checkpoints: spec?.checkpoints === true,
     })
     this.#destinations.set(name, [])
     this.#sources.set(name, [])

@@ -1,5 +1,6 @@
 import { GraphflowError } from './errors.js'
 import { RingBuffer } from './ring-buffer.js'
+import type { Lineage, OnDone, QueueTrack } from './work-tracking.js'
 
 /** The methods the executor never calls: a subclass overriding them would be silently ignored. */
 const UNREAD_METHODS = ['get', Symbol.asyncIterator] as const
@@ -26,8 +27,22 @@ export const QUEUE_EMPTY: unique symbol = Symbol('graphflow.queue-empty')
 
 interface WaitingPut<Out> {
   item: Out
+  lineage: Lineage | undefined
   resolve: () => void
 }
+
+/** Attaches a tracked run's state to a queue (or detaches it). @internal */
+export const ATTACH_TRACK: unique symbol = Symbol('graphflow.attach-track')
+/** Waits for the next item and hands its lineage along. @internal */
+export const NEXT_TRACKED: unique symbol = Symbol('graphflow.next-tracked')
+
+/** An item taken with the lineage it carries. @internal */
+export interface TrackedEntry {
+  item: unknown
+  lineage: Lineage | undefined
+}
+
+const noRelease = (): void => {}
 
 const schedule: (callback: () => void) => void =
   globalThis.setImmediate ?? ((callback) => setTimeout(callback, 0))
@@ -51,6 +66,12 @@ const schedule: (callback: () => void) => void =
  * `tryGet()` and `next()` to take items (never `get()` or the async iterator: overriding
  * them is refused); `discard()` when the run halts or is aborted; `reset()` on an instance
  * given to `addNode` when a run is over, so it can be pre-loaded for the next one.
+ *
+ * Work tracking (see "Work tracking" in the README): an inbound edge pushes with
+ * `push(item, onDone)`, an outbound edge calls `hold()` inside `put()`; both make
+ * {@link AsyncQueue.tracksWork} true. In a tracked run a push carries the lineage of the put
+ * in progress (and of earlier puts that pushed nothing, and of puts in flight), and the
+ * executor takes items with an internal variant of `next()` that keeps it.
  *
  * @example Batching without a sentinel
  * ```ts
@@ -76,18 +97,38 @@ export class AsyncQueue<In = unknown, Out = In> {
   /** The most items the queue holds before `put` waits; `0` means unbounded. */
   readonly maxSize: number
   #items = new RingBuffer<Out>()
-  #waitingGets = new RingBuffer<(item: unknown) => void>()
+  #waitingGets = new RingBuffer<(item: unknown, lineage?: Lineage) => void>()
   #waitingPuts = new RingBuffer<WaitingPut<Out>>()
   #ended = false
   #discarded = false
   #wakeScheduled = false
+  /** Set for a tracked run: the lineage of each item in `#items`, in step. */
+  #track: QueueTrack | undefined
+  #lineages: RingBuffer<Lineage | undefined> | undefined
   #wake = (): void => {
     this.#wakeScheduled = false
     while (this.#waitingGets.length > 0) {
+      // A tryGet() override that does not call super.tryGet() leaves no lineage, not a stale one.
+      if (this.#track) this.#track.taken = undefined
       const item = this.tryGet()
       if (item === QUEUE_EMPTY && !this.#ended) return
-      ;(this.#waitingGets.shift() as (item: unknown) => void)(item)
+      const track = this.#track
+      let lineage: Lineage | undefined
+      if (track) {
+        lineage = track.taken
+        track.taken = undefined
+      }
+      ;(this.#waitingGets.shift() as (item: unknown, lineage?: Lineage) => void)(item, lineage)
     }
+  }
+
+  /**
+   * True when this queue takes part in work tracking: it pushes with `onDone` (an inbound
+   * edge) or calls {@link AsyncQueue.hold} (an outbound edge). A run with such a queue tracks
+   * work; override it with `true` in such a subclass. @default false
+   */
+  get tracksWork(): boolean {
+    return false
   }
 
   /** @param maxSize the bound; `0` (the default) means unbounded. */
@@ -150,12 +191,29 @@ export class AsyncQueue<In = unknown, Out = In> {
   /** Takes the next item if there is one, without waiting. */
   tryGet(): Out | typeof QUEUE_EMPTY {
     if (this.#items.length === 0) return QUEUE_EMPTY
+    if (this.#lineages !== undefined) return this.#tryGetTracked(this.#lineages)
     const item = this.#items.shift() as Out
     if (this.#waitingPuts.length > 0 && this.#items.length <= this.maxSize >>> 1) {
       while (this.#items.length < this.maxSize) {
         const waiting = this.#waitingPuts.shift()
         if (!waiting) break
         this.#items.push(waiting.item)
+        waiting.resolve()
+      }
+    }
+    return item
+  }
+
+  /** `tryGet()` in a tracked run: the item's lineage goes to the run's queue state. */
+  #tryGetTracked(lineages: RingBuffer<Lineage | undefined>): Out {
+    const item = this.#items.shift() as Out
+    ;(this.#track as QueueTrack).taken = lineages.shift()
+    if (this.#waitingPuts.length > 0 && this.#items.length <= this.maxSize >>> 1) {
+      while (this.#items.length < this.maxSize) {
+        const waiting = this.#waitingPuts.shift()
+        if (!waiting) break
+        this.#items.push(waiting.item)
+        lineages.push(waiting.lineage)
         waiting.resolve()
       }
     }
@@ -182,6 +240,7 @@ export class AsyncQueue<In = unknown, Out = In> {
     this.#discarded = true
     this.#ended = true
     this.#items.clear()
+    this.#lineages?.clear()
     for (let waiting = this.#waitingPuts.shift(); waiting; waiting = this.#waitingPuts.shift()) {
       waiting.resolve()
     }
@@ -201,20 +260,88 @@ export class AsyncQueue<In = unknown, Out = In> {
     this.#ended = false
   }
 
-  /** Stores an item for the node to take; waits while a bounded queue is full. */
-  protected push(item: Out): Promise<void> | void {
+  /**
+   * Stores an item for the node to take; waits while a bounded queue is full.
+   *
+   * In a tracked run (see "Work tracking" in the README) the item carries the lineage of the
+   * put in progress and of earlier puts that pushed nothing. `onDone` makes the item an
+   * origin: it is called once, with `{ ok, errors }`, when every call on it and on everything
+   * derived from it finished and every sink committed what it received (an inbound edge acks
+   * there). From a halt or an abort on it is never called (the message is redelivered). Giving `onDone` needs
+   * {@link AsyncQueue.tracksWork} to be true.
+   */
+  protected push(item: Out, onDone?: OnDone): Promise<void> | void {
     if (this.#discarded) return
     if (this.#ended) {
       throw new GraphflowError('put into a queue that has ended', { code: 'QUEUE_ENDED' })
     }
+    if (this.#track !== undefined || onDone !== undefined) return this.#pushTracked(item, onDone)
     // Behind puts that already wait, a new one waits too: items stay in FIFO order.
     if (this.maxSize > 0 && (this.#items.length >= this.maxSize || this.#waitingPuts.length > 0)) {
-      return new Promise((resolve) => this.#waitingPuts.push({ item, resolve }))
+      return new Promise((resolve) => this.#waitingPuts.push({ item, lineage: undefined, resolve }))
     }
     this.#items.push(item)
     if (this.#waitingGets.length > 0 && !this.#wakeScheduled) {
       this.#wakeScheduled = true
       schedule(this.#wake)
     }
+  }
+
+  /** `push()` in a tracked run: the item carries its lineage. */
+  #pushTracked(item: Out, onDone: OnDone | undefined): Promise<void> | void {
+    const track = this.#track
+    if (track === undefined) {
+      throw new GraphflowError(
+        'push(item, onDone) outside a tracked run: set tracksWork to true in the queue class (get tracksWork() { return true }) and push while a run is in progress',
+        { code: 'NOT_TRACKED' },
+      )
+    }
+    const lineage = track.carry(onDone)
+    if (this.maxSize > 0 && (this.#items.length >= this.maxSize || this.#waitingPuts.length > 0)) {
+      return new Promise((resolve) => this.#waitingPuts.push({ item, lineage, resolve }))
+    }
+    this.#items.push(item)
+    ;(this.#lineages as RingBuffer<Lineage | undefined>).push(lineage)
+    if (this.#waitingGets.length > 0 && !this.#wakeScheduled) {
+      this.#wakeScheduled = true
+      schedule(this.#wake)
+    }
+  }
+
+  /**
+   * For an outbound edge, called inside `put()`: keeps the origins of the item being put from
+   * being done until the returned function is called (when the remote side acknowledged the
+   * item). Calling the release twice is harmless. Outside a tracked run it returns a no-op.
+   */
+  protected hold(): () => void {
+    return this.#track ? this.#track.hold() : noRelease
+  }
+
+  /** @internal */
+  [ATTACH_TRACK](track: QueueTrack | undefined): void {
+    this.#track = track
+    if (!track) {
+      this.#lineages = undefined
+      return
+    }
+    const lineages = new RingBuffer<Lineage | undefined>()
+    // Items pre-loaded before the run derive from no origin.
+    for (let index = 0; index < this.#items.length; index++) lineages.push(undefined)
+    this.#lineages = lineages
+  }
+
+  /** Like `next()`, with the lineage of the item taken. @internal */
+  [NEXT_TRACKED](): Promise<TrackedEntry> {
+    const track = this.#track as QueueTrack
+    track.taken = undefined
+    const item = this.tryGet()
+    if (item !== QUEUE_EMPTY || this.#ended) {
+      const lineage = track.taken
+      track.taken = undefined
+      return Promise.resolve({ item, lineage })
+    }
+    return new Promise((resolve) =>
+      this.#waitingGets.push((item, lineage) => resolve({ item, lineage })),
+    )
   }
 }

@@ -126,6 +126,7 @@ export function defineSource<Out, StartArgs extends unknown[], Stats extends obj
     },
     close: definition.close?.bind(definition),
     options: definition.options,
+    checkpoints: definition.checkpoints === true,
   }
 }
 
@@ -310,7 +311,12 @@ export function defineSink<In, Stats extends object, Stored>(
         }
       }
       try {
-        const closing = context ?? { name: definition.name, signal: neverAborted, logger: console }
+        const closing = context ?? {
+          name: definition.name,
+          signal: neverAborted,
+          logger: console,
+          beginCommit: () => () => {},
+        }
         await close?.({ ...closing, writeFailed: state?.writeFailed ?? false })
       } catch (error) {
         failure ??= { error }
@@ -318,5 +324,6 @@ export function defineSink<In, Stats extends object, Stored>(
       if (failure) throw failure.error
     },
     options: definition.options,
+    commits: definition.commits ?? (definition.writeBatch !== undefined || close !== undefined),
   }
 }

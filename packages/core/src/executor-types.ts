@@ -1,6 +1,8 @@
 import type { ExecutionFailedError } from './errors.js'
 import type { Logger } from './node-spec.js'
+import type { Placement } from './run-node.js'
 import type { StartNode } from './start-node.js'
+import type { PositionStored } from './work-tracking.js'
 
 /** Per-node counts of a run. */
 export interface NodeStats {
@@ -66,6 +68,22 @@ export interface ExecuteOptions {
    * error. An abort without node errors still resolves. @default false
    */
   rejectOnError?: boolean
+  /**
+   * Track work (see "Work tracking" in the README): the lineage of items is followed from
+   * their origins to the sinks' commits. Also on, whatever this says, when a queue's
+   * `tracksWork` is true or a `position-stored` listener is registered when the run starts.
+   * @default false
+   */
+  tracking?: boolean
+  /**
+   * Runs part of the graph here (one process of a graph spread over several): only
+   * `placement.local` nodes run; a local node with a remote upstream reads from
+   * `inboundQueue(node)`, and local nodes put items for a remote node into
+   * `outboundQueue(node)` (see "Running part of a graph" in the README). The default start
+   * nodes are the local nodes without incoming edges.
+   * @default every node runs here
+   */
+  placement?: Placement
 }
 
 /** Options of `turnOnDataFlowLogging()`. */
@@ -95,6 +113,13 @@ export interface ExecutorEvents {
   'node-end': { node: string; stats: NodeStats }
   /** Every `progressInterval` ms while the run lasts: a snapshot of the counts for a progress display. */
   progress: { dataFlowStats: DataFlowStats; elapsedMs: number }
+  /**
+   * A tracked run: a sink committed every item derived from a unit of a source's output (the
+   * items it yielded before a `checkpoint(position)`) and from every earlier unit of that
+   * node. Per sink, the positions come in the order the node yielded them, none skipped; a
+   * unit with a failed call stops that node's frontier (it never passes it in this run).
+   */
+  'position-stored': PositionStored
   /** The run is over. */
   'run-end': ExecutionReport
 }

@@ -52,6 +52,7 @@ export {
 } from './node-ref.js'
 export type { Logger, NodeContext, NodeFunction, NodeOptions, NodeSpec } from './node-spec.js'
 export { type NumberLimits, type OptionChecks, optionChecks } from './option-checks.js'
+export type { Placement } from './run-node.js'
 export type {
   NodeSpecWithStats,
   NoStats,
@@ -64,3 +65,10 @@ export type {
   SpecOptions,
 } from './spec-types.js'
 export { isStartNode, type StartArgsOf, type StartNode, startNode } from './start-node.js'
+export {
+  Checkpoint,
+  checkpoint,
+  type OnDone,
+  type PositionStored,
+  type WorkResult,
+} from './work-tracking.js'

@@ -4,9 +4,10 @@ import { AsyncExecutor } from './async-executor.js'
 import { AsyncGraph } from './async-graph.js'
 import { AsyncQueue } from './async-queue.js'
 import { defineSink, defineSource } from './define.js'
-import type { NodeRef } from './node-ref.js'
+import type { NodeRef, OutputOf } from './node-ref.js'
 import type { NodeOptions } from './node-spec.js'
 import { startNode } from './start-node.js'
+import { checkpoint } from './work-tracking.js'
 
 class BatchQueue<T> extends AsyncQueue<T, T[]> {}
 
@@ -189,5 +190,17 @@ describe('typed wiring', () => {
       // @ts-expect-error maxTasks is a number
       maxTasks: '4',
     })
+  })
+
+  it('a source yielding checkpoint() markers connects by what it yields besides them', () => {
+    const graph = new AsyncGraph()
+    const pages = graph.addNode(async function* pages() {
+      yield 'row'
+      yield checkpoint({ page: 1 })
+    })
+    expectTypeOf<OutputOf<typeof pages>>().toEqualTypeOf<'row'>()
+    graph.addEdge(pages, graph.addNode(takesString))
+    // @ts-expect-error a string where a number goes
+    graph.addEdge(pages, graph.addNode(double))
   })
 })

@@ -23,6 +23,16 @@ export interface NodeContext {
   readonly signal: AbortSignal
   /** The executor's logger. */
   readonly logger: Logger
+  /**
+   * For a node whose spec sets `commits: true`, in a run that tracks work (see "Work
+   * tracking" in the README): call it before a durable write of everything the node accepted
+   * so far (every call that has returned) and call the returned `done()` once that write is
+   * durable; the origins of those items may then be done. `done(error)` says the write failed:
+   * their origins fail. What is still uncommitted when `close()` resolves (commits begun and
+   * not done too) is committed then. Calling `done` again does nothing. In any other run it
+   * returns a no-op.
+   */
+  beginCommit(): (error?: unknown) => void
 }
 
 /** Options of a node, given to `addNode` or as a {@link NodeSpec}'s defaults. */
@@ -77,4 +87,16 @@ export interface NodeSpec<In extends unknown[] = never[], Out = unknown> {
   close?(context?: NodeContext): Promise<void> | void
   /** Defaults the user may override in `addNode`. */
   options?: Omit<NodeOptions, 'name'>
+  /**
+   * The node commits what it accepts later than the call returns (a sink that buffers rows
+   * and writes them in a transaction): in a run that tracks work, the items of its returned
+   * calls stay held until `context.beginCommit()`'s `done()` or until `close()` resolves.
+   * Without it a call's items are stored when the call returns. @default false
+   */
+  commits?: boolean
+  /**
+   * Every call of the node may yield `checkpoint(position)` markers (a node downstream of
+   * others that reads pages per item). A start call may always yield them. @default false
+   */
+  checkpoints?: boolean
 }

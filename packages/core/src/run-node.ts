@@ -5,6 +5,7 @@ import { InvalidAsyncGraphError } from './errors.js'
 import type { NodeStats } from './executor-types.js'
 import { graphOf } from './node-ref.js'
 import { isStartNode, type StartNode } from './start-node.js'
+import type { Lineage, QueueTrack, SourceUnits } from './work-tracking.js'
 
 /** A node's state during one run. */
 export interface RunNode {
@@ -21,14 +22,86 @@ export interface RunNode {
   openInputs: number
   /** The queue's `end()`, once called. */
   ending: Promise<void> | undefined
+  /** Tracked runs: the indexes of the sinks reachable from this node (itself for a sink). */
+  reach: number[]
+  /** Tracked runs: the lineage state of the node's queue. */
+  track: QueueTrack | undefined
+  /** Tracked runs, a committing node: the lineage of returned calls not yet committed. */
+  uncommitted: Lineage[]
+  /** Tracked runs, a committing node: the lineage of commits begun and not done. */
+  readonly committing: Set<Lineage[]>
+  /** Tracked runs: the units of output this node closed with `checkpoint()`. */
+  units: SourceUnits | undefined
+  /**
+   * A placement's remote node that local nodes put into: its queue is the outbound queue, it
+   * runs nowhere here and has no destinations (a sink of this run).
+   */
+  readonly remote: boolean
+}
+
+/** Where a run's nodes run: only `local` ones here; edges to and from others cross a transport. */
+export interface Placement {
+  /** The nodes this process runs. */
+  readonly local: readonly string[]
+  /**
+   * The queue a local node with a remote upstream reads from. The executor calls its `end()`
+   * when the node's local upstreams are done (at once when it has none); it ends once every
+   * remote producer has ended too.
+   */
+  inboundQueue?(node: string): AsyncQueue<never, unknown>
+  /**
+   * The queue local nodes put items for a remote node into. It does not push: it sends, calls
+   * `hold()` in `put()` and releases when the item is acknowledged. Its `end()` is called and
+   * awaited when every local upstream of the node is done (flush, wait for the
+   * acknowledgements, write the end marker).
+   */
+  outboundQueue?(node: string): AsyncQueue<never, unknown>
 }
 
 /** What a call of a node function returns, iterated by the executor. */
 export type Iteration = AsyncIterator<unknown>
 
-/** Every node without incoming edges, called with no arguments. */
-export function defaultStartNodes(graph: AsyncGraph): Record<string, unknown[]> {
-  return Object.fromEntries(graph.rootNodes.map((name) => [name, []]))
+/** Every node without incoming edges (that runs here), called with no arguments. */
+export function defaultStartNodes(
+  graph: AsyncGraph,
+  local?: ReadonlySet<string>,
+): Record<string, unknown[]> {
+  const roots = local ? graph.rootNodes.filter((name) => local.has(name)) : graph.rootNodes
+  return Object.fromEntries(roots.map((name) => [name, []]))
+}
+
+/** Checks a placement and returns its local node names. */
+export function checkPlacement(graph: AsyncGraph, placement: Placement): Set<string> {
+  if (typeof placement !== 'object' || placement === null) {
+    throw new TypeError(`execute "placement": expected an object, got ${String(placement)}`)
+  }
+  if (!Array.isArray(placement.local)) {
+    throw new TypeError(
+      `execute "placement.local": expected an array of node names, got ${String(placement.local)}`,
+    )
+  }
+  const local = new Set<string>()
+  for (const name of placement.local) {
+    if (typeof name !== 'string' || !graph.getNode(name)) {
+      throw new InvalidAsyncGraphError(
+        `execute "placement.local": node '${String(name)}' is not in the graph`,
+        { code: 'UNKNOWN_NODE' },
+      )
+    }
+    local.add(name)
+  }
+  if (local.size === 0) {
+    throw new TypeError('execute "placement.local": expected at least one node name, got none')
+  }
+  for (const option of ['inboundQueue', 'outboundQueue'] as const) {
+    const given = placement[option]
+    if (given !== undefined && typeof given !== 'function') {
+      throw new TypeError(
+        `execute "placement.${option}": expected a function (node) => AsyncQueue, got ${String(given)}`,
+      )
+    }
+  }
+  return local
 }
 
 /**
@@ -38,15 +111,19 @@ export function defaultStartNodes(graph: AsyncGraph): Record<string, unknown[]> 
 export function resolveStartNodes(
   graph: AsyncGraph,
   given: Record<string, unknown[]> | readonly StartNode[] | undefined,
+  local?: ReadonlySet<string>,
 ): Record<string, unknown[]> {
   const startNodes = Array.isArray(given)
     ? fromStartNodes(graph, given as readonly StartNode[])
-    : ((given as Record<string, unknown[]> | undefined) ?? defaultStartNodes(graph))
+    : ((given as Record<string, unknown[]> | undefined) ?? defaultStartNodes(graph, local))
   if (typeof startNodes !== 'object' || startNodes === null) {
     throw new TypeError(`execute "startNodes": expected an object, got ${String(startNodes)}`)
   }
   const entries = Object.entries(startNodes)
-  if (entries.length === 0) throw new InvalidAsyncGraphError('the graph has no start nodes')
+  // Part of a graph may have none: its nodes are fed through inbound queues.
+  if (entries.length === 0 && local === undefined) {
+    throw new InvalidAsyncGraphError('the graph has no start nodes')
+  }
   for (const [name, values] of entries) {
     if (!graph.getNode(name)) {
       throw new InvalidAsyncGraphError(`start node '${name}' is not in the graph`, {
@@ -92,12 +169,34 @@ function fromStartNodes(graph: AsyncGraph, given: readonly StartNode[]): Record<
  * `addNode` is claimed for the run (another run using it at the same time is refused) and
  * keeps what was pre-loaded into it; {@link releaseQueues} reopens it when the run is over.
  */
-export function prepareRun(graph: AsyncGraph, startNodes: Record<string, unknown[]>): RunNode[] {
+export function prepareRun(
+  graph: AsyncGraph,
+  startNodes: Record<string, unknown[]>,
+  placement?: Placement,
+  local?: ReadonlySet<string>,
+): RunNode[] {
   const byName = new Map<string, RunNode>()
   const owners = new Map<AsyncQueue<unknown, unknown>, string>()
+  const runsHere = (name: string) => local === undefined || local.has(name)
   for (const config of graph.nodes) {
-    const startArgs = Object.hasOwn(startNodes, config.name) ? startNodes[config.name] : undefined
-    const queue = makeQueue(config)
+    const name = config.name
+    const here = runsHere(name)
+    const remote = !here && graph.sourcesOf(name).some(runsHere)
+    if (!here && Object.hasOwn(startNodes, name)) {
+      throw new InvalidAsyncGraphError(
+        `start node '${name}' does not run here: it is not in "placement.local"`,
+        { code: 'UNKNOWN_NODE' },
+      )
+    }
+    if (!here && !remote) continue
+    const startArgs = Object.hasOwn(startNodes, name) ? startNodes[name] : undefined
+    const fromRemote =
+      here && local !== undefined && graph.sourcesOf(name).some((n) => !runsHere(n))
+    const queue = remote
+      ? placedQueue(placement, 'outboundQueue', name)
+      : fromRemote
+        ? placedQueue(placement, 'inboundQueue', name)
+        : makeQueue(config)
     const owner = owners.get(queue)
     if (owner !== undefined) {
       throw new TypeError(
@@ -114,8 +213,14 @@ export function prepareRun(graph: AsyncGraph, startNodes: Record<string, unknown
       errors: [],
       startArgs,
       plainQueue: queue.put === AsyncQueue.prototype.put && queue.end === AsyncQueue.prototype.end,
-      openInputs: graph.sourcesOf(config.name).length + (startArgs ? 1 : 0),
+      openInputs: graph.sourcesOf(config.name).filter(runsHere).length + (startArgs ? 1 : 0),
       ending: undefined,
+      reach: [],
+      track: undefined,
+      uncommitted: [],
+      committing: new Set(),
+      units: undefined,
+      remote,
     })
   }
   for (const [queue, name] of owners) {
@@ -128,6 +233,7 @@ export function prepareRun(graph: AsyncGraph, startNodes: Record<string, unknown
   }
   for (const queue of owners.keys()) queuesInUse.add(queue)
   for (const node of byName.values()) {
+    if (node.remote) continue
     for (const name of graph.destinationsOf(node.name)) {
       node.destinations.push(byName.get(name) as RunNode)
     }
@@ -145,7 +251,8 @@ export function releaseQueues(
 ): void {
   for (const node of nodes) {
     queuesInUse.delete(node.queue)
-    if (typeof node.config.queue !== 'object') continue
+    // Only an instance given to addNode (not a placement's queue, nor one made by a factory).
+    if (typeof node.config.queue !== 'object' || node.queue !== node.config.queue) continue
     try {
       node.queue.reset()
     } catch (error) {
@@ -184,6 +291,28 @@ function makeQueue(config: GraphNode): AsyncQueue<unknown, unknown> {
     )
   }
   checkQueueSeam(queue, config.name)
+  return queue
+}
+
+function placedQueue(
+  placement: Placement | undefined,
+  option: 'inboundQueue' | 'outboundQueue',
+  node: string,
+): AsyncQueue<unknown, unknown> {
+  const make = placement?.[option]
+  const edge = option === 'inboundQueue' ? 'a remote upstream' : 'local upstreams'
+  if (make === undefined) {
+    throw new TypeError(
+      `execute "placement.${option}": node '${node}' has ${edge}, so a placement must give ${option}(node)`,
+    )
+  }
+  const queue = make.call(placement, node) as AsyncQueue<unknown, unknown>
+  if (!(queue instanceof AsyncQueue)) {
+    throw new TypeError(
+      `execute "placement.${option}('${node}')": expected an AsyncQueue (subclass) instance, got ${String(queue)}`,
+    )
+  }
+  checkQueueSeam(queue, node)
   return queue
 }
 

@@ -79,6 +79,11 @@ export interface SourceDefinition<
   close?(context?: NodeContext): Promise<void> | void
   /** Node option defaults the user may override in `addNode`. */
   options?: SpecOptions
+  /**
+   * Every call of `read` (not only a start call) may yield `checkpoint(position)` markers
+   * (see "Work tracking" in the core README). @default false
+   */
+  checkpoints?: boolean
 }
 
 /**
@@ -120,4 +125,12 @@ export interface SinkDefinition<In, Stats extends object = NoStats, Stored = In>
   close?(info: SinkCloseInfo): Promise<void> | void
   /** Node option defaults the user may override in `addNode`. */
   options?: SpecOptions
+  /**
+   * In a run that tracks work (see "Work tracking" in the core README): what the sink accepted
+   * counts as stored only at a commit, `context.beginCommit()`'s `done()` (for instance at the
+   * start and the end of a durable `writeBatch`) or when `close()` resolved. `false` for a
+   * `write` that stores durably before it resolves.
+   * @default true when `writeBatch` or `close` is given, else false
+   */
+  commits?: boolean
 }

@@ -107,6 +107,8 @@ describe('TestAsyncGraphAddNode', () => {
       open: undefined,
       close: undefined,
       takesNoParameters: false,
+      commits: false,
+      checkpoints: false,
     })
     expect(graph.nodes).toEqual([node('extract_node'), node('transform_node'), node('load_node')])
   })

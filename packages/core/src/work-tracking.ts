@@ -1,0 +1,341 @@
+// Work tracking: knowing when everything derived from an item is done (see the core README,
+// "Work tracking"). An acker in the spirit of Apache Storm's, with reference counts per origin
+// and per sink. Only used by a run that asks for it; otherwise nothing here is allocated.
+
+/** A marker a source yields to close a unit of its output; made by {@link checkpoint}. */
+export class Checkpoint<Position = unknown> {
+  /** Where the source would restart after this unit (JSON-serialisable for a store). */
+  readonly position: Position
+  /** @internal use {@link checkpoint} */
+  constructor(position: Position) {
+    this.position = position
+    Object.freeze(this)
+  }
+}
+
+/**
+ * Closes a unit of a source's output: the items the call yielded since its previous marker
+ * (or since it started) form one unit, and `position` is where the source restarts once that
+ * unit is stored. The executor consumes the marker (it is never forwarded) and emits
+ * `position-stored` when every item derived from the unit was committed by a sink.
+ *
+ * @example
+ * ```ts
+ * async function* pages() {
+ *   for (let page = 1; page <= 3; page++) {
+ *     yield* await fetchPage(page)
+ *     yield checkpoint({ page })
+ *   }
+ * }
+ * ```
+ */
+export function checkpoint<Position>(position: Position): Checkpoint<Position> {
+  return new Checkpoint(position)
+}
+
+/** What an inbound queue's `onDone` gets, once. */
+export interface WorkResult {
+  /** True when every call on the item and on everything derived from it succeeded and was committed. */
+  ok: boolean
+  /** The errors of the failed calls (a call's error is listed once per origin it carried). */
+  errors: Error[]
+}
+
+/** Called once when everything derived from an item pushed with it is done. */
+export type OnDone = (result: WorkResult) => void
+
+/** The position of a unit closed without a marker (a call that ended after its last one). @internal */
+export const NO_POSITION: unique symbol = Symbol('graphflow.no-position')
+
+/** The units of one source node, in the order they were opened. @internal */
+export interface SourceUnits {
+  readonly node: string
+  /** The sinks reachable from the node (indexes). */
+  readonly sinks: readonly number[]
+  /** Opened units not yet passed by every sink; `units[0]` has sequence number `base`. */
+  units: Origin[]
+  base: number
+  next: number
+  /** Per sink index: the sequence number of the first unit it has not stored. */
+  readonly frontier: Map<number, number>
+}
+
+/** The thing someone waits on: an inbound item, or a unit of a source's output. @internal */
+export class Origin {
+  /** Holds left, over every sink. */
+  total = 0
+  /** Holds left per sink index. */
+  readonly counts: Int32Array
+  failed = false
+  readonly errors: Error[] = []
+  done = false
+  position: unknown = NO_POSITION
+  constructor(
+    sinkCount: number,
+    readonly onDone: OnDone | undefined,
+    readonly source: SourceUnits | undefined,
+    readonly seq: number,
+  ) {
+    this.counts = new Int32Array(sinkCount)
+  }
+}
+
+/** The origins an item derives from; each element is one hold (duplicates are several holds). */
+export type Lineage = Origin[]
+
+/** What `position-stored` reports. */
+export interface PositionStored {
+  /** The source node that yielded the checkpoint. */
+  node: string
+  /** The checkpoint's position. */
+  position: unknown
+  /** The sink whose frontier passed the position: it committed every item derived from the unit and from every earlier unit of the node. */
+  sink: string
+  /** True when every sink reachable from the node has now stored the position: the run may resume after it. */
+  complete: boolean
+}
+
+/** The executor's bookkeeping for one tracked run. @internal */
+export class Tracker {
+  stopped = false
+  /** The run's sinks (leaf nodes), by index. */
+  readonly sinks: readonly string[]
+  #onPosition: (event: PositionStored) => void
+  #onError: (error: unknown) => void
+
+  constructor(
+    sinks: readonly string[],
+    onPosition: (event: PositionStored) => void,
+    onError: (error: unknown) => void,
+  ) {
+    this.sinks = sinks
+    this.#onPosition = onPosition
+    this.#onError = onError
+  }
+
+  /** A new origin, held once for every sink in `reach` (the hold of whoever creates it). */
+  origin(reach: readonly number[], onDone?: OnDone, source?: SourceUnits): Origin {
+    const seq = source ? source.next++ : 0
+    const origin = new Origin(this.sinks.length, onDone, source, seq)
+    if (source) source.units.push(origin)
+    this.retainOne(origin, reach)
+    return origin
+  }
+
+  sourceUnits(node: string, reach: readonly number[]): SourceUnits {
+    const frontier = new Map<number, number>()
+    for (const sink of reach) frontier.set(sink, 0)
+    return { node, sinks: reach, units: [], base: 0, next: 0, frontier }
+  }
+
+  retainOne(origin: Origin, reach: readonly number[]): void {
+    const counts = origin.counts
+    for (let index = 0; index < reach.length; index++) {
+      const sink = reach[index] as number
+      counts[sink] = (counts[sink] as number) + 1
+    }
+    origin.total += reach.length
+  }
+
+  retain(lineage: Lineage, reach: readonly number[]): void {
+    for (let index = 0; index < lineage.length; index++) {
+      this.retainOne(lineage[index] as Origin, reach)
+    }
+  }
+
+  release(lineage: Lineage, reach: readonly number[]): void {
+    for (let index = 0; index < lineage.length; index++) {
+      this.releaseOne(lineage[index] as Origin, reach)
+    }
+  }
+
+  releaseOne(origin: Origin, reach: readonly number[]): void {
+    if (this.stopped) return
+    const counts = origin.counts
+    for (let index = 0; index < reach.length; index++) {
+      const sink = reach[index] as number
+      const left = (counts[sink] as number) - 1
+      counts[sink] = left
+      if (left === 0 && origin.source) this.#advance(origin.source, sink)
+    }
+    origin.total -= reach.length
+    if (origin.total === 0 && !origin.done) {
+      origin.done = true
+      if (origin.onDone) {
+        try {
+          origin.onDone({ ok: !origin.failed, errors: origin.errors })
+        } catch (error) {
+          this.#onError(error)
+        }
+      }
+    }
+  }
+
+  fail(lineage: Lineage | undefined, error: Error): void {
+    if (!lineage) return
+    for (const origin of lineage) {
+      origin.failed = true
+      if (!origin.errors.includes(error)) origin.errors.push(error)
+    }
+  }
+
+  /** Moves a sink's frontier over the units it has fully stored, in order; a failed unit stops it. */
+  #advance(source: SourceUnits, sink: number): void {
+    let seq = source.frontier.get(sink) as number
+    while (seq < source.next) {
+      const unit = source.units[seq - source.base] as Origin
+      if (unit.counts[sink] !== 0 || unit.failed) break
+      seq++
+      source.frontier.set(sink, seq)
+      if (unit.position === NO_POSITION) continue
+      let complete = true
+      for (const other of source.sinks) {
+        if ((source.frontier.get(other) as number) < seq) complete = false
+      }
+      try {
+        this.#onPosition({
+          node: source.node,
+          position: unit.position,
+          sink: this.sinks[sink] as string,
+          complete,
+        })
+      } catch (error) {
+        this.#onError(error)
+      }
+    }
+    // Forget the units every sink has passed.
+    let passed = Number.POSITIVE_INFINITY
+    for (const value of source.frontier.values()) passed = Math.min(passed, value)
+    if (passed - source.base >= 256) {
+      source.units.splice(0, passed - source.base)
+      source.base = passed
+    }
+  }
+}
+
+/** Removes repeated origins (a batch carries one hold per item; its outputs need one per origin). @internal */
+export function distinct(lineage: Lineage): Lineage {
+  if (lineage.length < 2) return lineage
+  return [...new Set(lineage)]
+}
+
+/**
+ * The tracking state of one node's queue for a tracked run: the lineage of the put in
+ * progress and the lineage of puts that pushed nothing yet. Every origin in `pending` is one
+ * hold for the node's sinks, handed to the next entry pushed.
+ * @internal
+ */
+export class QueueTrack {
+  /** The lineage of the put whose synchronous part runs. */
+  current: Lineage | undefined = undefined
+  /** Lineage retained for puts that pushed nothing yet. */
+  pending: Origin[] = []
+  /** The lineage of the entry the last `tryGet()` returned. */
+  taken: Lineage | undefined = undefined
+  /**
+   * The lineage of puts that returned a promise and have not settled, each held once more:
+   * a push outside a put's synchronous part cannot tell which put it comes from, so it
+   * carries all of them (over-attributing, never releasing early).
+   */
+  readonly inFlight: Lineage[] = []
+
+  constructor(
+    readonly tracker: Tracker,
+    readonly reach: readonly number[],
+    /** An outbound queue: it does not push; a put's hold ends with the put, `hold()` keeps it. */
+    readonly outbound = false,
+  ) {}
+
+  /** True while the put in progress holds `current` and no push took that hold yet. */
+  held = false
+
+  /**
+   * Starts a put carrying `lineage`: it is retained for the node's sinks, a hold the first
+   * push of the put takes over. Lineage arrays are shared between entries, never mutated.
+   */
+  beginPut(lineage: Lineage): void {
+    this.tracker.retain(lineage, this.reach)
+    this.current = lineage
+    this.held = true
+  }
+
+  /** Ends the put's synchronous part: a hold no push took stays pending, for the next push. */
+  endPut(): void {
+    const current = this.current
+    if (current === undefined) return
+    if (this.held) {
+      if (this.outbound) this.tracker.release(current, this.reach)
+      else {
+        for (let index = 0; index < current.length; index++) {
+          this.pending.push(current[index] as Origin)
+        }
+      }
+      this.held = false
+    }
+    this.current = undefined
+  }
+
+  /**
+   * The lineage of an entry being pushed: the pending holds and the hold of the put in
+   * progress; a second push of the same put retains its lineage again; outside a put's
+   * synchronous part, also every put in flight.
+   */
+  carry(onDone: OnDone | undefined): Lineage | undefined {
+    let lineage: Lineage | undefined
+    const current = this.current
+    if (this.pending.length > 0) {
+      lineage = this.pending
+      this.pending = []
+    }
+    if (current !== undefined) {
+      if (!this.held) this.tracker.retain(current, this.reach)
+      this.held = false
+      lineage = lineage ? lineage.concat(current) : current
+    } else if (this.inFlight.length > 0) {
+      lineage ??= []
+      for (const put of this.inFlight) {
+        this.tracker.retain(put, this.reach)
+        for (const origin of put) lineage.push(origin)
+      }
+    }
+    if (onDone) {
+      const origin = this.tracker.origin(this.reach, onDone)
+      lineage = lineage ? [...lineage, origin] : [origin]
+    }
+    return lineage
+  }
+
+  /** A hold on the current put's lineage (an outbound publish not yet acknowledged). */
+  hold(): () => void {
+    // Outside a put's synchronous part: every put still in flight, conservatively.
+    const lineage = this.current ? [...this.current] : [...this.pending, ...this.inFlight.flat()]
+    if (lineage.length === 0) return () => {}
+    this.tracker.retain(lineage, this.reach)
+    let held = true
+    return () => {
+      if (!held) return
+      held = false
+      this.tracker.release(lineage, this.reach)
+    }
+  }
+
+  /** Holds a put's lineage while its returned promise has not settled. */
+  putInFlight(lineage: Lineage): void {
+    this.tracker.retain(lineage, this.reach)
+    this.inFlight.push(lineage)
+  }
+
+  putSettled(lineage: Lineage): void {
+    const index = this.inFlight.indexOf(lineage)
+    if (index < 0) return
+    this.inFlight.splice(index, 1)
+    this.tracker.release(lineage, this.reach)
+  }
+
+  /** Releases the lineage of puts that never pushed (once the queue ended and drained). */
+  drain(): void {
+    const pending = this.pending
+    this.pending = []
+    this.tracker.release(pending, this.reach)
+  }
+}
