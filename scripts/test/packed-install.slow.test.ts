@@ -114,7 +114,7 @@ describe('packed packages in a project outside the workspace', () => {
     const ran = await run(process.execPath, [path.join(project, 'out', 'main.js')], project)
     expect(ran.code, output(ran)).toBe(0)
     const result = JSON.parse(ran.stdout)
-    expect(result.stats['http-source']).toEqual({ in: 0, out: 2, err: 0 })
+    expect(result.stats.httpSource).toEqual({ in: 0, out: 2, err: 0 })
     expect(result.csv).toBe('id,name\n1,"a, ""quoted"""\n2,b\n3,c\n')
     expect(result.rows).toEqual([
       { id: 1, name: 'a, "quoted"' },
