@@ -48,13 +48,13 @@ const port = typeof address === 'object' && address ? address.port : 0
 const graph = new AsyncGraph()
 const source = graph.addNode(httpSource<Item>({ url: \`http://127.0.0.1:\${port}/items\`, pagination: { type: 'page' } }))
 graph.addEdge(source, graph.addNode(csvSink<Item>({ path: 'items.csv', columns: ['id', 'name'] })))
-graph.addEdge(source, graph.addNode(sqliteSink<Item>({ file: 'items.db', table: 'items', primaryKey: 'id' })))
+graph.addEdge(source, graph.addNode(sqliteSink<Item>({ path: 'items.db', table: 'items', primaryKey: 'id' })))
 const report: ExecutionReport = await new AsyncExecutor(graph).execute()
 server.close()
 
 const rows: unknown[] = []
 const read = new AsyncGraph()
-const query = read.addNode(sqliteSource<Item>({ file: 'items.db', query: 'SELECT * FROM items ORDER BY id' }))
+const query = read.addNode(sqliteSource<Item>({ path: 'items.db', query: 'SELECT * FROM items ORDER BY id' }))
 read.addEdge(query, read.addNode(async function* collect(row: Item) { rows.push(row) }))
 await new AsyncExecutor(read).execute()
 
@@ -114,7 +114,7 @@ describe('packed packages in a project outside the workspace', () => {
     const ran = await run(process.execPath, [path.join(project, 'out', 'main.js')], project)
     expect(ran.code, output(ran)).toBe(0)
     const result = JSON.parse(ran.stdout)
-    expect(result.stats['http-source']).toEqual({ in: 0, out: 2, err: 0 })
+    expect(result.stats.httpSource).toEqual({ in: 0, out: 2, err: 0 })
     expect(result.csv).toBe('id,name\n1,"a, ""quoted"""\n2,b\n3,c\n')
     expect(result.rows).toEqual([
       { id: 1, name: 'a, "quoted"' },

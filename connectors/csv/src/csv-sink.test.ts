@@ -18,6 +18,7 @@ describe('csvSink', () => {
   it('takes the columns from the first record and writes the header once', async () => {
     const path = join(dir, 'out.csv')
     const sink = csvSink({ path })
+    expect(sink.name).toBe('csvSink') // the naming convention: the factory's name by default
     const { report } = await runNode(sink, {
       inputs: [
         { id: 1, name: 'a' },

@@ -25,6 +25,7 @@ describe('csvSource', () => {
   it('yields objects keyed by the header and counts them', async () => {
     const path = await file('id,name\n1,"a, b"\n2,"say ""hi"""\n')
     const source = csvSource({ path })
+    expect(source.name).toBe('csvSource') // the naming convention: the factory's name by default
     const { outputs: items, report } = await runNode(source)
     expect(items).toEqual([
       { id: '1', name: 'a, b' },

@@ -164,7 +164,7 @@ export function resolveSourceOptions<Item>(options: HttpSourceOptions<Item>): Ht
       redactor.url(parsed),
     )
   }
-  const name = check.string('name', options.name, 'http-source')
+  const name = check.string('name', options.name, 'httpSource')
   check.oneOf('method', options.method, ['GET', 'POST'], 'GET')
   if (options.query !== undefined && (typeof options.query !== 'object' || options.query === null))
     check.fail('query', 'an object', options.query)

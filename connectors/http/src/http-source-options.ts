@@ -79,7 +79,11 @@ export interface HttpSourceOptions<Item = unknown> {
    * Required.
    */
   url: string | URL
-  /** The node name. @default 'http-source' */
+  /**
+   * The node's default name, the key of its report entries (`addNode(spec, { name })`
+   * overrides it). It used to be `'http-source'`: pass `name: 'http-source'` to keep that key.
+   * @default 'httpSource'
+   */
   name?: string
   /** `GET`, or `POST` with a JSON `body`. @default 'GET' */
   method?: HttpMethod

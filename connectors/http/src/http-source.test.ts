@@ -23,7 +23,7 @@ describe('httpSource: one request', () => {
     server = await startTestServer((_raw, response) => sendJson(response, records(1, 3)))
     const spec = httpSource({ url: `${server.url}/items` })
     expect(server.calls).toHaveLength(0)
-    expect(spec.name).toBe('http-source')
+    expect(spec.name).toBe('httpSource')
     expect(spec.fn.name).toBe('httpSource')
     const { outputs: items, errors } = await runNode(spec)
     expect(errors).toEqual([])
@@ -110,6 +110,19 @@ describe('httpSource: one request', () => {
     graph.addEdge(fetched, sink)
     await new AsyncExecutor(graph, { logger: memoryLogger() }).execute()
     expect(seen).toEqual(['IE', 'FR'])
+  })
+
+  // Guards the naming convention: the default node name (the report key) is the factory's name.
+  it("is named 'httpSource' in the report by default, 'http-source' only when asked", async () => {
+    server = await startTestServer((_raw, response) => sendJson(response, records(1, 2)))
+    const { AsyncGraph, AsyncExecutor } = await import('@graphflow/core')
+    const graph = new AsyncGraph()
+    graph.addNode(httpSource({ url: server.url }))
+    graph.addNode(httpSource({ url: server.url, name: 'http-source' }))
+    const report = await new AsyncExecutor(graph, { logger: memoryLogger() }).execute()
+    expect(Object.keys(report.dataFlowStats).sort()).toEqual(['http-source', 'httpSource'])
+    expect(report.dataFlowStats.httpSource).toMatchObject({ out: 1, err: 0 })
+    expect(report.dataFlowStats['http-source']).toMatchObject({ out: 1, err: 0 })
   })
 
   it('counts pages and records in stats and onPage', async () => {

@@ -173,14 +173,14 @@ async function candidate(file: string, perRecord: boolean): Promise<number> {
       yield page
     }
   })
-  const sink = sqliteSink<Brewery>({ file, table: 'breweries', batchSize: BATCH_SIZE })
+  const sink = sqliteSink<Brewery>({ path: file, table: 'breweries', batchSize: BATCH_SIZE })
   graph.addEdge(source, graph.addNode(sink))
   const report = await new AsyncExecutor(graph).execute()
   const elapsed = performance.now() - started
   const errors = Object.values(report.exceptions).flat()
   if (errors.length > 0) throw errors[0]
-  if (sink.stats.rowsWritten !== ROWS)
-    throw new Error(`wrote ${sink.stats.rowsWritten} rows, expected ${ROWS}`)
+  if (sink.stats.records !== ROWS)
+    throw new Error(`wrote ${sink.stats.records} rows, expected ${ROWS}`)
   return elapsed
 }
 

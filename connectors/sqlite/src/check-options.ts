@@ -1,3 +1,4 @@
+import type { NodeContext } from '@graphflow/core'
 import type { SqliteDatabase } from './open-database.js'
 
 /** Describes a value for an option error: `"abc"`, `42`, `an array`, `an object`. */
@@ -20,20 +21,35 @@ export function optionError(
   return new TypeError(`${factory} "${option}": expected ${expected}, got ${describeValue(given)}`)
 }
 
-/** Where a factory reads or writes: a file it opens, or a database it was given. */
+/**
+ * Where a factory reads or writes: a file it opens (`path`, or the deprecated `file` when
+ * `fromFile`), or a database it was given.
+ */
 export type DatabaseTarget =
-  | { readonly file: string; readonly database?: undefined }
-  | { readonly file?: undefined; readonly database: SqliteDatabase }
+  | { readonly path: string; readonly fromFile: boolean; readonly database?: undefined }
+  | { readonly path?: undefined; readonly fromFile?: undefined; readonly database: SqliteDatabase }
 
-/** Checks that exactly one of `file` and `database` is given. */
+/**
+ * Checks that exactly one of `path` (or its deprecated alias `file`) and `database` is given.
+ * Giving both `path` and `file` is a `TypeError`, even with the same value.
+ */
 export function checkTarget(
   factory: string,
-  options: { file?: unknown; database?: unknown },
+  options: { path?: unknown; file?: unknown; database?: unknown },
 ): DatabaseTarget {
-  const { file, database } = options
-  if (file !== undefined && database !== undefined) {
+  const { path, file, database } = options
+  if (path !== undefined && file !== undefined) {
     throw new TypeError(
-      `${factory}: expected either "file" or "database", got both (file ${describeValue(file)})`,
+      `${factory}: expected "path" or "file" (its deprecated alias), got both ` +
+        `(path ${describeValue(path)}, file ${describeValue(file)})`,
+    )
+  }
+  const fromFile = path === undefined && file !== undefined
+  const option = fromFile ? 'file' : 'path'
+  const location = fromFile ? file : path
+  if (location !== undefined && database !== undefined) {
+    throw new TypeError(
+      `${factory}: expected either "${option}" or "database", got both (${option} ${describeValue(location)})`,
     )
   }
   if (database !== undefined) {
@@ -47,10 +63,36 @@ export function checkTarget(
     }
     return { database: database as SqliteDatabase }
   }
-  if (typeof file !== 'string' || file.length === 0) {
-    throw optionError(factory, 'file', 'a database file path (or a "database" handle)', file)
+  if (typeof location !== 'string' || location.length === 0) {
+    throw optionError(factory, option, 'a database file path (or a "database" handle)', location)
   }
-  return { file }
+  return { path: location, fromFile }
+}
+
+/**
+ * The deprecation warning of the `file` option, once per spec: the returned function logs it at
+ * the first `open()` of a spec given `file` (through the run logger's `warn` when it has one,
+ * else `info`) and does nothing after that, or for a spec given `path` or `database`.
+ */
+export function fileDeprecation(
+  factory: string,
+  target: DatabaseTarget,
+): (context: NodeContext | undefined) => void {
+  let pending = target.fromFile === true
+  return (context) => {
+    const logger = context?.logger
+    if (!pending || !logger) return
+    pending = false
+    const message =
+      `[graphflow] [sqlite] ${context.name}: option "file" of ${factory} is deprecated, use ` +
+      `"path" (same meaning): { path: ${JSON.stringify(target.path)} }`
+    try {
+      if (typeof logger.warn === 'function') logger.warn(message)
+      else logger.info(message)
+    } catch {
+      // A failing logger must not fail open(): the warning is advice, not part of the run.
+    }
+  }
 }
 
 /** Checks an optional positive integer option. */

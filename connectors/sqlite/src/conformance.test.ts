@@ -26,7 +26,7 @@ describeSinkConformance<Item>({
   make: async () => {
     const file = await tempFile()
     return {
-      spec: sqliteSink<Item>({ file, table: 'items', batchSize: 7 }),
+      spec: sqliteSink<Item>({ path: file, table: 'items', batchSize: 7 }),
       read: () => readTable(file, 'items'),
     }
   },
@@ -69,7 +69,11 @@ describeSourceConformance({
     const insert = database.prepare('INSERT INTO numbers VALUES (?)')
     for (let n = 0; n < 50; n++) insert.run(n)
     database.close()
-    const spec = sqliteSource({ file, query: 'SELECT n FROM numbers WHERE n < ?', params: [100] })
+    const spec = sqliteSource({
+      path: file,
+      query: 'SELECT n FROM numbers WHERE n < ?',
+      params: [100],
+    })
     return { spec, expected: 50 }
   },
 })
@@ -84,7 +88,7 @@ describeSourceConformance({
     for (let n = 0; n < 50; n++) insert.run(n)
     database.close()
     const spec = sqliteSource({
-      file,
+      path: file,
       query: 'SELECT n FROM numbers WHERE n < @below',
       batchSize: 4,
     })

@@ -14,6 +14,7 @@ export {
   type SqliteParams,
   type SqliteSourceOptions,
   type SqliteSourceSpec,
+  type SqliteSourceStats,
   sqliteSource,
 } from './sqlite-source.js'
 export type { SqliteSinkStats } from './table-writer.js'

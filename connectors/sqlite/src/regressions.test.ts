@@ -7,7 +7,7 @@ import { sqliteSource } from './sqlite-source.js'
 describe('regressions found in review', () => {
   it('upserts into a table named "excluded"', async () => {
     const file = await tempFile()
-    const sink = sqliteSink({ file, table: 'excluded', primaryKey: 'id', mode: 'upsert' })
+    const sink = sqliteSink({ path: file, table: 'excluded', primaryKey: 'id', mode: 'upsert' })
     const report = await runInto(sink, [
       { id: 1, a: 'old' },
       { id: 1, a: 'new' },
@@ -19,13 +19,13 @@ describe('regressions found in review', () => {
   it('binds query parameters converted like the sink stores values', async () => {
     const file = await tempFile()
     const when = new Date('2024-05-01T00:00:00.000Z')
-    await runInto(sqliteSink({ file, table: 't' }), [
+    await runInto(sqliteSink({ path: file, table: 't' }), [
       { id: 1, active: true, at: when },
       { id: 2, active: false, at: new Date(0) },
     ])
     const positional = await runNode(
       sqliteSource({
-        file,
+        path: file,
         query: 'SELECT id FROM t WHERE active = ? AND at = ?',
         params: [true, when],
       }),
@@ -33,7 +33,7 @@ describe('regressions found in review', () => {
     expect(positional.errors).toEqual([])
     expect(positional.outputs).toEqual([{ id: 1 }])
     const named = await runNode(
-      sqliteSource({ file, query: 'SELECT id FROM t WHERE active = :active' }),
+      sqliteSource({ path: file, query: 'SELECT id FROM t WHERE active = :active' }),
       {
         startArgs: [{ active: false }],
       },
@@ -45,13 +45,13 @@ describe('regressions found in review', () => {
 describe('upsert without a key', () => {
   it('rejects a record without its primary key instead of inserting it again on every run', async () => {
     const file = await tempFile()
-    const sink = sqliteSink({ file, table: 'items', primaryKey: 'id', mode: 'upsert' })
+    const sink = sqliteSink({ path: file, table: 'items', primaryKey: 'id', mode: 'upsert' })
     const items = [{ id: 1, name: 'a' }, { name: 'no key' }, { id: null, name: 'null key' }]
     await runInto(sink, items)
     const report = await runInto(sink, items)
     const error = report.exceptions[sink.name]?.[0]
     expect(error?.message).toMatch(/upsert needs the primary key "id"/)
     expect(readRows(file, 'SELECT id, name FROM items')).toEqual([{ id: 1, name: 'a' }])
-    expect(sink.stats).toMatchObject({ rowsWritten: 1, rowsRejected: 2 })
+    expect(sink.stats).toMatchObject({ records: 1, rowsRejected: 2 })
   })
 })

@@ -25,20 +25,27 @@ export type ColumnName<Row> = object extends Row
     : Extract<keyof Row, string>
 
 /**
- * Options of {@link sqliteSink}. Give exactly one of `file` and `database`. With a record type
+ * Options of {@link sqliteSink}. Give exactly one of `path` and `database`. With a record type
  * (`sqliteSink<Brewery>(...)`), `primaryKey` and the names in `columns` must be its keys.
  */
 export interface SqliteSinkOptions<Row extends object = object> {
   /**
    * Path of the database file. The sink opens it in `open()` (creating it if missing) in WAL
    * journal mode and closes it in `close()`.
-   * @default undefined (give `file` or `database`)
+   * @default undefined (give `path` or `database`)
+   */
+  path?: string
+  /**
+   * The former name of `path`, still accepted: the first `open()` logs a deprecation warning.
+   * Giving both `path` and `file` is a `TypeError`.
+   * @deprecated Use `path` (same meaning).
+   * @default undefined
    */
   file?: string
   /**
-   * An open better-sqlite3 `Database` to write to instead of `file`. The sink never closes it
+   * An open better-sqlite3 `Database` to write to instead of `path`. The sink never closes it
    * and does not change its journal mode.
-   * @default undefined (give `file` or `database`)
+   * @default undefined (give `path` or `database`)
    */
   database?: SqliteDatabase
   /**

@@ -21,7 +21,7 @@ describe('sqliteSink identifiers', () => {
   it('rejects an injected table name in the factory, naming it', () => {
     let thrown: unknown
     try {
-      sqliteSink({ file: 'never-opened.db', table: INJECTION })
+      sqliteSink({ path: 'never-opened.db', table: INJECTION })
     } catch (error) {
       thrown = error
     }
@@ -34,11 +34,11 @@ describe('sqliteSink identifiers', () => {
   })
 
   it('rejects reserved and injected names in columns and primaryKey', () => {
-    expect(() => sqliteSink({ file: 'a.db', table: 'sqlite_master' })).toThrow('reserved by SQLite')
-    expect(() => sqliteSink({ file: 'a.db', table: 't', columns: [INJECTION] })).toThrow(
+    expect(() => sqliteSink({ path: 'a.db', table: 'sqlite_master' })).toThrow('reserved by SQLite')
+    expect(() => sqliteSink({ path: 'a.db', table: 't', columns: [INJECTION] })).toThrow(
       /invalid column name .* in option "columns"/,
     )
-    expect(() => sqliteSink({ file: 'a.db', table: 't', primaryKey: 'a b' })).toThrow(
+    expect(() => sqliteSink({ path: 'a.db', table: 't', primaryKey: 'a b' })).toThrow(
       'invalid column name "a b" in option "primaryKey"',
     )
   })
@@ -46,7 +46,7 @@ describe('sqliteSink identifiers', () => {
   it('rejects a record field with an injected name and leaves other tables alone', async () => {
     const file = await tempFile()
     createVictim(file)
-    const report = await runInto(sqliteSink({ file, table: 't' }), [
+    const report = await runInto(sqliteSink({ path: file, table: 't' }), [
       { a: 1, [INJECTION]: 2 },
       { a: 3 },
     ])
@@ -62,7 +62,7 @@ describe('sqliteSink identifiers', () => {
   it("rejects an injected field name in mode onUnknownColumn: 'add' too", async () => {
     const file = await tempFile()
     createVictim(file)
-    const sink = sqliteSink({ file, table: 't', columns: ['a'], onUnknownColumn: 'add' })
+    const sink = sqliteSink({ path: file, table: 't', columns: ['a'], onUnknownColumn: 'add' })
     const report = await runInto(sink, [{ a: 1 }, { a: 2, [INJECTION]: 1 }])
     expect(errorsOf(report, 'sqliteSink')[0]).toMatchObject({ code: 'SQLITE_IDENTIFIER' })
     expect(count(file, 'y')).toBe(0)
@@ -80,7 +80,7 @@ describe('sqliteSink unknown columns', () => {
 
   it('fails the call by default, naming the field and the table', async () => {
     const file = await tempFile()
-    const sink = sqliteSink({ file, table: 'things', batchSize: 1 })
+    const sink = sqliteSink({ path: file, table: 'things', batchSize: 1 })
     const report = await runInto(sink, records)
     const errors = errorsOf(report, 'sqliteSink')
     expect(errors).toHaveLength(1)
@@ -94,12 +94,12 @@ describe('sqliteSink unknown columns', () => {
       { id: 2 },
       { id: 4 },
     ])
-    expect(sink.stats).toMatchObject({ rowsAccepted: 3, rowsWritten: 3 })
+    expect(sink.stats).toMatchObject({ rowsAccepted: 3, records: 3 })
   })
 
   it('rejects a whole array when one of its records has an unknown field', async () => {
     const file = await tempFile()
-    const report = await runInto(sqliteSink({ file, table: 'things', columns: ['id'] }), [
+    const report = await runInto(sqliteSink({ path: file, table: 'things', columns: ['id'] }), [
       [{ id: 1 }, { id: 2, oops: 1 }, { id: 3 }],
       { id: 4 },
     ])
@@ -111,7 +111,12 @@ describe('sqliteSink unknown columns', () => {
 
   it("drops unknown fields with 'ignore'", async () => {
     const file = await tempFile()
-    const sink = sqliteSink({ file, table: 'things', onUnknownColumn: 'ignore', batchSize: 1 })
+    const sink = sqliteSink({
+      path: file,
+      table: 'things',
+      onUnknownColumn: 'ignore',
+      batchSize: 1,
+    })
     const report = await runInto(sink, records)
     expect(errorsOf(report, 'sqliteSink')).toEqual([])
     expect(readRows(file, 'SELECT * FROM things ORDER BY id')).toHaveLength(4)
@@ -121,7 +126,7 @@ describe('sqliteSink unknown columns', () => {
   it("adds the column with 'add', typed from the value, and keeps earlier rows", async () => {
     const file = await tempFile()
     const report = await runInto(
-      sqliteSink({ file, table: 'things', onUnknownColumn: 'add', batchSize: 1 }),
+      sqliteSink({ path: file, table: 'things', onUnknownColumn: 'add', batchSize: 1 }),
       records,
     )
     expect(errorsOf(report, 'sqliteSink')).toEqual([])
@@ -138,7 +143,7 @@ describe('sqliteSink unknown columns', () => {
 
   it('fails on a field that matches a column only when ignoring letter case', async () => {
     const file = await tempFile()
-    const sink = sqliteSink({ file, table: 't', onUnknownColumn: 'ignore', batchSize: 1 })
+    const sink = sqliteSink({ path: file, table: 't', onUnknownColumn: 'ignore', batchSize: 1 })
     const report = await runInto(sink, [{ id: 1 }, { ID: 2 }])
     expect(errorsOf(report, 'sqliteSink')[0]).toMatchObject({ code: 'SQLITE_UNKNOWN_COLUMN' })
     expect(errorsOf(report, 'sqliteSink')[0]?.message).toContain(
@@ -148,7 +153,7 @@ describe('sqliteSink unknown columns', () => {
 
   it('fails on fields of the first records that differ only in letter case', async () => {
     const file = await tempFile()
-    const report = await runInto(sqliteSink({ file, table: 't' }), [{ id: 1 }, { ID: 2 }])
+    const report = await runInto(sqliteSink({ path: file, table: 't' }), [{ id: 1 }, { ID: 2 }])
     expect(errorsOf(report, 'sqliteSink')[0]).toMatchObject({ code: 'SQLITE_IDENTIFIER' })
     expect(errorsOf(report, 'sqliteSink')[0]?.message).toBe(
       '[graphflow] [sqlite] record fields "id" and "ID" for table "t" differ only in letter case; SQLite column names ignore case',
@@ -159,7 +164,9 @@ describe('sqliteSink unknown columns', () => {
   it('fails open() when a declared column is not in an existing table', async () => {
     const file = await tempFile()
     createVictim(file)
-    const report = await runInto(sqliteSink({ file, table: 'y', columns: ['a', 'b'] }), [{ a: 1 }])
+    const report = await runInto(sqliteSink({ path: file, table: 'y', columns: ['a', 'b'] }), [
+      { a: 1 },
+    ])
     expect(errorsOf(report, 'sqliteSink')[0]).toMatchObject({ code: 'SQLITE_UNKNOWN_COLUMN' })
     expect(errorsOf(report, 'sqliteSink')[0]?.message).toContain(
       'declared column "b" is not a column of table "y"',
@@ -171,7 +178,7 @@ describe('sqliteSink bad rows', () => {
   it('commits the good rows of a batch and reports each refused row with its indexes', async () => {
     const file = await tempFile()
     const sink = sqliteSink({
-      file,
+      path: file,
       table: 'users',
       columns: { id: 'INTEGER', email: 'TEXT NOT NULL UNIQUE' },
       primaryKey: 'id',
@@ -215,6 +222,7 @@ describe('sqliteSink bad rows', () => {
       { id: 6 },
     ])
     expect(sink.stats).toEqual({
+      records: 4,
       rowsAccepted: 6,
       rowsWritten: 4,
       rowsRejected: 2,
@@ -224,7 +232,12 @@ describe('sqliteSink bad rows', () => {
 
   it('reports a refused row of the last batch from close()', async () => {
     const file = await tempFile()
-    const sink = sqliteSink({ file, table: 'u', columns: { id: 'INTEGER' }, primaryKey: 'id' })
+    const sink = sqliteSink({
+      path: file,
+      table: 'u',
+      columns: { id: 'INTEGER' },
+      primaryKey: 'id',
+    })
     const report = await runInto(sink, [{ id: 1 }, { id: 1 }, { id: 2 }])
     const [error] = errorsOf(report, 'sqliteSink')
     expect(error).toBeInstanceOf(SqliteRowError)
@@ -238,7 +251,7 @@ describe('sqliteSink bad rows', () => {
     const file = await tempFile()
     const circular: Record<string, unknown> = {}
     circular.self = circular
-    const report = await runInto(sqliteSink({ file, table: 't' }), [
+    const report = await runInto(sqliteSink({ path: file, table: 't' }), [
       { a: 1, b: 'x' },
       { a: 2, b: circular },
       { a: 3, b: new Date(Number.NaN) },
@@ -254,7 +267,7 @@ describe('sqliteSink bad rows', () => {
     database.exec(`CREATE TABLE t (a INTEGER);
       CREATE TRIGGER no_three BEFORE INSERT ON t WHEN NEW.a = 3 BEGIN SELECT RAISE(ROLLBACK, 'no three'); END;`)
     database.close()
-    const sink = sqliteSink({ file, table: 't', batchSize: 2 })
+    const sink = sqliteSink({ path: file, table: 't', batchSize: 2 })
     const report = await runInto(sink, [{ a: 1 }, { a: 2 }, { a: 3 }, { a: 4 }, { a: 5 }])
     const errors = errorsOf(report, 'sqliteSink')
     expect(errors).toHaveLength(1)
@@ -265,6 +278,7 @@ describe('sqliteSink bad rows', () => {
     )
     expect(readRows(file, 'SELECT a FROM t ORDER BY a')).toEqual([{ a: 1 }, { a: 2 }, { a: 5 }])
     expect(sink.stats).toEqual({
+      records: 3,
       rowsAccepted: 5,
       rowsWritten: 3,
       rowsRejected: 2,
@@ -278,7 +292,9 @@ describe('sqliteSink bad rows', () => {
     database.exec(`CREATE TABLE t (a INTEGER);
       CREATE TRIGGER no_three BEFORE INSERT ON t WHEN NEW.a = 3 BEGIN SELECT RAISE(ABORT, 'no three'); END;`)
     database.close()
-    const report = await runInto(sqliteSink({ file, table: 't' }), [[{ a: 1 }, { a: 3 }, { a: 4 }]])
+    const report = await runInto(sqliteSink({ path: file, table: 't' }), [
+      [{ a: 1 }, { a: 3 }, { a: 4 }],
+    ])
     expect(errorsOf(report, 'sqliteSink')[0]).toBeInstanceOf(SqliteRowError)
     expect(readRows(file, 'SELECT a FROM t ORDER BY a')).toEqual([{ a: 1 }, { a: 4 }])
   })
@@ -287,7 +303,7 @@ describe('sqliteSink bad rows', () => {
 describe('sqliteSink modes', () => {
   it('upserts: updates existing rows and inserts new ones', async () => {
     const file = await tempFile()
-    const sink = sqliteSink({ file, table: 'stock', primaryKey: 'sku', mode: 'upsert' })
+    const sink = sqliteSink({ path: file, table: 'stock', primaryKey: 'sku', mode: 'upsert' })
     await runInto(sink, [
       { sku: 'a', qty: 1, note: 'first' },
       { sku: 'b', qty: 2, note: 'first' },
@@ -309,7 +325,7 @@ describe('sqliteSink modes', () => {
   it('upserts on a composite key, within one batch too', async () => {
     const file = await tempFile()
     const sink = sqliteSink({
-      file,
+      path: file,
       table: 'scores',
       primaryKey: ['player', 'game'],
       mode: 'upsert',
@@ -330,7 +346,7 @@ describe('sqliteSink modes', () => {
   it('replaces rows with mode replace', async () => {
     const file = await tempFile()
     const sink = sqliteSink({
-      file,
+      path: file,
       table: 'kv',
       columns: { k: 'TEXT', v: 'TEXT' },
       primaryKey: 'k',
@@ -347,7 +363,7 @@ describe('sqliteSink modes', () => {
     const file = await tempFile()
     createVictim(file)
     const report = await runInto(
-      sqliteSink({ file, table: 'y', primaryKey: 'a', mode: 'upsert' }),
+      sqliteSink({ path: file, table: 'y', primaryKey: 'a', mode: 'upsert' }),
       [{ a: 1 }],
     )
     expect(report.halted).toBe(true)
@@ -362,7 +378,7 @@ describe('sqliteSink modes', () => {
 describe('sqliteSink halt and abort', () => {
   function graphWithFailure(file: string, options: { failAt: number; total: number }) {
     const graph = new AsyncGraph()
-    const sink = sqliteSink({ file, table: 'events', batchSize: 1_000_000 })
+    const sink = sqliteSink({ path: file, table: 'events', batchSize: 1_000_000 })
     const source = graph.addNode(async function* source() {
       for (let id = 0; id < options.total; id++) yield { id, payload: `event ${id}` }
     })
@@ -388,14 +404,14 @@ describe('sqliteSink halt and abort', () => {
     expect(sink.stats.rowsAccepted).toBeLessThan(100_000)
     expect(sink.stats.batchesCommitted).toBe(1)
     expect(count(file, 'events')).toBe(sink.stats.rowsAccepted)
-    expect(sink.stats.rowsWritten).toBe(sink.stats.rowsAccepted)
+    expect(sink.stats.records).toBe(sink.stats.rowsAccepted)
   })
 
   it('commits every accepted row in close() when the run is aborted', async () => {
     const file = await tempFile()
     const graph = new AsyncGraph()
     const controller = new AbortController()
-    const sink = sqliteSink({ file, table: 'events', batchSize: 1_000_000 })
+    const sink = sqliteSink({ path: file, table: 'events', batchSize: 1_000_000 })
     const source = graph.addNode(async function* source() {
       for (let id = 0; id < 1_000_000; id++) {
         if (sink.stats.rowsAccepted >= 2000) controller.abort()
@@ -424,8 +440,8 @@ describe('sqliteSink two sinks on one table', () => {
     file: string,
     onUnknownColumn: 'error' | 'ignore' | 'add',
   ): Promise<unknown[]> {
-    const first = sqliteSink({ file, table: 't', onUnknownColumn, batchSize: 1 })
-    const second = sqliteSink({ file, table: 't', onUnknownColumn, batchSize: 1 })
+    const first = sqliteSink({ path: file, table: 't', onUnknownColumn, batchSize: 1 })
+    const second = sqliteSink({ path: file, table: 't', onUnknownColumn, batchSize: 1 })
     const context = { signal: new AbortController().signal } as never
     await first.open?.(context)
     await second.open?.(context)
@@ -453,8 +469,8 @@ describe('sqliteSink two sinks on one table', () => {
     const database = new Database(file)
     database.exec('CREATE TABLE t (id INTEGER)')
     database.close()
-    const first = sqliteSink({ file, table: 't', onUnknownColumn: 'add', batchSize: 1 })
-    const second = sqliteSink({ file, table: 't', onUnknownColumn: 'add', batchSize: 1 })
+    const first = sqliteSink({ path: file, table: 't', onUnknownColumn: 'add', batchSize: 1 })
+    const second = sqliteSink({ path: file, table: 't', onUnknownColumn: 'add', batchSize: 1 })
     const context = { signal: new AbortController().signal } as never
     await first.open?.(context)
     await second.open?.(context)
@@ -509,7 +525,7 @@ describe('sqliteSink refused calls change no schema', () => {
   // guards: a refused call ran ALTER TABLE ADD COLUMN for a field of a record it did not accept
   it('adds no column for a call refused as a whole', async () => {
     const file = await tempFile()
-    const sink = sqliteSink({ file, table: 't', onUnknownColumn: 'add', batchSize: 1 })
+    const sink = sqliteSink({ path: file, table: 't', onUnknownColumn: 'add', batchSize: 1 })
     const report = await runInto(sink, [
       { id: 1 },
       [{ id: 2, extra: 'x' }, 'not a record'],
@@ -525,7 +541,7 @@ describe('sqliteSink refused calls change no schema', () => {
   // guards: a refused call left a planned column behind in the table created later
   it('plans no column for a call refused as a whole', async () => {
     const file = await tempFile()
-    const sink = sqliteSink({ file, table: 't' })
+    const sink = sqliteSink({ path: file, table: 't' })
     const report = await runInto(sink, [
       [
         { id: 1, planned: 'x' },
@@ -541,7 +557,7 @@ describe('sqliteSink refused calls change no schema', () => {
   // guards: 'id' vs 'ID' gave a rolled-back batch with "duplicate column name"
   it('refuses a field that differs from the primary key only in letter case', async () => {
     const file = await tempFile()
-    const sink = sqliteSink({ file, table: 't', primaryKey: 'id' })
+    const sink = sqliteSink({ path: file, table: 't', primaryKey: 'id' })
     const report = await runInto(sink, [{ ID: 1, name: 'a' }])
     expect(errorsOf(report, sink.name)).toHaveLength(1)
     expect(errorsOf(report, sink.name)[0]).toMatchObject({ code: 'SQLITE_IDENTIFIER' })
@@ -557,7 +573,7 @@ describe('sqliteSink primary key', () => {
   // guards: a typo created a table keyed on a column no record has, then refused every row
   it('refuses a primary key that no field of the first records has, naming the fields', async () => {
     const file = await tempFile()
-    const sink = sqliteSink({ file, table: 't', primaryKey: 'idd', mode: 'upsert' })
+    const sink = sqliteSink({ path: file, table: 't', primaryKey: 'idd', mode: 'upsert' })
     const report = await runInto(sink, [
       [
         { id: 1, name: 'a' },
@@ -573,13 +589,15 @@ describe('sqliteSink primary key', () => {
         'the 2 records in this call was accepted',
     )
     expect(readRows(file, "SELECT name FROM sqlite_master WHERE name = 't'")).toEqual([])
-    expect(sink.stats).toMatchObject({ rowsAccepted: 0, rowsWritten: 0 })
+    expect(sink.stats).toMatchObject({ rowsAccepted: 0, records: 0 })
   })
 
   it('fails open() when the primary key is not a column of the existing table', async () => {
     const file = await tempFile()
     createVictim(file)
-    const report = await runInto(sqliteSink({ file, table: 'y', primaryKey: 'idd' }), [{ a: 1 }])
+    const report = await runInto(sqliteSink({ path: file, table: 'y', primaryKey: 'idd' }), [
+      { a: 1 },
+    ])
     expect(errorsOf(report, 'sqliteSink')[0]).toMatchObject({ code: 'SQLITE_UNKNOWN_COLUMN' })
     expect(errorsOf(report, 'sqliteSink')[0]?.message).toBe(
       '[graphflow] [sqlite] primary key "idd" is not a column of table "y" (columns: a)',
@@ -590,7 +608,7 @@ describe('sqliteSink primary key', () => {
   // guards: the refusal said "the other rows of the batch were committed" when none were
   it('says that no row was committed when every row of the batch was refused', async () => {
     const file = await tempFile()
-    const sink = sqliteSink({ file, table: 't', primaryKey: 'id', mode: 'upsert' })
+    const sink = sqliteSink({ path: file, table: 't', primaryKey: 'id', mode: 'upsert' })
     const report = await runInto(sink, [[{ id: 1 }, { id: null }]])
     expect(errorsOf(report, sink.name)[0]?.message).toContain(
       'table "t" refused 1 row (the 1 other row of the batch was committed)',

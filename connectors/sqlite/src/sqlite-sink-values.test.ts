@@ -48,7 +48,11 @@ describe('sqliteSink values: the README value table', () => {
       nothing: null,
       notGiven: undefined,
     }
-    const sink = sqliteSink({ file, table: 'v', columns: [...Object.keys(record), 'missing'] })
+    const sink = sqliteSink({
+      path: file,
+      table: 'v',
+      columns: [...Object.keys(record), 'missing'],
+    })
     const report = await runInto(sink, [record])
     expect(errorsOf(report, sink.name)).toEqual([])
     const names = [...Object.keys(record), 'missing']
@@ -124,7 +128,7 @@ describe('sqliteSink values: the README value table', () => {
     const names = ['t', 'i', 'r', 'n', 'b', 'u', 'v']
     const whole = Object.fromEntries(names.map((name) => [name, 12345]))
     const truth = Object.fromEntries(names.map((name) => [name, true]))
-    await runInto(sqliteSink({ file, table: 'd' }), [whole, truth])
+    await runInto(sqliteSink({ path: file, table: 'd' }), [whole, truth])
     const rows = readRows(
       file,
       `SELECT ${names.map((name) => `${name}, typeof(${name}) AS ${name}_type`).join(', ')} FROM d`,
@@ -170,7 +174,7 @@ describe('sqliteSink values: the README value table', () => {
     const database = new Database(file)
     database.exec('CREATE TABLE s (t TEXT, i INTEGER, r REAL, a ANY) STRICT')
     database.close()
-    const report = await runInto(sqliteSink({ file, table: 's' }), [
+    const report = await runInto(sqliteSink({ path: file, table: 's' }), [
       { t: 12345, i: 12345, r: 12345, a: 12345 },
     ])
     expect(errorsOf(report, 'sqliteSink')).toEqual([])
@@ -186,7 +190,7 @@ describe('sqliteSink values: the README value table', () => {
   it('upserts a TEXT key given as a string and then as a number into one row', async () => {
     const file = await tempFile()
     const sink = sqliteSink({
-      file,
+      path: file,
       table: 'codes',
       columns: { code: 'TEXT', label: 'TEXT' },
       primaryKey: 'code',
@@ -202,7 +206,7 @@ describe('sqliteSink values: the README value table', () => {
 
   it('keeps whole numbers of an inferred TEXT column as their digits', async () => {
     const file = await tempFile()
-    await runInto(sqliteSink({ file, table: 'zips', batchSize: 2 }), [
+    await runInto(sqliteSink({ path: file, table: 'zips', batchSize: 2 }), [
       [{ zip: '01234' }, { zip: '99999' }],
       { zip: 12345 },
     ])
@@ -218,7 +222,7 @@ describe('sqliteSink values it refuses', () => {
   // guards: NaN was stored as NULL silently, Infinity as a value no JSON or TEXT reads back
   it('refuses NaN and ±Infinity per row, naming the column', async () => {
     const file = await tempFile()
-    const sink = sqliteSink({ file, table: 'scores' })
+    const sink = sqliteSink({ path: file, table: 'scores' })
     const report = await runInto(sink, [
       [
         { id: 1, score: 1.5 },
@@ -249,14 +253,14 @@ describe('sqliteSink values it refuses', () => {
       { id: 1, score: 1.5 },
       { id: 5, score: 2 },
     ])
-    expect(sink.stats).toMatchObject({ rowsWritten: 2, rowsRejected: 3 })
+    expect(sink.stats).toMatchObject({ records: 2, rowsRejected: 3 })
   })
 
   // guards: a NaN upsert key was not refused, so every run inserted another row
   it('refuses a NaN upsert key like a missing one, on every run', async () => {
     const file = await tempFile()
     const sink = sqliteSink({
-      file,
+      path: file,
       table: 'items',
       columns: { id: 'REAL', name: 'TEXT' },
       primaryKey: 'id',
@@ -275,7 +279,7 @@ describe('sqliteSink values it refuses', () => {
   // guards: these were stored as '{}' or as an object of indexes, reading back differently
   it('refuses Map, Set, RegExp, Error and typed arrays per row, also nested', async () => {
     const file = await tempFile()
-    const sink = sqliteSink({ file, table: 'odd' })
+    const sink = sqliteSink({ path: file, table: 'odd' })
     const values = [
       new Map([['a', 1]]),
       new Set([1]),
@@ -313,7 +317,7 @@ describe('sqliteSink reads own fields only', () => {
   // guards: a missing field read the record's inherited member (refused as "a function", or '{}')
   it.each(inherited)('writes NULL for a missing field named %s', async (name) => {
     const file = await tempFile()
-    const sink = sqliteSink({ file, table: 't', columns: ['id', name] })
+    const sink = sqliteSink({ path: file, table: 't', columns: ['id', name] })
     const withField = JSON.parse(`{"id": 2, "${name}": "own"}`) as object
     const report = await runInto(sink, [{ id: 1 }, withField])
     expect(errorsOf(report, sink.name)).toEqual([])
@@ -327,7 +331,7 @@ describe('sqliteSink reads own fields only', () => {
     const file = await tempFile()
     const inheriting = Object.assign(Object.create({ extra: 'inherited' }) as object, { id: 1 })
     const bare = Object.assign(Object.create(null) as object, { id: 2, extra: 'own' })
-    const sink = sqliteSink({ file, table: 't', columns: ['id', 'extra'] })
+    const sink = sqliteSink({ path: file, table: 't', columns: ['id', 'extra'] })
     const report = await runInto(sink, [[inheriting, bare]])
     expect(errorsOf(report, sink.name)).toEqual([])
     expect(readRows(file, 'SELECT id, extra FROM t ORDER BY id')).toEqual([
@@ -340,7 +344,7 @@ describe('sqliteSink reads own fields only', () => {
     const file = await tempFile()
     const record = Object.create({ inherited: 'no' }) as Record<string, unknown>
     record.id = 1
-    const report = await runInto(sqliteSink({ file, table: 't' }), [record])
+    const report = await runInto(sqliteSink({ path: file, table: 't' }), [record])
     expect(errorsOf(report, 'sqliteSink')).toEqual([])
     expect(columnTypes(file, 't')).toEqual({ id: 'INTEGER' })
   })

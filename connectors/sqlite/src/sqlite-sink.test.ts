@@ -8,7 +8,7 @@ import { sqliteSink } from './sqlite-sink.js'
 describe('sqliteSink', () => {
   it('creates the table from the first records and writes records and arrays of records', async () => {
     const file = await tempFile()
-    const sink = sqliteSink({ file, table: 'people', batchSize: 2 })
+    const sink = sqliteSink({ path: file, table: 'people', batchSize: 2 })
     const report = await runInto(sink, [
       { id: 1, name: 'Ada', score: 1.5 },
       [
@@ -34,6 +34,7 @@ describe('sqliteSink', () => {
       { name: 'score', type: 'REAL' },
     ])
     expect(sink.stats).toEqual({
+      records: 4,
       rowsAccepted: 4,
       rowsWritten: 4,
       rowsRejected: 0,
@@ -41,9 +42,55 @@ describe('sqliteSink', () => {
     })
   })
 
+  // Guards the naming convention: the factory's name by default, `path`, and `records` stored.
+  it("is named 'sqliteSink' by default and counts the records it stored in stats.records", async () => {
+    const file = await tempFile()
+    const sink = sqliteSink({ path: file, table: 't', batchSize: 2 })
+    expect(sink.name).toBe('sqliteSink')
+    const warnings: string[] = []
+    const logger = { info() {}, error() {}, warn: (line: string) => warnings.push(line) }
+    const report = await runInto(sink, [{ a: 1 }, [{ a: 2 }, { a: 3 }]], { logger })
+    expect(report.dataFlowStats.sqliteSink).toMatchObject({ in: 2, err: 0 })
+    expect(readRows(file, 'SELECT count(*) AS n FROM t')).toEqual([{ n: 3 }])
+    expect(sink.stats.records).toBe(3)
+    expect(warnings).toEqual([])
+  })
+
+  // Guards the deprecated aliases: `file` still works and warns once per spec; `rowsWritten` too.
+  it('still takes the deprecated "file" option and rowsWritten, warning once through warn', async () => {
+    const file = await tempFile()
+    const sink = sqliteSink({ file, table: 't' })
+    const warnings: string[] = []
+    const logger = { info() {}, error() {}, warn: (line: string) => warnings.push(line) }
+    await runInto(sink, [{ a: 1 }], { logger })
+    await runInto(sink, [{ a: 2 }, { a: 3 }], { logger })
+    expect(readRows(file, 'SELECT a FROM t ORDER BY a')).toEqual([{ a: 1 }, { a: 2 }, { a: 3 }])
+    expect(warnings).toEqual([
+      `[graphflow] [sqlite] sqliteSink: option "file" of sqliteSink is deprecated, use "path" (same meaning): { path: ${JSON.stringify(file)} }`,
+    ])
+    expect(sink.stats.rowsWritten).toBe(2)
+    expect(sink.stats.rowsWritten).toBe(sink.stats.records)
+    // A copy keeps the old key too (it is an enumerable getter).
+    expect(JSON.parse(JSON.stringify(sink.stats))).toMatchObject({ records: 2, rowsWritten: 2 })
+  })
+
+  // Guards the fallback: a logger without `warn` gets the deprecation through `info`.
+  it('logs the "file" deprecation through info when the logger has no warn', async () => {
+    const file = await tempFile()
+    const infos: string[] = []
+    const logger = { info: (line: string) => infos.push(line), error() {} }
+    const report = await runInto(sqliteSink({ file, table: 't', name: 'store' }), [{ a: 1 }], {
+      logger,
+    })
+    expect(errorsOf(report, 'store')).toEqual([])
+    expect(infos.filter((line) => line.includes('deprecated'))).toEqual([
+      `[graphflow] [sqlite] store: option "file" of sqliteSink is deprecated, use "path" (same meaning): { path: ${JSON.stringify(file)} }`,
+    ])
+  })
+
   it('opens the file it opens in WAL mode', async () => {
     const file = await tempFile()
-    await runInto(sqliteSink({ file, table: 't' }), [{ a: 1 }])
+    await runInto(sqliteSink({ path: file, table: 't' }), [{ a: 1 }])
     const database = new Database(file)
     expect(database.pragma('journal_mode', { simple: true })).toBe('wal')
     database.close()
@@ -63,7 +110,7 @@ describe('sqliteSink', () => {
       nothing: null,
       missing: undefined,
     }
-    await runInto(sqliteSink({ file, table: 'values_' }), [record])
+    await runInto(sqliteSink({ path: file, table: 'values_' }), [record])
     const [row] = readRows(file, 'SELECT * FROM values_')
     expect(row).toEqual({
       active: 1,
@@ -99,7 +146,7 @@ describe('sqliteSink', () => {
   it('creates the table from declared column types, in their order, with a primary key', async () => {
     const file = await tempFile()
     const sink = sqliteSink({
-      file,
+      path: file,
       table: 'items',
       columns: { id: 'INTEGER', label: 'TEXT NOT NULL', price: 'DECIMAL(10, 2)' },
       primaryKey: 'id',
@@ -117,7 +164,7 @@ describe('sqliteSink', () => {
 
   it('creates a declared table even when no record arrives', async () => {
     const file = await tempFile()
-    await runInto(sqliteSink({ file, table: 'empty', columns: ['a', 'b'] }), [])
+    await runInto(sqliteSink({ path: file, table: 'empty', columns: ['a', 'b'] }), [])
     expect(readRows(file, "SELECT name FROM pragma_table_info('empty')")).toEqual([
       { name: 'a' },
       { name: 'b' },
@@ -126,7 +173,7 @@ describe('sqliteSink', () => {
 
   it('infers the types of a declared list of names from the first records', async () => {
     const file = await tempFile()
-    await runInto(sqliteSink({ file, table: 't', columns: ['b', 'a'] }), [{ a: 'x', b: 2 }])
+    await runInto(sqliteSink({ path: file, table: 't', columns: ['b', 'a'] }), [{ a: 'x', b: 2 }])
     expect(readRows(file, "SELECT name, type FROM pragma_table_info('t')")).toEqual([
       { name: 'b', type: 'INTEGER' },
       { name: 'a', type: 'TEXT' },
@@ -140,7 +187,7 @@ describe('sqliteSink', () => {
       `CREATE TABLE logs (id INTEGER PRIMARY KEY, message TEXT, level TEXT DEFAULT 'info')`,
     )
     database.close()
-    await runInto(sqliteSink({ file, table: 'logs', batchSize: 1 }), [
+    await runInto(sqliteSink({ path: file, table: 'logs', batchSize: 1 }), [
       { message: 'a' },
       { message: 'b', level: 'warn' },
       { message: 'c' },
@@ -176,16 +223,16 @@ describe('sqliteSink', () => {
 
   it('resets its stats when a spec runs again', async () => {
     const file = await tempFile()
-    const sink = sqliteSink({ file, table: 't' })
+    const sink = sqliteSink({ path: file, table: 't' })
     await runInto(sink, [{ a: 1 }, { a: 2 }])
     await runInto(sink, [{ a: 3 }])
-    expect(sink.stats.rowsWritten).toBe(1)
+    expect(sink.stats.records).toBe(1)
     expect(readRows(file, 'SELECT a FROM t ORDER BY a')).toEqual([{ a: 1 }, { a: 2 }, { a: 3 }])
   })
 
   it('fails open() when the table is missing and createTable is false', async () => {
     const file = await tempFile()
-    const report = await runInto(sqliteSink({ file, table: 'nope', createTable: false }), [
+    const report = await runInto(sqliteSink({ path: file, table: 'nope', createTable: false }), [
       { a: 1 },
     ])
     expect(report.halted).toBe(true)
@@ -199,7 +246,7 @@ describe('sqliteSink', () => {
 
   it('fails open() with SQLITE_OPEN naming a file it cannot open', async () => {
     const file = `${await tempFile()}/missing-directory/x.db`
-    const report = await runInto(sqliteSink({ file, table: 't' }), [{ a: 1 }])
+    const report = await runInto(sqliteSink({ path: file, table: 't' }), [{ a: 1 }])
     const [error] = errorsOf(report, 'sqliteSink')
     expect(error).toMatchObject({ code: 'SQLITE_OPEN' })
     expect(error?.message).toContain(`cannot open "${file}" for writing`)
@@ -208,7 +255,7 @@ describe('sqliteSink', () => {
   it('fails open() with SQLITE_OPEN for a file that is not a database', async () => {
     const file = await tempFile('not-a-database.db')
     await writeFile(file, 'just some text, long enough to look like a header of a file'.repeat(20))
-    const report = await runInto(sqliteSink({ file, table: 't' }), [{ a: 1 }])
+    const report = await runInto(sqliteSink({ path: file, table: 't' }), [{ a: 1 }])
     expect(errorsOf(report, 'sqliteSink')[0]).toMatchObject({ code: 'SQLITE_OPEN' })
     expect(errorsOf(report, 'sqliteSink')[0]?.message).toBe(
       `[graphflow] [sqlite] cannot open "${file}" for writing: SQLITE_NOTADB: file is not a database`,
@@ -217,7 +264,7 @@ describe('sqliteSink', () => {
 
   it('rejects a record that is not an object', async () => {
     const file = await tempFile()
-    const report = await runInto(sqliteSink({ file, table: 't' }), [
+    const report = await runInto(sqliteSink({ path: file, table: 't' }), [
       { a: 1 },
       'text',
       [{ a: 2 }, 5],
@@ -235,55 +282,64 @@ describe('sqliteSink options', () => {
   it.each([
     [
       { table: 't' },
-      'sqliteSink "file": expected a database file path (or a "database" handle), got undefined',
+      'sqliteSink "path": expected a database file path (or a "database" handle), got undefined',
+    ],
+    [
+      { path: 'a.db', database: new Database(':memory:'), table: 't' },
+      'sqliteSink: expected either "path" or "database", got both (path "a.db")',
     ],
     [
       { file: 'a.db', database: new Database(':memory:'), table: 't' },
       'sqliteSink: expected either "file" or "database", got both (file "a.db")',
     ],
     [
+      { path: 'a.db', file: 'a.db', table: 't' },
+      'sqliteSink: expected "path" or "file" (its deprecated alias), got both (path "a.db", file "a.db")',
+    ],
+    [{ file: '', table: 't' }, 'sqliteSink "file": expected a database file path'],
+    [
       { database: {}, table: 't' },
       'sqliteSink "database": expected an open better-sqlite3 Database, got an object',
     ],
-    [{ file: 'a.db', table: 5 }, 'sqliteSink "table": expected a table name, got 5'],
+    [{ path: 'a.db', table: 5 }, 'sqliteSink "table": expected a table name, got 5'],
     [
-      { file: 'a.db', table: 't', mode: 'upsert' },
+      { path: 'a.db', table: 't', mode: 'upsert' },
       `sqliteSink "primaryKey": expected the conflict target of mode 'upsert' (a column name or a list of names), got undefined`,
     ],
     [
-      { file: 'a.db', table: 't', mode: 'merge' },
+      { path: 'a.db', table: 't', mode: 'merge' },
       `sqliteSink "mode": expected one of 'insert', 'replace', 'upsert', got "merge"`,
     ],
     [
-      { file: 'a.db', table: 't', batchSize: 0 },
+      { path: 'a.db', table: 't', batchSize: 0 },
       'sqliteSink "batchSize": expected an integer >= 1, got 0',
     ],
     [
-      { file: 'a.db', table: 't', onUnknownColumn: 'drop' },
+      { path: 'a.db', table: 't', onUnknownColumn: 'drop' },
       `sqliteSink "onUnknownColumn": expected one of 'error', 'ignore', 'add', got "drop"`,
     ],
     [
-      { file: 'a.db', table: 't', createTable: 'yes' },
+      { path: 'a.db', table: 't', createTable: 'yes' },
       'sqliteSink "createTable": expected a boolean, got "yes"',
     ],
     [
-      { file: 'a.db', table: 't', columns: [] },
+      { path: 'a.db', table: 't', columns: [] },
       'sqliteSink "columns": expected at least one column, got an array',
     ],
     [
-      { file: 'a.db', table: 't', columns: ['a', 'A'] },
+      { path: 'a.db', table: 't', columns: ['a', 'A'] },
       'sqliteSink "columns": expected distinct names, got "a" and "A" (SQLite column names ignore letter case)',
     ],
     [
-      { file: 'a.db', table: 't', columns: { a: 'TEXT); DROP TABLE t; --' } },
+      { path: 'a.db', table: 't', columns: { a: 'TEXT); DROP TABLE t; --' } },
       'sqliteSink "columns.a": expected a SQLite column type',
     ],
     [
-      { file: 'a.db', table: 't', columns: ['a'], primaryKey: 'b' },
+      { path: 'a.db', table: 't', columns: ['a'], primaryKey: 'b' },
       'sqliteSink "primaryKey": expected one of the declared columns (a), got "b"',
     ],
     [
-      { file: 'a.db', table: 't', primaryKey: [] },
+      { path: 'a.db', table: 't', primaryKey: [] },
       'sqliteSink "primaryKey": expected a column name or a non-empty list of names, got an array',
     ],
   ])('throws a TypeError for %o', (options, message) => {
@@ -293,7 +349,7 @@ describe('sqliteSink options', () => {
 
   it('does no I/O in the factory', async () => {
     const file = await tempFile()
-    sqliteSink({ file, table: 't' })
+    sqliteSink({ path: file, table: 't' })
     const { existsSync } = await import('node:fs')
     expect(existsSync(file)).toBe(false)
   })
@@ -305,7 +361,7 @@ describe('sqliteSink into existing tables', () => {
     const database = new Database(file)
     database.exec("CREATE TABLE ticks (id INTEGER PRIMARY KEY, label TEXT DEFAULT 'tick')")
     database.close()
-    await runInto(sqliteSink({ file, table: 'ticks', onUnknownColumn: 'ignore' }), [
+    await runInto(sqliteSink({ path: file, table: 'ticks', onUnknownColumn: 'ignore' }), [
       {},
       { other: 1 },
     ])
@@ -318,7 +374,7 @@ describe('sqliteSink into existing tables', () => {
   it('numbers the rows with a declared INTEGER primary key the records lack', async () => {
     const file = await tempFile()
     const sink = sqliteSink({
-      file,
+      path: file,
       table: 'notes',
       columns: { id: 'INTEGER', text: 'TEXT' },
       primaryKey: 'id',

@@ -1,8 +1,9 @@
-import { GraphflowError, type NodeSpec } from '@graphflow/core'
+import { GraphflowError, type NodeContext, type NodeSpec } from '@graphflow/core'
+import { fileDeprecation } from './check-options.js'
 import { checkOpen, openDatabase, type SqliteDatabase } from './open-database.js'
 import { resolveSinkOptions, type SqliteSinkOptions } from './sink-options.js'
 import { plainMessage, sqliteError } from './sqlite-error.js'
-import { type SinkCounters, type SqliteSinkStats, TableWriter } from './table-writer.js'
+import { type SqliteSinkStats, sinkCounters, TableWriter } from './table-writer.js'
 
 /** What a {@link sqliteSink} accepts per call: one record or an array of records. */
 export type SqliteSinkInput<Row extends object = object> = Row | readonly Row[]
@@ -29,7 +30,7 @@ export interface SqliteSinkSpec<Row extends object = object>
  * const graph = new AsyncGraph()
  * const breweries = graph.addNode(fetchBreweries) // yields records or arrays of records
  * const store = graph.addNode(
- *   sqliteSink({ file: 'breweries.db', table: 'breweries', primaryKey: 'id', mode: 'upsert' }),
+ *   sqliteSink({ path: 'breweries.db', table: 'breweries', primaryKey: 'id', mode: 'upsert' }),
  * )
  * graph.addEdge(breweries, store)
  * await new AsyncExecutor(graph).execute()
@@ -40,13 +41,8 @@ export function sqliteSink<Row extends object = object>(
 ): SqliteSinkSpec<Row> {
   const settings = resolveSinkOptions(options)
   const { target, table } = settings
-  const counters: SinkCounters = {
-    rowsAccepted: 0,
-    rowsWritten: 0,
-    rowsRejected: 0,
-    batchesCommitted: 0,
-  }
-  const stats: SqliteSinkStats = counters // live: mutated in place, never replaced
+  const { counters, stats } = sinkCounters() // live: mutated in place, never replaced
+  const warnFileOption = fileDeprecation('sqliteSink', target)
   let database: SqliteDatabase | undefined
   let writer: TableWriter | undefined
 
@@ -54,16 +50,17 @@ export function sqliteSink<Row extends object = object>(
     const opened = database
     database = undefined
     writer = undefined
-    if (opened && target.file !== undefined) opened.close()
+    if (opened && target.path !== undefined) opened.close()
   }
 
   return {
     name: settings.name,
     stats,
-    open() {
-      counters.rowsAccepted = counters.rowsWritten = counters.rowsRejected = 0
+    open(context?: NodeContext) {
+      counters.records = counters.rowsAccepted = counters.rowsRejected = 0
       counters.batchesCommitted = 0
-      database = target.database ? checkOpen(target.database) : openDatabase(target.file, 'write')
+      warnFileOption(context)
+      database = target.database ? checkOpen(target.database) : openDatabase(target.path, 'write')
       try {
         writer = new TableWriter(database, settings, counters)
       } catch (error) {

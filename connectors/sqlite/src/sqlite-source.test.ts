@@ -1,4 +1,4 @@
-import { AsyncExecutor, AsyncGraph, GraphflowError } from '@graphflow/core'
+import { AsyncExecutor, AsyncGraph, GraphflowError, type Logger } from '@graphflow/core'
 import Database from 'better-sqlite3'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { errorsOf, quietLogger, runInto, tempFile } from '../test/helpers.js'
@@ -20,7 +20,7 @@ beforeEach(async () => {
 
 async function collect<Item>(
   spec: SqliteSourceSpec<Item>,
-  options: { startArgs?: unknown[]; signal?: AbortSignal } = {},
+  options: { startArgs?: unknown[]; signal?: AbortSignal; logger?: Logger } = {},
 ): Promise<{
   items: Item[]
   errors: Error[]
@@ -33,7 +33,7 @@ async function collect<Item>(
     items.push(item)
   })
   graph.addEdge(spec.name, 'sink') // by name: a generic Item defers the compile-time edge check
-  const executor = new AsyncExecutor(graph, { logger: quietLogger() })
+  const executor = new AsyncExecutor(graph, { logger: options.logger ?? quietLogger() })
   const startNodes = options.startArgs ? { [spec.name]: options.startArgs } : undefined
   const report = await executor.execute({ startNodes, signal: options.signal })
   return { items, errors: errorsOf(report, spec.name), report }
@@ -42,7 +42,10 @@ async function collect<Item>(
 describe('sqliteSource', () => {
   it('yields the rows of a query one by one', async () => {
     const { items, errors } = await collect(
-      sqliteSource<{ n: number }>({ file, query: 'SELECT n FROM numbers WHERE n <= 3 ORDER BY n' }),
+      sqliteSource<{ n: number }>({
+        path: file,
+        query: 'SELECT n FROM numbers WHERE n <= 3 ORDER BY n',
+      }),
     )
     expect(errors).toEqual([])
     expect(items).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }])
@@ -51,7 +54,7 @@ describe('sqliteSource', () => {
   it('yields batches of batchSize rows, the last one shorter', async () => {
     const { items } = await collect(
       sqliteSource<{ n: number }>({
-        file,
+        path: file,
         query: 'SELECT n FROM numbers ORDER BY n',
         batchSize: 10,
       }),
@@ -65,20 +68,28 @@ describe('sqliteSource', () => {
   it('binds positional and named params', async () => {
     const positional = await collect(
       sqliteSource({
-        file,
+        path: file,
         query: 'SELECT n FROM numbers WHERE n > ? AND parity = ?',
         params: [22, 'odd'],
       }),
     )
     expect(positional.items).toEqual([{ n: 23 }, { n: 25 }])
     const named = await collect(
-      sqliteSource({ file, query: 'SELECT n FROM numbers WHERE n < @below', params: { below: 3 } }),
+      sqliteSource({
+        path: file,
+        query: 'SELECT n FROM numbers WHERE n < @below',
+        params: { below: 3 },
+      }),
     )
     expect(named.items).toEqual([{ n: 1 }, { n: 2 }])
   })
 
   it('takes params from its start argument, replacing the option', async () => {
-    const spec = sqliteSource({ file, query: 'SELECT n FROM numbers WHERE n = ?', params: [1] })
+    const spec = sqliteSource({
+      path: file,
+      query: 'SELECT n FROM numbers WHERE n = ?',
+      params: [1],
+    })
     const { items } = await collect(spec, { startArgs: [[7]] })
     expect(items).toEqual([{ n: 7 }])
   })
@@ -91,7 +102,7 @@ describe('sqliteSource', () => {
       yield [4] as SqliteParams
     })
     const lookup = graph.addNode(
-      sqliteSource({ file, query: 'SELECT n * 10 AS tens FROM numbers WHERE n = ?' }),
+      sqliteSource({ path: file, query: 'SELECT n * 10 AS tens FROM numbers WHERE n = ?' }),
     )
     const sink = graph.addNode(async function* sink(item: Record<string, unknown>) {
       items.push(item)
@@ -104,7 +115,7 @@ describe('sqliteSource', () => {
 
   it('reads INTEGER as bigint with safeIntegers', async () => {
     const { items } = await collect(
-      sqliteSource({ file, query: 'SELECT 9007199254740993 AS big', safeIntegers: true }),
+      sqliteSource({ path: file, query: 'SELECT 9007199254740993 AS big', safeIntegers: true }),
     )
     expect(items).toEqual([{ big: 9007199254740993n }])
   })
@@ -113,20 +124,20 @@ describe('sqliteSource', () => {
   it('reads back exactly what the sink wrote beyond 2^53 with safeIntegers', async () => {
     const written = await tempFile('exact.db')
     const big = 2n ** 53n + 1n
-    const sink = sqliteSink({ file: written, table: 'ids' })
+    const sink = sqliteSink({ path: written, table: 'ids' })
     await runInto(sink, [{ id: big, small: 7 }])
     const query = 'SELECT id, small FROM ids WHERE id = ?'
     const exact = await collect(
-      sqliteSource({ file: written, query, params: [big], safeIntegers: true }),
+      sqliteSource({ path: written, query, params: [big], safeIntegers: true }),
     )
     expect(exact.items).toEqual([{ id: big, small: 7n }])
-    const rounded = await collect(sqliteSource({ file: written, query, params: [big] }))
+    const rounded = await collect(sqliteSource({ path: written, query, params: [big] }))
     expect(rounded.items).toEqual([{ id: 2 ** 53, small: 7 }])
   })
 
   it('opens the file read-only', async () => {
     const { items, errors } = await collect(
-      sqliteSource({ file, query: "INSERT INTO numbers VALUES (99, 'odd') RETURNING n" }),
+      sqliteSource({ path: file, query: "INSERT INTO numbers VALUES (99, 'odd') RETURNING n" }),
     )
     expect(items).toEqual([])
     expect(errors[0]).toMatchObject({ code: 'SQLITE_QUERY', scope: 'sqlite' })
@@ -165,10 +176,46 @@ describe('sqliteSource', () => {
   })
 })
 
+describe('sqliteSource names', () => {
+  // Guards the naming convention: the factory's name by default, `path`, and `records` yielded.
+  it("is named 'sqliteSource' by default and counts the rows it yielded in stats.records", async () => {
+    const spec = sqliteSource<{ n: number }>({
+      path: file,
+      query: 'SELECT n FROM numbers WHERE n <= ?',
+      params: [7],
+      batchSize: 3,
+    })
+    expect(spec.name).toBe('sqliteSource')
+    expect(spec.stats).toEqual({ records: 0 })
+    const warnings: string[] = []
+    const logger = { info() {}, error() {}, warn: (line: string) => warnings.push(line) }
+    const { items, report } = await collect(spec, { logger })
+    expect(items.map((batch) => batch.length)).toEqual([3, 3, 1])
+    expect(report.dataFlowStats.sqliteSource).toMatchObject({ out: 3, err: 0 })
+    expect(spec.stats).toEqual({ records: 7 })
+    // Reset by the next run's open().
+    await collect(spec, { startArgs: [[2]] })
+    expect(spec.stats).toEqual({ records: 2 })
+    expect(warnings).toEqual([])
+  })
+
+  // Guards the deprecated alias: `file` still reads the file and warns once per spec.
+  it('still takes the deprecated "file" option, warning once through warn', async () => {
+    const spec = sqliteSource({ file, query: 'SELECT n FROM numbers WHERE n <= 2 ORDER BY n' })
+    const warnings: string[] = []
+    const logger = { info() {}, error() {}, warn: (line: string) => warnings.push(line) }
+    expect((await collect(spec, { logger })).items).toEqual([{ n: 1 }, { n: 2 }])
+    expect((await collect(spec, { logger })).items).toEqual([{ n: 1 }, { n: 2 }])
+    expect(warnings).toEqual([
+      `[graphflow] [sqlite] sqliteSource: option "file" of sqliteSource is deprecated, use "path" (same meaning): { path: ${JSON.stringify(file)} }`,
+    ])
+  })
+})
+
 describe('sqliteSource errors', () => {
   it('fails open() with SQLITE_OPEN for a missing file', async () => {
     const missing = `${file}.missing`
-    const { errors, report } = await collect(sqliteSource({ file: missing, query: 'SELECT 1' }))
+    const { errors, report } = await collect(sqliteSource({ path: missing, query: 'SELECT 1' }))
     expect(report.halted).toBe(true)
     expect(errors[0]).toBeInstanceOf(GraphflowError)
     expect(errors[0]).toMatchObject({ code: 'SQLITE_OPEN' })
@@ -178,7 +225,7 @@ describe('sqliteSource errors', () => {
   })
 
   it('fails open() with SQLITE_QUERY for a bad query', async () => {
-    const { errors } = await collect(sqliteSource({ file, query: 'SELEC n FROM numbers' }))
+    const { errors } = await collect(sqliteSource({ path: file, query: 'SELEC n FROM numbers' }))
     expect(errors[0]).toMatchObject({ code: 'SQLITE_QUERY' })
     expect(errors[0]?.message).toBe(
       `[graphflow] [sqlite] cannot prepare the query on "${file}": near "SELEC": syntax error`,
@@ -186,7 +233,7 @@ describe('sqliteSource errors', () => {
   })
 
   it('fails open() for a statement that returns no rows', async () => {
-    const { errors } = await collect(sqliteSource({ file, query: 'DELETE FROM numbers' }))
+    const { errors } = await collect(sqliteSource({ path: file, query: 'DELETE FROM numbers' }))
     expect(errors[0]?.message).toBe(
       '[graphflow] [sqlite] the query does not return rows (use a SELECT): DELETE FROM numbers',
     )
@@ -194,7 +241,7 @@ describe('sqliteSource errors', () => {
 
   it('fails the call with SQLITE_QUERY for missing params', async () => {
     const { errors } = await collect(
-      sqliteSource({ file, query: 'SELECT n FROM numbers WHERE n = ?' }),
+      sqliteSource({ path: file, query: 'SELECT n FROM numbers WHERE n = ?' }),
     )
     expect(errors[0]).toMatchObject({ code: 'SQLITE_QUERY' })
     expect(errors[0]?.message).toContain('the query on')
@@ -204,19 +251,23 @@ describe('sqliteSource errors', () => {
   it.each([
     [
       { query: 'SELECT 1' },
-      'sqliteSource "file": expected a database file path (or a "database" handle), got undefined',
+      'sqliteSource "path": expected a database file path (or a "database" handle), got undefined',
     ],
-    [{ file: 'a.db', query: '  ' }, 'sqliteSource "query": expected an SQL query string, got "  "'],
     [
-      { file: 'a.db', query: 'SELECT 1', params: 5 },
+      { path: 'a.db', file: 'b.db', query: 'SELECT 1' },
+      'sqliteSource: expected "path" or "file" (its deprecated alias), got both (path "a.db", file "b.db")',
+    ],
+    [{ path: 'a.db', query: '  ' }, 'sqliteSource "query": expected an SQL query string, got "  "'],
+    [
+      { path: 'a.db', query: 'SELECT 1', params: 5 },
       'sqliteSource "params": expected an array or an object, got 5',
     ],
     [
-      { file: 'a.db', query: 'SELECT 1', batchSize: 1.5 },
+      { path: 'a.db', query: 'SELECT 1', batchSize: 1.5 },
       'sqliteSource "batchSize": expected an integer >= 1, got 1.5',
     ],
     [
-      { file: 'a.db', query: 'SELECT 1', safeIntegers: 1 },
+      { path: 'a.db', query: 'SELECT 1', safeIntegers: 1 },
       'sqliteSource "safeIntegers": expected a boolean, got 1',
     ],
   ])('throws a TypeError for %o', (options, message) => {

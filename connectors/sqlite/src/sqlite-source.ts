@@ -6,6 +6,7 @@ import {
   checkPositiveInteger,
   checkTarget,
   describeValue,
+  fileDeprecation,
   optionError,
 } from './check-options.js'
 import { checkOpen, openDatabase, type SqliteDatabase } from './open-database.js'
@@ -15,19 +16,26 @@ import { plainMessage, sqliteError } from './sqlite-error.js'
 /** Parameters of a query: positional (`?`) as an array, named (`@name`, `:name`) as an object. */
 export type SqliteParams = readonly unknown[] | Readonly<Record<string, unknown>>
 
-/** Options of {@link sqliteSource}. Give exactly one of `file` and `database`. */
+/** Options of {@link sqliteSource}. Give exactly one of `path` and `database`. */
 export interface SqliteSourceOptions {
   /**
    * Path of the database file, opened read-only in `open()` (it must exist) and closed in
    * `close()`.
-   * @default undefined (give `file` or `database`)
+   * @default undefined (give `path` or `database`)
+   */
+  path?: string
+  /**
+   * The former name of `path`, still accepted: the first `open()` logs a deprecation warning.
+   * Giving both `path` and `file` is a `TypeError`.
+   * @deprecated Use `path` (same meaning).
+   * @default undefined
    */
   file?: string
   /**
-   * An open better-sqlite3 `Database` to read from instead of `file`; never closed by the
+   * An open better-sqlite3 `Database` to read from instead of `path`; never closed by the
    * source. While the source iterates, a sink cannot write through the same handle (SQLite
    * allows one active statement per write): give a sink its own connection.
-   * @default undefined (give `file` or `database`)
+   * @default undefined (give `path` or `database`)
    */
   database?: SqliteDatabase
   /**
@@ -62,8 +70,20 @@ export interface SqliteSourceOptions {
   name?: string
 }
 
-/** The node {@link sqliteSource} returns: called with no arguments or with query parameters. */
-export type SqliteSourceSpec<Item> = NodeSpec<[] | [SqliteParams], Item>
+/** Progress of a {@link sqliteSource} during and after a run. */
+export interface SqliteSourceStats {
+  /** Rows yielded (each row of a batch counts). */
+  readonly records: number
+}
+
+/**
+ * The node {@link sqliteSource} returns: called with no arguments or with query parameters,
+ * with live {@link SqliteSourceStats}.
+ */
+export interface SqliteSourceSpec<Item> extends NodeSpec<[] | [SqliteParams], Item> {
+  /** Live counts of the current (or last) run, for progress display. Reset by each `open()`. */
+  readonly stats: SqliteSourceStats
+}
 
 const FACTORY = 'sqliteSource'
 
@@ -76,7 +96,7 @@ const FACTORY = 'sqliteSource'
  * @example
  * ```ts
  * const rows = graph.addNode(
- *   sqliteSource({ file: 'breweries.db', query: 'SELECT * FROM breweries WHERE state = ?', params: ['Ohio'] }),
+ *   sqliteSource({ path: 'breweries.db', query: 'SELECT * FROM breweries WHERE state = ?', params: ['Ohio'] }),
  * )
  * graph.addEdge(rows, print)
  * ```
@@ -107,7 +127,9 @@ export function sqliteSource<Row = Record<string, unknown>>(
       ? undefined
       : checkPositiveInteger(FACTORY, 'batchSize', options.batchSize, 1)
   const safeIntegers = checkBoolean(FACTORY, 'safeIntegers', options.safeIntegers, false)
-  const where = target.file === undefined ? 'the given database' : `"${target.file}"`
+  const where = target.path === undefined ? 'the given database' : `"${target.path}"`
+  const warnFileOption = fileDeprecation(FACTORY, target)
+  const stats = { records: 0 } // live: mutated in place, never replaced
   let database: SqliteDatabase | undefined
   let statement: Statement<unknown[], Row> | undefined
   let signal: AbortSignal | undefined
@@ -135,14 +157,17 @@ export function sqliteSource<Row = Record<string, unknown>>(
     active.clear()
     const opened = database
     database = statement = undefined
-    if (opened && target.file !== undefined) opened.close()
+    if (opened && target.path !== undefined) opened.close()
   }
 
   return {
     name: checkName(FACTORY, options.name, 'sqliteSource'),
+    stats,
     open(context: NodeContext) {
       signal = context.signal
-      database = target.database ? checkOpen(target.database) : openDatabase(target.file, 'read')
+      stats.records = 0
+      warnFileOption(context)
+      database = target.database ? checkOpen(target.database) : openDatabase(target.path, 'read')
       try {
         statement = prepare(database)
       } catch (error) {
@@ -181,16 +206,21 @@ export function sqliteSource<Row = Record<string, unknown>>(
           }
           if (next.done) break
           if (batchSize === undefined) {
+            stats.records++
             yield next.value
           } else {
             batch.push(next.value)
             if (batch.length >= batchSize) {
+              stats.records += batch.length
               yield batch
               batch = []
             }
           }
         }
-        if (batch.length > 0) yield batch
+        if (batch.length > 0) {
+          stats.records += batch.length
+          yield batch
+        }
       } finally {
         active.delete(rows)
         rows.return?.()

@@ -21,18 +21,43 @@ const hasOwn = Object.hasOwn
 
 /** Progress of a {@link sqliteSink} during and after a run. */
 export interface SqliteSinkStats {
-  /** Records the sink accepted in this run; by the end of the run each is written or refused. */
+  /** Records stored: rows committed to the table (the count every graphflow sink keeps). */
+  readonly records: number
+  /** Records the sink accepted in this run; by the end of the run each is stored or refused. */
   readonly rowsAccepted: number
-  /** Rows committed to the table. */
-  readonly rowsWritten: number
   /** Rows SQLite refused (reported in a `SqliteRowError`) or lost with a failed batch. */
   readonly rowsRejected: number
   /** Transactions committed. */
   readonly batchesCommitted: number
+  /**
+   * The former name of `records` (the same number, read through a getter).
+   * @deprecated Use `records`.
+   */
+  readonly rowsWritten: number
 }
 
-/** The mutable counters behind {@link SqliteSinkStats}. */
-export type SinkCounters = { -readonly [Key in keyof SqliteSinkStats]: number }
+/** The mutable counters behind {@link SqliteSinkStats} (`rowsWritten` is a getter of `records`). */
+export type SinkCounters = {
+  -readonly [Key in Exclude<keyof SqliteSinkStats, 'rowsWritten'>]: number
+}
+
+/**
+ * Fresh counters and the stats view of them: one object, with `rowsWritten` as an enumerable
+ * getter of `records` (so a spread copy or `JSON.stringify` of the stats still has the old key).
+ */
+export function sinkCounters(): { counters: SinkCounters; stats: SqliteSinkStats } {
+  const counters: SinkCounters = {
+    records: 0,
+    rowsAccepted: 0,
+    rowsRejected: 0,
+    batchesCommitted: 0,
+  }
+  const stats = Object.defineProperty(counters, 'rowsWritten', {
+    get: () => counters.records,
+    enumerable: true,
+  }) as SinkCounters & { readonly rowsWritten: number }
+  return { counters, stats }
+}
 
 /**
  * Writes records to one table of an open database for one run: creates or extends the table,
@@ -154,7 +179,7 @@ export class TableWriter {
       this.#buffer = []
       begun = true
       const written = this.#transaction()
-      this.#stats.rowsWritten += written
+      this.#stats.records += written
       this.#stats.rowsRejected += count - written
       this.#stats.batchesCommitted++
       if (this.#rejected.length > rejectedBefore) {

@@ -3,7 +3,7 @@ import { AsyncGraph } from '@graphflow/core'
 import { describe, expectTypeOf, it } from 'vitest'
 import type { ColumnName } from './sink-options.js'
 import { type SqliteSinkSpec, sqliteSink } from './sqlite-sink.js'
-import { sqliteSource } from './sqlite-source.js'
+import { type SqliteSourceStats, sqliteSource } from './sqlite-source.js'
 
 interface Brewery {
   id: string
@@ -23,7 +23,7 @@ describe('sqliteSink types', () => {
     const numbers = graph.addNode(async function* numbers() {
       yield 1
     })
-    const sink = graph.addNode(sqliteSink({ file: 'x.db', table: 'breweries' }))
+    const sink = graph.addNode(sqliteSink({ path: 'x.db', table: 'breweries' }))
     graph.addEdge(pages, sink)
     graph.addEdge(breweries, sink)
     // @ts-expect-error a number is not a record
@@ -32,28 +32,28 @@ describe('sqliteSink types', () => {
 
   it('types primaryKey and the names in columns from the record type', () => {
     expectTypeOf<ColumnName<Brewery>>().toEqualTypeOf<'id' | 'name' | 'city'>()
-    sqliteSink<Brewery>({ file: 'x.db', table: 't', primaryKey: 'id', mode: 'upsert' })
-    sqliteSink<Brewery>({ file: 'x.db', table: 't', primaryKey: ['id', 'city'] })
-    sqliteSink<Brewery>({ file: 'x.db', table: 't', columns: { id: 'TEXT', name: 'TEXT' } })
-    sqliteSink<Brewery>({ file: 'x.db', table: 't', columns: ['id', 'name'] })
+    sqliteSink<Brewery>({ path: 'x.db', table: 't', primaryKey: 'id', mode: 'upsert' })
+    sqliteSink<Brewery>({ path: 'x.db', table: 't', primaryKey: ['id', 'city'] })
+    sqliteSink<Brewery>({ path: 'x.db', table: 't', columns: { id: 'TEXT', name: 'TEXT' } })
+    sqliteSink<Brewery>({ path: 'x.db', table: 't', columns: ['id', 'name'] })
     // @ts-expect-error a typo in primaryKey
-    sqliteSink<Brewery>({ file: 'x.db', table: 't', primaryKey: 'idd', mode: 'upsert' })
+    sqliteSink<Brewery>({ path: 'x.db', table: 't', primaryKey: 'idd', mode: 'upsert' })
     // @ts-expect-error a typo in a list of key columns
-    sqliteSink<Brewery>({ file: 'x.db', table: 't', primaryKey: ['id', 'citty'] })
+    sqliteSink<Brewery>({ path: 'x.db', table: 't', primaryKey: ['id', 'citty'] })
     // @ts-expect-error a typo in a declared column
-    sqliteSink<Brewery>({ file: 'x.db', table: 't', columns: { id: 'TEXT', nmae: 'TEXT' } })
+    sqliteSink<Brewery>({ path: 'x.db', table: 't', columns: { id: 'TEXT', nmae: 'TEXT' } })
     // @ts-expect-error a typo in a list of declared columns
-    sqliteSink<Brewery>({ file: 'x.db', table: 't', columns: ['id', 'nmae'] })
+    sqliteSink<Brewery>({ path: 'x.db', table: 't', columns: ['id', 'nmae'] })
   })
 
   it('takes the record type from the declared spec type too', () => {
     const typed: SqliteSinkSpec<Brewery> = sqliteSink({
-      file: 'x.db',
+      path: 'x.db',
       table: 't',
       primaryKey: 'id',
     })
     const typo: SqliteSinkSpec<Brewery> = sqliteSink({
-      file: 'x.db',
+      path: 'x.db',
       table: 't',
       // @ts-expect-error a typo, with the record type from the variable's type
       primaryKey: 'idd',
@@ -65,14 +65,15 @@ describe('sqliteSink types', () => {
   it('accepts any name when the record type is not known', () => {
     expectTypeOf<ColumnName<object>>().toEqualTypeOf<string>()
     expectTypeOf<ColumnName<Record<string, unknown>>>().toEqualTypeOf<string>()
-    sqliteSink({ file: 'x.db', table: 't', primaryKey: 'anything', columns: ['anything'] })
-    sqliteSink<Record<string, unknown>>({ file: 'x.db', table: 't', primaryKey: ['a', 'b'] })
+    sqliteSink({ path: 'x.db', table: 't', primaryKey: 'anything', columns: ['anything'] })
+    sqliteSink<Record<string, unknown>>({ path: 'x.db', table: 't', primaryKey: ['a', 'b'] })
     const key: string = 'id'
-    sqliteSink({ file: 'x.db', table: 't', primaryKey: key, columns: { [key]: 'TEXT' } })
+    sqliteSink({ path: 'x.db', table: 't', primaryKey: key, columns: { [key]: 'TEXT' } })
   })
 
   it('has live stats', () => {
-    const stats = sqliteSink({ file: 'x.db', table: 't' }).stats
+    const stats = sqliteSink({ path: 'x.db', table: 't' }).stats
+    expectTypeOf(stats.records).toEqualTypeOf<number>()
     expectTypeOf(stats.rowsWritten).toEqualTypeOf<number>()
   })
 })
@@ -80,12 +81,12 @@ describe('sqliteSink types', () => {
 describe('sqliteSource types', () => {
   it('yields rows, or arrays of rows with batchSize', () => {
     const graph = new AsyncGraph()
-    const sink = graph.addNode(sqliteSink({ file: 'x.db', table: 'breweries' }))
+    const sink = graph.addNode(sqliteSink({ path: 'x.db', table: 'breweries' }))
     const batches = graph.addNode(
-      sqliteSource<{ n: number }>({ file: 'x.db', query: 'SELECT n FROM t', batchSize: 10 }),
+      sqliteSource<{ n: number }>({ path: 'x.db', query: 'SELECT n FROM t', batchSize: 10 }),
     )
     const rows = graph.addNode(
-      sqliteSource<{ n: number }>({ file: 'x.db', query: 'SELECT n FROM t', name: 'rows' }),
+      sqliteSource<{ n: number }>({ path: 'x.db', query: 'SELECT n FROM t', name: 'rows' }),
     )
     const takesBatch = graph.addNode(async function* takesBatch(_batch: { n: number }[]) {})
     const takesRow = graph.addNode(async function* takesRow(_row: { n: number }) {})
@@ -95,5 +96,11 @@ describe('sqliteSource types', () => {
     graph.addEdge(rows, sink)
     // @ts-expect-error batches are arrays of rows
     graph.addEdge(batches, takesRow)
+  })
+
+  it('has live stats', () => {
+    const spec = sqliteSource({ path: 'x.db', query: 'SELECT 1' })
+    expectTypeOf(spec.stats).toEqualTypeOf<SqliteSourceStats>()
+    expectTypeOf(spec.stats.records).toEqualTypeOf<number>()
   })
 })

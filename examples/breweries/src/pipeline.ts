@@ -149,7 +149,7 @@ export function buildBreweriesPipeline(
   const sqlite = options.sqlitePath
     ? sqliteSink<Brewery>({
         name: 'sqlite',
-        file: options.sqlitePath,
+        path: options.sqlitePath,
         table: 'breweries',
         columns: SQLITE_COLUMNS,
         primaryKey: 'id',

@@ -197,7 +197,7 @@ export async function runBreweries(
     const { csv, sqlite, source } = pipeline
     const stored = () => ({
       csv: csv ? kept.csv * perPage + csv.stats.records : undefined,
-      sqlite: sqlite ? kept.sqlite * perPage + sqlite.stats.rowsWritten : undefined,
+      sqlite: sqlite ? kept.sqlite * perPage + sqlite.stats.records : undefined,
     })
     const snapshot = (elapsedMs: number): ProgressSnapshot => {
       const now = stored()
@@ -234,7 +234,7 @@ export async function runBreweries(
       const csvNow = records.csv
       records.csv = csvSettled
       csvSettled = csvNow
-      const thisRun = (csv?.stats.records ?? 0) + (sqlite?.stats.rowsWritten ?? 0)
+      const thisRun = (csv?.stats.records ?? 0) + (sqlite?.stats.records ?? 0)
       if (plan || thisRun > 0) void checkpoints.save(records, false)
     })
     const stopping = () => view.log('interrupted: stopping, flushing what was fetched...')
@@ -248,7 +248,7 @@ export async function runBreweries(
 
     const complete = errorCount(report) === 0 && !report.aborted && !report.halted
     const records = counted()
-    const storedNow = (csv?.stats.records ?? 0) + (sqlite?.stats.rowsWritten ?? 0)
+    const storedNow = (csv?.stats.records ?? 0) + (sqlite?.stats.records ?? 0)
     await checkpoints.idle()
     const removed = !complete && storedNow === 0 && !plan
     if (removed) {
@@ -280,7 +280,7 @@ export async function runBreweries(
         kind: 'SQLite',
         node: 'sqlite',
         path: sqlitePath,
-        written: sqlite.stats.rowsWritten,
+        written: sqlite.stats.records,
         skipped: skipped(kept.sqlite),
         total: removed && !sqliteBefore?.exists ? undefined : countRows(sqlitePath),
       })

@@ -86,7 +86,7 @@ async function csvIds(): Promise<string[]> {
 async function sqliteIds(): Promise<string[]> {
   const { outputs, errors } = await runNode(
     sqliteSource<{ id: string }>({
-      file: join(directory, 'us.db'),
+      path: join(directory, 'us.db'),
       query: 'SELECT id FROM breweries',
     }),
   )

@@ -40,7 +40,7 @@ async function readCsv(path: string): Promise<Record<string, string>[]> {
 
 async function readSqlite(file: string): Promise<Brewery[]> {
   const { outputs, errors } = await runNode(
-    sqliteSource<Brewery>({ file, query: 'SELECT * FROM breweries' }),
+    sqliteSource<Brewery>({ path: file, query: 'SELECT * FROM breweries' }),
   )
   expect(errors).toEqual([])
   return outputs as Brewery[]
