@@ -1,3 +1,4 @@
+import { setTimeout } from 'node:timers/promises'
 import { runNode, startTestServer, type TestServer } from '@graphflow/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
 import { __PASCAL__Error } from './__NAME__-error.js'
@@ -88,12 +89,21 @@ describe('__CAMEL__Source against a real HTTP server', () => {
 
   it('cancels the request in flight when the run is aborted, and ends quietly', async () => {
     const controller = new AbortController()
-    server = await startTestServer((request, response) => {
-      if (request.url?.endsWith('page=1')) response.end(JSON.stringify(pages[0]))
-      else controller.abort() // and never answer: only the signal can end this request
+    let received = 0
+    server = await startTestServer(async (request, response) => {
+      if (request.url?.endsWith('page=1')) {
+        response.end(JSON.stringify(pages[0]))
+        return
+      }
+      // Page 2 never answers: once page 1's records are through, only the signal ends it.
+      while (received < 2) await setTimeout(5)
+      controller.abort()
     })
     const spec = __CAMEL__Source({ fetchPage: fetchFrom(server.url) })
-    const { outputs, errors, report } = await runNode(spec, { signal: controller.signal })
+    const { outputs, errors, report } = await runNode(spec, {
+      signal: controller.signal,
+      onOutput: () => received++,
+    })
     expect(report.aborted).toBe(true)
     expect(errors).toEqual([])
     expect(outputs).toEqual([{ id: 1 }, { id: 2 }])
