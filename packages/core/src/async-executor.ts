@@ -19,7 +19,13 @@ import type {
   NodeExceptions,
 } from './executor-types.js'
 import type { Logger, NodeContext } from './node-spec.js'
-import { checkCheckpointOptions, loadState, type ResumeState, StateWriter } from './resume.js'
+import {
+  checkCheckpointOptions,
+  loadState,
+  ownEntry,
+  type ResumeState,
+  StateWriter,
+} from './resume.js'
 import {
   checkPlacement,
   defaultStartNodes,
@@ -364,12 +370,12 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
    */
   #resume(node: RunNode, tracker: Tracker, saved: ResumeState, sinks: RunNode[]): void {
     if (node.remote || (node.startArgs === undefined && !node.config.checkpoints)) return
-    const entries = saved.sources[node.name]
+    const entries = ownEntry(saved.sources, node.name)
     const stored = new Map<number, number>()
     let behind: { position: unknown; seq: number } | undefined
     let fresh = false
     for (const sink of node.reach) {
-      const entry = entries?.[(sinks[sink] as RunNode).name]
+      const entry = ownEntry(entries, (sinks[sink] as RunNode).name)
       if (entry === undefined) fresh = true
       else {
         stored.set(sink, entry.seq)

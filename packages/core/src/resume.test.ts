@@ -163,6 +163,30 @@ describe('execute({ checkpoints })', () => {
     expect(second).toEqual(rows(4, 2, 2))
   })
 
+  it('keeps nodes named like Object.prototype members apart from the prototype', async () => {
+    // Guards the state lookups: a sink named 'constructor' must not read Object's constructor.
+    const store = memoryCheckpointStore()
+    const build = (stored: string[], seen: unknown[]) => {
+      const graph = new AsyncGraph()
+      graph.addEdge(
+        graph.addNode({ ...pagesSource(2, 1, seen), name: 'constructor' }),
+        graph.addNode(sink('toString', stored)),
+      )
+      return graph
+    }
+    const first: string[] = []
+    await new AsyncExecutor(build(first, [])).execute({ checkpoints: { store } })
+    expect(first).toEqual(rows(2, 1))
+    expect(JSON.stringify(await store.get('graphflow'))).toContain(
+      '"sources":{"constructor":{"toString":{"position":{"page":2},"seq":2}}}',
+    )
+    const second: string[] = []
+    const seen: unknown[] = []
+    await new AsyncExecutor(build(second, seen)).execute({ checkpoints: { store } })
+    expect(seen).toEqual([{ page: 2 }])
+    expect(second).toEqual([])
+  })
+
   it('coalesces writes: at most one in flight, the latest state wins, flushed before execute() resolves', async () => {
     const inner = memoryCheckpointStore()
     let inFlight = 0

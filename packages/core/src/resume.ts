@@ -36,6 +36,20 @@ export interface ResumeState {
   sources: Record<string, Record<string, SinkState>>
 }
 
+/** `record[key]` when it is the record's own (node names like `constructor` are no accident). @internal */
+export function ownEntry<T>(record: Record<string, T> | undefined, key: string): T | undefined {
+  return record !== undefined && Object.hasOwn(record, key) ? record[key] : undefined
+}
+
+function setOwn<T>(record: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(record, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  })
+}
+
 /** Checks `execute`'s `checkpoints` option. @internal */
 export function checkCheckpointOptions(given: unknown): Required<CheckpointOptions> | undefined {
   if (given === undefined) return undefined
@@ -121,8 +135,12 @@ export class StateWriter {
       throw new TypeError(`its checkpoint position is not JSON: ${String(position)}`)
     }
     const sources = this.state.sources
-    sources[node] ??= {}
-    ;(sources[node] as Record<string, SinkState>)[sink] = { position: JSON.parse(text), seq }
+    let sinks = ownEntry(sources, node)
+    if (sinks === undefined) {
+      sinks = {}
+      setOwn(sources, node, sinks)
+    }
+    setOwn(sinks, sink, { position: JSON.parse(text), seq })
     this.#dirty = true
     this.#writing ??= this.#write()
   }
