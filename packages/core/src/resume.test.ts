@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { AsyncExecutor } from './async-executor.js'
 import { AsyncGraph } from './async-graph.js'
 import { type CheckpointStore, memoryCheckpointStore } from './checkpoint-store.js'
+import { defineSource } from './define.js'
 import { GraphflowError } from './errors.js'
 import type { NodeContext, NodeSpec } from './node-spec.js'
 import { type Checkpoint, checkpoint } from './work-tracking.js'
@@ -299,6 +300,34 @@ describe('execute({ checkpoints })', () => {
     })
     expect(report.dataFlowStats.source?.err).toBe(1)
     expect(report.exceptions.source?.[0]?.message).toMatch(/not JSON/)
+  })
+
+  it('a defineSource source gets resumeFrom in its open() context', async () => {
+    const store = memoryCheckpointStore()
+    await store.put('graphflow', {
+      format: 'graphflow-resume',
+      version: 1,
+      sources: { numbers: { save: { position: 2, seq: 2 } } },
+    })
+    let after = 0
+    const numbers = defineSource({
+      name: 'numbers',
+      checkpoints: true,
+      open(context) {
+        after = (context.resumeFrom as number | undefined) ?? 0
+      },
+      async *read() {
+        for (let n = after + 1; n <= 4; n++) {
+          yield `${n}`
+          yield checkpoint(n)
+        }
+      },
+    })
+    const stored: string[] = []
+    const graph = new AsyncGraph()
+    graph.addEdge(graph.addNode(numbers), graph.addNode(sink('save', stored)))
+    await new AsyncExecutor(graph).execute({ checkpoints: { store } })
+    expect(stored).toEqual(['3', '4'])
   })
 
   it('checks its options', async () => {
