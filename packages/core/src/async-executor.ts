@@ -1,7 +1,13 @@
 import { AsyncGraph } from './async-graph.js'
 import { AsyncQueue, ATTACH_TRACK, NEXT_TRACKED, QUEUE_EMPTY } from './async-queue.js'
 import { type DataFlowLogging, dataFlowLogging, logDataFlow } from './data-flow-logging.js'
-import { ExecutionFailedError, InvalidAsyncGraphError, toError } from './errors.js'
+import {
+  type CoreErrorCode,
+  ExecutionFailedError,
+  GraphflowError,
+  InvalidAsyncGraphError,
+  toError,
+} from './errors.js'
 import { TypedEmitter } from './event-emitter.js'
 import type {
   AsyncExecutorOptions,
@@ -13,6 +19,13 @@ import type {
   NodeExceptions,
 } from './executor-types.js'
 import type { Logger, NodeContext } from './node-spec.js'
+import {
+  checkCheckpointOptions,
+  loadState,
+  ownEntry,
+  type ResumeState,
+  StateWriter,
+} from './resume.js'
 import {
   checkPlacement,
   defaultStartNodes,
@@ -78,6 +91,12 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
   #stride = 1
   /** Set for a run that tracks work. */
   #tracker: Tracker | undefined
+  /** Set for a run with `checkpoints`: writes the state as positions are stored. */
+  #writer: StateWriter | undefined
+  /** A resumed run: per node, what its `open()` gets as `resumeFrom`. */
+  #resumeFrom = new Map<string, unknown>()
+  /** A resumed run: per node, the items not put into its queue (its sinks had them). */
+  #skipped: Record<string, number> = {}
 
   constructor(graph: AsyncGraph, options: AsyncExecutorOptions = {}) {
     super()
@@ -160,17 +179,40 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     if (signal !== undefined && typeof signal?.addEventListener !== 'function') {
       throw new TypeError(`execute "signal": expected an AbortSignal, got ${String(signal)}`)
     }
+    const checkpoints = checkCheckpointOptions(options.checkpoints)
     const placement = options.placement
     const local = placement === undefined ? undefined : checkPlacement(this.graph, placement)
     const startNodes = resolveStartNodes(this.graph, options.startNodes, local)
     const nodes = prepareRun(this.graph, startNodes, placement, local)
     const running = local === undefined ? nodes : nodes.filter((node) => !node.remote)
     this.#running = true
+    let saved: ResumeState | undefined
+    if (checkpoints) {
+      try {
+        saved = await loadState(checkpoints)
+      } catch (error) {
+        releaseQueues(nodes, () => {})
+        this.#running = false
+        throw error
+      }
+    }
     this.#reset(startNodes)
     this.#nodes = nodes
+    this.#writer =
+      checkpoints && saved
+        ? new StateWriter(checkpoints, saved, (error) =>
+            this.#log(
+              'error',
+              `[graphflow] checkpoint store: writing the state under key '${checkpoints.key}' failed (retried at the next position): ${toError(error).stack}`,
+            ),
+          )
+        : undefined
     this.#tracker =
-      tracking || this.listens('position-stored') || nodes.some((node) => node.queue.tracksWork)
-        ? this.#track(nodes)
+      tracking ||
+      checkpoints ||
+      this.listens('position-stored') ||
+      nodes.some((node) => node.queue.tracksWork)
+        ? this.#track(nodes, saved)
         : undefined
     const started = performance.now()
     const onAbort = () => this.#stop('aborted')
@@ -186,6 +228,7 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     } finally {
       for (const timer of timers) clearInterval(timer)
       signal?.removeEventListener('abort', onAbort)
+      await this.#writer?.flush()
       if (this.#tracker) for (const node of nodes) node.queue[ATTACH_TRACK](undefined)
       releaseQueues(nodes, (node, error) =>
         this.#log(
@@ -198,6 +241,14 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     this.#logDataFlow()
     const report = this.#report(performance.now() - started)
     this.emit('run-end', this.#report(report.durationMs))
+    const failure = this.#writer?.failure
+    this.#writer = undefined
+    if (failure !== undefined && checkpoints) {
+      throw new GraphflowError<CoreErrorCode>(
+        `checkpoint store: the last write of the state under key '${checkpoints.key}' failed; the stored state is older than what the sinks stored (a resumed run delivers some items again): ${toError(failure).message}`,
+        Object.assign({ code: 'CHECKPOINT_STORE' as const, cause: failure }, { report }),
+      )
+    }
     if (rejectOnError && nodes.some((node) => node.stats.err > 0)) {
       throw new ExecutionFailedError(report)
     }
@@ -215,6 +266,7 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
       halted,
       aborted,
       haltedBy: this.#haltedBy,
+      skipped: { ...this.#skipped },
       durationMs,
     }
   }
@@ -253,24 +305,41 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     this.#controller = new AbortController()
     this.#stopWaiters.clear()
     this.#usedStartNodes = startNodes
+    this.#resumeFrom.clear()
+    this.#skipped = {}
   }
 
   #context(node: RunNode, signal: AbortSignal): NodeContext {
     const tracker = this.#tracker
     const beginCommit =
       tracker && node.config.commits ? () => this.#beginCommit(node, tracker) : noCommit
-    return { name: node.name, signal, logger: this.#logger, beginCommit }
+    const context: NodeContext = { name: node.name, signal, logger: this.#logger, beginCommit }
+    if (this.#resumeFrom.has(node.name)) {
+      return { ...context, resumeFrom: this.#resumeFrom.get(node.name) }
+    }
+    return context
   }
 
   /**
    * Sets a run up for work tracking: the sinks (nodes without destinations), the sinks each
    * node reaches, and each queue's lineage state.
    */
-  #track(nodes: RunNode[]): Tracker {
+  #track(nodes: RunNode[], saved: ResumeState | undefined): Tracker {
     const sinks = nodes.filter((node) => node.destinations.length === 0)
+    const byName = new Map(nodes.map((node) => [node.name, node]))
     const tracker = new Tracker(
       sinks.map((node) => node.name),
-      (event) => this.emit('position-stored', event),
+      (event, seq) => {
+        if (this.#writer) {
+          try {
+            this.#writer.update(event.node, event.sink, event.position, seq)
+          } catch (error) {
+            const node = byName.get(event.node)
+            if (node) this.#fail(node, error, 'yielded a checkpoint the store cannot hold')
+          }
+        }
+        this.emit('position-stored', event)
+      },
       (error) =>
         this.#log('error', `[graphflow] an onDone callback threw: ${toError(error).stack}`),
     )
@@ -290,7 +359,31 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
       node.track = new QueueTrack(tracker, node.reach, node.remote)
       node.queue[ATTACH_TRACK](node.track)
     }
+    if (saved) for (const node of nodes) this.#resume(node, tracker, saved, sinks)
     return tracker
+  }
+
+  /**
+   * A run with checkpoints, for a node that opens units (a start node or a spec with
+   * `checkpoints`): its units continue the numbering of the sink that is furthest behind,
+   * whose position its `open()` gets as `resumeFrom`; sinks that are ahead skip what they had.
+   */
+  #resume(node: RunNode, tracker: Tracker, saved: ResumeState, sinks: RunNode[]): void {
+    if (node.remote || (node.startArgs === undefined && !node.config.checkpoints)) return
+    const entries = ownEntry(saved.sources, node.name)
+    const stored = new Map<number, number>()
+    let behind: { position: unknown; seq: number } | undefined
+    let fresh = false
+    for (const sink of node.reach) {
+      const entry = ownEntry(entries, (sinks[sink] as RunNode).name)
+      if (entry === undefined) fresh = true
+      else {
+        stored.set(sink, entry.seq)
+        if (behind === undefined || entry.seq < behind.seq) behind = entry
+      }
+    }
+    node.units = tracker.sourceUnits(node.name, node.reach, stored)
+    this.#resumeFrom.set(node.name, fresh ? undefined : behind?.position)
   }
 
   #beginCommit(node: RunNode, tracker: Tracker): (error?: unknown) => void {
@@ -537,6 +630,11 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
             for (let index = 0; index < destinations.length; index++) {
               const destination = destinations[index] as RunNode
               const destinationTrack = destination.track as QueueTrack
+              if (out && tracker.skipping && tracker.skips(out, destination.reach)) {
+                // A resumed run: every sink this leads to stored the item in an earlier run.
+                this.#skipped[destination.name] = (this.#skipped[destination.name] ?? 0) + 1
+                continue
+              }
               if (out) destinationTrack.beginPut(out)
               try {
                 let waiting: Promise<void> | void

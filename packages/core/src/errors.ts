@@ -11,6 +11,9 @@ import type { ExecutionReport } from './executor-types.js'
  * - `QUEUE_ENDED`: a put into, or a get from, a queue that has ended.
  * - `QUEUE_IN_USE`: a queue instance in use by another run at the same time.
  * - `FOREIGN_NODE_REF`: an edge or a start node with a ref made by another graph.
+ * - `CHECKPOINT_STATE`: a checkpoint file or saved run state that is corrupt, foreign or of
+ *   another version (the error names the file or the key).
+ * - `CHECKPOINT_STORE`: the last write of a resumable run's state failed.
  */
 export type CoreErrorCode =
   | 'INVALID_GRAPH'
@@ -21,6 +24,8 @@ export type CoreErrorCode =
   | 'QUEUE_ENDED'
   | 'QUEUE_IN_USE'
   | 'FOREIGN_NODE_REF'
+  | 'CHECKPOINT_STATE'
+  | 'CHECKPOINT_STORE'
 
 /** Options of a {@link GraphflowError}. */
 export interface GraphflowErrorOptions<Code extends string = string> {

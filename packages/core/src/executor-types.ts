@@ -1,5 +1,6 @@
 import type { ExecutionFailedError } from './errors.js'
 import type { Logger } from './node-spec.js'
+import type { CheckpointOptions } from './resume.js'
 import type { Placement } from './run-node.js'
 import type { StartNode } from './start-node.js'
 import type { PositionStored } from './work-tracking.js'
@@ -37,6 +38,11 @@ export interface ExecutionReport {
   aborted: boolean
   /** The node whose error halted the run, if it halted. */
   haltedBy: string | undefined
+  /**
+   * A resumed run (`checkpoints`): per node, the items not put into its queue because every
+   * sink the node leads to had stored them in an earlier run (`{}` for any other run).
+   */
+  skipped: Record<string, number>
   /** Wall-clock duration of the run. */
   durationMs: number
 }
@@ -75,6 +81,14 @@ export interface ExecuteOptions {
    * @default false
    */
   tracking?: boolean
+  /**
+   * Makes the load resumable (see "Resumable loads" in the README): tracks work, saves per
+   * source node and per sink the last position the sink stored in `store` under `key`, and
+   * when the store has a state, resumes from it (a source's `open()` gets
+   * `context.resumeFrom`; a sink that is ahead skips what it already stored).
+   * @default undefined (nothing saved, nothing resumed)
+   */
+  checkpoints?: CheckpointOptions
   /**
    * Runs part of the graph here (one process of a graph spread over several): only
    * `placement.local` nodes run; a local node with a remote upstream reads from

@@ -12,6 +12,11 @@ export {
   type RefOf,
 } from './async-graph.js'
 export { AsyncQueue, QUEUE_EMPTY } from './async-queue.js'
+export {
+  type CheckpointStore,
+  fileCheckpointStore,
+  memoryCheckpointStore,
+} from './checkpoint-store.js'
 export { DEFAULT_NODE_FORMAT } from './data-flow-logging.js'
 export { defineNode, defineSink, defineSource } from './define.js'
 export { describeValue, messageOf } from './describe-value.js'
@@ -52,6 +57,7 @@ export {
 } from './node-ref.js'
 export type { Logger, NodeContext, NodeFunction, NodeOptions, NodeSpec } from './node-spec.js'
 export { type NumberLimits, type OptionChecks, optionChecks } from './option-checks.js'
+export type { CheckpointOptions } from './resume.js'
 export type { Placement } from './run-node.js'
 export type {
   NodeSpecWithStats,

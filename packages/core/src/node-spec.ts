@@ -33,6 +33,13 @@ export interface NodeContext {
    * returns a no-op.
    */
   beginCommit(): (error?: unknown) => void
+  /**
+   * In `open()` of a run with `checkpoints` (see "Resumable loads" in the README), for a node
+   * that yields `checkpoint()` markers (a start node, a spec with `checkpoints`): the position
+   * to restart after, the one of the sink that is furthest behind; `undefined` when some sink
+   * stored nothing yet (start from the beginning). Absent in other runs.
+   */
+  readonly resumeFrom?: unknown
 }
 
 /** Options of a node, given to `addNode` or as a {@link NodeSpec}'s defaults. */

@@ -73,7 +73,11 @@ export interface SourceDefinition<
   batchSize?: number | undefined
   /** Fresh counters for a run; `spec.stats` shows them. @default no counters (`{}`) */
   stats?: () => Stats
-  /** Opens what `read` needs: once per run, before the first call. */
+  /**
+   * Opens what `read` needs: once per run, before the first call. In a run with `checkpoints`,
+   * `context.resumeFrom` is the position to restart after (see "Resumable loads" in the core
+   * README).
+   */
   open?(context: RunContext<Stats>): Promise<void> | void
   /** Releases it: once per run, in every outcome (its context's signal is never aborted). */
   close?(context?: NodeContext): Promise<void> | void

@@ -58,6 +58,11 @@ export interface SourceUnits {
   next: number
   /** Per sink index: the sequence number of the first unit it has not stored. */
   readonly frontier: Map<number, number>
+  /**
+   * A resumed run: per sink index, the sequence number of the first unit the sink had not
+   * stored when the run started (the units before it are not delivered to it again).
+   */
+  readonly skipBelow: Map<number, number> | undefined
 }
 
 /** The thing someone waits on: an inbound item, or a unit of a source's output. @internal */
@@ -98,14 +103,17 @@ export interface PositionStored {
 /** The executor's bookkeeping for one tracked run. @internal */
 export class Tracker {
   stopped = false
+  /** True once a resumed source has a sink ahead of others: puts check {@link Tracker.skips}. */
+  skipping = false
   /** The run's sinks (leaf nodes), by index. */
   readonly sinks: readonly string[]
-  #onPosition: (event: PositionStored) => void
+  #onPosition: (event: PositionStored, seq: number) => void
   #onError: (error: unknown) => void
 
   constructor(
     sinks: readonly string[],
-    onPosition: (event: PositionStored) => void,
+    /** `seq`: the unit's number counted from 1 (across runs for a resumed run). */
+    onPosition: (event: PositionStored, seq: number) => void,
     onError: (error: unknown) => void,
   ) {
     this.sinks = sinks
@@ -122,10 +130,53 @@ export class Tracker {
     return origin
   }
 
-  sourceUnits(node: string, reach: readonly number[]): SourceUnits {
+  /**
+   * The units of a source node. A resumed run gives `stored`: per sink index, how many units
+   * of the node the sink has stored over the earlier runs; numbering continues after the
+   * smallest of them.
+   */
+  sourceUnits(node: string, reach: readonly number[], stored?: Map<number, number>): SourceUnits {
     const frontier = new Map<number, number>()
-    for (const sink of reach) frontier.set(sink, 0)
-    return { node, sinks: reach, units: [], base: 0, next: 0, frontier }
+    let base = Number.POSITIVE_INFINITY
+    for (const sink of reach) {
+      const seq = stored?.get(sink) ?? 0
+      frontier.set(sink, seq)
+      base = Math.min(base, seq)
+    }
+    if (base === Number.POSITIVE_INFINITY) base = 0
+    let skipBelow: Map<number, number> | undefined
+    for (const seq of frontier.values()) if (seq > base) skipBelow = frontier
+    if (skipBelow) this.skipping = true
+    return {
+      node,
+      sinks: reach,
+      units: [],
+      base,
+      next: base,
+      frontier,
+      skipBelow: skipBelow && new Map(skipBelow),
+    }
+  }
+
+  /**
+   * True when every sink in `reach` already stored, in an earlier run, every unit the lineage
+   * derives from (an item derived from no unit, or from one unit a sink lacks, is delivered).
+   */
+  skips(lineage: Lineage, reach: readonly number[]): boolean {
+    let units = 0
+    for (let index = 0; index < lineage.length; index++) {
+      const origin = lineage[index] as Origin
+      const source = origin.source
+      if (source === undefined) continue
+      const below = source.skipBelow
+      if (below === undefined) return false
+      for (let at = 0; at < reach.length; at++) {
+        const stored = below.get(reach[at] as number)
+        if (stored === undefined || origin.seq >= stored) return false
+      }
+      units++
+    }
+    return units > 0
   }
 
   retainOne(origin: Origin, reach: readonly number[]): void {
@@ -193,12 +244,15 @@ export class Tracker {
         if ((source.frontier.get(other) as number) < seq) complete = false
       }
       try {
-        this.#onPosition({
-          node: source.node,
-          position: unit.position,
-          sink: this.sinks[sink] as string,
-          complete,
-        })
+        this.#onPosition(
+          {
+            node: source.node,
+            position: unit.position,
+            sink: this.sinks[sink] as string,
+            complete,
+          },
+          seq,
+        )
       } catch (error) {
         this.#onError(error)
       }

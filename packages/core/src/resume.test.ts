@@ -1,0 +1,347 @@
+import { describe, expect, it } from 'vitest'
+import { AsyncExecutor } from './async-executor.js'
+import { AsyncGraph } from './async-graph.js'
+import { type CheckpointStore, memoryCheckpointStore } from './checkpoint-store.js'
+import { defineSource } from './define.js'
+import { GraphflowError } from './errors.js'
+import type { NodeContext, NodeSpec } from './node-spec.js'
+import { type Checkpoint, checkpoint } from './work-tracking.js'
+
+const quiet = { info() {}, error() {} }
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+/** A source of `pages` pages of `size` rows; restarts after `resumeFrom.page`; records what it got. */
+function pagesSource(pages: number, size: number, seen: unknown[], honour = true) {
+  let from = 0
+  return {
+    name: 'pages',
+    open(context: NodeContext) {
+      seen.push(context.resumeFrom)
+      const position = context.resumeFrom as { page: number } | undefined
+      from = honour && position ? position.page : 0
+    },
+    async *fn() {
+      for (let page = from + 1; page <= pages; page++) {
+        for (let row = 1; row <= size; row++) yield `${page}.${row}`
+        yield checkpoint({ page })
+      }
+    },
+  } satisfies NodeSpec<[], string | Checkpoint<{ page: number }>>
+}
+
+/** A sink storing each item when its call returns; throws on `failOn`. */
+function sink(name: string, stored: string[], failOn?: string) {
+  return {
+    name,
+    async *fn(item: string) {
+      if (item === failOn) throw new Error(`refused ${item}`)
+      stored.push(item)
+    },
+  } satisfies NodeSpec<[string], never>
+}
+
+function rows(pages: number, size: number, fromPage = 1): string[] {
+  const all: string[] = []
+  for (let page = fromPage; page <= pages; page++)
+    for (let row = 1; row <= size; row++) all.push(`${page}.${row}`)
+  return all
+}
+
+describe('execute({ checkpoints })', () => {
+  it('saves per source and per sink the last stored position and its unit number', async () => {
+    const store = memoryCheckpointStore()
+    const graph = new AsyncGraph()
+    const seen: unknown[] = []
+    const stored: string[] = []
+    graph.addEdge(graph.addNode(pagesSource(3, 2, seen)), graph.addNode(sink('save', stored)))
+    const report = await new AsyncExecutor(graph).execute({ checkpoints: { store, key: 'load' } })
+    expect(report.ok).toBe(true)
+    expect(seen).toEqual([undefined])
+    expect(stored).toEqual(rows(3, 2))
+    expect(await store.get('load')).toEqual({
+      format: 'graphflow-resume',
+      version: 1,
+      sources: { pages: { save: { position: { page: 3 }, seq: 3 } } },
+    })
+    expect(report.skipped).toEqual({})
+  })
+
+  it('a resumed source gets the position of the sink furthest behind; a sink ahead skips what it has, through a transform and a fan-out', async () => {
+    const store = memoryCheckpointStore()
+    await store.put('graphflow', {
+      format: 'graphflow-resume',
+      version: 1,
+      sources: {
+        pages: {
+          ahead: { position: { page: 3 }, seq: 3 },
+          behind: { position: { page: 1 }, seq: 1 },
+        },
+      },
+    })
+    const graph = new AsyncGraph()
+    const seen: unknown[] = []
+    const ahead: string[] = []
+    const behind: string[] = []
+    const upper = graph.addNode(
+      async function* upper(row: string) {
+        await tick()
+        yield `row ${row}`
+      },
+      { maxTasks: 4 },
+    )
+    graph.addEdge(graph.addNode(pagesSource(4, 2, seen)), upper)
+    graph.addEdge(upper, graph.addNode(sink('ahead', ahead)))
+    graph.addEdge(upper, graph.addNode(sink('behind', behind)))
+    const executor = new AsyncExecutor(graph)
+    const events: string[] = []
+    executor.on('position-stored', ({ position, sink, complete }) =>
+      events.push(`${sink}:${(position as { page: number }).page}:${complete}`),
+    )
+    const report = await executor.execute({ checkpoints: { store } })
+    expect(seen).toEqual([{ page: 1 }])
+    expect(behind.sort()).toEqual(rows(4, 2, 2).map((row) => `row ${row}`))
+    expect(ahead.sort()).toEqual(rows(4, 2, 4).map((row) => `row ${row}`))
+    // Pages 2 and 3 went through the transform (behind needs them) but not into 'ahead'.
+    expect(report.skipped).toEqual({ ahead: 4 })
+    // Positions continue the unit numbering; 'ahead' reports only what it newly stored.
+    expect(events.filter((event) => event.startsWith('ahead'))).toEqual(['ahead:4:false'])
+    expect(await store.get('graphflow')).toMatchObject({
+      sources: {
+        pages: {
+          ahead: { position: { page: 4 }, seq: 4 },
+          behind: { position: { page: 4 }, seq: 4 },
+        },
+      },
+    })
+  })
+
+  it('a source that ignores resumeFrom starts over; the skip still keeps every sink from getting an item twice', async () => {
+    const store = memoryCheckpointStore()
+    await store.put('graphflow', {
+      format: 'graphflow-resume',
+      version: 1,
+      sources: { pages: { a: { position: { page: 2 }, seq: 2 } } },
+    })
+    const graph = new AsyncGraph()
+    const seen: unknown[] = []
+    const a: string[] = []
+    const b: string[] = []
+    const source = graph.addNode(pagesSource(3, 2, seen, false))
+    graph.addEdge(source, graph.addNode(sink('a', a)))
+    graph.addEdge(source, graph.addNode(sink('b', b)))
+    const report = await new AsyncExecutor(graph).execute({ checkpoints: { store } })
+    // 'b' stored nothing yet: the source starts from the beginning.
+    expect(seen).toEqual([undefined])
+    expect(b).toEqual(rows(3, 2))
+    expect(a).toEqual(rows(3, 2, 3))
+    expect(report.skipped).toEqual({ a: 4 })
+  })
+
+  it('a failed item does not let the position pass it; the resumed run delivers it', async () => {
+    const store = memoryCheckpointStore()
+    const build = (failOn: string | undefined, stored: string[], seen: unknown[]) => {
+      const graph = new AsyncGraph()
+      graph.addEdge(
+        graph.addNode(pagesSource(4, 2, seen)),
+        graph.addNode(sink('save', stored, failOn)),
+      )
+      return graph
+    }
+    const first: string[] = []
+    const report = await new AsyncExecutor(build('2.2', first, []), { logger: quiet }).execute({
+      checkpoints: { store },
+    })
+    expect(report.ok).toBe(false)
+    // Pages 3 and 4 were stored, but the position stays before page 2 for the rest of the run.
+    expect(first).toEqual(rows(4, 2).filter((row) => row !== '2.2'))
+    expect(await store.get('graphflow')).toMatchObject({
+      sources: { pages: { save: { position: { page: 1 }, seq: 1 } } },
+    })
+    const second: string[] = []
+    const seen: unknown[] = []
+    await new AsyncExecutor(build(undefined, second, seen)).execute({ checkpoints: { store } })
+    expect(seen).toEqual([{ page: 1 }])
+    expect(second).toEqual(rows(4, 2, 2))
+  })
+
+  it('keeps nodes named like Object.prototype members apart from the prototype', async () => {
+    // Guards the state lookups: a sink named 'constructor' must not read Object's constructor.
+    const store = memoryCheckpointStore()
+    const build = (stored: string[], seen: unknown[]) => {
+      const graph = new AsyncGraph()
+      graph.addEdge(
+        graph.addNode({ ...pagesSource(2, 1, seen), name: 'constructor' }),
+        graph.addNode(sink('toString', stored)),
+      )
+      return graph
+    }
+    const first: string[] = []
+    await new AsyncExecutor(build(first, [])).execute({ checkpoints: { store } })
+    expect(first).toEqual(rows(2, 1))
+    expect(JSON.stringify(await store.get('graphflow'))).toContain(
+      '"sources":{"constructor":{"toString":{"position":{"page":2},"seq":2}}}',
+    )
+    const second: string[] = []
+    const seen: unknown[] = []
+    await new AsyncExecutor(build(second, seen)).execute({ checkpoints: { store } })
+    expect(seen).toEqual([{ page: 2 }])
+    expect(second).toEqual([])
+  })
+
+  it('coalesces writes: at most one in flight, the latest state wins, flushed before execute() resolves', async () => {
+    const inner = memoryCheckpointStore()
+    let inFlight = 0
+    let most = 0
+    let puts = 0
+    const slow: CheckpointStore = {
+      get: (key) => inner.get(key),
+      async put(key, value) {
+        puts++
+        most = Math.max(most, ++inFlight)
+        await new Promise((resolve) => setTimeout(resolve, 5))
+        await inner.put(key, value)
+        inFlight--
+      },
+    }
+    const graph = new AsyncGraph()
+    graph.addEdge(graph.addNode(pagesSource(1000, 1, [])), graph.addNode(sink('save', [])))
+    await new AsyncExecutor(graph).execute({ checkpoints: { store: slow } })
+    expect(most).toBe(1)
+    expect(puts).toBeLessThan(1000)
+    expect(await inner.get('graphflow')).toMatchObject({
+      sources: { pages: { save: { position: { page: 1000 }, seq: 1000 } } },
+    })
+  })
+
+  it('after an abort, the state is flushed and a second run resumes after the last stored position', async () => {
+    const store = memoryCheckpointStore()
+    const controller = new AbortController()
+    const first: string[] = []
+    const graph = new AsyncGraph()
+    graph.addEdge(
+      graph.addNode(pagesSource(50, 2, [])),
+      graph.addNode({
+        name: 'save',
+        async *fn(item: string) {
+          first.push(item)
+          if (item === '20.2') controller.abort()
+          await tick()
+        },
+      }),
+    )
+    const report = await new AsyncExecutor(graph).execute({
+      checkpoints: { store },
+      signal: controller.signal,
+    })
+    expect(report.aborted).toBe(true)
+    const state = (await store.get('graphflow')) as {
+      sources: { pages: { save: { position: { page: number }; seq: number } } }
+    }
+    const saved = state.sources.pages.save
+    expect(saved.seq).toBe(saved.position.page)
+    // Never ahead of what the sink stored.
+    expect(saved.position.page).toBeLessThanOrEqual(20)
+    expect(first).toEqual(expect.arrayContaining(rows(saved.position.page, 2)))
+    const second: string[] = []
+    const graph2 = new AsyncGraph()
+    graph2.addEdge(graph2.addNode(pagesSource(50, 2, [])), graph2.addNode(sink('save', second)))
+    await new AsyncExecutor(graph2).execute({ checkpoints: { store } })
+    expect(second).toEqual(rows(50, 2, saved.position.page + 1))
+  })
+
+  it('rejects with CHECKPOINT_STORE when the last write failed, the report attached', async () => {
+    const store: CheckpointStore = {
+      get: async () => undefined,
+      put: async () => {
+        throw new Error('disk full')
+      },
+    }
+    const errors: string[] = []
+    const graph = new AsyncGraph()
+    graph.addEdge(graph.addNode(pagesSource(2, 1, [])), graph.addNode(sink('save', [])))
+    const executor = new AsyncExecutor(graph, {
+      logger: { info() {}, error: (message) => errors.push(message) },
+    })
+    const error = await executor
+      .execute({ checkpoints: { store, key: 'mine' } })
+      .catch((thrown: unknown) => thrown)
+    expect(error).toBeInstanceOf(GraphflowError)
+    expect((error as GraphflowError).code).toBe('CHECKPOINT_STORE')
+    expect((error as Error).message).toContain("key 'mine'")
+    expect((error as { report?: { ok: boolean } }).report?.ok).toBe(true)
+    expect(errors.some((message) => message.includes('disk full'))).toBe(true)
+  })
+
+  it('refuses a state it did not write, naming the key, and can run again', async () => {
+    const store = memoryCheckpointStore()
+    await store.put('graphflow', { hello: 'world' })
+    const graph = new AsyncGraph()
+    graph.addEdge(graph.addNode(pagesSource(1, 1, [])), graph.addNode(sink('save', [])))
+    const executor = new AsyncExecutor(graph)
+    await expect(executor.execute({ checkpoints: { store } })).rejects.toThrow(
+      "checkpoint state under key 'graphflow' is not the state of a graphflow run",
+    )
+    await expect(executor.execute({ checkpoints: { store, key: 'other' } })).resolves.toMatchObject(
+      { ok: true },
+    )
+  })
+
+  it('refuses a position the store cannot hold as an error of the source', async () => {
+    const graph = new AsyncGraph()
+    graph.addEdge(
+      graph.addNode(async function* source() {
+        yield 'a'
+        yield checkpoint({ big: 1n })
+      }),
+      graph.addNode(sink('save', [])),
+    )
+    const report = await new AsyncExecutor(graph, { logger: quiet }).execute({
+      checkpoints: { store: memoryCheckpointStore() },
+    })
+    expect(report.dataFlowStats.source?.err).toBe(1)
+    expect(report.exceptions.source?.[0]?.message).toMatch(/not JSON/)
+  })
+
+  it('a defineSource source gets resumeFrom in its open() context', async () => {
+    const store = memoryCheckpointStore()
+    await store.put('graphflow', {
+      format: 'graphflow-resume',
+      version: 1,
+      sources: { numbers: { save: { position: 2, seq: 2 } } },
+    })
+    let after = 0
+    const numbers = defineSource({
+      name: 'numbers',
+      checkpoints: true,
+      open(context) {
+        after = (context.resumeFrom as number | undefined) ?? 0
+      },
+      async *read() {
+        for (let n = after + 1; n <= 4; n++) {
+          yield `${n}`
+          yield checkpoint(n)
+        }
+      },
+    })
+    const stored: string[] = []
+    const graph = new AsyncGraph()
+    graph.addEdge(graph.addNode(numbers), graph.addNode(sink('save', stored)))
+    await new AsyncExecutor(graph).execute({ checkpoints: { store } })
+    expect(stored).toEqual(['3', '4'])
+  })
+
+  it('checks its options', async () => {
+    const graph = new AsyncGraph()
+    graph.addNode(async function* only() {})
+    const executor = new AsyncExecutor(graph)
+    await expect(executor.execute({ checkpoints: 'file.json' as never })).rejects.toThrow(
+      'execute "checkpoints": expected { store, key? }, got file.json',
+    )
+    await expect(executor.execute({ checkpoints: { store: {} as never } })).rejects.toThrow(
+      'execute "checkpoints.store": expected a CheckpointStore',
+    )
+    await expect(
+      executor.execute({ checkpoints: { store: memoryCheckpointStore(), key: '' } }),
+    ).rejects.toThrow('execute "checkpoints.key": expected a non-empty string, got ')
+  })
+})
