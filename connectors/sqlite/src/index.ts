@@ -6,7 +6,9 @@ export {
   type RejectedRow,
   type RowErrorContext,
   SQLITE_SCOPE,
+  SqliteError,
   type SqliteErrorCode,
+  type SqliteErrorDetails,
   SqliteRowError,
 } from './sqlite-error.js'
 export { type SqliteSinkInput, type SqliteSinkSpec, sqliteSink } from './sqlite-sink.js'

@@ -2,7 +2,7 @@ import { AsyncExecutor, AsyncGraph, GraphflowError } from '@graphflow/core'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { errorsOf, quietLogger, readRows, runInto, tempFile } from '../test/helpers.js'
-import { SqliteRowError } from './sqlite-error.js'
+import { SqliteError, SqliteRowError } from './sqlite-error.js'
 import { sqliteSink } from './sqlite-sink.js'
 
 const INJECTION = 'x"; DROP TABLE y; --'
@@ -244,6 +244,10 @@ describe('sqliteSink bad rows', () => {
     expect(error?.message).toContain(
       'row 1 of batch 1 (row 1 of the run): UNIQUE constraint failed: u.id',
     )
+    // Guards the error shape: a row error is a SqliteError with code and unprefixed text.
+    expect(error).toBeInstanceOf(SqliteError)
+    expect(error).toMatchObject({ name: 'SqliteRowError', code: 'SQLITE_WRITE', scope: 'sqlite' })
+    expect(error?.message).toBe(`[graphflow] [sqlite] ${(error as SqliteError).text}`)
     expect(readRows(file, 'SELECT id FROM u ORDER BY id')).toEqual([{ id: 1 }, { id: 2 }])
   })
 

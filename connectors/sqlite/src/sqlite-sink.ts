@@ -1,8 +1,8 @@
-import { GraphflowError, type NodeContext, type NodeSpec } from '@graphflow/core'
+import type { NodeContext, NodeSpec } from '@graphflow/core'
 import { fileDeprecation } from './check-options.js'
 import { checkOpen, openDatabase, type SqliteDatabase } from './open-database.js'
 import { resolveSinkOptions, type SqliteSinkOptions } from './sink-options.js'
-import { plainMessage, sqliteError } from './sqlite-error.js'
+import { plainMessage, SqliteError } from './sqlite-error.js'
 import { type SqliteSinkStats, sinkCounters, TableWriter } from './table-writer.js'
 
 /** What a {@link sqliteSink} accepts per call: one record or an array of records. */
@@ -65,18 +65,18 @@ export function sqliteSink<Row extends object = object>(
         writer = new TableWriter(database, settings, counters)
       } catch (error) {
         release()
-        if (error instanceof GraphflowError) throw error
-        throw sqliteError(
-          'SQLITE_OPEN',
-          `cannot prepare table "${table}": ${plainMessage(error)}`,
-          error,
-        )
+        if (error instanceof SqliteError) throw error
+        throw new SqliteError(`cannot prepare table "${table}": ${plainMessage(error)}`, {
+          code: 'SQLITE_OPEN',
+          cause: error,
+        })
       }
     },
     fn: async function* sqliteSink(
       input: SqliteSinkInput<Row>,
     ): AsyncGenerator<never, void, undefined> {
-      if (!writer) throw sqliteError('SQLITE_WRITE', `the sink for table "${table}" is not open`)
+      if (!writer)
+        throw new SqliteError(`the sink for table "${table}" is not open`, { code: 'SQLITE_WRITE' })
       writer.write(input)
     },
     close() {

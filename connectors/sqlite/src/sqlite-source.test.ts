@@ -2,6 +2,7 @@ import { AsyncExecutor, AsyncGraph, GraphflowError, type Logger } from '@graphfl
 import Database from 'better-sqlite3'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { errorsOf, quietLogger, runInto, tempFile } from '../test/helpers.js'
+import { SqliteError } from './sqlite-error.js'
 import { sqliteSink } from './sqlite-sink.js'
 import { type SqliteParams, type SqliteSourceSpec, sqliteSource } from './sqlite-source.js'
 
@@ -218,7 +219,9 @@ describe('sqliteSource errors', () => {
     const { errors, report } = await collect(sqliteSource({ path: missing, query: 'SELECT 1' }))
     expect(report.halted).toBe(true)
     expect(errors[0]).toBeInstanceOf(GraphflowError)
-    expect(errors[0]).toMatchObject({ code: 'SQLITE_OPEN' })
+    // Guards the error class: sqlite's errors are SqliteErrors with a typed code.
+    expect(errors[0]).toBeInstanceOf(SqliteError)
+    expect(errors[0]).toMatchObject({ name: 'SqliteError', code: 'SQLITE_OPEN' })
     expect(errors[0]?.message).toBe(
       `[graphflow] [sqlite] cannot open "${missing}" for reading: SQLITE_CANTOPEN: unable to open database file`,
     )

@@ -1,4 +1,4 @@
-import { GraphflowError, type NodeContext, type NodeSpec } from '@graphflow/core'
+import type { NodeContext, NodeSpec } from '@graphflow/core'
 import type { Statement } from 'better-sqlite3'
 import {
   checkBoolean,
@@ -11,7 +11,7 @@ import {
 } from './check-options.js'
 import { checkOpen, openDatabase, type SqliteDatabase } from './open-database.js'
 import { toSqlValue } from './schema.js'
-import { plainMessage, sqliteError } from './sqlite-error.js'
+import { plainMessage, SqliteError } from './sqlite-error.js'
 
 /** Parameters of a query: positional (`?`) as an array, named (`@name`, `:name`) as an object. */
 export type SqliteParams = readonly unknown[] | Readonly<Record<string, unknown>>
@@ -140,14 +140,15 @@ export function sqliteSource<Row = Record<string, unknown>>(
     try {
       prepared = from.prepare<unknown[], Row>(query)
     } catch (error) {
-      throw sqliteError(
-        'SQLITE_QUERY',
-        `cannot prepare the query on ${where}: ${plainMessage(error)}`,
-        error,
-      )
+      throw new SqliteError(`cannot prepare the query on ${where}: ${plainMessage(error)}`, {
+        code: 'SQLITE_QUERY',
+        cause: error,
+      })
     }
     if (!prepared.reader) {
-      throw sqliteError('SQLITE_QUERY', `the query does not return rows (use a SELECT): ${query}`)
+      throw new SqliteError(`the query does not return rows (use a SELECT): ${query}`, {
+        code: 'SQLITE_QUERY',
+      })
     }
     return prepared.safeIntegers(safeIntegers)
   }
@@ -177,13 +178,13 @@ export function sqliteSource<Row = Record<string, unknown>>(
     },
     fn: async function* sqliteSource(...input: [] | [SqliteParams]) {
       if (!database || !statement) {
-        throw sqliteError('SQLITE_QUERY', `the source of ${where} is not open`)
+        throw new SqliteError(`the source of ${where} is not open`, { code: 'SQLITE_QUERY' })
       }
       const given = input.length > 0 ? input[0] : params
       if (!isParams(given)) {
-        throw sqliteError(
-          'SQLITE_QUERY',
+        throw new SqliteError(
           `expected query parameters (an array or an object), got ${describeValue(given)}`,
+          { code: 'SQLITE_QUERY' },
         )
       }
       const running = statement.busy ? prepare(database) : statement
@@ -244,7 +245,10 @@ function isParams(params: unknown): params is SqliteParams | undefined {
   return params === undefined || (typeof params === 'object' && params !== null)
 }
 
-function queryError(error: unknown, where: string): GraphflowError {
-  if (error instanceof GraphflowError) return error
-  return sqliteError('SQLITE_QUERY', `the query on ${where} failed: ${plainMessage(error)}`, error)
+function queryError(error: unknown, where: string): SqliteError {
+  if (error instanceof SqliteError) return error
+  return new SqliteError(`the query on ${where} failed: ${plainMessage(error)}`, {
+    code: 'SQLITE_QUERY',
+    cause: error,
+  })
 }

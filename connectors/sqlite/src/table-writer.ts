@@ -10,8 +10,8 @@ import {
   isRowError,
   plainMessage,
   type RejectedRow,
+  SqliteError,
   SqliteRowError,
-  sqliteError,
 } from './sqlite-error.js'
 import { TableColumns } from './table-columns.js'
 
@@ -115,10 +115,9 @@ export class TableWriter {
       for (; index < records.length; index++) {
         const record = records[index] as Row
         if (typeof record !== 'object' || record === null || Array.isArray(record)) {
-          throw sqliteError(
-            'SQLITE_WRITE',
-            `expected a record (an object), got ${describeValue(record)}`,
-          )
+          throw new SqliteError(`expected a record (an object), got ${describeValue(record)}`, {
+            code: 'SQLITE_WRITE',
+          })
         }
         for (const key in record) {
           if (!written.has(key) && hasOwn(record, key)) columns.checkField(key, record[key])
@@ -191,15 +190,14 @@ export class TableWriter {
       this.#buffer = []
       this.#stats.rowsRejected += count
       this.#failures.push(
-        sqliteError(
-          'SQLITE_WRITE',
+        new SqliteError(
           `cannot write batch ${this.#batchNumber} to table "${this.#settings.table}": ` +
             `${plainMessage(error)}; ${
               count === 1
                 ? `its 1 row (row ${first} of the run) was`
                 : `its ${count} rows (rows ${first}-${first + count - 1} of the run) were`
             } ${begun ? 'rolled back, not written' : 'not written'}`,
-          error,
+          { code: 'SQLITE_WRITE', cause: error },
         ),
       )
     } finally {
@@ -299,11 +297,10 @@ export class TableWriter {
     this.#rejected = []
     this.#committedBeside = this.#rejectedBatches = 0
     if (errors.length === 1) throw errors[0]
-    throw sqliteError(
-      'SQLITE_WRITE',
+    throw new SqliteError(
       `${errors.length} write errors on table "${this.#settings.table}": ` +
         errors.map(plainMessage).join(' | '),
-      new AggregateError(errors),
+      { code: 'SQLITE_WRITE', cause: new AggregateError(errors) },
     )
   }
 }
