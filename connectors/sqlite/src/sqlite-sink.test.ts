@@ -199,6 +199,31 @@ describe('sqliteSink', () => {
     ])
   })
 
+  // Guards the port onto core's buffer: rows waiting in a batch when a later call starts
+  // writing another column keep the columns of their time (the default here), in one batch.
+  it('keeps the defaults of buffered rows when a later record writes one more column', async () => {
+    const file = await tempFile()
+    const database = new Database(file)
+    database.exec(
+      `CREATE TABLE logs (id INTEGER PRIMARY KEY, message TEXT, level TEXT DEFAULT 'info')`,
+    )
+    database.close()
+    const sink = sqliteSink({ path: file, table: 'logs', batchSize: 10 })
+    const report = await runInto(sink, [
+      { message: 'a' },
+      [{ message: 'b' }, { message: 'c', level: 'warn' }],
+      { message: 'd' },
+    ])
+    expect(errorsOf(report, 'sqliteSink')).toEqual([])
+    expect(readRows(file, 'SELECT * FROM logs ORDER BY id')).toEqual([
+      { id: 1, message: 'a', level: 'info' },
+      { id: 2, message: 'b', level: null },
+      { id: 3, message: 'c', level: 'warn' },
+      { id: 4, message: 'd', level: null },
+    ])
+    expect(sink.stats).toMatchObject({ records: 4, batchesCommitted: 1 })
+  })
+
   it('leaves a database it was given open, and in its journal mode', async () => {
     const database = new Database(':memory:')
     const sink = sqliteSink({ database, table: 'kept' })
@@ -282,7 +307,7 @@ describe('sqliteSink options', () => {
   it.each([
     [
       { table: 't' },
-      'sqliteSink "path": expected a database file path (or a "database" handle), got undefined',
+      'sqliteSink option "path": expected a database file path (or a "database" handle), got undefined',
     ],
     [
       { path: 'a.db', database: new Database(':memory:'), table: 't' },
@@ -296,51 +321,51 @@ describe('sqliteSink options', () => {
       { path: 'a.db', file: 'a.db', table: 't' },
       'sqliteSink: expected "path" or "file" (its deprecated alias), got both (path "a.db", file "a.db")',
     ],
-    [{ file: '', table: 't' }, 'sqliteSink "file": expected a database file path'],
+    [{ file: '', table: 't' }, 'sqliteSink option "file": expected a database file path'],
     [
       { database: {}, table: 't' },
-      'sqliteSink "database": expected an open better-sqlite3 Database, got an object',
+      'sqliteSink option "database": expected an open better-sqlite3 Database, got an object',
     ],
-    [{ path: 'a.db', table: 5 }, 'sqliteSink "table": expected a table name, got 5'],
+    [{ path: 'a.db', table: 5 }, 'sqliteSink option "table": expected a table name, got 5'],
     [
       { path: 'a.db', table: 't', mode: 'upsert' },
-      `sqliteSink "primaryKey": expected the conflict target of mode 'upsert' (a column name or a list of names), got undefined`,
+      `sqliteSink option "primaryKey": expected the conflict target of mode 'upsert' (a column name or a list of names), got undefined`,
     ],
     [
       { path: 'a.db', table: 't', mode: 'merge' },
-      `sqliteSink "mode": expected one of 'insert', 'replace', 'upsert', got "merge"`,
+      `sqliteSink option "mode": expected one of "insert", "replace", "upsert", got "merge"`,
     ],
     [
       { path: 'a.db', table: 't', batchSize: 0 },
-      'sqliteSink "batchSize": expected an integer >= 1, got 0',
+      'sqliteSink option "batchSize": expected an integer >= 1, got 0',
     ],
     [
       { path: 'a.db', table: 't', onUnknownColumn: 'drop' },
-      `sqliteSink "onUnknownColumn": expected one of 'error', 'ignore', 'add', got "drop"`,
+      `sqliteSink option "onUnknownColumn": expected one of "error", "ignore", "add", got "drop"`,
     ],
     [
       { path: 'a.db', table: 't', createTable: 'yes' },
-      'sqliteSink "createTable": expected a boolean, got "yes"',
+      'sqliteSink option "createTable": expected a boolean, got "yes"',
     ],
     [
       { path: 'a.db', table: 't', columns: [] },
-      'sqliteSink "columns": expected at least one column, got an array',
+      'sqliteSink option "columns": expected at least one column, got an array',
     ],
     [
       { path: 'a.db', table: 't', columns: ['a', 'A'] },
-      'sqliteSink "columns": expected distinct names, got "a" and "A" (SQLite column names ignore letter case)',
+      'sqliteSink option "columns": expected distinct names, got "a" and "A" (SQLite column names ignore letter case)',
     ],
     [
       { path: 'a.db', table: 't', columns: { a: 'TEXT); DROP TABLE t; --' } },
-      'sqliteSink "columns.a": expected a SQLite column type',
+      'sqliteSink option "columns.a": expected a SQLite column type',
     ],
     [
       { path: 'a.db', table: 't', columns: ['a'], primaryKey: 'b' },
-      'sqliteSink "primaryKey": expected one of the declared columns (a), got "b"',
+      'sqliteSink option "primaryKey": expected one of the declared columns (a), got "b"',
     ],
     [
       { path: 'a.db', table: 't', primaryKey: [] },
-      'sqliteSink "primaryKey": expected a column name or a non-empty list of names, got an array',
+      'sqliteSink option "primaryKey": expected a column name or a non-empty list of names, got an array',
     ],
   ])('throws a TypeError for %o', (options, message) => {
     expect(() => sqliteSink(options as never)).toThrow(TypeError)

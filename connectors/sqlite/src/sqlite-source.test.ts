@@ -4,7 +4,8 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import { errorsOf, quietLogger, runInto, tempFile } from '../test/helpers.js'
 import { SqliteError } from './sqlite-error.js'
 import { sqliteSink } from './sqlite-sink.js'
-import { type SqliteParams, type SqliteSourceSpec, sqliteSource } from './sqlite-source.js'
+import { sqliteSource } from './sqlite-source.js'
+import type { SqliteParams, SqliteSourceSpec } from './sqlite-source-options.js'
 
 let file: string
 
@@ -254,24 +255,27 @@ describe('sqliteSource errors', () => {
   it.each([
     [
       { query: 'SELECT 1' },
-      'sqliteSource "path": expected a database file path (or a "database" handle), got undefined',
+      'sqliteSource option "path": expected a database file path (or a "database" handle), got undefined',
     ],
     [
       { path: 'a.db', file: 'b.db', query: 'SELECT 1' },
       'sqliteSource: expected "path" or "file" (its deprecated alias), got both (path "a.db", file "b.db")',
     ],
-    [{ path: 'a.db', query: '  ' }, 'sqliteSource "query": expected an SQL query string, got "  "'],
+    [
+      { path: 'a.db', query: '  ' },
+      'sqliteSource option "query": expected an SQL query string, got "  "',
+    ],
     [
       { path: 'a.db', query: 'SELECT 1', params: 5 },
-      'sqliteSource "params": expected an array or an object, got 5',
+      'sqliteSource option "params": expected an array or an object, got 5',
     ],
     [
       { path: 'a.db', query: 'SELECT 1', batchSize: 1.5 },
-      'sqliteSource "batchSize": expected an integer >= 1, got 1.5',
+      'sqliteSource option "batchSize": expected an integer >= 1, got 1.5',
     ],
     [
       { path: 'a.db', query: 'SELECT 1', safeIntegers: 1 },
-      'sqliteSource "safeIntegers": expected a boolean, got 1',
+      'sqliteSource option "safeIntegers": expected a boolean, got 1',
     ],
   ])('throws a TypeError for %o', (options, message) => {
     expect(() => sqliteSource(options as never)).toThrow(new TypeError(message))

@@ -1,4 +1,5 @@
 import { toError } from '@graphflow/core'
+import type { SinkSettings } from './check-options.js'
 import { checkIdentifier } from './identifiers.js'
 import type { SqliteDatabase } from './open-database.js'
 import {
@@ -12,7 +13,6 @@ import {
   mergeType,
   writeSql,
 } from './schema.js'
-import type { SinkSettings } from './sink-options.js'
 import { SqliteError } from './sqlite-error.js'
 
 /** What a call's new record field does, decided before any of the call is applied. */
