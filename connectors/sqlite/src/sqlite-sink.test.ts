@@ -1,22 +1,25 @@
 import { writeFile } from 'node:fs/promises'
 import { GraphflowError } from '@graphflow/core'
+import { runNode } from '@graphflow/testkit'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
-import { errorsOf, readRows, runInto, tempFile } from '../test/helpers.js'
+import { errorsOf, readRows, tempFile } from '../test/helpers.js'
 import { sqliteSink } from './sqlite-sink.js'
 
 describe('sqliteSink', () => {
   it('creates the table from the first records and writes records and arrays of records', async () => {
     const file = await tempFile()
     const sink = sqliteSink({ path: file, table: 'people', batchSize: 2 })
-    const report = await runInto(sink, [
-      { id: 1, name: 'Ada', score: 1.5 },
-      [
-        { id: 2, name: 'Grace', score: 2 },
-        { id: 3, name: 'Linus', score: null },
+    const { report } = await runNode(sink, {
+      inputs: [
+        { id: 1, name: 'Ada', score: 1.5 },
+        [
+          { id: 2, name: 'Grace', score: 2 },
+          { id: 3, name: 'Linus', score: null },
+        ],
+        { id: 4, name: 'Barbara' },
       ],
-      { id: 4, name: 'Barbara' },
-    ])
+    })
     expect(errorsOf(report, 'sqliteSink')).toEqual([])
     expect(readRows(file, 'SELECT * FROM people ORDER BY id')).toEqual([
       { id: 1, name: 'Ada', score: 1.5 },
@@ -49,7 +52,7 @@ describe('sqliteSink', () => {
     expect(sink.name).toBe('sqliteSink')
     const warnings: string[] = []
     const logger = { info() {}, error() {}, warn: (line: string) => warnings.push(line) }
-    const report = await runInto(sink, [{ a: 1 }, [{ a: 2 }, { a: 3 }]], { logger })
+    const { report } = await runNode(sink, { inputs: [{ a: 1 }, [{ a: 2 }, { a: 3 }]], logger })
     expect(report.dataFlowStats.sqliteSink).toMatchObject({ in: 2, err: 0 })
     expect(readRows(file, 'SELECT count(*) AS n FROM t')).toEqual([{ n: 3 }])
     expect(sink.stats.records).toBe(3)
@@ -62,8 +65,8 @@ describe('sqliteSink', () => {
     const sink = sqliteSink({ file, table: 't' })
     const warnings: string[] = []
     const logger = { info() {}, error() {}, warn: (line: string) => warnings.push(line) }
-    await runInto(sink, [{ a: 1 }], { logger })
-    await runInto(sink, [{ a: 2 }, { a: 3 }], { logger })
+    await runNode(sink, { inputs: [{ a: 1 }], logger })
+    await runNode(sink, { inputs: [{ a: 2 }, { a: 3 }], logger })
     expect(readRows(file, 'SELECT a FROM t ORDER BY a')).toEqual([{ a: 1 }, { a: 2 }, { a: 3 }])
     expect(warnings).toEqual([
       `[graphflow] [sqlite] sqliteSink: option "file" of sqliteSink is deprecated, use "path" (same meaning): { path: ${JSON.stringify(file)} }`,
@@ -79,7 +82,8 @@ describe('sqliteSink', () => {
     const file = await tempFile()
     const infos: string[] = []
     const logger = { info: (line: string) => infos.push(line), error() {} }
-    const report = await runInto(sqliteSink({ file, table: 't', name: 'store' }), [{ a: 1 }], {
+    const { report } = await runNode(sqliteSink({ file, table: 't', name: 'store' }), {
+      inputs: [{ a: 1 }],
       logger,
     })
     expect(errorsOf(report, 'store')).toEqual([])
@@ -90,7 +94,7 @@ describe('sqliteSink', () => {
 
   it('opens the file it opens in WAL mode', async () => {
     const file = await tempFile()
-    await runInto(sqliteSink({ path: file, table: 't' }), [{ a: 1 }])
+    await runNode(sqliteSink({ path: file, table: 't' }), { inputs: [{ a: 1 }] })
     const database = new Database(file)
     expect(database.pragma('journal_mode', { simple: true })).toBe('wal')
     database.close()
@@ -110,7 +114,7 @@ describe('sqliteSink', () => {
       nothing: null,
       missing: undefined,
     }
-    await runInto(sqliteSink({ path: file, table: 'values_' }), [record])
+    await runNode(sqliteSink({ path: file, table: 'values_' }), { inputs: [record] })
     const [row] = readRows(file, 'SELECT * FROM values_')
     expect(row).toEqual({
       active: 1,
@@ -151,7 +155,7 @@ describe('sqliteSink', () => {
       columns: { id: 'INTEGER', label: 'TEXT NOT NULL', price: 'DECIMAL(10, 2)' },
       primaryKey: 'id',
     })
-    await runInto(sink, [{ label: 'pen', price: 1.25, id: 7 }])
+    await runNode(sink, { inputs: [{ label: 'pen', price: 1.25, id: 7 }] })
     const sql = readRows<{ sql: string }>(
       file,
       "SELECT sql FROM sqlite_master WHERE name = 'items'",
@@ -164,7 +168,7 @@ describe('sqliteSink', () => {
 
   it('creates a declared table even when no record arrives', async () => {
     const file = await tempFile()
-    await runInto(sqliteSink({ path: file, table: 'empty', columns: ['a', 'b'] }), [])
+    await runNode(sqliteSink({ path: file, table: 'empty', columns: ['a', 'b'] }), { inputs: [] })
     expect(readRows(file, "SELECT name FROM pragma_table_info('empty')")).toEqual([
       { name: 'a' },
       { name: 'b' },
@@ -173,7 +177,9 @@ describe('sqliteSink', () => {
 
   it('infers the types of a declared list of names from the first records', async () => {
     const file = await tempFile()
-    await runInto(sqliteSink({ path: file, table: 't', columns: ['b', 'a'] }), [{ a: 'x', b: 2 }])
+    await runNode(sqliteSink({ path: file, table: 't', columns: ['b', 'a'] }), {
+      inputs: [{ a: 'x', b: 2 }],
+    })
     expect(readRows(file, "SELECT name, type FROM pragma_table_info('t')")).toEqual([
       { name: 'b', type: 'INTEGER' },
       { name: 'a', type: 'TEXT' },
@@ -187,11 +193,9 @@ describe('sqliteSink', () => {
       `CREATE TABLE logs (id INTEGER PRIMARY KEY, message TEXT, level TEXT DEFAULT 'info')`,
     )
     database.close()
-    await runInto(sqliteSink({ path: file, table: 'logs', batchSize: 1 }), [
-      { message: 'a' },
-      { message: 'b', level: 'warn' },
-      { message: 'c' },
-    ])
+    await runNode(sqliteSink({ path: file, table: 'logs', batchSize: 1 }), {
+      inputs: [{ message: 'a' }, { message: 'b', level: 'warn' }, { message: 'c' }],
+    })
     expect(readRows(file, 'SELECT * FROM logs ORDER BY id')).toEqual([
       { id: 1, message: 'a', level: 'info' },
       { id: 2, message: 'b', level: 'warn' },
@@ -209,11 +213,13 @@ describe('sqliteSink', () => {
     )
     database.close()
     const sink = sqliteSink({ path: file, table: 'logs', batchSize: 10 })
-    const report = await runInto(sink, [
-      { message: 'a' },
-      [{ message: 'b' }, { message: 'c', level: 'warn' }],
-      { message: 'd' },
-    ])
+    const { report } = await runNode(sink, {
+      inputs: [
+        { message: 'a' },
+        [{ message: 'b' }, { message: 'c', level: 'warn' }],
+        { message: 'd' },
+      ],
+    })
     expect(errorsOf(report, 'sqliteSink')).toEqual([])
     expect(readRows(file, 'SELECT * FROM logs ORDER BY id')).toEqual([
       { id: 1, message: 'a', level: 'info' },
@@ -227,11 +233,11 @@ describe('sqliteSink', () => {
   it('leaves a database it was given open, and in its journal mode', async () => {
     const database = new Database(':memory:')
     const sink = sqliteSink({ database, table: 'kept' })
-    await runInto(sink, [{ a: 1 }, { a: 2 }])
+    await runNode(sink, { inputs: [{ a: 1 }, { a: 2 }] })
     expect(database.open).toBe(true)
     expect(database.prepare('SELECT count(*) AS n FROM kept').get()).toEqual({ n: 2 })
     expect(database.pragma('journal_mode', { simple: true })).toBe('memory')
-    await runInto(sink, [{ a: 3 }])
+    await runNode(sink, { inputs: [{ a: 3 }] })
     expect(database.prepare('SELECT count(*) AS n FROM kept').get()).toEqual({ n: 3 })
     database.close()
   })
@@ -239,7 +245,7 @@ describe('sqliteSink', () => {
   it('fails open() with SQLITE_OPEN when the given database is closed', async () => {
     const database = new Database(':memory:')
     database.close()
-    const report = await runInto(sqliteSink({ database, table: 't' }), [{ a: 1 }])
+    const { report } = await runNode(sqliteSink({ database, table: 't' }), { inputs: [{ a: 1 }] })
     expect(errorsOf(report, 'sqliteSink')[0]).toMatchObject({ code: 'SQLITE_OPEN' })
     expect(errorsOf(report, 'sqliteSink')[0]?.message).toBe(
       '[graphflow] [sqlite] the given database ":memory:" is closed',
@@ -249,17 +255,18 @@ describe('sqliteSink', () => {
   it('resets its stats when a spec runs again', async () => {
     const file = await tempFile()
     const sink = sqliteSink({ path: file, table: 't' })
-    await runInto(sink, [{ a: 1 }, { a: 2 }])
-    await runInto(sink, [{ a: 3 }])
+    await runNode(sink, { inputs: [{ a: 1 }, { a: 2 }] })
+    await runNode(sink, { inputs: [{ a: 3 }] })
     expect(sink.stats.records).toBe(1)
     expect(readRows(file, 'SELECT a FROM t ORDER BY a')).toEqual([{ a: 1 }, { a: 2 }, { a: 3 }])
   })
 
   it('fails open() when the table is missing and createTable is false', async () => {
     const file = await tempFile()
-    const report = await runInto(sqliteSink({ path: file, table: 'nope', createTable: false }), [
-      { a: 1 },
-    ])
+    const { report } = await runNode(
+      sqliteSink({ path: file, table: 'nope', createTable: false }),
+      { inputs: [{ a: 1 }] },
+    )
     expect(report.halted).toBe(true)
     const [error] = errorsOf(report, 'sqliteSink')
     expect(error).toBeInstanceOf(GraphflowError)
@@ -271,7 +278,7 @@ describe('sqliteSink', () => {
 
   it('fails open() with SQLITE_OPEN naming a file it cannot open', async () => {
     const file = `${await tempFile()}/missing-directory/x.db`
-    const report = await runInto(sqliteSink({ path: file, table: 't' }), [{ a: 1 }])
+    const { report } = await runNode(sqliteSink({ path: file, table: 't' }), { inputs: [{ a: 1 }] })
     const [error] = errorsOf(report, 'sqliteSink')
     expect(error).toMatchObject({ code: 'SQLITE_OPEN' })
     expect(error?.message).toContain(`cannot open "${file}" for writing`)
@@ -280,7 +287,7 @@ describe('sqliteSink', () => {
   it('fails open() with SQLITE_OPEN for a file that is not a database', async () => {
     const file = await tempFile('not-a-database.db')
     await writeFile(file, 'just some text, long enough to look like a header of a file'.repeat(20))
-    const report = await runInto(sqliteSink({ path: file, table: 't' }), [{ a: 1 }])
+    const { report } = await runNode(sqliteSink({ path: file, table: 't' }), { inputs: [{ a: 1 }] })
     expect(errorsOf(report, 'sqliteSink')[0]).toMatchObject({ code: 'SQLITE_OPEN' })
     expect(errorsOf(report, 'sqliteSink')[0]?.message).toBe(
       `[graphflow] [sqlite] cannot open "${file}" for writing: SQLITE_NOTADB: file is not a database`,
@@ -289,11 +296,9 @@ describe('sqliteSink', () => {
 
   it('rejects a record that is not an object', async () => {
     const file = await tempFile()
-    const report = await runInto(sqliteSink({ path: file, table: 't' }), [
-      { a: 1 },
-      'text',
-      [{ a: 2 }, 5],
-    ])
+    const { report } = await runNode(sqliteSink({ path: file, table: 't' }), {
+      inputs: [{ a: 1 }, 'text', [{ a: 2 }, 5]],
+    })
     const errors = errorsOf(report, 'sqliteSink')
     expect(errors.map((error) => error.message)).toEqual([
       '[graphflow] [sqlite] expected a record (an object), got "text"',
@@ -386,10 +391,9 @@ describe('sqliteSink into existing tables', () => {
     const database = new Database(file)
     database.exec("CREATE TABLE ticks (id INTEGER PRIMARY KEY, label TEXT DEFAULT 'tick')")
     database.close()
-    await runInto(sqliteSink({ path: file, table: 'ticks', onUnknownColumn: 'ignore' }), [
-      {},
-      { other: 1 },
-    ])
+    await runNode(sqliteSink({ path: file, table: 'ticks', onUnknownColumn: 'ignore' }), {
+      inputs: [{}, { other: 1 }],
+    })
     expect(readRows(file, 'SELECT * FROM ticks')).toEqual([
       { id: 1, label: 'tick' },
       { id: 2, label: 'tick' },
@@ -404,7 +408,7 @@ describe('sqliteSink into existing tables', () => {
       columns: { id: 'INTEGER', text: 'TEXT' },
       primaryKey: 'id',
     })
-    await runInto(sink, [{ text: 'a' }, { text: 'b' }])
+    await runNode(sink, { inputs: [{ text: 'a' }, { text: 'b' }] })
     expect(readRows(file, 'SELECT * FROM notes ORDER BY id')).toEqual([
       { id: 1, text: 'a' },
       { id: 2, text: 'b' },
