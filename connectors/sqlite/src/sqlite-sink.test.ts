@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises'
-import { GraphflowError } from '@graphflow/core'
-import { runNode } from '@graphflow/testkit'
+import { AsyncExecutor, AsyncGraph, checkpoint, GraphflowError } from '@graphflow/core'
+import { memoryLogger, runNode } from '@graphflow/testkit'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { errorsOf, readRows, tempFile } from '../test/helpers.js'
@@ -228,6 +228,40 @@ describe('sqliteSink', () => {
       { id: 4, message: 'd', level: null },
     ])
     expect(sink.stats).toMatchObject({ records: 4, batchesCommitted: 1 })
+  })
+
+  // Guards work tracking: a batch counts as stored once its transaction committed, so source
+  // positions advance while the run goes on (not only when close() resolves).
+  it('reports positions stored as its batches commit, before the run ends', async () => {
+    const file = await tempFile()
+    const graph = new AsyncGraph()
+    let firstStored: () => void = () => {}
+    const stored = new Promise<void>((resolve) => {
+      firstStored = resolve
+    })
+    let storedInRun = false
+    const pages = graph.addNode(async function* pages() {
+      for (let page = 1; page <= 3; page++) {
+        yield { id: page * 10 + 1 }
+        yield { id: page * 10 + 2 }
+        yield checkpoint({ page })
+      }
+      const timeout = new Promise<void>((resolve) => setTimeout(resolve, 10_000))
+      storedInRun = await Promise.race([stored.then(() => true), timeout.then(() => false)])
+    })
+    const sink = sqliteSink({ path: file, table: 't', batchSize: 2 })
+    graph.addEdge(pages, graph.addNode(sink))
+    const executor = new AsyncExecutor(graph, { logger: memoryLogger() })
+    const positions: unknown[] = []
+    executor.on('position-stored', ({ position }) => {
+      positions.push(position)
+      firstStored()
+    })
+    const report = await executor.execute()
+    expect(report.exceptions.sqliteSink ?? []).toEqual([])
+    expect(storedInRun).toBe(true)
+    expect(positions).toEqual([{ page: 1 }, { page: 2 }, { page: 3 }])
+    expect(readRows(file, 'SELECT count(*) AS n FROM t')).toEqual([{ n: 6 }])
   })
 
   it('leaves a database it was given open, and in its journal mode', async () => {
