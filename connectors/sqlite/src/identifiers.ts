@@ -1,4 +1,4 @@
-import { sqliteError } from './sqlite-error.js'
+import { SqliteError } from './sqlite-error.js'
 
 /**
  * The identifiers (table and column names) this package accepts: an ASCII letter or `_`, then
@@ -16,16 +16,16 @@ export type IdentifierKind = 'table' | 'column'
 export function checkIdentifier(name: unknown, kind: IdentifierKind, context = ''): string {
   if (typeof name !== 'string' || !IDENTIFIER_PATTERN.test(name)) {
     const shown = typeof name === 'string' ? JSON.stringify(name) : String(name)
-    throw sqliteError(
-      'SQLITE_IDENTIFIER',
+    throw new SqliteError(
       `invalid ${kind} name ${shown}${context}: expected an ASCII letter or "_" followed by ` +
         'letters, digits or "_" (pattern /^[A-Za-z_][A-Za-z0-9_]*$/)',
+      { code: 'SQLITE_IDENTIFIER' },
     )
   }
   if (kind === 'table' && name.toLowerCase().startsWith('sqlite_')) {
-    throw sqliteError(
-      'SQLITE_IDENTIFIER',
+    throw new SqliteError(
       `invalid table name "${name}"${context}: names starting with "sqlite_" are reserved by SQLite`,
+      { code: 'SQLITE_IDENTIFIER' },
     )
   }
   return name

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3'
-import { sqliteError } from './sqlite-error.js'
+import { SqliteError } from './sqlite-error.js'
 
 /** An open better-sqlite3 connection. */
 export type SqliteDatabase = Database.Database
@@ -22,10 +22,9 @@ export function openDatabase(file: string, mode: 'write' | 'read'): SqliteDataba
     const message = error instanceof Error ? error.message : String(error)
     const code = (error as { code?: unknown }).code
     const detail = typeof code === 'string' ? `${code}: ${message}` : message
-    throw sqliteError(
-      'SQLITE_OPEN',
+    throw new SqliteError(
       `cannot open "${file}" for ${mode === 'read' ? 'reading' : 'writing'}: ${detail}`,
-      error,
+      { code: 'SQLITE_OPEN', cause: error },
     )
   }
 }
@@ -33,7 +32,9 @@ export function openDatabase(file: string, mode: 'write' | 'read'): SqliteDataba
 /** Checks that a database given in the options is still open; `SQLITE_OPEN` otherwise. */
 export function checkOpen(database: SqliteDatabase): SqliteDatabase {
   if (!database.open) {
-    throw sqliteError('SQLITE_OPEN', `the given database "${database.name}" is closed`)
+    throw new SqliteError(`the given database "${database.name}" is closed`, {
+      code: 'SQLITE_OPEN',
+    })
   }
   return database
 }

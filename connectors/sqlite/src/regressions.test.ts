@@ -1,6 +1,6 @@
 import { runNode } from '@graphflow/testkit'
 import { describe, expect, it } from 'vitest'
-import { readRows, runInto, tempFile } from '../test/helpers.js'
+import { readRows, tempFile } from '../test/helpers.js'
 import { sqliteSink } from './sqlite-sink.js'
 import { sqliteSource } from './sqlite-source.js'
 
@@ -8,10 +8,12 @@ describe('regressions found in review', () => {
   it('upserts into a table named "excluded"', async () => {
     const file = await tempFile()
     const sink = sqliteSink({ path: file, table: 'excluded', primaryKey: 'id', mode: 'upsert' })
-    const report = await runInto(sink, [
-      { id: 1, a: 'old' },
-      { id: 1, a: 'new' },
-    ])
+    const { report } = await runNode(sink, {
+      inputs: [
+        { id: 1, a: 'old' },
+        { id: 1, a: 'new' },
+      ],
+    })
     expect(report.exceptions[sink.name]).toEqual([])
     expect(readRows(file, 'SELECT id, a FROM excluded')).toEqual([{ id: 1, a: 'new' }])
   })
@@ -19,10 +21,12 @@ describe('regressions found in review', () => {
   it('binds query parameters converted like the sink stores values', async () => {
     const file = await tempFile()
     const when = new Date('2024-05-01T00:00:00.000Z')
-    await runInto(sqliteSink({ path: file, table: 't' }), [
-      { id: 1, active: true, at: when },
-      { id: 2, active: false, at: new Date(0) },
-    ])
+    await runNode(sqliteSink({ path: file, table: 't' }), {
+      inputs: [
+        { id: 1, active: true, at: when },
+        { id: 2, active: false, at: new Date(0) },
+      ],
+    })
     const positional = await runNode(
       sqliteSource({
         path: file,
@@ -47,8 +51,8 @@ describe('upsert without a key', () => {
     const file = await tempFile()
     const sink = sqliteSink({ path: file, table: 'items', primaryKey: 'id', mode: 'upsert' })
     const items = [{ id: 1, name: 'a' }, { name: 'no key' }, { id: null, name: 'null key' }]
-    await runInto(sink, items)
-    const report = await runInto(sink, items)
+    await runNode(sink, { inputs: items })
+    const { report } = await runNode(sink, { inputs: items })
     const error = report.exceptions[sink.name]?.[0]
     expect(error?.message).toMatch(/upsert needs the primary key "id"/)
     expect(readRows(file, 'SELECT id, name FROM items')).toEqual([{ id: 1, name: 'a' }])

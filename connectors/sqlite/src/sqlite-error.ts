@@ -11,20 +11,30 @@ export type SqliteErrorCode =
 /** The scope shown in the message of every error of this package: `[graphflow] [sqlite] ...`. */
 export const SQLITE_SCOPE = 'sqlite'
 
+/** Where a {@link SqliteError} happened, and why. */
+export interface SqliteErrorDetails {
+  /** The error code. */
+  code: SqliteErrorCode
+  /** The underlying error (better-sqlite3's, or the error of the first refused row). */
+  cause?: unknown
+}
+
 /**
- * Makes a {@link GraphflowError} with scope `sqlite`.
+ * What `sqliteSink` and `sqliteSource` throw. The message names the file, table, query or
+ * row: `[graphflow] [sqlite] cannot open "/data/x.db" for writing: SQLITE_CANTOPEN: ...`;
+ * `text` is the same without the prefix.
  *
  * @example
  * ```ts
- * throw sqliteError('SQLITE_OPEN', 'cannot open /data/x.db: SQLITE_CANTOPEN', error)
+ * if (error instanceof SqliteError && error.code === 'SQLITE_OPEN') console.log(error.text)
  * ```
  */
-export function sqliteError(
-  code: SqliteErrorCode,
-  message: string,
-  cause?: unknown,
-): GraphflowError {
-  return new GraphflowError(message, { code, scope: SQLITE_SCOPE, cause })
+export class SqliteError extends GraphflowError<SqliteErrorCode> {
+  override name = 'SqliteError'
+
+  constructor(message: string, details: SqliteErrorDetails) {
+    super(message, { ...details, scope: SQLITE_SCOPE })
+  }
 }
 
 /** A row SQLite refused (a constraint, a value it cannot store), as kept by {@link SqliteRowError}. */
@@ -61,7 +71,7 @@ export interface RowErrorContext {
  * }
  * ```
  */
-export class SqliteRowError extends GraphflowError {
+export class SqliteRowError extends SqliteError {
   override name = 'SqliteRowError'
   /** The table written to. */
   readonly table: string
@@ -80,7 +90,6 @@ export class SqliteRowError extends GraphflowError {
     const count = rows.length === 1 ? '1 row' : `${rows.length} rows`
     super(`table "${table}" refused ${count}${besides(context)}: ${shown.join('; ')}${more}`, {
       code: 'SQLITE_WRITE',
-      scope: SQLITE_SCOPE,
       cause: first.error,
     })
     this.table = table
@@ -98,10 +107,10 @@ function besides(context: RowErrorContext | undefined): string {
   return ` (the ${committed} other rows of ${of} were committed)`
 }
 
-/** The message of an error without the `[graphflow] [sqlite] ` prefix. */
+/** The message of an error, without the `[graphflow] [scope] ` prefix of a graphflow error. */
 export function plainMessage(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error)
-  return message.replace(/^\[graphflow\] (\[[^\]]*\] )?/, '')
+  if (error instanceof GraphflowError) return error.text
+  return error instanceof Error ? error.message : String(error)
 }
 
 /** True for a failure that concerns one row only: a constraint, a type mismatch, a value not storable. */
@@ -116,20 +125,18 @@ export function isRowError(error: unknown): boolean {
 
 /** Says which record of an array an error is about, and that none of the array was accepted. */
 export function inCall(error: unknown, index: number, length: number): unknown {
-  if (!(error instanceof GraphflowError)) return error
-  return sqliteError(
-    error.code as SqliteErrorCode,
-    `record ${index} of the ${length} in this call: ${plainMessage(error)}; none of them was accepted`,
-    error.cause,
+  if (!(error instanceof SqliteError)) return error
+  return new SqliteError(
+    `record ${index} of the ${length} in this call: ${error.text}; none of them was accepted`,
+    { code: error.code, cause: error.cause },
   )
 }
 
 /** Says that no record of an array was accepted, for an error about the call as a whole. */
 export function callRefused(error: unknown, length: number): unknown {
-  if (!(error instanceof GraphflowError)) return error
-  return sqliteError(
-    error.code as SqliteErrorCode,
-    `${plainMessage(error)}; none of the ${length} records in this call was accepted`,
-    error.cause,
-  )
+  if (!(error instanceof SqliteError)) return error
+  return new SqliteError(`${error.text}; none of the ${length} records in this call was accepted`, {
+    code: error.code,
+    cause: error.cause,
+  })
 }

@@ -1,8 +1,9 @@
 import { AsyncExecutor, AsyncGraph, GraphflowError } from '@graphflow/core'
+import { memoryLogger, runNode } from '@graphflow/testkit'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
-import { errorsOf, quietLogger, readRows, runInto, tempFile } from '../test/helpers.js'
-import { SqliteRowError } from './sqlite-error.js'
+import { errorsOf, readRows, tempFile } from '../test/helpers.js'
+import { SqliteError, SqliteRowError } from './sqlite-error.js'
 import { sqliteSink } from './sqlite-sink.js'
 
 const INJECTION = 'x"; DROP TABLE y; --'
@@ -46,10 +47,9 @@ describe('sqliteSink identifiers', () => {
   it('rejects a record field with an injected name and leaves other tables alone', async () => {
     const file = await tempFile()
     createVictim(file)
-    const report = await runInto(sqliteSink({ path: file, table: 't' }), [
-      { a: 1, [INJECTION]: 2 },
-      { a: 3 },
-    ])
+    const { report } = await runNode(sqliteSink({ path: file, table: 't' }), {
+      inputs: [{ a: 1, [INJECTION]: 2 }, { a: 3 }],
+    })
     const [error] = errorsOf(report, 'sqliteSink')
     expect(error).toMatchObject({ code: 'SQLITE_IDENTIFIER' })
     expect(error?.message).toContain(
@@ -63,7 +63,7 @@ describe('sqliteSink identifiers', () => {
     const file = await tempFile()
     createVictim(file)
     const sink = sqliteSink({ path: file, table: 't', columns: ['a'], onUnknownColumn: 'add' })
-    const report = await runInto(sink, [{ a: 1 }, { a: 2, [INJECTION]: 1 }])
+    const { report } = await runNode(sink, { inputs: [{ a: 1 }, { a: 2, [INJECTION]: 1 }] })
     expect(errorsOf(report, 'sqliteSink')[0]).toMatchObject({ code: 'SQLITE_IDENTIFIER' })
     expect(count(file, 'y')).toBe(0)
     expect(readRows(file, "SELECT name FROM pragma_table_info('t')")).toEqual([{ name: 'a' }])
@@ -81,7 +81,7 @@ describe('sqliteSink unknown columns', () => {
   it('fails the call by default, naming the field and the table', async () => {
     const file = await tempFile()
     const sink = sqliteSink({ path: file, table: 'things', batchSize: 1 })
-    const report = await runInto(sink, records)
+    const { report } = await runNode(sink, { inputs: records })
     const errors = errorsOf(report, 'sqliteSink')
     expect(errors).toHaveLength(1)
     expect(errors[0]).toMatchObject({ code: 'SQLITE_UNKNOWN_COLUMN', scope: 'sqlite' })
@@ -99,10 +99,9 @@ describe('sqliteSink unknown columns', () => {
 
   it('rejects a whole array when one of its records has an unknown field', async () => {
     const file = await tempFile()
-    const report = await runInto(sqliteSink({ path: file, table: 'things', columns: ['id'] }), [
-      [{ id: 1 }, { id: 2, oops: 1 }, { id: 3 }],
-      { id: 4 },
-    ])
+    const { report } = await runNode(sqliteSink({ path: file, table: 'things', columns: ['id'] }), {
+      inputs: [[{ id: 1 }, { id: 2, oops: 1 }, { id: 3 }], { id: 4 }],
+    })
     expect(errorsOf(report, 'sqliteSink')[0]?.message).toContain(
       'record 1 of the 3 in this call: record field "oops" is not a column of table "things"',
     )
@@ -117,7 +116,7 @@ describe('sqliteSink unknown columns', () => {
       onUnknownColumn: 'ignore',
       batchSize: 1,
     })
-    const report = await runInto(sink, records)
+    const { report } = await runNode(sink, { inputs: records })
     expect(errorsOf(report, 'sqliteSink')).toEqual([])
     expect(readRows(file, 'SELECT * FROM things ORDER BY id')).toHaveLength(4)
     expect(readRows(file, "SELECT name FROM pragma_table_info('things')")).toHaveLength(2)
@@ -125,9 +124,9 @@ describe('sqliteSink unknown columns', () => {
 
   it("adds the column with 'add', typed from the value, and keeps earlier rows", async () => {
     const file = await tempFile()
-    const report = await runInto(
+    const { report } = await runNode(
       sqliteSink({ path: file, table: 'things', onUnknownColumn: 'add', batchSize: 1 }),
-      records,
+      { inputs: records },
     )
     expect(errorsOf(report, 'sqliteSink')).toEqual([])
     expect(readRows(file, 'SELECT * FROM things ORDER BY id')).toEqual([
@@ -144,7 +143,7 @@ describe('sqliteSink unknown columns', () => {
   it('fails on a field that matches a column only when ignoring letter case', async () => {
     const file = await tempFile()
     const sink = sqliteSink({ path: file, table: 't', onUnknownColumn: 'ignore', batchSize: 1 })
-    const report = await runInto(sink, [{ id: 1 }, { ID: 2 }])
+    const { report } = await runNode(sink, { inputs: [{ id: 1 }, { ID: 2 }] })
     expect(errorsOf(report, 'sqliteSink')[0]).toMatchObject({ code: 'SQLITE_UNKNOWN_COLUMN' })
     expect(errorsOf(report, 'sqliteSink')[0]?.message).toContain(
       'record field "ID" matches column "id" of table "t" only when ignoring letter case',
@@ -153,7 +152,9 @@ describe('sqliteSink unknown columns', () => {
 
   it('fails on fields of the first records that differ only in letter case', async () => {
     const file = await tempFile()
-    const report = await runInto(sqliteSink({ path: file, table: 't' }), [{ id: 1 }, { ID: 2 }])
+    const { report } = await runNode(sqliteSink({ path: file, table: 't' }), {
+      inputs: [{ id: 1 }, { ID: 2 }],
+    })
     expect(errorsOf(report, 'sqliteSink')[0]).toMatchObject({ code: 'SQLITE_IDENTIFIER' })
     expect(errorsOf(report, 'sqliteSink')[0]?.message).toBe(
       '[graphflow] [sqlite] record fields "id" and "ID" for table "t" differ only in letter case; SQLite column names ignore case',
@@ -164,9 +165,9 @@ describe('sqliteSink unknown columns', () => {
   it('fails open() when a declared column is not in an existing table', async () => {
     const file = await tempFile()
     createVictim(file)
-    const report = await runInto(sqliteSink({ path: file, table: 'y', columns: ['a', 'b'] }), [
-      { a: 1 },
-    ])
+    const { report } = await runNode(sqliteSink({ path: file, table: 'y', columns: ['a', 'b'] }), {
+      inputs: [{ a: 1 }],
+    })
     expect(errorsOf(report, 'sqliteSink')[0]).toMatchObject({ code: 'SQLITE_UNKNOWN_COLUMN' })
     expect(errorsOf(report, 'sqliteSink')[0]?.message).toContain(
       'declared column "b" is not a column of table "y"',
@@ -192,7 +193,7 @@ describe('sqliteSink bad rows', () => {
       { id: 5, email: 'e@x' },
       { id: 6, email: 'f@x' },
     ]
-    const report = await runInto(sink, rows)
+    const { report } = await runNode(sink, { inputs: rows })
     const errors = errorsOf(report, 'sqliteSink')
     expect(errors).toHaveLength(1)
     const error = errors[0] as SqliteRowError
@@ -238,12 +239,16 @@ describe('sqliteSink bad rows', () => {
       columns: { id: 'INTEGER' },
       primaryKey: 'id',
     })
-    const report = await runInto(sink, [{ id: 1 }, { id: 1 }, { id: 2 }])
+    const { report } = await runNode(sink, { inputs: [{ id: 1 }, { id: 1 }, { id: 2 }] })
     const [error] = errorsOf(report, 'sqliteSink')
     expect(error).toBeInstanceOf(SqliteRowError)
     expect(error?.message).toContain(
       'row 1 of batch 1 (row 1 of the run): UNIQUE constraint failed: u.id',
     )
+    // Guards the error shape: a row error is a SqliteError with code and unprefixed text.
+    expect(error).toBeInstanceOf(SqliteError)
+    expect(error).toMatchObject({ name: 'SqliteRowError', code: 'SQLITE_WRITE', scope: 'sqlite' })
+    expect(error?.message).toBe(`[graphflow] [sqlite] ${(error as SqliteError).text}`)
     expect(readRows(file, 'SELECT id FROM u ORDER BY id')).toEqual([{ id: 1 }, { id: 2 }])
   })
 
@@ -251,11 +256,13 @@ describe('sqliteSink bad rows', () => {
     const file = await tempFile()
     const circular: Record<string, unknown> = {}
     circular.self = circular
-    const report = await runInto(sqliteSink({ path: file, table: 't' }), [
-      { a: 1, b: 'x' },
-      { a: 2, b: circular },
-      { a: 3, b: new Date(Number.NaN) },
-    ])
+    const { report } = await runNode(sqliteSink({ path: file, table: 't' }), {
+      inputs: [
+        { a: 1, b: 'x' },
+        { a: 2, b: circular },
+        { a: 3, b: new Date(Number.NaN) },
+      ],
+    })
     const error = errorsOf(report, 'sqliteSink')[0] as SqliteRowError
     expect(error.rows.map((row) => row.runIndex)).toEqual([1, 2])
     expect(error.rows[1]?.error.message).toBe('column "b": cannot store an invalid Date')
@@ -268,7 +275,9 @@ describe('sqliteSink bad rows', () => {
       CREATE TRIGGER no_three BEFORE INSERT ON t WHEN NEW.a = 3 BEGIN SELECT RAISE(ROLLBACK, 'no three'); END;`)
     database.close()
     const sink = sqliteSink({ path: file, table: 't', batchSize: 2 })
-    const report = await runInto(sink, [{ a: 1 }, { a: 2 }, { a: 3 }, { a: 4 }, { a: 5 }])
+    const { report } = await runNode(sink, {
+      inputs: [{ a: 1 }, { a: 2 }, { a: 3 }, { a: 4 }, { a: 5 }],
+    })
     const errors = errorsOf(report, 'sqliteSink')
     expect(errors).toHaveLength(1)
     expect(errors[0]).toMatchObject({ code: 'SQLITE_WRITE' })
@@ -292,9 +301,9 @@ describe('sqliteSink bad rows', () => {
     database.exec(`CREATE TABLE t (a INTEGER);
       CREATE TRIGGER no_three BEFORE INSERT ON t WHEN NEW.a = 3 BEGIN SELECT RAISE(ABORT, 'no three'); END;`)
     database.close()
-    const report = await runInto(sqliteSink({ path: file, table: 't' }), [
-      [{ a: 1 }, { a: 3 }, { a: 4 }],
-    ])
+    const { report } = await runNode(sqliteSink({ path: file, table: 't' }), {
+      inputs: [[{ a: 1 }, { a: 3 }, { a: 4 }]],
+    })
     expect(errorsOf(report, 'sqliteSink')[0]).toBeInstanceOf(SqliteRowError)
     expect(readRows(file, 'SELECT a FROM t ORDER BY a')).toEqual([{ a: 1 }, { a: 4 }])
   })
@@ -304,14 +313,18 @@ describe('sqliteSink modes', () => {
   it('upserts: updates existing rows and inserts new ones', async () => {
     const file = await tempFile()
     const sink = sqliteSink({ path: file, table: 'stock', primaryKey: 'sku', mode: 'upsert' })
-    await runInto(sink, [
-      { sku: 'a', qty: 1, note: 'first' },
-      { sku: 'b', qty: 2, note: 'first' },
-    ])
-    await runInto(sink, [
-      { sku: 'a', qty: 10, note: 'second' },
-      { sku: 'c', qty: 3, note: 'second' },
-    ])
+    await runNode(sink, {
+      inputs: [
+        { sku: 'a', qty: 1, note: 'first' },
+        { sku: 'b', qty: 2, note: 'first' },
+      ],
+    })
+    await runNode(sink, {
+      inputs: [
+        { sku: 'a', qty: 10, note: 'second' },
+        { sku: 'c', qty: 3, note: 'second' },
+      ],
+    })
     expect(readRows(file, 'SELECT * FROM stock ORDER BY sku')).toEqual([
       { sku: 'a', qty: 10, note: 'second' },
       { sku: 'b', qty: 2, note: 'first' },
@@ -330,13 +343,15 @@ describe('sqliteSink modes', () => {
       primaryKey: ['player', 'game'],
       mode: 'upsert',
     })
-    await runInto(sink, [
-      [
-        { player: 'p', game: 1, points: 1 },
-        { player: 'p', game: 2, points: 2 },
-        { player: 'p', game: 1, points: 5 },
+    await runNode(sink, {
+      inputs: [
+        [
+          { player: 'p', game: 1, points: 1 },
+          { player: 'p', game: 2, points: 2 },
+          { player: 'p', game: 1, points: 5 },
+        ],
       ],
-    ])
+    })
     expect(readRows(file, 'SELECT * FROM scores ORDER BY game')).toEqual([
       { player: 'p', game: 1, points: 5 },
       { player: 'p', game: 2, points: 2 },
@@ -352,19 +367,21 @@ describe('sqliteSink modes', () => {
       primaryKey: 'k',
       mode: 'replace',
     })
-    await runInto(sink, [
-      { k: 'a', v: '1' },
-      { k: 'a', v: '2' },
-    ])
+    await runNode(sink, {
+      inputs: [
+        { k: 'a', v: '1' },
+        { k: 'a', v: '2' },
+      ],
+    })
     expect(readRows(file, 'SELECT * FROM kv')).toEqual([{ k: 'a', v: '2' }])
   })
 
   it('fails open() when an existing table has no unique key to upsert on', async () => {
     const file = await tempFile()
     createVictim(file)
-    const report = await runInto(
+    const { report } = await runNode(
       sqliteSink({ path: file, table: 'y', primaryKey: 'a', mode: 'upsert' }),
-      [{ a: 1 }],
+      { inputs: [{ a: 1 }] },
     )
     expect(report.halted).toBe(true)
     const [error] = errorsOf(report, 'sqliteSink')
@@ -397,7 +414,7 @@ describe('sqliteSink halt and abort', () => {
   it('commits every accepted row in close() when another node halts the run', async () => {
     const file = await tempFile()
     const { graph, sink } = graphWithFailure(file, { failAt: 500, total: 100_000 })
-    const report = await new AsyncExecutor(graph, { logger: quietLogger() }).execute()
+    const report = await new AsyncExecutor(graph, { logger: memoryLogger() }).execute()
     expect(report.halted).toBe(true)
     expect(report.haltedBy).toBe('checker')
     expect(sink.stats.rowsAccepted).toBeGreaterThan(0)
@@ -420,7 +437,7 @@ describe('sqliteSink halt and abort', () => {
       }
     })
     graph.addEdge(source, graph.addNode(sink))
-    const report = await new AsyncExecutor(graph, { logger: quietLogger() }).execute({
+    const report = await new AsyncExecutor(graph, { logger: memoryLogger() }).execute({
       signal: controller.signal,
     })
     expect(report.aborted).toBe(true)
@@ -526,11 +543,9 @@ describe('sqliteSink refused calls change no schema', () => {
   it('adds no column for a call refused as a whole', async () => {
     const file = await tempFile()
     const sink = sqliteSink({ path: file, table: 't', onUnknownColumn: 'add', batchSize: 1 })
-    const report = await runInto(sink, [
-      { id: 1 },
-      [{ id: 2, extra: 'x' }, 'not a record'],
-      { id: 3 },
-    ])
+    const { report } = await runNode(sink, {
+      inputs: [{ id: 1 }, [{ id: 2, extra: 'x' }, 'not a record'], { id: 3 }],
+    })
     expect(errorsOf(report, sink.name)[0]?.message).toContain(
       'record 1 of the 2 in this call: expected a record (an object), got "not a record"; none of them was accepted',
     )
@@ -542,13 +557,15 @@ describe('sqliteSink refused calls change no schema', () => {
   it('plans no column for a call refused as a whole', async () => {
     const file = await tempFile()
     const sink = sqliteSink({ path: file, table: 't' })
-    const report = await runInto(sink, [
-      [
-        { id: 1, planned: 'x' },
-        { id: 2, 'bad name': 1 },
+    const { report } = await runNode(sink, {
+      inputs: [
+        [
+          { id: 1, planned: 'x' },
+          { id: 2, 'bad name': 1 },
+        ],
+        { id: 3 },
       ],
-      { id: 3 },
-    ])
+    })
     expect(errorsOf(report, sink.name)[0]).toMatchObject({ code: 'SQLITE_IDENTIFIER' })
     expect(readRows(file, "SELECT name FROM pragma_table_info('t')")).toEqual([{ name: 'id' }])
     expect(readRows(file, 'SELECT id FROM t')).toEqual([{ id: 3 }])
@@ -558,7 +575,7 @@ describe('sqliteSink refused calls change no schema', () => {
   it('refuses a field that differs from the primary key only in letter case', async () => {
     const file = await tempFile()
     const sink = sqliteSink({ path: file, table: 't', primaryKey: 'id' })
-    const report = await runInto(sink, [{ ID: 1, name: 'a' }])
+    const { report } = await runNode(sink, { inputs: [{ ID: 1, name: 'a' }] })
     expect(errorsOf(report, sink.name)).toHaveLength(1)
     expect(errorsOf(report, sink.name)[0]).toMatchObject({ code: 'SQLITE_IDENTIFIER' })
     expect(errorsOf(report, sink.name)[0]?.message).toBe(
@@ -574,12 +591,14 @@ describe('sqliteSink primary key', () => {
   it('refuses a primary key that no field of the first records has, naming the fields', async () => {
     const file = await tempFile()
     const sink = sqliteSink({ path: file, table: 't', primaryKey: 'idd', mode: 'upsert' })
-    const report = await runInto(sink, [
-      [
-        { id: 1, name: 'a' },
-        { id: 2, name: 'b' },
+    const { report } = await runNode(sink, {
+      inputs: [
+        [
+          { id: 1, name: 'a' },
+          { id: 2, name: 'b' },
+        ],
       ],
-    ])
+    })
     const errors = errorsOf(report, sink.name)
     expect(errors).toHaveLength(1)
     expect(errors[0]).toMatchObject({ code: 'SQLITE_UNKNOWN_COLUMN' })
@@ -595,9 +614,9 @@ describe('sqliteSink primary key', () => {
   it('fails open() when the primary key is not a column of the existing table', async () => {
     const file = await tempFile()
     createVictim(file)
-    const report = await runInto(sqliteSink({ path: file, table: 'y', primaryKey: 'idd' }), [
-      { a: 1 },
-    ])
+    const { report } = await runNode(sqliteSink({ path: file, table: 'y', primaryKey: 'idd' }), {
+      inputs: [{ a: 1 }],
+    })
     expect(errorsOf(report, 'sqliteSink')[0]).toMatchObject({ code: 'SQLITE_UNKNOWN_COLUMN' })
     expect(errorsOf(report, 'sqliteSink')[0]?.message).toBe(
       '[graphflow] [sqlite] primary key "idd" is not a column of table "y" (columns: a)',
@@ -609,11 +628,11 @@ describe('sqliteSink primary key', () => {
   it('says that no row was committed when every row of the batch was refused', async () => {
     const file = await tempFile()
     const sink = sqliteSink({ path: file, table: 't', primaryKey: 'id', mode: 'upsert' })
-    const report = await runInto(sink, [[{ id: 1 }, { id: null }]])
+    const { report } = await runNode(sink, { inputs: [[{ id: 1 }, { id: null }]] })
     expect(errorsOf(report, sink.name)[0]?.message).toContain(
       'table "t" refused 1 row (the 1 other row of the batch was committed)',
     )
-    const again = await runInto(sink, [[{ id: null }, { id: undefined }]])
+    const { report: again } = await runNode(sink, { inputs: [[{ id: null }, { id: undefined }]] })
     expect(errorsOf(again, sink.name)[0]?.message).toContain(
       'table "t" refused 2 rows (no row of the batch was committed)',
     )

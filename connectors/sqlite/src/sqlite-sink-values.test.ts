@@ -1,6 +1,7 @@
+import { runNode } from '@graphflow/testkit'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
-import { errorsOf, readRows, runInto, tempFile } from '../test/helpers.js'
+import { errorsOf, readRows, tempFile } from '../test/helpers.js'
 import { SqliteRowError } from './sqlite-error.js'
 import { sqliteSink } from './sqlite-sink.js'
 
@@ -53,7 +54,7 @@ describe('sqliteSink values: the README value table', () => {
       table: 'v',
       columns: [...Object.keys(record), 'missing'],
     })
-    const report = await runInto(sink, [record])
+    const { report } = await runNode(sink, { inputs: [record] })
     expect(errorsOf(report, sink.name)).toEqual([])
     const names = [...Object.keys(record), 'missing']
     const { types, values } = stored(file, 'v', names)
@@ -128,7 +129,7 @@ describe('sqliteSink values: the README value table', () => {
     const names = ['t', 'i', 'r', 'n', 'b', 'u', 'v']
     const whole = Object.fromEntries(names.map((name) => [name, 12345]))
     const truth = Object.fromEntries(names.map((name) => [name, true]))
-    await runInto(sqliteSink({ path: file, table: 'd' }), [whole, truth])
+    await runNode(sqliteSink({ path: file, table: 'd' }), { inputs: [whole, truth] })
     const rows = readRows(
       file,
       `SELECT ${names.map((name) => `${name}, typeof(${name}) AS ${name}_type`).join(', ')} FROM d`,
@@ -174,9 +175,9 @@ describe('sqliteSink values: the README value table', () => {
     const database = new Database(file)
     database.exec('CREATE TABLE s (t TEXT, i INTEGER, r REAL, a ANY) STRICT')
     database.close()
-    const report = await runInto(sqliteSink({ path: file, table: 's' }), [
-      { t: 12345, i: 12345, r: 12345, a: 12345 },
-    ])
+    const { report } = await runNode(sqliteSink({ path: file, table: 's' }), {
+      inputs: [{ t: 12345, i: 12345, r: 12345, a: 12345 }],
+    })
     expect(errorsOf(report, 'sqliteSink')).toEqual([])
     expect(stored(file, 's', ['t', 'i', 'r', 'a']).types).toEqual({
       t: 'text',
@@ -196,8 +197,8 @@ describe('sqliteSink values: the README value table', () => {
       primaryKey: 'code',
       mode: 'upsert',
     })
-    await runInto(sink, [{ code: '100', label: 'first' }])
-    const report = await runInto(sink, [{ code: 100, label: 'second' }])
+    await runNode(sink, { inputs: [{ code: '100', label: 'first' }] })
+    const { report } = await runNode(sink, { inputs: [{ code: 100, label: 'second' }] })
     expect(errorsOf(report, sink.name)).toEqual([])
     expect(readRows(file, 'SELECT code, typeof(code) AS type, label FROM codes')).toEqual([
       { code: '100', type: 'text', label: 'second' },
@@ -206,10 +207,9 @@ describe('sqliteSink values: the README value table', () => {
 
   it('keeps whole numbers of an inferred TEXT column as their digits', async () => {
     const file = await tempFile()
-    await runInto(sqliteSink({ path: file, table: 'zips', batchSize: 2 }), [
-      [{ zip: '01234' }, { zip: '99999' }],
-      { zip: 12345 },
-    ])
+    await runNode(sqliteSink({ path: file, table: 'zips', batchSize: 2 }), {
+      inputs: [[{ zip: '01234' }, { zip: '99999' }], { zip: 12345 }],
+    })
     expect(readRows(file, 'SELECT zip, typeof(zip) AS type FROM zips')).toEqual([
       { zip: '01234', type: 'text' },
       { zip: '99999', type: 'text' },
@@ -223,15 +223,17 @@ describe('sqliteSink values it refuses', () => {
   it('refuses NaN and ±Infinity per row, naming the column', async () => {
     const file = await tempFile()
     const sink = sqliteSink({ path: file, table: 'scores' })
-    const report = await runInto(sink, [
-      [
-        { id: 1, score: 1.5 },
-        { id: 2, score: Number.NaN },
-        { id: 3, score: Number.POSITIVE_INFINITY },
-        { id: 4, score: Number.NEGATIVE_INFINITY },
-        { id: 5, score: 2 },
+    const { report } = await runNode(sink, {
+      inputs: [
+        [
+          { id: 1, score: 1.5 },
+          { id: 2, score: Number.NaN },
+          { id: 3, score: Number.POSITIVE_INFINITY },
+          { id: 4, score: Number.NEGATIVE_INFINITY },
+          { id: 5, score: 2 },
+        ],
       ],
-    ])
+    })
     const [error] = errorsOf(report, sink.name)
     expect(error).toBeInstanceOf(SqliteRowError)
     const rows = (error as SqliteRowError).rows
@@ -267,10 +269,12 @@ describe('sqliteSink values it refuses', () => {
       mode: 'upsert',
     })
     for (let run = 0; run < 2; run++) {
-      const report = await runInto(sink, [
-        { id: Number.NaN, name: 'nan key' },
-        { id: 1, name: 'a' },
-      ])
+      const { report } = await runNode(sink, {
+        inputs: [
+          { id: Number.NaN, name: 'nan key' },
+          { id: 1, name: 'a' },
+        ],
+      })
       expect(errorsOf(report, sink.name)[0]?.message).toContain('column "id": cannot store NaN')
     }
     expect(readRows(file, 'SELECT id, name FROM items')).toEqual([{ id: 1, name: 'a' }])
@@ -291,9 +295,11 @@ describe('sqliteSink values it refuses', () => {
       [new Set([1])],
       { score: Number.NaN },
     ]
-    const report = await runInto(sink, [
-      [{ id: 0, value: 'fine' }, ...values.map((value, index) => ({ id: index + 1, value }))],
-    ])
+    const { report } = await runNode(sink, {
+      inputs: [
+        [{ id: 0, value: 'fine' }, ...values.map((value, index) => ({ id: index + 1, value }))],
+      ],
+    })
     const error = errorsOf(report, sink.name)[0] as SqliteRowError
     expect(error.rows.map(({ runIndex }) => runIndex)).toEqual(values.map((_, index) => index + 1))
     expect(error.rows.map(({ error: cause }) => cause.message)).toEqual([
@@ -319,7 +325,7 @@ describe('sqliteSink reads own fields only', () => {
     const file = await tempFile()
     const sink = sqliteSink({ path: file, table: 't', columns: ['id', name] })
     const withField = JSON.parse(`{"id": 2, "${name}": "own"}`) as object
-    const report = await runInto(sink, [{ id: 1 }, withField])
+    const { report } = await runNode(sink, { inputs: [{ id: 1 }, withField] })
     expect(errorsOf(report, sink.name)).toEqual([])
     expect(readRows(file, `SELECT id, "${name}" AS value FROM t ORDER BY id`)).toEqual([
       { id: 1, value: null },
@@ -332,7 +338,7 @@ describe('sqliteSink reads own fields only', () => {
     const inheriting = Object.assign(Object.create({ extra: 'inherited' }) as object, { id: 1 })
     const bare = Object.assign(Object.create(null) as object, { id: 2, extra: 'own' })
     const sink = sqliteSink({ path: file, table: 't', columns: ['id', 'extra'] })
-    const report = await runInto(sink, [[inheriting, bare]])
+    const { report } = await runNode(sink, { inputs: [[inheriting, bare]] })
     expect(errorsOf(report, sink.name)).toEqual([])
     expect(readRows(file, 'SELECT id, extra FROM t ORDER BY id')).toEqual([
       { id: 1, extra: null },
@@ -344,7 +350,7 @@ describe('sqliteSink reads own fields only', () => {
     const file = await tempFile()
     const record = Object.create({ inherited: 'no' }) as Record<string, unknown>
     record.id = 1
-    const report = await runInto(sqliteSink({ path: file, table: 't' }), [record])
+    const { report } = await runNode(sqliteSink({ path: file, table: 't' }), { inputs: [record] })
     expect(errorsOf(report, 'sqliteSink')).toEqual([])
     expect(columnTypes(file, 't')).toEqual({ id: 'INTEGER' })
   })

@@ -1,22 +1,25 @@
 import { writeFile } from 'node:fs/promises'
-import { GraphflowError } from '@graphflow/core'
+import { AsyncExecutor, AsyncGraph, checkpoint, GraphflowError } from '@graphflow/core'
+import { memoryLogger, runNode } from '@graphflow/testkit'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
-import { errorsOf, readRows, runInto, tempFile } from '../test/helpers.js'
+import { errorsOf, readRows, tempFile } from '../test/helpers.js'
 import { sqliteSink } from './sqlite-sink.js'
 
 describe('sqliteSink', () => {
   it('creates the table from the first records and writes records and arrays of records', async () => {
     const file = await tempFile()
     const sink = sqliteSink({ path: file, table: 'people', batchSize: 2 })
-    const report = await runInto(sink, [
-      { id: 1, name: 'Ada', score: 1.5 },
-      [
-        { id: 2, name: 'Grace', score: 2 },
-        { id: 3, name: 'Linus', score: null },
+    const { report } = await runNode(sink, {
+      inputs: [
+        { id: 1, name: 'Ada', score: 1.5 },
+        [
+          { id: 2, name: 'Grace', score: 2 },
+          { id: 3, name: 'Linus', score: null },
+        ],
+        { id: 4, name: 'Barbara' },
       ],
-      { id: 4, name: 'Barbara' },
-    ])
+    })
     expect(errorsOf(report, 'sqliteSink')).toEqual([])
     expect(readRows(file, 'SELECT * FROM people ORDER BY id')).toEqual([
       { id: 1, name: 'Ada', score: 1.5 },
@@ -49,7 +52,7 @@ describe('sqliteSink', () => {
     expect(sink.name).toBe('sqliteSink')
     const warnings: string[] = []
     const logger = { info() {}, error() {}, warn: (line: string) => warnings.push(line) }
-    const report = await runInto(sink, [{ a: 1 }, [{ a: 2 }, { a: 3 }]], { logger })
+    const { report } = await runNode(sink, { inputs: [{ a: 1 }, [{ a: 2 }, { a: 3 }]], logger })
     expect(report.dataFlowStats.sqliteSink).toMatchObject({ in: 2, err: 0 })
     expect(readRows(file, 'SELECT count(*) AS n FROM t')).toEqual([{ n: 3 }])
     expect(sink.stats.records).toBe(3)
@@ -62,8 +65,8 @@ describe('sqliteSink', () => {
     const sink = sqliteSink({ file, table: 't' })
     const warnings: string[] = []
     const logger = { info() {}, error() {}, warn: (line: string) => warnings.push(line) }
-    await runInto(sink, [{ a: 1 }], { logger })
-    await runInto(sink, [{ a: 2 }, { a: 3 }], { logger })
+    await runNode(sink, { inputs: [{ a: 1 }], logger })
+    await runNode(sink, { inputs: [{ a: 2 }, { a: 3 }], logger })
     expect(readRows(file, 'SELECT a FROM t ORDER BY a')).toEqual([{ a: 1 }, { a: 2 }, { a: 3 }])
     expect(warnings).toEqual([
       `[graphflow] [sqlite] sqliteSink: option "file" of sqliteSink is deprecated, use "path" (same meaning): { path: ${JSON.stringify(file)} }`,
@@ -79,7 +82,8 @@ describe('sqliteSink', () => {
     const file = await tempFile()
     const infos: string[] = []
     const logger = { info: (line: string) => infos.push(line), error() {} }
-    const report = await runInto(sqliteSink({ file, table: 't', name: 'store' }), [{ a: 1 }], {
+    const { report } = await runNode(sqliteSink({ file, table: 't', name: 'store' }), {
+      inputs: [{ a: 1 }],
       logger,
     })
     expect(errorsOf(report, 'store')).toEqual([])
@@ -90,7 +94,7 @@ describe('sqliteSink', () => {
 
   it('opens the file it opens in WAL mode', async () => {
     const file = await tempFile()
-    await runInto(sqliteSink({ path: file, table: 't' }), [{ a: 1 }])
+    await runNode(sqliteSink({ path: file, table: 't' }), { inputs: [{ a: 1 }] })
     const database = new Database(file)
     expect(database.pragma('journal_mode', { simple: true })).toBe('wal')
     database.close()
@@ -110,7 +114,7 @@ describe('sqliteSink', () => {
       nothing: null,
       missing: undefined,
     }
-    await runInto(sqliteSink({ path: file, table: 'values_' }), [record])
+    await runNode(sqliteSink({ path: file, table: 'values_' }), { inputs: [record] })
     const [row] = readRows(file, 'SELECT * FROM values_')
     expect(row).toEqual({
       active: 1,
@@ -151,7 +155,7 @@ describe('sqliteSink', () => {
       columns: { id: 'INTEGER', label: 'TEXT NOT NULL', price: 'DECIMAL(10, 2)' },
       primaryKey: 'id',
     })
-    await runInto(sink, [{ label: 'pen', price: 1.25, id: 7 }])
+    await runNode(sink, { inputs: [{ label: 'pen', price: 1.25, id: 7 }] })
     const sql = readRows<{ sql: string }>(
       file,
       "SELECT sql FROM sqlite_master WHERE name = 'items'",
@@ -164,7 +168,7 @@ describe('sqliteSink', () => {
 
   it('creates a declared table even when no record arrives', async () => {
     const file = await tempFile()
-    await runInto(sqliteSink({ path: file, table: 'empty', columns: ['a', 'b'] }), [])
+    await runNode(sqliteSink({ path: file, table: 'empty', columns: ['a', 'b'] }), { inputs: [] })
     expect(readRows(file, "SELECT name FROM pragma_table_info('empty')")).toEqual([
       { name: 'a' },
       { name: 'b' },
@@ -173,7 +177,9 @@ describe('sqliteSink', () => {
 
   it('infers the types of a declared list of names from the first records', async () => {
     const file = await tempFile()
-    await runInto(sqliteSink({ path: file, table: 't', columns: ['b', 'a'] }), [{ a: 'x', b: 2 }])
+    await runNode(sqliteSink({ path: file, table: 't', columns: ['b', 'a'] }), {
+      inputs: [{ a: 'x', b: 2 }],
+    })
     expect(readRows(file, "SELECT name, type FROM pragma_table_info('t')")).toEqual([
       { name: 'b', type: 'INTEGER' },
       { name: 'a', type: 'TEXT' },
@@ -187,11 +193,9 @@ describe('sqliteSink', () => {
       `CREATE TABLE logs (id INTEGER PRIMARY KEY, message TEXT, level TEXT DEFAULT 'info')`,
     )
     database.close()
-    await runInto(sqliteSink({ path: file, table: 'logs', batchSize: 1 }), [
-      { message: 'a' },
-      { message: 'b', level: 'warn' },
-      { message: 'c' },
-    ])
+    await runNode(sqliteSink({ path: file, table: 'logs', batchSize: 1 }), {
+      inputs: [{ message: 'a' }, { message: 'b', level: 'warn' }, { message: 'c' }],
+    })
     expect(readRows(file, 'SELECT * FROM logs ORDER BY id')).toEqual([
       { id: 1, message: 'a', level: 'info' },
       { id: 2, message: 'b', level: 'warn' },
@@ -199,14 +203,75 @@ describe('sqliteSink', () => {
     ])
   })
 
+  // Guards the port onto core's buffer: rows waiting in a batch when a later call starts
+  // writing another column keep the columns of their time (the default here), in one batch.
+  it('keeps the defaults of buffered rows when a later record writes one more column', async () => {
+    const file = await tempFile()
+    const database = new Database(file)
+    database.exec(
+      `CREATE TABLE logs (id INTEGER PRIMARY KEY, message TEXT, level TEXT DEFAULT 'info')`,
+    )
+    database.close()
+    const sink = sqliteSink({ path: file, table: 'logs', batchSize: 10 })
+    const { report } = await runNode(sink, {
+      inputs: [
+        { message: 'a' },
+        [{ message: 'b' }, { message: 'c', level: 'warn' }],
+        { message: 'd' },
+      ],
+    })
+    expect(errorsOf(report, 'sqliteSink')).toEqual([])
+    expect(readRows(file, 'SELECT * FROM logs ORDER BY id')).toEqual([
+      { id: 1, message: 'a', level: 'info' },
+      { id: 2, message: 'b', level: null },
+      { id: 3, message: 'c', level: 'warn' },
+      { id: 4, message: 'd', level: null },
+    ])
+    expect(sink.stats).toMatchObject({ records: 4, batchesCommitted: 1 })
+  })
+
+  // Guards work tracking: a batch counts as stored once its transaction committed, so source
+  // positions advance while the run goes on (not only when close() resolves).
+  it('reports positions stored as its batches commit, before the run ends', async () => {
+    const file = await tempFile()
+    const graph = new AsyncGraph()
+    let firstStored: () => void = () => {}
+    const stored = new Promise<void>((resolve) => {
+      firstStored = resolve
+    })
+    let storedInRun = false
+    const pages = graph.addNode(async function* pages() {
+      for (let page = 1; page <= 3; page++) {
+        yield { id: page * 10 + 1 }
+        yield { id: page * 10 + 2 }
+        yield checkpoint({ page })
+      }
+      const timeout = new Promise<void>((resolve) => setTimeout(resolve, 10_000))
+      storedInRun = await Promise.race([stored.then(() => true), timeout.then(() => false)])
+    })
+    const sink = sqliteSink({ path: file, table: 't', batchSize: 2 })
+    graph.addEdge(pages, graph.addNode(sink))
+    const executor = new AsyncExecutor(graph, { logger: memoryLogger() })
+    const positions: unknown[] = []
+    executor.on('position-stored', ({ position }) => {
+      positions.push(position)
+      firstStored()
+    })
+    const report = await executor.execute()
+    expect(report.exceptions.sqliteSink ?? []).toEqual([])
+    expect(storedInRun).toBe(true)
+    expect(positions).toEqual([{ page: 1 }, { page: 2 }, { page: 3 }])
+    expect(readRows(file, 'SELECT count(*) AS n FROM t')).toEqual([{ n: 6 }])
+  })
+
   it('leaves a database it was given open, and in its journal mode', async () => {
     const database = new Database(':memory:')
     const sink = sqliteSink({ database, table: 'kept' })
-    await runInto(sink, [{ a: 1 }, { a: 2 }])
+    await runNode(sink, { inputs: [{ a: 1 }, { a: 2 }] })
     expect(database.open).toBe(true)
     expect(database.prepare('SELECT count(*) AS n FROM kept').get()).toEqual({ n: 2 })
     expect(database.pragma('journal_mode', { simple: true })).toBe('memory')
-    await runInto(sink, [{ a: 3 }])
+    await runNode(sink, { inputs: [{ a: 3 }] })
     expect(database.prepare('SELECT count(*) AS n FROM kept').get()).toEqual({ n: 3 })
     database.close()
   })
@@ -214,7 +279,7 @@ describe('sqliteSink', () => {
   it('fails open() with SQLITE_OPEN when the given database is closed', async () => {
     const database = new Database(':memory:')
     database.close()
-    const report = await runInto(sqliteSink({ database, table: 't' }), [{ a: 1 }])
+    const { report } = await runNode(sqliteSink({ database, table: 't' }), { inputs: [{ a: 1 }] })
     expect(errorsOf(report, 'sqliteSink')[0]).toMatchObject({ code: 'SQLITE_OPEN' })
     expect(errorsOf(report, 'sqliteSink')[0]?.message).toBe(
       '[graphflow] [sqlite] the given database ":memory:" is closed',
@@ -224,17 +289,18 @@ describe('sqliteSink', () => {
   it('resets its stats when a spec runs again', async () => {
     const file = await tempFile()
     const sink = sqliteSink({ path: file, table: 't' })
-    await runInto(sink, [{ a: 1 }, { a: 2 }])
-    await runInto(sink, [{ a: 3 }])
+    await runNode(sink, { inputs: [{ a: 1 }, { a: 2 }] })
+    await runNode(sink, { inputs: [{ a: 3 }] })
     expect(sink.stats.records).toBe(1)
     expect(readRows(file, 'SELECT a FROM t ORDER BY a')).toEqual([{ a: 1 }, { a: 2 }, { a: 3 }])
   })
 
   it('fails open() when the table is missing and createTable is false', async () => {
     const file = await tempFile()
-    const report = await runInto(sqliteSink({ path: file, table: 'nope', createTable: false }), [
-      { a: 1 },
-    ])
+    const { report } = await runNode(
+      sqliteSink({ path: file, table: 'nope', createTable: false }),
+      { inputs: [{ a: 1 }] },
+    )
     expect(report.halted).toBe(true)
     const [error] = errorsOf(report, 'sqliteSink')
     expect(error).toBeInstanceOf(GraphflowError)
@@ -246,7 +312,7 @@ describe('sqliteSink', () => {
 
   it('fails open() with SQLITE_OPEN naming a file it cannot open', async () => {
     const file = `${await tempFile()}/missing-directory/x.db`
-    const report = await runInto(sqliteSink({ path: file, table: 't' }), [{ a: 1 }])
+    const { report } = await runNode(sqliteSink({ path: file, table: 't' }), { inputs: [{ a: 1 }] })
     const [error] = errorsOf(report, 'sqliteSink')
     expect(error).toMatchObject({ code: 'SQLITE_OPEN' })
     expect(error?.message).toContain(`cannot open "${file}" for writing`)
@@ -255,7 +321,7 @@ describe('sqliteSink', () => {
   it('fails open() with SQLITE_OPEN for a file that is not a database', async () => {
     const file = await tempFile('not-a-database.db')
     await writeFile(file, 'just some text, long enough to look like a header of a file'.repeat(20))
-    const report = await runInto(sqliteSink({ path: file, table: 't' }), [{ a: 1 }])
+    const { report } = await runNode(sqliteSink({ path: file, table: 't' }), { inputs: [{ a: 1 }] })
     expect(errorsOf(report, 'sqliteSink')[0]).toMatchObject({ code: 'SQLITE_OPEN' })
     expect(errorsOf(report, 'sqliteSink')[0]?.message).toBe(
       `[graphflow] [sqlite] cannot open "${file}" for writing: SQLITE_NOTADB: file is not a database`,
@@ -264,11 +330,9 @@ describe('sqliteSink', () => {
 
   it('rejects a record that is not an object', async () => {
     const file = await tempFile()
-    const report = await runInto(sqliteSink({ path: file, table: 't' }), [
-      { a: 1 },
-      'text',
-      [{ a: 2 }, 5],
-    ])
+    const { report } = await runNode(sqliteSink({ path: file, table: 't' }), {
+      inputs: [{ a: 1 }, 'text', [{ a: 2 }, 5]],
+    })
     const errors = errorsOf(report, 'sqliteSink')
     expect(errors.map((error) => error.message)).toEqual([
       '[graphflow] [sqlite] expected a record (an object), got "text"',
@@ -282,7 +346,7 @@ describe('sqliteSink options', () => {
   it.each([
     [
       { table: 't' },
-      'sqliteSink "path": expected a database file path (or a "database" handle), got undefined',
+      'sqliteSink option "path": expected a database file path (or a "database" handle), got undefined',
     ],
     [
       { path: 'a.db', database: new Database(':memory:'), table: 't' },
@@ -296,51 +360,51 @@ describe('sqliteSink options', () => {
       { path: 'a.db', file: 'a.db', table: 't' },
       'sqliteSink: expected "path" or "file" (its deprecated alias), got both (path "a.db", file "a.db")',
     ],
-    [{ file: '', table: 't' }, 'sqliteSink "file": expected a database file path'],
+    [{ file: '', table: 't' }, 'sqliteSink option "file": expected a database file path'],
     [
       { database: {}, table: 't' },
-      'sqliteSink "database": expected an open better-sqlite3 Database, got an object',
+      'sqliteSink option "database": expected an open better-sqlite3 Database, got an object',
     ],
-    [{ path: 'a.db', table: 5 }, 'sqliteSink "table": expected a table name, got 5'],
+    [{ path: 'a.db', table: 5 }, 'sqliteSink option "table": expected a table name, got 5'],
     [
       { path: 'a.db', table: 't', mode: 'upsert' },
-      `sqliteSink "primaryKey": expected the conflict target of mode 'upsert' (a column name or a list of names), got undefined`,
+      `sqliteSink option "primaryKey": expected the conflict target of mode 'upsert' (a column name or a list of names), got undefined`,
     ],
     [
       { path: 'a.db', table: 't', mode: 'merge' },
-      `sqliteSink "mode": expected one of 'insert', 'replace', 'upsert', got "merge"`,
+      `sqliteSink option "mode": expected one of "insert", "replace", "upsert", got "merge"`,
     ],
     [
       { path: 'a.db', table: 't', batchSize: 0 },
-      'sqliteSink "batchSize": expected an integer >= 1, got 0',
+      'sqliteSink option "batchSize": expected an integer >= 1, got 0',
     ],
     [
       { path: 'a.db', table: 't', onUnknownColumn: 'drop' },
-      `sqliteSink "onUnknownColumn": expected one of 'error', 'ignore', 'add', got "drop"`,
+      `sqliteSink option "onUnknownColumn": expected one of "error", "ignore", "add", got "drop"`,
     ],
     [
       { path: 'a.db', table: 't', createTable: 'yes' },
-      'sqliteSink "createTable": expected a boolean, got "yes"',
+      'sqliteSink option "createTable": expected a boolean, got "yes"',
     ],
     [
       { path: 'a.db', table: 't', columns: [] },
-      'sqliteSink "columns": expected at least one column, got an array',
+      'sqliteSink option "columns": expected at least one column, got an array',
     ],
     [
       { path: 'a.db', table: 't', columns: ['a', 'A'] },
-      'sqliteSink "columns": expected distinct names, got "a" and "A" (SQLite column names ignore letter case)',
+      'sqliteSink option "columns": expected distinct names, got "a" and "A" (SQLite column names ignore letter case)',
     ],
     [
       { path: 'a.db', table: 't', columns: { a: 'TEXT); DROP TABLE t; --' } },
-      'sqliteSink "columns.a": expected a SQLite column type',
+      'sqliteSink option "columns.a": expected a SQLite column type',
     ],
     [
       { path: 'a.db', table: 't', columns: ['a'], primaryKey: 'b' },
-      'sqliteSink "primaryKey": expected one of the declared columns (a), got "b"',
+      'sqliteSink option "primaryKey": expected one of the declared columns (a), got "b"',
     ],
     [
       { path: 'a.db', table: 't', primaryKey: [] },
-      'sqliteSink "primaryKey": expected a column name or a non-empty list of names, got an array',
+      'sqliteSink option "primaryKey": expected a column name or a non-empty list of names, got an array',
     ],
   ])('throws a TypeError for %o', (options, message) => {
     expect(() => sqliteSink(options as never)).toThrow(TypeError)
@@ -361,10 +425,9 @@ describe('sqliteSink into existing tables', () => {
     const database = new Database(file)
     database.exec("CREATE TABLE ticks (id INTEGER PRIMARY KEY, label TEXT DEFAULT 'tick')")
     database.close()
-    await runInto(sqliteSink({ path: file, table: 'ticks', onUnknownColumn: 'ignore' }), [
-      {},
-      { other: 1 },
-    ])
+    await runNode(sqliteSink({ path: file, table: 'ticks', onUnknownColumn: 'ignore' }), {
+      inputs: [{}, { other: 1 }],
+    })
     expect(readRows(file, 'SELECT * FROM ticks')).toEqual([
       { id: 1, label: 'tick' },
       { id: 2, label: 'tick' },
@@ -379,7 +442,7 @@ describe('sqliteSink into existing tables', () => {
       columns: { id: 'INTEGER', text: 'TEXT' },
       primaryKey: 'id',
     })
-    await runInto(sink, [{ text: 'a' }, { text: 'b' }])
+    await runNode(sink, { inputs: [{ text: 'a' }, { text: 'b' }] })
     expect(readRows(file, 'SELECT * FROM notes ORDER BY id')).toEqual([
       { id: 1, text: 'a' },
       { id: 2, text: 'b' },

@@ -1,24 +1,16 @@
-import { GraphflowError, type NodeContext, type NodeSpec } from '@graphflow/core'
-import { fileDeprecation } from './check-options.js'
+import { defineSink, type NodeContext } from '@graphflow/core'
+import { fileDeprecation, resolveSinkOptions } from './check-options.js'
 import { checkOpen, openDatabase, type SqliteDatabase } from './open-database.js'
-import { resolveSinkOptions, type SqliteSinkOptions } from './sink-options.js'
-import { plainMessage, sqliteError } from './sqlite-error.js'
-import { type SqliteSinkStats, sinkCounters, TableWriter } from './table-writer.js'
+import { plainMessage, SqliteError } from './sqlite-error.js'
+import type { SqliteSinkOptions, SqliteSinkSpec } from './sqlite-sink-options.js'
+import { type SinkCounters, sinkCounters, TableWriter, withRowsWritten } from './table-writer.js'
 
-/** What a {@link sqliteSink} accepts per call: one record or an array of records. */
-export type SqliteSinkInput<Row extends object = object> = Row | readonly Row[]
-
-/** The node {@link sqliteSink} returns: a `NodeSpec` with live {@link SqliteSinkStats}. */
-export interface SqliteSinkSpec<Row extends object = object>
-  extends NodeSpec<[SqliteSinkInput<Row>], never> {
-  /** Live counts of the current (or last) run, for progress display. Reset by each `open()`. */
-  readonly stats: SqliteSinkStats
-}
+export { IDENTIFIER_PATTERN } from './identifiers.js'
 
 /**
  * A sink node that writes records to a SQLite table with better-sqlite3: one prepared
- * statement, one transaction per `batchSize` records, the rest committed in `close()` (also
- * when the run halts or is aborted). The table is created from `columns` or from the first
+ * statement, one transaction per `batchSize` records, the rest committed before `close()` (also
+ * when the run halts or is aborted): the buffering is core's `defineSink`. The table is created from `columns` or from the first
  * records; table and column names are validated and quoted.
  *
  * A row SQLite refuses (a NOT NULL or UNIQUE constraint in `insert` mode, ...) does not fail
@@ -41,43 +33,56 @@ export function sqliteSink<Row extends object = object>(
 ): SqliteSinkSpec<Row> {
   const settings = resolveSinkOptions(options)
   const { target, table } = settings
-  const { counters, stats } = sinkCounters() // live: mutated in place, never replaced
   const warnFileOption = fileDeprecation('sqliteSink', target)
   let database: SqliteDatabase | undefined
   let writer: TableWriter | undefined
+  let context: NodeContext | undefined
 
   function release(): void {
     const opened = database
-    database = undefined
-    writer = undefined
+    database = writer = context = undefined
     if (opened && target.path !== undefined) opened.close()
   }
 
-  return {
+  function openWriter(): TableWriter {
+    if (writer) return writer
+    throw new SqliteError(`the sink for table "${table}" is not open`, { code: 'SQLITE_WRITE' })
+  }
+
+  return defineSink({
     name: settings.name,
-    stats,
-    open(context?: NodeContext) {
-      counters.records = counters.rowsAccepted = counters.rowsRejected = 0
-      counters.batchesCommitted = 0
-      warnFileOption(context)
+    stats: sinkCounters,
+    // Core buffers and hands over batches; the writer writes each in one transaction.
+    batchSize: settings.batchSize,
+    open(run) {
+      withRowsWritten(run.stats) // the reset copied the getter as a value
+      warnFileOption(run)
+      context = run
       database = target.database ? checkOpen(target.database) : openDatabase(target.path, 'write')
       try {
-        writer = new TableWriter(database, settings, counters)
+        writer = new TableWriter(database, settings, run.stats as unknown as SinkCounters)
       } catch (error) {
         release()
-        if (error instanceof GraphflowError) throw error
-        throw sqliteError(
-          'SQLITE_OPEN',
-          `cannot prepare table "${table}": ${plainMessage(error)}`,
-          error,
-        )
+        if (error instanceof SqliteError) throw error
+        throw new SqliteError(`cannot prepare table "${table}": ${plainMessage(error)}`, {
+          code: 'SQLITE_OPEN',
+          cause: error,
+        })
       }
     },
-    fn: async function* sqliteSink(
-      input: SqliteSinkInput<Row>,
-    ): AsyncGenerator<never, void, undefined> {
-      if (!writer) throw sqliteError('SQLITE_WRITE', `the sink for table "${table}" is not open`)
-      writer.write(input)
+    prepare: (record: Row, number, callSize): Row =>
+      openWriter().prepare(record, number, callSize) as Row,
+    writeBatch(rows: Row[]) {
+      const writing = openWriter()
+      // What the calls returned so far accepted is stored once this batch is committed.
+      const done = context?.beginCommit?.()
+      try {
+        writing.writeBatch(rows)
+      } catch (error) {
+        done?.(error)
+        throw error
+      }
+      done?.()
     },
     close() {
       try {
@@ -86,5 +91,5 @@ export function sqliteSink<Row extends object = object>(
         release()
       }
     },
-  }
+  })
 }

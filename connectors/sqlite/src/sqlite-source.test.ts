@@ -1,9 +1,12 @@
-import { AsyncExecutor, AsyncGraph, GraphflowError, type Logger } from '@graphflow/core'
+import { AsyncExecutor, AsyncGraph, GraphflowError } from '@graphflow/core'
+import { memoryLogger, runNode } from '@graphflow/testkit'
 import Database from 'better-sqlite3'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { errorsOf, quietLogger, runInto, tempFile } from '../test/helpers.js'
+import { errorsOf, tempFile } from '../test/helpers.js'
+import { SqliteError } from './sqlite-error.js'
 import { sqliteSink } from './sqlite-sink.js'
-import { type SqliteParams, type SqliteSourceSpec, sqliteSource } from './sqlite-source.js'
+import { sqliteSource } from './sqlite-source.js'
+import type { SqliteParams } from './sqlite-source-options.js'
 
 let file: string
 
@@ -18,30 +21,9 @@ beforeEach(async () => {
   database.close()
 })
 
-async function collect<Item>(
-  spec: SqliteSourceSpec<Item>,
-  options: { startArgs?: unknown[]; signal?: AbortSignal; logger?: Logger } = {},
-): Promise<{
-  items: Item[]
-  errors: Error[]
-  report: Awaited<ReturnType<AsyncExecutor['execute']>>
-}> {
-  const items: Item[] = []
-  const graph = new AsyncGraph()
-  graph.addNode(spec)
-  graph.addNode(async function* sink(item: Item) {
-    items.push(item)
-  })
-  graph.addEdge(spec.name, 'sink') // by name: a generic Item defers the compile-time edge check
-  const executor = new AsyncExecutor(graph, { logger: options.logger ?? quietLogger() })
-  const startNodes = options.startArgs ? { [spec.name]: options.startArgs } : undefined
-  const report = await executor.execute({ startNodes, signal: options.signal })
-  return { items, errors: errorsOf(report, spec.name), report }
-}
-
 describe('sqliteSource', () => {
   it('yields the rows of a query one by one', async () => {
-    const { items, errors } = await collect(
+    const { outputs: items, errors } = await runNode(
       sqliteSource<{ n: number }>({
         path: file,
         query: 'SELECT n FROM numbers WHERE n <= 3 ORDER BY n',
@@ -52,7 +34,7 @@ describe('sqliteSource', () => {
   })
 
   it('yields batches of batchSize rows, the last one shorter', async () => {
-    const { items } = await collect(
+    const { outputs: items } = await runNode(
       sqliteSource<{ n: number }>({
         path: file,
         query: 'SELECT n FROM numbers ORDER BY n',
@@ -66,22 +48,22 @@ describe('sqliteSource', () => {
   })
 
   it('binds positional and named params', async () => {
-    const positional = await collect(
+    const positional = await runNode(
       sqliteSource({
         path: file,
         query: 'SELECT n FROM numbers WHERE n > ? AND parity = ?',
         params: [22, 'odd'],
       }),
     )
-    expect(positional.items).toEqual([{ n: 23 }, { n: 25 }])
-    const named = await collect(
+    expect(positional.outputs).toEqual([{ n: 23 }, { n: 25 }])
+    const named = await runNode(
       sqliteSource({
         path: file,
         query: 'SELECT n FROM numbers WHERE n < @below',
         params: { below: 3 },
       }),
     )
-    expect(named.items).toEqual([{ n: 1 }, { n: 2 }])
+    expect(named.outputs).toEqual([{ n: 1 }, { n: 2 }])
   })
 
   it('takes params from its start argument, replacing the option', async () => {
@@ -90,7 +72,7 @@ describe('sqliteSource', () => {
       query: 'SELECT n FROM numbers WHERE n = ?',
       params: [1],
     })
-    const { items } = await collect(spec, { startArgs: [[7]] })
+    const { outputs: items } = await runNode(spec, { startArgs: [[7]] })
     expect(items).toEqual([{ n: 7 }])
   })
 
@@ -109,12 +91,12 @@ describe('sqliteSource', () => {
     })
     graph.addEdge(keys, lookup)
     graph.addEdge(lookup, sink)
-    await new AsyncExecutor(graph, { logger: quietLogger() }).execute()
+    await new AsyncExecutor(graph, { logger: memoryLogger() }).execute()
     expect(items).toEqual([{ tens: 20 }, { tens: 40 }])
   })
 
   it('reads INTEGER as bigint with safeIntegers', async () => {
-    const { items } = await collect(
+    const { outputs: items } = await runNode(
       sqliteSource({ path: file, query: 'SELECT 9007199254740993 AS big', safeIntegers: true }),
     )
     expect(items).toEqual([{ big: 9007199254740993n }])
@@ -125,18 +107,18 @@ describe('sqliteSource', () => {
     const written = await tempFile('exact.db')
     const big = 2n ** 53n + 1n
     const sink = sqliteSink({ path: written, table: 'ids' })
-    await runInto(sink, [{ id: big, small: 7 }])
+    await runNode(sink, { inputs: [{ id: big, small: 7 }] })
     const query = 'SELECT id, small FROM ids WHERE id = ?'
-    const exact = await collect(
+    const exact = await runNode(
       sqliteSource({ path: written, query, params: [big], safeIntegers: true }),
     )
-    expect(exact.items).toEqual([{ id: big, small: 7n }])
-    const rounded = await collect(sqliteSource({ path: written, query, params: [big] }))
-    expect(rounded.items).toEqual([{ id: 2 ** 53, small: 7 }])
+    expect(exact.outputs).toEqual([{ id: big, small: 7n }])
+    const rounded = await runNode(sqliteSource({ path: written, query, params: [big] }))
+    expect(rounded.outputs).toEqual([{ id: 2 ** 53, small: 7 }])
   })
 
   it('opens the file read-only', async () => {
-    const { items, errors } = await collect(
+    const { outputs: items, errors } = await runNode(
       sqliteSource({ path: file, query: "INSERT INTO numbers VALUES (99, 'odd') RETURNING n" }),
     )
     expect(items).toEqual([])
@@ -146,7 +128,7 @@ describe('sqliteSource', () => {
 
   it('leaves a database it was given open', async () => {
     const database = new Database(file)
-    const { items } = await collect(
+    const { outputs: items } = await runNode(
       sqliteSource({ database, query: 'SELECT count(*) AS c FROM numbers' }),
     )
     expect(items).toEqual([{ c: 25 }])
@@ -164,7 +146,7 @@ describe('sqliteSource', () => {
       if (++seen === 3) controller.abort()
     })
     graph.addEdge(source, sink)
-    const report = await new AsyncExecutor(graph, { logger: quietLogger() }).execute({
+    const report = await new AsyncExecutor(graph, { logger: memoryLogger() }).execute({
       signal: controller.signal,
     })
     expect(report.aborted).toBe(true)
@@ -189,12 +171,12 @@ describe('sqliteSource names', () => {
     expect(spec.stats).toEqual({ records: 0 })
     const warnings: string[] = []
     const logger = { info() {}, error() {}, warn: (line: string) => warnings.push(line) }
-    const { items, report } = await collect(spec, { logger })
+    const { outputs: items, report } = await runNode(spec, { logger })
     expect(items.map((batch) => batch.length)).toEqual([3, 3, 1])
     expect(report.dataFlowStats.sqliteSource).toMatchObject({ out: 3, err: 0 })
     expect(spec.stats).toEqual({ records: 7 })
     // Reset by the next run's open().
-    await collect(spec, { startArgs: [[2]] })
+    await runNode(spec, { startArgs: [[2]] })
     expect(spec.stats).toEqual({ records: 2 })
     expect(warnings).toEqual([])
   })
@@ -204,8 +186,8 @@ describe('sqliteSource names', () => {
     const spec = sqliteSource({ file, query: 'SELECT n FROM numbers WHERE n <= 2 ORDER BY n' })
     const warnings: string[] = []
     const logger = { info() {}, error() {}, warn: (line: string) => warnings.push(line) }
-    expect((await collect(spec, { logger })).items).toEqual([{ n: 1 }, { n: 2 }])
-    expect((await collect(spec, { logger })).items).toEqual([{ n: 1 }, { n: 2 }])
+    expect((await runNode(spec, { logger })).outputs).toEqual([{ n: 1 }, { n: 2 }])
+    expect((await runNode(spec, { logger })).outputs).toEqual([{ n: 1 }, { n: 2 }])
     expect(warnings).toEqual([
       `[graphflow] [sqlite] sqliteSource: option "file" of sqliteSource is deprecated, use "path" (same meaning): { path: ${JSON.stringify(file)} }`,
     ])
@@ -215,17 +197,19 @@ describe('sqliteSource names', () => {
 describe('sqliteSource errors', () => {
   it('fails open() with SQLITE_OPEN for a missing file', async () => {
     const missing = `${file}.missing`
-    const { errors, report } = await collect(sqliteSource({ path: missing, query: 'SELECT 1' }))
+    const { errors, report } = await runNode(sqliteSource({ path: missing, query: 'SELECT 1' }))
     expect(report.halted).toBe(true)
     expect(errors[0]).toBeInstanceOf(GraphflowError)
-    expect(errors[0]).toMatchObject({ code: 'SQLITE_OPEN' })
+    // Guards the error class: sqlite's errors are SqliteErrors with a typed code.
+    expect(errors[0]).toBeInstanceOf(SqliteError)
+    expect(errors[0]).toMatchObject({ name: 'SqliteError', code: 'SQLITE_OPEN' })
     expect(errors[0]?.message).toBe(
       `[graphflow] [sqlite] cannot open "${missing}" for reading: SQLITE_CANTOPEN: unable to open database file`,
     )
   })
 
   it('fails open() with SQLITE_QUERY for a bad query', async () => {
-    const { errors } = await collect(sqliteSource({ path: file, query: 'SELEC n FROM numbers' }))
+    const { errors } = await runNode(sqliteSource({ path: file, query: 'SELEC n FROM numbers' }))
     expect(errors[0]).toMatchObject({ code: 'SQLITE_QUERY' })
     expect(errors[0]?.message).toBe(
       `[graphflow] [sqlite] cannot prepare the query on "${file}": near "SELEC": syntax error`,
@@ -233,14 +217,14 @@ describe('sqliteSource errors', () => {
   })
 
   it('fails open() for a statement that returns no rows', async () => {
-    const { errors } = await collect(sqliteSource({ path: file, query: 'DELETE FROM numbers' }))
+    const { errors } = await runNode(sqliteSource({ path: file, query: 'DELETE FROM numbers' }))
     expect(errors[0]?.message).toBe(
       '[graphflow] [sqlite] the query does not return rows (use a SELECT): DELETE FROM numbers',
     )
   })
 
   it('fails the call with SQLITE_QUERY for missing params', async () => {
-    const { errors } = await collect(
+    const { errors } = await runNode(
       sqliteSource({ path: file, query: 'SELECT n FROM numbers WHERE n = ?' }),
     )
     expect(errors[0]).toMatchObject({ code: 'SQLITE_QUERY' })
@@ -251,24 +235,27 @@ describe('sqliteSource errors', () => {
   it.each([
     [
       { query: 'SELECT 1' },
-      'sqliteSource "path": expected a database file path (or a "database" handle), got undefined',
+      'sqliteSource option "path": expected a database file path (or a "database" handle), got undefined',
     ],
     [
       { path: 'a.db', file: 'b.db', query: 'SELECT 1' },
       'sqliteSource: expected "path" or "file" (its deprecated alias), got both (path "a.db", file "b.db")',
     ],
-    [{ path: 'a.db', query: '  ' }, 'sqliteSource "query": expected an SQL query string, got "  "'],
+    [
+      { path: 'a.db', query: '  ' },
+      'sqliteSource option "query": expected an SQL query string, got "  "',
+    ],
     [
       { path: 'a.db', query: 'SELECT 1', params: 5 },
-      'sqliteSource "params": expected an array or an object, got 5',
+      'sqliteSource option "params": expected an array or an object, got 5',
     ],
     [
       { path: 'a.db', query: 'SELECT 1', batchSize: 1.5 },
-      'sqliteSource "batchSize": expected an integer >= 1, got 1.5',
+      'sqliteSource option "batchSize": expected an integer >= 1, got 1.5',
     ],
     [
       { path: 'a.db', query: 'SELECT 1', safeIntegers: 1 },
-      'sqliteSource "safeIntegers": expected a boolean, got 1',
+      'sqliteSource option "safeIntegers": expected a boolean, got 1',
     ],
   ])('throws a TypeError for %o', (options, message) => {
     expect(() => sqliteSource(options as never)).toThrow(new TypeError(message))

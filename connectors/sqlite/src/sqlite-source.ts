@@ -1,91 +1,15 @@
-import { GraphflowError, type NodeContext, type NodeSpec } from '@graphflow/core'
+import { defineSource, describeValue } from '@graphflow/core'
 import type { Statement } from 'better-sqlite3'
-import {
-  checkBoolean,
-  checkName,
-  checkPositiveInteger,
-  checkTarget,
-  describeValue,
-  fileDeprecation,
-  optionError,
-} from './check-options.js'
+import { fileDeprecation, isParams, resolveSourceOptions } from './check-options.js'
 import { checkOpen, openDatabase, type SqliteDatabase } from './open-database.js'
 import { toSqlValue } from './schema.js'
-import { plainMessage, sqliteError } from './sqlite-error.js'
-
-/** Parameters of a query: positional (`?`) as an array, named (`@name`, `:name`) as an object. */
-export type SqliteParams = readonly unknown[] | Readonly<Record<string, unknown>>
-
-/** Options of {@link sqliteSource}. Give exactly one of `path` and `database`. */
-export interface SqliteSourceOptions {
-  /**
-   * Path of the database file, opened read-only in `open()` (it must exist) and closed in
-   * `close()`.
-   * @default undefined (give `path` or `database`)
-   */
-  path?: string
-  /**
-   * The former name of `path`, still accepted: the first `open()` logs a deprecation warning.
-   * Giving both `path` and `file` is a `TypeError`.
-   * @deprecated Use `path` (same meaning).
-   * @default undefined
-   */
-  file?: string
-  /**
-   * An open better-sqlite3 `Database` to read from instead of `path`; never closed by the
-   * source. While the source iterates, a sink cannot write through the same handle (SQLite
-   * allows one active statement per write): give a sink its own connection.
-   * @default undefined (give `path` or `database`)
-   */
-  database?: SqliteDatabase
-  /**
-   * The SQL query, a statement that returns rows (`SELECT`, `WITH`, `PRAGMA`, `... RETURNING`).
-   * Prepared in `open()`, so a syntax error fails the run early.
-   * @default (required)
-   */
-  query: string
-  /**
-   * The query's parameters. A start argument (`startNodes: { sqliteSource: [params] }`) or
-   * an incoming item replaces them for that call.
-   * @default undefined (no parameters)
-   */
-  params?: SqliteParams
-  /**
-   * Yield arrays of up to this many rows instead of one row at a time.
-   * @default undefined (one row per item)
-   */
-  batchSize?: number
-  /**
-   * Read INTEGER values as `bigint` instead of `number`. A `number` holds integers exactly up
-   * to ±2^53 (`Number.MAX_SAFE_INTEGER`) and rounds larger ones silently; a `bigint` is exact
-   * for every 64-bit integer SQLite stores. With it, every INTEGER value (small ones too) is a
-   * `bigint`.
-   * @default false (integers read as `number`, rounded beyond ±2^53)
-   */
-  safeIntegers?: boolean
-  /**
-   * The node's default name in the graph.
-   * @default 'sqliteSource'
-   */
-  name?: string
-}
-
-/** Progress of a {@link sqliteSource} during and after a run. */
-export interface SqliteSourceStats {
-  /** Rows yielded (each row of a batch counts). */
-  readonly records: number
-}
-
-/**
- * The node {@link sqliteSource} returns: called with no arguments or with query parameters,
- * with live {@link SqliteSourceStats}.
- */
-export interface SqliteSourceSpec<Item> extends NodeSpec<[] | [SqliteParams], Item> {
-  /** Live counts of the current (or last) run, for progress display. Reset by each `open()`. */
-  readonly stats: SqliteSourceStats
-}
-
-const FACTORY = 'sqliteSource'
+import { plainMessage, SqliteError } from './sqlite-error.js'
+import type {
+  SqliteParams,
+  SqliteSourceOptions,
+  SqliteSourceSpec,
+  SqliteSourceStats,
+} from './sqlite-source-options.js'
 
 /**
  * A source node that streams the rows of a query with better-sqlite3's `.iterate()`: one row
@@ -113,26 +37,14 @@ export function sqliteSource<Row = Record<string, unknown>>(
 export function sqliteSource<Row = Record<string, unknown>>(
   options: SqliteSourceOptions,
 ): SqliteSourceSpec<Row | Row[]> {
-  if (typeof options !== 'object' || options === null) {
-    throw optionError(FACTORY, 'options', 'an options object', options)
-  }
-  const target = checkTarget(FACTORY, options)
-  const { query, params } = options
-  if (typeof query !== 'string' || query.trim().length === 0) {
-    throw optionError(FACTORY, 'query', 'an SQL query string', query)
-  }
-  if (!isParams(params)) throw optionError(FACTORY, 'params', 'an array or an object', params)
-  const batchSize =
-    options.batchSize === undefined
-      ? undefined
-      : checkPositiveInteger(FACTORY, 'batchSize', options.batchSize, 1)
-  const safeIntegers = checkBoolean(FACTORY, 'safeIntegers', options.safeIntegers, false)
+  const settings = resolveSourceOptions(options)
+  const { target, query, params, safeIntegers } = settings
   const where = target.path === undefined ? 'the given database' : `"${target.path}"`
-  const warnFileOption = fileDeprecation(FACTORY, target)
-  const stats = { records: 0 } // live: mutated in place, never replaced
+  const warnFileOption = fileDeprecation('sqliteSource', target)
   let database: SqliteDatabase | undefined
   let statement: Statement<unknown[], Row> | undefined
   let signal: AbortSignal | undefined
+  let stats: { records: number } | undefined
   const active = new Set<Iterator<Row>>()
 
   function prepare(from: SqliteDatabase): Statement<unknown[], Row> {
@@ -140,14 +52,15 @@ export function sqliteSource<Row = Record<string, unknown>>(
     try {
       prepared = from.prepare<unknown[], Row>(query)
     } catch (error) {
-      throw sqliteError(
-        'SQLITE_QUERY',
-        `cannot prepare the query on ${where}: ${plainMessage(error)}`,
-        error,
-      )
+      throw new SqliteError(`cannot prepare the query on ${where}: ${plainMessage(error)}`, {
+        code: 'SQLITE_QUERY',
+        cause: error,
+      })
     }
     if (!prepared.reader) {
-      throw sqliteError('SQLITE_QUERY', `the query does not return rows (use a SELECT): ${query}`)
+      throw new SqliteError(`the query does not return rows (use a SELECT): ${query}`, {
+        code: 'SQLITE_QUERY',
+      })
     }
     return prepared.safeIntegers(safeIntegers)
   }
@@ -160,12 +73,13 @@ export function sqliteSource<Row = Record<string, unknown>>(
     if (opened && target.path !== undefined) opened.close()
   }
 
-  return {
-    name: checkName(FACTORY, options.name, 'sqliteSource'),
-    stats,
-    open(context: NodeContext) {
+  return defineSource<Row, [] | [SqliteParams], SqliteSourceStats>({
+    name: settings.name,
+    batchSize: settings.batchSize,
+    stats: () => ({ records: 0 }),
+    open(context) {
       signal = context.signal
-      stats.records = 0
+      stats = context.stats as { records: number }
       warnFileOption(context)
       database = target.database ? checkOpen(target.database) : openDatabase(target.path, 'read')
       try {
@@ -175,15 +89,15 @@ export function sqliteSource<Row = Record<string, unknown>>(
         throw error
       }
     },
-    fn: async function* sqliteSource(...input: [] | [SqliteParams]) {
-      if (!database || !statement) {
-        throw sqliteError('SQLITE_QUERY', `the source of ${where} is not open`)
+    read: function* sqliteSource(...input: [] | [SqliteParams]): Generator<Row, void, undefined> {
+      if (!database || !statement || !stats) {
+        throw new SqliteError(`the source of ${where} is not open`, { code: 'SQLITE_QUERY' })
       }
       const given = input.length > 0 ? input[0] : params
       if (!isParams(given)) {
-        throw sqliteError(
-          'SQLITE_QUERY',
+        throw new SqliteError(
           `expected query parameters (an array or an object), got ${describeValue(given)}`,
+          { code: 'SQLITE_QUERY' },
         )
       }
       const running = statement.busy ? prepare(database) : statement
@@ -193,9 +107,9 @@ export function sqliteSource<Row = Record<string, unknown>>(
       } catch (error) {
         throw queryError(error, where)
       }
+      const counts = stats
       active.add(rows)
       try {
-        let batch: Row[] = []
         for (;;) {
           if (signal?.aborted) return
           let next: IteratorResult<Row>
@@ -205,21 +119,8 @@ export function sqliteSource<Row = Record<string, unknown>>(
             throw queryError(error, where)
           }
           if (next.done) break
-          if (batchSize === undefined) {
-            stats.records++
-            yield next.value
-          } else {
-            batch.push(next.value)
-            if (batch.length >= batchSize) {
-              stats.records += batch.length
-              yield batch
-              batch = []
-            }
-          }
-        }
-        if (batch.length > 0) {
-          stats.records += batch.length
-          yield batch
+          counts.records++
+          yield next.value
         }
       } finally {
         active.delete(rows)
@@ -229,7 +130,7 @@ export function sqliteSource<Row = Record<string, unknown>>(
     close() {
       release()
     },
-  }
+  }) as SqliteSourceSpec<Row | Row[]>
 }
 
 /** Converts parameters the way the sink converts values: booleans, Dates, objects as JSON. */
@@ -240,11 +141,10 @@ function toSqlParams(params: SqliteParams): SqliteParams {
   )
 }
 
-function isParams(params: unknown): params is SqliteParams | undefined {
-  return params === undefined || (typeof params === 'object' && params !== null)
-}
-
-function queryError(error: unknown, where: string): GraphflowError {
-  if (error instanceof GraphflowError) return error
-  return sqliteError('SQLITE_QUERY', `the query on ${where} failed: ${plainMessage(error)}`, error)
+function queryError(error: unknown, where: string): SqliteError {
+  if (error instanceof SqliteError) return error
+  return new SqliteError(`the query on ${where} failed: ${plainMessage(error)}`, {
+    code: 'SQLITE_QUERY',
+    cause: error,
+  })
 }

@@ -1,4 +1,5 @@
 import { toError } from '@graphflow/core'
+import type { SinkSettings } from './check-options.js'
 import { checkIdentifier } from './identifiers.js'
 import type { SqliteDatabase } from './open-database.js'
 import {
@@ -12,8 +13,7 @@ import {
   mergeType,
   writeSql,
 } from './schema.js'
-import type { SinkSettings } from './sink-options.js'
-import { sqliteError } from './sqlite-error.js'
+import { SqliteError } from './sqlite-error.js'
 
 /** What a call's new record field does, decided before any of the call is applied. */
 type FieldPlan =
@@ -59,7 +59,9 @@ export class TableColumns {
     if (this.#readTable()) {
       this.#created = true
     } else if (!createTable) {
-      throw sqliteError('SQLITE_OPEN', `table "${table}" does not exist and "createTable" is false`)
+      throw new SqliteError(`table "${table}" does not exist and "createTable" is false`, {
+        code: 'SQLITE_OPEN',
+      })
     } else if (columns) {
       this.#table = new Map(columns.map((name) => [name.toLowerCase(), name]))
     }
@@ -69,10 +71,10 @@ export class TableColumns {
       const known = this.#table as Map<string, string>
       for (const key of primaryKey) {
         if (!known.has(key.toLowerCase())) {
-          throw sqliteError(
-            'SQLITE_UNKNOWN_COLUMN',
+          throw new SqliteError(
             `primary key "${key}" is not a column of table "${table}" (columns: ` +
               `${[...known.values()].join(', ')})`,
+            { code: 'SQLITE_UNKNOWN_COLUMN' },
           )
         }
       }
@@ -81,11 +83,10 @@ export class TableColumns {
       try {
         this.#database.prepare(writeSql(table, primaryKey, 'upsert', primaryKey))
       } catch (error) {
-        throw sqliteError(
-          'SQLITE_WRITE',
-          `cannot upsert into table "${table}": ${toError(error).message}`,
-          error,
-        )
+        throw new SqliteError(`cannot upsert into table "${table}": ${toError(error).message}`, {
+          code: 'SQLITE_WRITE',
+          cause: error,
+        })
       }
     }
   }
@@ -117,10 +118,9 @@ export class TableColumns {
     const { table, types, primaryKey } = this.#settings
     const definitions = defineColumns(this.names, records, types)
     if (definitions.length === 0) {
-      throw sqliteError(
-        'SQLITE_WRITE',
-        `cannot create table "${table}": the first records have no fields`,
-      )
+      throw new SqliteError(`cannot create table "${table}": the first records have no fields`, {
+        code: 'SQLITE_WRITE',
+      })
     }
     this.#run(`cannot create table "${table}"`, createTableSql(table, definitions, primaryKey))
     this.#readTable()
@@ -186,11 +186,11 @@ export class TableColumns {
       const lower = key.toLowerCase()
       if (this.#writtenLower.has(lower) || this.#pending.get(lower)?.action === 'write') continue
       const fields = [...this.names, ...[...this.#pending.values()].map(({ name }) => name)]
-      throw sqliteError(
-        'SQLITE_UNKNOWN_COLUMN',
+      throw new SqliteError(
         `primary key "${key}" of table "${table}" is not a field of the first records ` +
           `(fields: ${fields.length > 0 ? fields.join(', ') : 'none'}); check its spelling, or ` +
           'declare the key column in "columns"',
+        { code: 'SQLITE_UNKNOWN_COLUMN' },
       )
     }
   }
@@ -218,10 +218,10 @@ export class TableColumns {
     const columns = this.#table
     if (this.#created && columns && !columns.has(name.toLowerCase())) {
       if (onUnknownColumn !== 'add') {
-        throw sqliteError(
-          'SQLITE_UNKNOWN_COLUMN',
+        throw new SqliteError(
           `declared column "${name}" is not a column of table "${table}" (columns: ` +
             `${[...columns.values()].join(', ')}); set onUnknownColumn to 'add' to add it`,
+          { code: 'SQLITE_UNKNOWN_COLUMN' },
         )
       }
       this.#add({ name, type: types?.get(name) ?? '' })
@@ -295,32 +295,35 @@ export class TableColumns {
     try {
       this.#database.exec(sql)
     } catch (error) {
-      throw sqliteError('SQLITE_WRITE', `${what}: ${toError(error).message}`, error)
+      throw new SqliteError(`${what}: ${toError(error).message}`, {
+        code: 'SQLITE_WRITE',
+        cause: error,
+      })
     }
   }
 }
 
 function caseClash(table: string, names: string) {
-  return sqliteError(
-    'SQLITE_IDENTIFIER',
+  return new SqliteError(
     `${names} for table "${table}" differ only in letter case; ` +
       'SQLite column names ignore case',
+    { code: 'SQLITE_IDENTIFIER' },
   )
 }
 
 function onlyCaseMatches(table: string, key: string, existing: string) {
-  return sqliteError(
-    'SQLITE_UNKNOWN_COLUMN',
+  return new SqliteError(
     `record field "${key}" matches column "${existing}" of table "${table}" only when ` +
       'ignoring letter case; rename the field',
+    { code: 'SQLITE_UNKNOWN_COLUMN' },
   )
 }
 
 function unknownField(table: string, key: string, columns: ReadonlyMap<string, string>) {
-  return sqliteError(
-    'SQLITE_UNKNOWN_COLUMN',
+  return new SqliteError(
     `record field "${key}" is not a column of table "${table}" (columns: ` +
       `${[...columns.values()].join(', ')}); set onUnknownColumn to 'ignore' to drop such ` +
       `fields or 'add' to add the column`,
+    { code: 'SQLITE_UNKNOWN_COLUMN' },
   )
 }

@@ -1,40 +1,23 @@
-import { toError } from '@graphflow/core'
+import { describeValue, toError } from '@graphflow/core'
 import type { Statement } from 'better-sqlite3'
-import { describeValue } from './check-options.js'
+import type { SinkSettings } from './check-options.js'
 import type { SqliteDatabase } from './open-database.js'
 import { type SqliteValue, toSqlValue, writeSql } from './schema.js'
-import type { SinkSettings } from './sink-options.js'
 import {
   callRefused,
   inCall,
   isRowError,
   plainMessage,
   type RejectedRow,
+  SqliteError,
   SqliteRowError,
-  sqliteError,
 } from './sqlite-error.js'
+import type { SqliteSinkStats } from './sqlite-sink-options.js'
 import { TableColumns } from './table-columns.js'
 
 type Row = Record<string, unknown>
 
 const hasOwn = Object.hasOwn
-
-/** Progress of a {@link sqliteSink} during and after a run. */
-export interface SqliteSinkStats {
-  /** Records stored: rows committed to the table (the count every graphflow sink keeps). */
-  readonly records: number
-  /** Records the sink accepted in this run; by the end of the run each is stored or refused. */
-  readonly rowsAccepted: number
-  /** Rows SQLite refused (reported in a `SqliteRowError`) or lost with a failed batch. */
-  readonly rowsRejected: number
-  /** Transactions committed. */
-  readonly batchesCommitted: number
-  /**
-   * The former name of `records` (the same number, read through a getter).
-   * @deprecated Use `records`.
-   */
-  readonly rowsWritten: number
-}
 
 /** The mutable counters behind {@link SqliteSinkStats} (`rowsWritten` is a getter of `records`). */
 export type SinkCounters = {
@@ -42,34 +25,40 @@ export type SinkCounters = {
 }
 
 /**
- * Fresh counters and the stats view of them: one object, with `rowsWritten` as an enumerable
- * getter of `records` (so a spread copy or `JSON.stringify` of the stats still has the old key).
+ * Fresh counters for the stats of a run, with `rowsWritten` as an enumerable getter of
+ * `records` (so a spread copy or `JSON.stringify` of the stats still has the old key).
  */
-export function sinkCounters(): { counters: SinkCounters; stats: SqliteSinkStats } {
-  const counters: SinkCounters = {
-    records: 0,
-    rowsAccepted: 0,
-    rowsRejected: 0,
-    batchesCommitted: 0,
-  }
-  const stats = Object.defineProperty(counters, 'rowsWritten', {
-    get: () => counters.records,
+export function sinkCounters(): SqliteSinkStats {
+  return withRowsWritten({ records: 0, rowsAccepted: 0, rowsRejected: 0, batchesCommitted: 0 })
+}
+
+/**
+ * Makes `rowsWritten` of a stats object the getter of its `records` (again: resetting the
+ * stats for a run copies it as a plain value).
+ */
+export function withRowsWritten(stats: object): SqliteSinkStats {
+  return Object.defineProperty(stats, 'rowsWritten', {
+    get(this: SinkCounters) {
+      return this.records
+    },
     enumerable: true,
-  }) as SinkCounters & { readonly rowsWritten: number }
-  return { counters, stats }
+    configurable: true,
+  }) as SqliteSinkStats
 }
 
 /**
  * Writes records to one table of an open database for one run: creates or extends the table,
- * buffers records and writes each full batch in one synchronous transaction.
+ * checks each call's records as a whole ({@link prepare}) and writes each batch core hands it
+ * in one synchronous transaction ({@link writeBatch}).
  */
 export class TableWriter {
   readonly #database: SqliteDatabase
   readonly #settings: SinkSettings
   readonly #stats: SinkCounters
   readonly #columns: TableColumns
-  /** The prepared statement and the version of the columns it was prepared for. */
-  #statement: Statement<unknown[]> | undefined
+  /** Prepared statements by the number of written columns they write (a prefix of the names). */
+  readonly #statements = new Map<number, Statement<unknown[]>>()
+  /** The version of the columns the per-column caches below were made for. */
   #statementVersion = -1
   readonly #values: SqliteValue[] = []
   /** Per written column: a finite number is bound as it is (the column's affinity makes it right). */
@@ -80,7 +69,17 @@ export class TableWriter {
    * `Object.prototype` (`constructor`, `toString`, ...), for other prototypes every name.
    */
   readonly #ownCheck = { plain: [] as boolean[], other: [] as boolean[], none: [] as boolean[] }
-  #buffer: object[] = []
+  /**
+   * Where the written columns grew while rows were waiting in core's buffer: rows accepted
+   * before `before` (an index in the run) are written with the first `width` columns only, as
+   * if they had been written before the change.
+   */
+  #widths: { before: number; width: number }[] = []
+  /** The call being checked: the number (from core) of its first record and its size. */
+  #callFirst = 0
+  #callSize = 0
+  /** Records accepted in this run (calls that passed every check). */
+  #accepted = 0
   #batch: object[] = []
   #batchNumber = 0
   #batchStart = 0
@@ -97,64 +96,84 @@ export class TableWriter {
     this.#database = database
     this.#settings = settings
     this.#stats = stats
-    this.#transaction = database.transaction(() => this.#writeBatch())
-    this.#columns = new TableColumns(database, settings, () => this.#flush())
+    this.#transaction = database.transaction(() => this.#writeRows())
+    this.#columns = new TableColumns(database, settings, () => {
+      // Rows accepted so far keep the columns they were accepted with.
+      this.#widths.push({ before: this.#accepted, width: this.#columns.names.length })
+    })
   }
 
   /**
-   * Accepts a record or an array of records; writes every full batch. A call refused as a
-   * whole (a record that is not an object, a field refused by `onUnknownColumn`, ...) changes
-   * no column and no table.
+   * Checks one record of a call at call time (core calls it for each record of the call, in
+   * order). A call refused as a whole (a record that is not an object, a field refused by
+   * `onUnknownColumn`, ...) changes no column and no table; its last record applies the
+   * columns the call planned.
    */
-  write(input: unknown): void {
-    const records = Array.isArray(input) ? input : [input]
+  prepare(record: object, number: number, callSize: number): object {
+    if (this.#callSize === 0) {
+      this.#callFirst = number
+      this.#callSize = callSize
+    }
+    const index = number - this.#callFirst
     const columns = this.#columns
-    const written = columns.written
-    let index = 0
     try {
-      for (; index < records.length; index++) {
-        const record = records[index] as Row
-        if (typeof record !== 'object' || record === null || Array.isArray(record)) {
-          throw sqliteError(
-            'SQLITE_WRITE',
-            `expected a record (an object), got ${describeValue(record)}`,
-          )
-        }
-        for (const key in record) {
-          if (!written.has(key) && hasOwn(record, key)) columns.checkField(key, record[key])
+      if (typeof record !== 'object' || record === null || Array.isArray(record)) {
+        throw new SqliteError(`expected a record (an object), got ${describeValue(record)}`, {
+          code: 'SQLITE_WRITE',
+        })
+      }
+      const written = columns.written
+      for (const key in record) {
+        if (!written.has(key) && hasOwn(record, key)) {
+          columns.checkField(key, (record as Row)[key])
         }
       }
-      index = -1
+    } catch (error) {
+      this.#refuse()
+      throw callSize > 1 ? inCall(error, index, callSize) : error
+    }
+    if (index < callSize - 1) return record
+    try {
       if (!columns.created) columns.checkPrimaryKey()
       columns.apply()
     } catch (error) {
-      columns.discard()
-      if (!Array.isArray(input)) throw error
-      throw index === -1 ? callRefused(error, records.length) : inCall(error, index, records.length)
+      this.#refuse()
+      throw callSize > 1 ? callRefused(error, callSize) : error
     }
-    const { batchSize } = this.#settings
-    for (const record of records) {
-      this.#buffer.push(record)
-      this.#stats.rowsAccepted++
-      if (this.#buffer.length >= batchSize) this.#flush()
-    }
+    this.#callSize = 0
+    this.#accepted += callSize
+    this.#stats.rowsAccepted += callSize
+    return record
+  }
+
+  /** Forgets the call being checked: nothing of it is accepted. */
+  #refuse(): void {
+    this.#columns.discard()
+    this.#callSize = 0
+  }
+
+  /**
+   * Writes a batch core buffered (`batchSize` records or more: a call's records are never
+   * split) in one transaction; then throws its refused rows, or its failure.
+   */
+  writeBatch(records: object[]): void {
+    this.#flush(records)
     this.#throwPending()
   }
 
-  /** Writes what is buffered (creating a declared table even for an empty run). */
+  /** Creates a declared table even for an empty run; throws what is still pending. */
   finish(): void {
     const columns = this.#columns
-    if (!columns.created && this.#buffer.length === 0 && this.#settings.columns) columns.create([])
-    this.#flush()
+    if (!columns.created && this.#settings.columns) columns.create([])
     this.#throwPending()
   }
 
   /**
-   * Writes the buffer in one transaction. Never throws: refused rows and failed batches are
-   * kept and thrown by {@link #throwPending} once the current call is done.
+   * Writes rows in one transaction. Never throws: refused rows and failed batches are kept and
+   * thrown by {@link #throwPending} once the whole batch is written.
    */
-  #flush(): void {
-    const count = this.#buffer.length
+  #flush(rows: object[]): void {
+    const count = rows.length
     if (count === 0) return
     const first = this.#batchStart
     this.#batchNumber++
@@ -162,12 +181,13 @@ export class TableWriter {
     let begun = false
     try {
       const columns = this.#columns
-      if (!columns.created) columns.create(this.#buffer)
-      if (this.#statement === undefined || this.#statementVersion !== columns.version) {
-        const { table, mode, primaryKey } = this.#settings
-        this.#statement = this.#database.prepare(writeSql(table, columns.names, mode, primaryKey))
+      if (!columns.created) {
+        columns.create(rows)
+        this.#statements.clear()
+      }
+      if (this.#statementVersion !== columns.version) {
+        const { mode, primaryKey } = this.#settings
         this.#statementVersion = columns.version
-        this.#values.length = columns.names.length
         this.#numbersAsIs = columns.numbersAsIs()
         this.#ownCheck.plain = columns.names.map((name) => name in Object.prototype)
         this.#ownCheck.other = columns.names.map(() => true)
@@ -175,8 +195,13 @@ export class TableWriter {
         this.#keyIndexes =
           mode === 'upsert' ? primaryKey.map((key) => lower.indexOf(key.toLowerCase())) : []
       }
-      this.#batch = this.#buffer
-      this.#buffer = []
+      const end = first + count
+      const widths = this.#widths
+      while (widths.length > 0 && (widths[0] as { before: number }).before <= first) widths.shift()
+      // Prepared before the transaction: a statement SQLite refuses fails the batch unbegun.
+      for (const { before, width } of widths) if (before < end) this.#statement(width)
+      this.#statement(columns.names.length)
+      this.#batch = rows
       begun = true
       const written = this.#transaction()
       this.#stats.records += written
@@ -188,18 +213,16 @@ export class TableWriter {
       }
     } catch (error) {
       this.#rejected.length = rejectedBefore
-      this.#buffer = []
       this.#stats.rowsRejected += count
       this.#failures.push(
-        sqliteError(
-          'SQLITE_WRITE',
+        new SqliteError(
           `cannot write batch ${this.#batchNumber} to table "${this.#settings.table}": ` +
             `${plainMessage(error)}; ${
               count === 1
                 ? `its 1 row (row ${first} of the run) was`
                 : `its ${count} rows (rows ${first}-${first + count - 1} of the run) were`
             } ${begun ? 'rolled back, not written' : 'not written'}`,
-          error,
+          { code: 'SQLITE_WRITE', cause: error },
         ),
       )
     } finally {
@@ -208,17 +231,51 @@ export class TableWriter {
     }
   }
 
-  /** The body of a batch transaction: one prepared statement run per row, positional values. */
-  #writeBatch(): number {
+  /** The statement that writes the first `width` written columns (prepared once per width). */
+  #statement(width: number): Statement<unknown[]> {
+    let statement = this.#statements.get(width)
+    if (statement === undefined) {
+      const { table, mode, primaryKey } = this.#settings
+      const names = this.#columns.names.slice(0, width)
+      statement = this.#database.prepare(writeSql(table, names, mode, primaryKey))
+      this.#statements.set(width, statement)
+    }
+    return statement
+  }
+
+  /**
+   * The body of a batch transaction: one prepared statement run per row, positional values;
+   * rows accepted before the written columns grew are written with the columns of then.
+   */
+  #writeRows(): number {
     const batch = this.#batch
     const columns = this.#columns.names
     const values = this.#values
     const numbersAsIs = this.#numbersAsIs
     const ownCheck = this.#ownCheck
-    const statement = this.#statement as Statement<unknown[]>
-    const width = columns.length
+    const widths = this.#widths
+    let change = 0
+    let segmentEnd = batch.length
+    let width = columns.length
+    const startSegment = (index: number): void => {
+      const runIndex = this.#batchStart + index
+      while (change < widths.length && (widths[change] as { before: number }).before <= runIndex) {
+        change++
+      }
+      const next = widths[change]
+      width = next === undefined ? columns.length : next.width
+      segmentEnd =
+        next === undefined ? batch.length : Math.min(batch.length, next.before - this.#batchStart)
+      values.length = width
+    }
+    startSegment(0)
+    let statement = this.#statement(width)
     let written = 0
     for (let index = 0; index < batch.length; index++) {
+      if (index >= segmentEnd) {
+        startSegment(index)
+        statement = this.#statement(width)
+      }
       const record = batch[index] as Row
       const prototype = Object.getPrototypeOf(record)
       const checkOwn =
@@ -239,7 +296,7 @@ export class TableWriter {
               ? value
               : toSqlValue(value)
         }
-        const missingKey = this.#missingKey()
+        const missingKey = this.#missingKey(width)
         if (missingKey !== undefined) {
           this.#rejected.push({
             batch: this.#batchNumber,
@@ -274,11 +331,12 @@ export class TableWriter {
   }
 
   /** The first key column a row to upsert has no value for. */
-  #missingKey(): string | undefined {
+  #missingKey(width: number): string | undefined {
     const keys = this.#keyIndexes
     for (let index = 0; index < keys.length; index++) {
       const at = keys[index] as number
-      if (at === -1 || this.#values[at] === null) return this.#settings.primaryKey[index]
+      if (at === -1 || at >= width || this.#values[at] === null)
+        return this.#settings.primaryKey[index]
     }
     return undefined
   }
@@ -299,11 +357,10 @@ export class TableWriter {
     this.#rejected = []
     this.#committedBeside = this.#rejectedBatches = 0
     if (errors.length === 1) throw errors[0]
-    throw sqliteError(
-      'SQLITE_WRITE',
+    throw new SqliteError(
       `${errors.length} write errors on table "${this.#settings.table}": ` +
         errors.map(plainMessage).join(' | '),
-      new AggregateError(errors),
+      { code: 'SQLITE_WRITE', cause: new AggregateError(errors) },
     )
   }
 }

@@ -1,9 +1,10 @@
 // Compile-time checks of the public types, run by `vitest --typecheck` (and `tsc --noEmit`).
 import { AsyncGraph } from '@graphflow/core'
 import { describe, expectTypeOf, it } from 'vitest'
-import type { ColumnName } from './sink-options.js'
-import { type SqliteSinkSpec, sqliteSink } from './sqlite-sink.js'
-import { type SqliteSourceStats, sqliteSource } from './sqlite-source.js'
+import { sqliteSink } from './sqlite-sink.js'
+import type { ColumnName, SqliteSinkSpec } from './sqlite-sink-options.js'
+import { sqliteSource } from './sqlite-source.js'
+import type { SqliteSourceStats } from './sqlite-source-options.js'
 
 interface Brewery {
   id: string

@@ -1,21 +1,10 @@
+// What sqlite's tests need beyond the testkit (runNode, memoryLogger): temp files and reads.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import {
-  AsyncExecutor,
-  AsyncGraph,
-  type ExecutionReport,
-  type Logger,
-  type NodeSpec,
-} from '@graphflow/core'
+import type { ExecutionReport } from '@graphflow/core'
 import Database from 'better-sqlite3'
 import { afterEach } from 'vitest'
-
-/** A logger that keeps what it is given instead of printing it. */
-export function quietLogger(): Logger & { errors: string[] } {
-  const errors: string[] = []
-  return { errors, info() {}, error: (message: string) => errors.push(message) }
-}
 
 const directories: string[] = []
 afterEach(async () => {
@@ -28,26 +17,6 @@ export async function tempFile(name = 'test.db'): Promise<string> {
   const directory = await mkdtemp(join(tmpdir(), 'graphflow-sqlite-'))
   directories.push(directory)
   return join(directory, name)
-}
-
-/** Runs `items` from a source node into `sink`: one item per yield. */
-export async function runInto(
-  sink: NodeSpec<never[], unknown> | NodeSpec<[never], unknown>,
-  items: readonly unknown[],
-  options: { signal?: AbortSignal; logger?: Logger; haltOnException?: boolean } = {},
-): Promise<ExecutionReport> {
-  const graph = new AsyncGraph({ haltOnException: options.haltOnException ?? false })
-  graph.addNode(
-    async function* items_() {
-      yield* items
-    },
-    { name: 'items' },
-  )
-  graph.addNode(sink as NodeSpec<[unknown], unknown>)
-  graph.addEdge('items', (sink as NodeSpec).name)
-  return new AsyncExecutor(graph, { logger: options.logger ?? quietLogger() }).execute({
-    signal: options.signal,
-  })
 }
 
 /** Reads all rows of a query from a database file (opened and closed here). */
