@@ -32,6 +32,12 @@ export {
 } from './packer.js'
 export { FencedError, type PublishAck, Publisher, type PublisherOptions } from './publisher.js'
 export {
+  JetStreamInboundQueue,
+  type JetStreamInboundQueueOptions,
+  JetStreamOutboundQueue,
+  type JetStreamOutboundQueueOptions,
+} from './queues.js'
+export {
   type EndMarker,
   EndWatch,
   type NodeCounters,
