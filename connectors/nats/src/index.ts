@@ -46,3 +46,14 @@ export {
   RunState,
   type Watch,
 } from './run-state.js'
+export {
+  checkDeployment,
+  type Deployment,
+  producersOf,
+  type RoleSpec,
+  type RunWorkerOptions,
+  runWorker,
+  type WorkerConsumeOptions,
+  type WorkerPublishOptions,
+  type WorkerReport,
+} from './worker.js'

@@ -39,6 +39,8 @@ export interface JetStreamInboundQueueOptions
    * @default 250
    */
   readonly endPollMs?: number
+  /** Called when the executor discards the queue (the run halts or is aborted). */
+  readonly onDiscard?: () => void
 }
 
 /**
@@ -78,7 +80,15 @@ export class JetStreamInboundQueue extends AsyncQueue<never, unknown> {
   /** Consumes the node's input until it ended (see the class comment), then ends the queue. */
   override async end(): Promise<void> {
     if (this.#discarded) return super.end()
-    const { js, layout, state, maxSize: _maxSize, endPollMs, ...consumerOptions } = this.#options
+    const {
+      js,
+      layout,
+      state,
+      maxSize: _maxSize,
+      endPollMs,
+      onDiscard: _onDiscard,
+      ...consumerOptions
+    } = this.#options
     const consumer = new InboundConsumer({
       ...consumerOptions,
       js,
@@ -125,6 +135,7 @@ export class JetStreamInboundQueue extends AsyncQueue<never, unknown> {
     this.#watch?.stop()
     this.#stopped?.()
     super.discard()
+    this.#options.onDiscard?.()
   }
 }
 
@@ -132,6 +143,8 @@ export class JetStreamInboundQueue extends AsyncQueue<never, unknown> {
 export interface JetStreamOutboundQueueOptions extends Omit<PublisherOptions, 'onAck'> {
   /** The run's control plane: `end()` writes this worker's end marker there. */
   readonly state: RunState
+  /** Called when the executor discards the queue (the run halts or is aborted). */
+  readonly onDiscard?: () => void
 }
 
 /**
@@ -149,10 +162,12 @@ export class JetStreamOutboundQueue extends AsyncQueue<never, unknown> {
   #state: RunState
   #layout: NodeLayout
   #discarded = false
+  #onDiscard: (() => void) | undefined
 
   constructor(options: JetStreamOutboundQueueOptions) {
     super()
-    const { state, ...publisherOptions } = options
+    const { state, onDiscard, ...publisherOptions } = options
+    this.#onDiscard = onDiscard
     this.publisher = new Publisher(publisherOptions)
     this.#state = state
     this.#layout = options.layout
@@ -186,5 +201,6 @@ export class JetStreamOutboundQueue extends AsyncQueue<never, unknown> {
   override discard(): void {
     this.#discarded = true
     super.discard()
+    this.#onDiscard?.()
   }
 }
