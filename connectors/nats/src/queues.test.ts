@@ -103,6 +103,7 @@ describe.skipIf(skipReason)('JetStreamInboundQueue and JetStreamOutboundQueue', 
     // 250 items in messages of at most 7: every message acked, none left in the stream.
     expect(outbound?.publisher.published).toEqual({ messages: 36, items: 250 })
     expect(inbound?.settlements).toEqual({ ack: 36, nak: 0, term: 0 })
+    expect(inbound?.received).toBe(250)
     expect(await streamMessages(nc, layout)).toBe(0)
     // Positions are stored for the remote sink once the publishes of their unit were acked.
     expect(positions).toEqual(Array.from({ length: 25 }, (_, i) => 10 * (i + 1)))

@@ -61,6 +61,7 @@ export class JetStreamInboundQueue extends AsyncQueue<never, unknown> {
   #stopped: (() => void) | undefined
   #discarded = false
   #settlements = { ack: 0, nak: 0, term: 0 }
+  #received = 0
 
   constructor(options: JetStreamInboundQueueOptions) {
     super(options.maxSize ?? 0)
@@ -75,6 +76,11 @@ export class JetStreamInboundQueue extends AsyncQueue<never, unknown> {
   /** Messages settled so far by this queue, by outcome. */
   get settlements(): { readonly ack: number; readonly nak: number; readonly term: number } {
     return { ...this.#settlements }
+  }
+
+  /** Items taken from the stream and pushed to the node (a redelivered item counts again). */
+  get received(): number {
+    return this.#received
   }
 
   /** Consumes the node's input until it ended (see the class comment), then ends the queue. */
@@ -110,6 +116,7 @@ export class JetStreamInboundQueue extends AsyncQueue<never, unknown> {
     const running = consumer.run(async (message) => {
       for (let index = 0; index < message.items.length; index++) {
         const onDone = (result: WorkResult) => message.done(index, result.ok)
+        this.#received++
         const pushing = this.push(message.items[index], onDone)
         if (pushing !== undefined) await pushing
       }

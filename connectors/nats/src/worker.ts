@@ -122,6 +122,11 @@ export interface WorkerReport {
   readonly worker: string
   /** The executor's report for this worker's nodes. */
   readonly report: ExecutionReport
+  /**
+   * Items each node of this worker took from JetStream (the report's `in` counts only what
+   * local upstreams put), a redelivered item counting again.
+   */
+  readonly received: Readonly<Record<string, number>>
   /** The halt or abort that stopped the run, if one did (written by this or another worker). */
   readonly control: RunControl | undefined
 }
@@ -292,14 +297,18 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerReport
     const consume = options.consume ?? {}
     const publish = options.publish ?? {}
     const codec = options.codec === undefined ? {} : { codec: options.codec }
-    const queues: (JetStreamInboundQueue | JetStreamOutboundQueue)[] = []
+    const inboundQueues = new Map<string, JetStreamInboundQueue>()
+    const received = () =>
+      Object.fromEntries([...inboundQueues].map(([node, queue]) => [node, queue.received]))
     const executor = new AsyncExecutor(graph, options.executor)
     const writeStatus = async () => {
       const stats = executor.dataFlowStats ?? {}
       await Promise.all(
         [...local].map((node) => {
           const counters = stats[node]
-          return counters ? state.putStatus(node, worker, counters) : undefined
+          if (counters === undefined) return undefined
+          const fromStream = inboundQueues.get(node)?.received ?? 0
+          return state.putStatus(node, worker, { ...counters, in: counters.in + fromStream })
         }),
       )
     }
@@ -325,7 +334,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerReport
             layout: layouts.get(node) as NodeLayout,
             onDiscard,
           })
-          queues.push(queue)
+          inboundQueues.set(node, queue)
           return queue
         },
         outboundQueue: (node) => {
@@ -343,7 +352,6 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerReport
           fenceWatches.push(
             state.watchFence(layout, worker, (reason) => queue.publisher.fence(reason)),
           )
-          queues.push(queue)
           return queue
         },
       },
@@ -351,7 +359,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerReport
     options.signal?.removeEventListener('abort', onUserAbort)
     clearInterval(statusTimer)
     await writeStatus()
-    return { worker, report, control }
+    return { worker, report, received: received(), control }
   } finally {
     clearInterval(statusTimer)
     for (const watch of await Promise.allSettled(fenceWatches)) {
