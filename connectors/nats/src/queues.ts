@@ -147,9 +147,17 @@ export class JetStreamInboundQueue extends AsyncQueue<never, unknown> {
 }
 
 /** Options of {@link JetStreamOutboundQueue}. */
-export interface JetStreamOutboundQueueOptions extends Omit<PublisherOptions, 'onAck'> {
+export interface JetStreamOutboundQueueOptions
+  extends Omit<PublisherOptions, 'onAck' | 'onFailure'> {
   /** The run's control plane: `end()` writes this worker's end marker there. */
   readonly state: RunState
+  /**
+   * Called once when publishing fails for good (refused by the server, e.g. after a fence, or
+   * unacknowledged after every attempt) or the publisher refuses an item (fenced): the items
+   * it holds will never be released, so the inputs they derive from cannot be acknowledged.
+   * Stop the run here (abort it): they are redelivered after AckWait.
+   */
+  readonly onFailure?: (error: unknown) => void
   /** Called when the executor discards the queue (the run halts or is aborted). */
   readonly onDiscard?: () => void
 }
@@ -170,12 +178,18 @@ export class JetStreamOutboundQueue extends AsyncQueue<never, unknown> {
   #layout: NodeLayout
   #discarded = false
   #onDiscard: (() => void) | undefined
+  #onFailure: ((error: unknown) => void) | undefined
+  #failure: unknown
 
   constructor(options: JetStreamOutboundQueueOptions) {
     super()
-    const { state, onDiscard, ...publisherOptions } = options
+    const { state, onDiscard, onFailure, ...publisherOptions } = options
     this.#onDiscard = onDiscard
-    this.publisher = new Publisher(publisherOptions)
+    this.#onFailure = onFailure
+    this.publisher = new Publisher({
+      ...publisherOptions,
+      onFailure: (error) => this.#failed(error),
+    })
     this.#state = state
     this.#layout = options.layout
     this.node = options.layout.node
@@ -187,7 +201,18 @@ export class JetStreamOutboundQueue extends AsyncQueue<never, unknown> {
 
   override put(item: unknown): Promise<void> | void {
     if (this.#discarded) return
-    return this.publisher.add(item, this.hold())
+    try {
+      return this.publisher.add(item, this.hold())
+    } catch (error) {
+      this.#failed(error)
+      throw error
+    }
+  }
+
+  #failed(error: unknown): void {
+    if (this.#failure !== undefined) return
+    this.#failure = error
+    this.#onFailure?.(error)
   }
 
   /** Flushes, waits for every acknowledgement, writes the end marker, ends the queue. */

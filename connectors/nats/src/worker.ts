@@ -127,6 +127,13 @@ export interface WorkerReport {
    * local upstreams put), a redelivered item counting again.
    */
   readonly received: Readonly<Record<string, number>>
+  /**
+   * Set when publishing to a node of another role failed for good (refused by the server, e.g.
+   * after an operator fenced this worker, or unacknowledged after every attempt): the worker
+   * aborted its run (not the others'), its unacknowledged inputs come back after AckWait, and
+   * it wrote no end marker, so `status` shows it missing until it is restarted or marked ended.
+   */
+  readonly failure: Error | undefined
   /** The halt or abort that stopped the run, if one did (written by this or another worker). */
   readonly control: RunControl | undefined
 }
@@ -276,9 +283,10 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerReport
     for (const node of [...inbound, ...outbound]) await layoutOf(node)
 
     let control: RunControl | undefined
+    let failure: Error | undefined
     const controller = new AbortController()
     const stopLocally = (kind: RunControl['kind'], reason: string) => {
-      if (control !== undefined || controller.signal.aborted) return
+      if (control !== undefined || controller.signal.aborted || failure !== undefined) return
       state.control(kind, reason, worker).catch(() => {})
     }
     watches.push(
@@ -291,6 +299,10 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerReport
     options.signal?.addEventListener('abort', onUserAbort, { once: true })
     if (options.signal?.aborted) onUserAbort()
     // The executor discards every queue when it halts: tell the other workers.
+    const onFailure = (error: unknown) => {
+      failure ??= error instanceof Error ? error : new Error(String(error))
+      controller.abort(failure)
+    }
     const onDiscard = () =>
       stopLocally('halt', `a node of worker ${worker} halted the run (haltOnException)`)
 
@@ -348,6 +360,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerReport
             worker,
             serverMaxPayload: nc.info?.max_payload,
             onDiscard,
+            onFailure,
           })
           fenceWatches.push(
             state.watchFence(layout, worker, (reason) => queue.publisher.fence(reason)),
@@ -359,7 +372,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerReport
     options.signal?.removeEventListener('abort', onUserAbort)
     clearInterval(statusTimer)
     await writeStatus()
-    return { worker, report, received: received(), control }
+    return { worker, report, received: received(), failure, control }
   } finally {
     clearInterval(statusTimer)
     for (const watch of await Promise.allSettled(fenceWatches)) {
