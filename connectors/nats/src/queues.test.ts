@@ -184,6 +184,17 @@ describe.skipIf(skipReason)('JetStreamInboundQueue and JetStreamOutboundQueue', 
     expect(saved.sort((a, b) => a - b)).toEqual([2, 4, 8])
   })
 
+  // Guards against bad consumer options surfacing only once the run reaches the queue's end().
+  it('refuses bad consumer options when the inbound queue is made', async () => {
+    const { layout, state } = await setUp()
+    expect(() => new JetStreamInboundQueue({ js: js(nc), layout, state, prefetch: 0 })).toThrow(
+      /prefetch: expected an integer >= 1, got 0/,
+    )
+    expect(() => new JetStreamInboundQueue({ js: js(nc), layout, state, maxSize: -1 })).toThrow(
+      TypeError,
+    )
+  })
+
   it('a halt on the consuming side stops pulling and leaves what it held unacknowledged', async () => {
     const { layout, state } = await setUp({ ackWaitMs: 60_000 })
     const graph = new AsyncGraph()

@@ -56,7 +56,7 @@ export interface JetStreamInboundQueueOptions
 export class JetStreamInboundQueue extends AsyncQueue<never, unknown> {
   readonly node: string
   #options: JetStreamInboundQueueOptions
-  #consumer: InboundConsumer | undefined
+  #consumer: InboundConsumer
   #watch: EndWatch | undefined
   #stopped: (() => void) | undefined
   #discarded = false
@@ -67,6 +67,25 @@ export class JetStreamInboundQueue extends AsyncQueue<never, unknown> {
     super(options.maxSize ?? 0)
     this.#options = options
     this.node = options.layout.node
+    const {
+      js,
+      layout,
+      state: _state,
+      maxSize: _maxSize,
+      endPollMs: _endPollMs,
+      onDiscard: _onDiscard,
+      ...consumerOptions
+    } = options
+    // Made here so that bad options are refused when the queue is made, not when it ends.
+    this.#consumer = new InboundConsumer({
+      ...consumerOptions,
+      js,
+      layout,
+      onSettled: (settlement) => {
+        this.#settlements[settlement.outcome]++
+        this.#watch?.check()
+      },
+    })
   }
 
   override get tracksWork(): boolean {
@@ -86,29 +105,12 @@ export class JetStreamInboundQueue extends AsyncQueue<never, unknown> {
   /** Consumes the node's input until it ended (see the class comment), then ends the queue. */
   override async end(): Promise<void> {
     if (this.#discarded) return super.end()
-    const {
-      js,
-      layout,
-      state,
-      maxSize: _maxSize,
-      endPollMs,
-      onDiscard: _onDiscard,
-      ...consumerOptions
-    } = this.#options
-    const consumer = new InboundConsumer({
-      ...consumerOptions,
-      js,
-      layout,
-      onSettled: (settlement) => {
-        this.#settlements[settlement.outcome]++
-        watch.check()
-      },
-    })
+    const { layout, state, endPollMs } = this.#options
+    const consumer = this.#consumer
     const watch = state.watchEnd(layout, {
       isIdle: () => consumer.inWork === 0,
       ...(endPollMs === undefined ? {} : { pollMs: endPollMs }),
     })
-    this.#consumer = consumer
     this.#watch = watch
     const stopped = new Promise<void>((resolve) => {
       this.#stopped = resolve
@@ -138,7 +140,7 @@ export class JetStreamInboundQueue extends AsyncQueue<never, unknown> {
   /** Stops consuming on a halt or an abort; held messages come back after AckWait. */
   override discard(): void {
     this.#discarded = true
-    this.#consumer?.stop()
+    this.#consumer.stop()
     this.#watch?.stop()
     this.#stopped?.()
     super.discard()

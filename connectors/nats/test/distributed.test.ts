@@ -99,9 +99,9 @@ describe.skipIf(skipReason)('runWorker: one graph over processes', () => {
     ]
   }
 
-  it('1 and 2 enrich workers give the same output, every item processed once', async () => {
+  it('1, 2 and 4 enrich workers give the same output, every item processed once', async () => {
     const outputs = []
-    for (const replicas of [1, 2]) {
+    for (const replicas of [1, 2, 4]) {
       const { base, outDir } = await setUp(replicas)
       const results = await Promise.all(startAll(base, replicas).map((each) => each.result))
       for (const result of results) {
@@ -125,6 +125,7 @@ describe.skipIf(skipReason)('runWorker: one graph over processes', () => {
     expect(outputs[0]).toHaveLength(120)
     expect(outputs[0]?.[0]).toEqual({ id: 1, name: 'brewery 1', upper: 'BREWERY 1' })
     expect(outputs[1]).toEqual(outputs[0])
+    expect(outputs[2]).toEqual(outputs[0])
   }, 120_000)
 
   it('kill -9 of an enrich worker mid-run loses nothing: its messages are redelivered', async () => {
