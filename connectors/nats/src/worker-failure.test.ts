@@ -17,7 +17,7 @@ import { runWorker } from './worker.js'
 
 const quiet = { info() {}, error() {}, warn() {} }
 
-describe.skipIf(skipReason)('runWorker when publishing fails', () => {
+describe.skipIf(skipReason)('runWorker: failures and stops', () => {
   let server: TestServer
   let nc: NatsConnection
   beforeAll(async () => {
@@ -27,6 +27,28 @@ describe.skipIf(skipReason)('runWorker when publishing fails', () => {
   afterAll(async () => {
     await nc?.close()
     await server?.stop()
+  })
+
+  it('an abort of one worker’s signal aborts every worker of the run', async () => {
+    const run = uniqueRun()
+    const graph = new AsyncGraph()
+    const fetch = graph.addNode(async function* fetch() {})
+    const store = graph.addNode(async function* store(_value: number) {})
+    graph.addEdge(fetch, store)
+    const deployment = {
+      roles: { fetch: { nodes: ['fetch'] }, store: { nodes: ['store'], replicas: 2 } },
+    }
+    const common = { graph, deployment, run, connection: nc, executor: { logger: quiet } }
+    // No fetch worker runs: both store replicas wait for its end marker until the abort.
+    const controller = new AbortController()
+    const first = runWorker({ ...common, role: 'store', signal: controller.signal })
+    const second = runWorker({ ...common, role: 'store', replica: 1 })
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    controller.abort()
+    for (const result of await Promise.all([first, second])) {
+      expect(result.report.aborted).toBe(true)
+      expect(result.control).toMatchObject({ kind: 'abort', by: 'store-0' })
+    }
   })
 
   // Guards against a worker hanging on inputs whose outputs can never be acknowledged.

@@ -285,9 +285,12 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerReport
     let control: RunControl | undefined
     let failure: Error | undefined
     const controller = new AbortController()
+    const controlWrites: Promise<void>[] = []
     const stopLocally = (kind: RunControl['kind'], reason: string) => {
       if (control !== undefined || controller.signal.aborted || failure !== undefined) return
-      state.control(kind, reason, worker).catch(() => {})
+      // Known here at once: the run may end before the watch delivers this worker's own write.
+      control = { kind, reason, by: worker, at: new Date().toISOString() }
+      controlWrites.push(state.control(kind, reason, worker).catch(() => {}))
     }
     watches.push(
       await state.watchControl((written) => {
@@ -295,14 +298,18 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerReport
         controller.abort(new Error(`run ${written.kind}ed by ${written.by}: ${written.reason}`))
       }),
     )
-    const onUserAbort = () => stopLocally('abort', `aborted in worker ${worker}`)
+    const onUserAbort = () => {
+      stopLocally('abort', `aborted in worker ${worker}`)
+      controller.abort(options.signal?.reason)
+    }
     options.signal?.addEventListener('abort', onUserAbort, { once: true })
     if (options.signal?.aborted) onUserAbort()
-    // The executor discards every queue when it halts: tell the other workers.
+    // Publishing failed for good: stop this worker only (see WorkerReport.failure).
     const onFailure = (error: unknown) => {
       failure ??= error instanceof Error ? error : new Error(String(error))
       controller.abort(failure)
     }
+    // The executor discards every queue when it halts (or is aborted): tell the other workers.
     const onDiscard = () =>
       stopLocally('halt', `a node of worker ${worker} halted the run (haltOnException)`)
 
@@ -371,7 +378,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerReport
     })
     options.signal?.removeEventListener('abort', onUserAbort)
     clearInterval(statusTimer)
-    await writeStatus()
+    await Promise.all([writeStatus(), ...controlWrites])
     return { worker, report, received: received(), failure, control }
   } finally {
     clearInterval(statusTimer)
