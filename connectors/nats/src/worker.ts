@@ -235,6 +235,12 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerReport
       `replica: expected an integer from 0 to ${count - 1} (role "${role}" has ${count} replicas), got ${String(replica)}`,
     )
   }
+  const statusIntervalMs = options.statusIntervalMs ?? 1_000
+  if (!Number.isInteger(statusIntervalMs) || statusIntervalMs < 1) {
+    throw new TypeError(
+      `statusIntervalMs: expected an integer >= 1, got ${String(options.statusIntervalMs)}`,
+    )
+  }
   if ((options.servers === undefined) === (options.connection === undefined)) {
     throw new TypeError('servers, connection: expected exactly one of them')
   }
@@ -331,10 +337,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerReport
         }),
       )
     }
-    statusTimer = setInterval(
-      () => void writeStatus().catch(() => {}),
-      options.statusIntervalMs ?? 1_000,
-    )
+    statusTimer = setInterval(() => void writeStatus().catch(() => {}), statusIntervalMs)
     statusTimer.unref()
     const startsHere = graph.nodes.some(
       (each) => local.has(each.name) && graph.sourcesOf(each.name).length === 0,
