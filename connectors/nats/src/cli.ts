@@ -5,6 +5,7 @@
  *   graphflow-nats run <graph-module> --run <id> --role <role> [--replica <n>] [--servers <url>]
  *                      [--ack-wait-ms <ms>]
  *   graphflow-nats status --run <id> [--servers <url>] [--json]
+ *   graphflow-nats mark-ended --run <id> --worker <worker> --reason <text> [--servers <url>]
  *
  * The graph module exports `graph` (an `AsyncGraph`) and `deployment` (a `Deployment`). A `.ts`
  * module needs a loader: `node --import tsx $(which graphflow-nats) run graph.ts ...`.
@@ -20,6 +21,7 @@ import { type Deployment, runWorker } from './worker.js'
 const USAGE = `usage:
   graphflow-nats run <graph-module> --run <id> --role <role> [--replica <n>] [--servers <url>] [--ack-wait-ms <ms>]
   graphflow-nats status --run <id> [--servers <url>] [--json]
+  graphflow-nats mark-ended --run <id> --worker <worker> --reason <text> [--servers <url>]
 The servers default to $NATS_URL, else nats://127.0.0.1:4222.`
 
 class UsageError extends Error {}
@@ -122,6 +124,30 @@ async function statusCommand(argv: string[]): Promise<number> {
   }
 }
 
+async function markEndedCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      run: { type: 'string' },
+      worker: { type: 'string' },
+      reason: { type: 'string' },
+      servers: { type: 'string' },
+    },
+  })
+  if (!values.run) throw new UsageError('mark-ended: --run <id> is required')
+  if (!values.worker) throw new UsageError('mark-ended: --worker <worker> is required')
+  if (!values.reason) throw new UsageError('mark-ended: --reason <text> is required')
+  const nc = await connect({ servers: servers(values.servers), name: 'graphflow-nats mark-ended' })
+  try {
+    const state = await RunState.open(nc, values.run)
+    const nodes = await state.markWorkerEnded(values.worker, values.reason)
+    console.log(`${values.worker}: marked ended (fenced) for ${nodes.join(', ')}`)
+    return 0
+  } finally {
+    await nc.close()
+  }
+}
+
 function servers(given: string | undefined): string[] {
   return (given ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222').split(',')
 }
@@ -131,6 +157,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     if (command === 'run') return await runCommand(rest)
     if (command === 'status') return await statusCommand(rest)
+    if (command === 'mark-ended') return await markEndedCommand(rest)
     throw new UsageError(`unknown command ${command === undefined ? '(none)' : `"${command}"`}`)
   } catch (error) {
     if (

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { eventually } from './helpers.js'
 import { skipReason, startNats, type TestServer, uniqueRun } from './nats-server.js'
 
 const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
@@ -69,6 +70,49 @@ describe.skipIf(skipReason)('graphflow-nats', () => {
     expect(status.stdout).toMatch(/^enrich: done, in stream 0 /m)
     expect(status.stdout).toMatch(/^store: done, in stream 0 /m)
     expect(status.stdout).toMatch(/^ {2}store-0: in=60 out=0 err=0$/m)
+  }, 120_000)
+
+  it('mark-ended: a worker that never came is fenced and marked ended, the run completes', async () => {
+    const run = uniqueRun()
+    const common = ['--run', run, '--servers', server.url]
+    const dir = await mkdtemp(join(tmpdir(), 'graphflow-nats-cli-'))
+    const env = { GF_OUT_DIR: dir }
+    try {
+      // enrich-1 never starts: store waits for its end marker.
+      const running = Promise.all(
+        [
+          ['--role', 'store'],
+          ['--role', 'enrich', '--replica', '0'],
+          ['--role', 'fetch'],
+        ].map((args) => graphflowNats(['run', graphModule, ...args, ...common], env)),
+      )
+      await eventually(
+        async () => (await readdir(dir)).filter((name) => name.endsWith('.json')).length === 60,
+        60_000,
+      )
+      await eventually(async () => {
+        const status = await graphflowNats(['status', ...common])
+        return (
+          /^store: running/m.test(status.stdout) &&
+          /waiting for producers: enrich-1$/m.test(status.stdout)
+        )
+      }, 30_000)
+      const marked = await graphflowNats([
+        'mark-ended',
+        ...common,
+        '--worker',
+        'enrich-1',
+        '--reason',
+        'never started',
+      ])
+      expect(marked).toMatchObject({ code: 0, stderr: '' })
+      expect(marked.stdout).toBe('enrich-1: marked ended (fenced) for store\n')
+      for (const result of await running) expect(result).toMatchObject({ code: 0, stderr: '' })
+      const status = await graphflowNats(['status', ...common])
+      expect(status.stdout).toMatch(/^store: done/m)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   }, 120_000)
 
   it('refuses a bad command line with the usage and exit code 2', async () => {
