@@ -10,6 +10,8 @@
  * 2. End-of-stream detection: TRIALS runs of "producer ends, consumer acks the last message";
  *    latency from the last item reported done (its ack not yet sent) to `ended` resolving.
  *    Target: p95 < 50 ms.
+ * 3. Scaling (bench/scaling.ts): a node waiting 5 ms per item on 1, 2 and 4 replicas with
+ *    `runWorker`. Targets: 2 replicas >= 1.8x one, 4 replicas >= 3.5x.
  * Always exits 0; prints the figures and the ratios.
  */
 import { spawn } from 'node:child_process'
@@ -29,6 +31,7 @@ import {
 } from '../src/index.js'
 import { startNats, uniqueRun } from '../test/nats-server.js'
 import { POOL } from './records.js'
+import { scaling } from './scaling.js'
 
 const ITEMS = Number(process.env.BENCH_ITEMS ?? 200_000)
 const TRIALS = Number(process.env.BENCH_TRIALS ?? 40)
@@ -239,6 +242,7 @@ try {
   console.log(
     `end-of-stream detection                        : p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms over ${TRIALS} runs (target p95 < ${LATENCY_TARGET_MS} ms: ${p95 < LATENCY_TARGET_MS ? 'ok' : 'MISSED'})`,
   )
+  await scaling(serverUrl)
 } finally {
   await nc.close()
   await server.stop()

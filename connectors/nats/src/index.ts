@@ -32,6 +32,12 @@ export {
 } from './packer.js'
 export { FencedError, type PublishAck, Publisher, type PublisherOptions } from './publisher.js'
 export {
+  JetStreamInboundQueue,
+  type JetStreamInboundQueueOptions,
+  JetStreamOutboundQueue,
+  type JetStreamOutboundQueueOptions,
+} from './queues.js'
+export {
   type EndMarker,
   EndWatch,
   type NodeCounters,
@@ -40,3 +46,14 @@ export {
   RunState,
   type Watch,
 } from './run-state.js'
+export {
+  checkDeployment,
+  type Deployment,
+  producersOf,
+  type RoleSpec,
+  type RunWorkerOptions,
+  runWorker,
+  type WorkerConsumeOptions,
+  type WorkerPublishOptions,
+  type WorkerReport,
+} from './worker.js'

@@ -77,6 +77,12 @@ export interface PublisherOptions {
   readonly attempts?: number
   /** Called once per message when JetStream acknowledged it. */
   readonly onAck?: (ack: PublishAck) => void
+  /**
+   * Called once when the publisher fails (a refused publish, one unacknowledged after every
+   * attempt, an item too large, a codec error): the items it had not stored will never be
+   * acknowledged.
+   */
+  readonly onFailure?: (error: unknown) => void
 }
 
 /** The publisher was fenced: its worker was marked ended and may not publish any more. */
@@ -122,6 +128,7 @@ export class Publisher {
   #ackTimeoutMs: number
   #attempts: number
   #onAck: ((ack: PublishAck) => void) | undefined
+  #onFailure: ((error: unknown) => void) | undefined
   #items: unknown[] = []
   #callbacks: ((() => void) | undefined)[] = []
   #hasCallbacks = false
@@ -161,6 +168,7 @@ export class Publisher {
     this.#ackTimeoutMs = checkCount('ackTimeoutMs', options.ackTimeoutMs, 10_000)
     this.#attempts = checkCount('attempts', options.attempts, 3)
     this.#onAck = options.onAck
+    this.#onFailure = options.onFailure
   }
 
   /** Messages and items acknowledged so far (what the end marker reports). */
@@ -348,7 +356,9 @@ export class Publisher {
   }
 
   #fail(error: unknown): void {
+    const first = this.#failure === undefined
     this.#failure ??= error
+    if (first) this.#onFailure?.(error)
     for (const waiter of this.#slotWaiters.splice(0)) waiter.reject(this.#failure)
     for (const waiter of this.#idleWaiters.splice(0)) waiter.reject(this.#failure)
   }

@@ -1,0 +1,178 @@
+#!/usr/bin/env node
+/**
+ * `graphflow-nats`: runs one worker of a graph spread over processes, or shows a run's status.
+ *
+ *   graphflow-nats run <graph-module> --run <id> --role <role> [--replica <n>] [--servers <url>]
+ *                      [--ack-wait-ms <ms>]
+ *   graphflow-nats status --run <id> [--servers <url>] [--json]
+ *   graphflow-nats mark-ended --run <id> --worker <worker> --reason <text> [--servers <url>]
+ *
+ * The graph module exports `graph` (an `AsyncGraph`) and `deployment` (a `Deployment`). A `.ts`
+ * module needs a loader: `node --import tsx $(which graphflow-nats) run graph.ts ...`.
+ */
+import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { parseArgs } from 'node:util'
+import type { AsyncGraph } from '@graphflow/core'
+import { connect } from '@nats-io/transport-node'
+import { RunState } from './run-state.js'
+import { type Deployment, runWorker } from './worker.js'
+
+const USAGE = `usage:
+  graphflow-nats run <graph-module> --run <id> --role <role> [--replica <n>] [--servers <url>] [--ack-wait-ms <ms>]
+  graphflow-nats status --run <id> [--servers <url>] [--json]
+  graphflow-nats mark-ended --run <id> --worker <worker> --reason <text> [--servers <url>]
+The servers default to $NATS_URL, else nats://127.0.0.1:4222.`
+
+class UsageError extends Error {}
+
+function integer(option: string, value: string | undefined, fallback?: number): number | undefined {
+  if (value === undefined) return fallback
+  if (!/^\d+$/.test(value))
+    throw new UsageError(`--${option}: expected an integer >= 0, got "${value}"`)
+  return Number(value)
+}
+
+async function runCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      run: { type: 'string' },
+      role: { type: 'string' },
+      replica: { type: 'string' },
+      servers: { type: 'string' },
+      'ack-wait-ms': { type: 'string' },
+    },
+  })
+  const [modulePath] = positionals
+  if (modulePath === undefined || positionals.length > 1) {
+    throw new UsageError('run: expected one graph module')
+  }
+  if (!values.run) throw new UsageError('run: --run <id> is required')
+  if (!values.role) throw new UsageError('run: --role <role> is required')
+  const url = pathToFileURL(resolve(modulePath)).href
+  const loaded = (await import(url)) as { graph?: AsyncGraph; deployment?: Deployment }
+  if (loaded.graph === undefined || loaded.deployment === undefined) {
+    throw new UsageError(
+      `${modulePath}: expected the module to export "graph" and "deployment", got ${Object.keys(loaded).join(', ') || 'no exports'}`,
+    )
+  }
+  const ackWaitMs = integer('ack-wait-ms', values['ack-wait-ms'])
+  const controller = new AbortController()
+  const onSignal = () => controller.abort()
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  const { worker, report, received, control } = await runWorker({
+    graph: loaded.graph,
+    deployment: loaded.deployment,
+    run: values.run,
+    role: values.role,
+    replica: integer('replica', values.replica, 0),
+    servers: servers(values.servers),
+    signal: controller.signal,
+    ...(ackWaitMs === undefined ? {} : { ackWaitMs }),
+  })
+  process.off('SIGINT', onSignal)
+  process.off('SIGTERM', onSignal)
+  const outcome = report.ok
+    ? 'ok'
+    : report.halted
+      ? 'halted'
+      : report.aborted
+        ? 'aborted'
+        : 'failed'
+  console.log(`${worker}: ${outcome} in ${Math.round(report.durationMs)} ms`)
+  for (const [node, stats] of Object.entries(report.dataFlowStats)) {
+    const fromStream = received[node] === undefined ? '' : ` (from JetStream ${received[node]})`
+    console.log(
+      `  ${node}: in=${stats.in + (received[node] ?? 0)}${fromStream} out=${stats.out} err=${stats.err}`,
+    )
+  }
+  if (control) console.log(`  ${control.kind} by ${control.by}: ${control.reason}`)
+  return report.ok ? 0 : 1
+}
+
+async function statusCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { run: { type: 'string' }, servers: { type: 'string' }, json: { type: 'boolean' } },
+  })
+  if (!values.run) throw new UsageError('status: --run <id> is required')
+  const nc = await connect({ servers: servers(values.servers), name: 'graphflow-nats status' })
+  try {
+    const nodes = await (await RunState.open(nc, values.run)).status()
+    if (values.json) {
+      console.log(JSON.stringify(nodes, null, 2))
+      return 0
+    }
+    if (nodes.length === 0) console.log(`run "${values.run}": no node registered`)
+    for (const node of nodes) {
+      const input = node.input
+        ? `in stream ${node.input.messages} (undelivered ${node.input.pending}, awaiting ack ${node.input.awaitingAck})`
+        : 'stream missing'
+      console.log(`${node.node}: ${node.done ? 'done' : 'running'}, ${input}`)
+      if (node.missing.length > 0)
+        console.log(`  waiting for producers: ${node.missing.join(', ')}`)
+      for (const [worker, counters] of Object.entries(node.workers)) {
+        console.log(`  ${worker}: in=${counters.in} out=${counters.out} err=${counters.err}`)
+      }
+    }
+    return 0
+  } finally {
+    await nc.close()
+  }
+}
+
+async function markEndedCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      run: { type: 'string' },
+      worker: { type: 'string' },
+      reason: { type: 'string' },
+      servers: { type: 'string' },
+    },
+  })
+  if (!values.run) throw new UsageError('mark-ended: --run <id> is required')
+  if (!values.worker) throw new UsageError('mark-ended: --worker <worker> is required')
+  if (!values.reason) throw new UsageError('mark-ended: --reason <text> is required')
+  const nc = await connect({ servers: servers(values.servers), name: 'graphflow-nats mark-ended' })
+  try {
+    const state = await RunState.open(nc, values.run)
+    const nodes = await state.markWorkerEnded(values.worker, values.reason)
+    console.log(`${values.worker}: marked ended (fenced) for ${nodes.join(', ')}`)
+    return 0
+  } finally {
+    await nc.close()
+  }
+}
+
+function servers(given: string | undefined): string[] {
+  return (given ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222').split(',')
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  try {
+    if (command === 'run') return await runCommand(rest)
+    if (command === 'status') return await statusCommand(rest)
+    if (command === 'mark-ended') return await markEndedCommand(rest)
+    throw new UsageError(`unknown command ${command === undefined ? '(none)' : `"${command}"`}`)
+  } catch (error) {
+    if (
+      error instanceof UsageError ||
+      (error as { code?: string })?.code?.startsWith('ERR_PARSE_ARGS')
+    ) {
+      console.error(`graphflow-nats: ${(error as Error).message}\n${USAGE}`)
+      return 2
+    }
+    if (error instanceof TypeError) {
+      console.error(`graphflow-nats: ${error.message}`)
+      return 2
+    }
+    throw error
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2))

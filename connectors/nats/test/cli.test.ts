@@ -1,0 +1,135 @@
+// The graphflow-nats command as processes against a real nats-server.
+import { spawn } from 'node:child_process'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { eventually } from './helpers.js'
+import { skipReason, startNats, type TestServer, uniqueRun } from './nats-server.js'
+
+const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
+const graphModule = fileURLToPath(new URL('./fixtures/cli-graph.ts', import.meta.url))
+
+function graphflowNats(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk
+  })
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk
+  })
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    child.on('error', reject)
+    child.on('exit', (code) => resolve({ code, stdout, stderr }))
+  })
+}
+
+describe.skipIf(skipReason)('graphflow-nats', () => {
+  let server: TestServer
+  let outDir: string
+  beforeAll(async () => {
+    server = await startNats()
+    outDir = await mkdtemp(join(tmpdir(), 'graphflow-nats-cli-'))
+  })
+  afterAll(async () => {
+    await server?.stop()
+    await rm(outDir, { recursive: true, force: true })
+  })
+
+  it('run: one process per worker completes the run; status shows every input ended', async () => {
+    const run = uniqueRun()
+    const common = ['--run', run, '--servers', server.url]
+    const env = { GF_OUT_DIR: outDir }
+    const results = await Promise.all(
+      [
+        ['--role', 'store'],
+        ['--role', 'enrich', '--replica', '0'],
+        ['--role', 'enrich', '--replica', '1'],
+        ['--role', 'fetch'],
+      ].map((args) => graphflowNats(['run', graphModule, ...args, ...common], env)),
+    )
+    for (const result of results) expect(result).toMatchObject({ code: 0, stderr: '' })
+    expect(results.map((result) => result.stdout.split('\n')[0]?.split(' ')[0])).toEqual([
+      'store-0:',
+      'enrich-0:',
+      'enrich-1:',
+      'fetch-0:',
+    ])
+    expect(results[0]?.stdout).toMatch(
+      /store-0: ok in \d+ ms\n {2}store: in=60 \(from JetStream 60\) out=0 err=0/,
+    )
+    expect((await readdir(outDir)).filter((name) => name.endsWith('.json'))).toHaveLength(60)
+    const status = await graphflowNats(['status', ...common])
+    expect(status.code).toBe(0)
+    expect(status.stdout).toMatch(/^enrich: done, in stream 0 /m)
+    expect(status.stdout).toMatch(/^store: done, in stream 0 /m)
+    expect(status.stdout).toMatch(/^ {2}store-0: in=60 out=0 err=0$/m)
+  }, 120_000)
+
+  it('mark-ended: a worker that never came is fenced and marked ended, the run completes', async () => {
+    const run = uniqueRun()
+    const common = ['--run', run, '--servers', server.url]
+    const dir = await mkdtemp(join(tmpdir(), 'graphflow-nats-cli-'))
+    const env = { GF_OUT_DIR: dir }
+    try {
+      // enrich-1 never starts: store waits for its end marker.
+      const running = Promise.all(
+        [
+          ['--role', 'store'],
+          ['--role', 'enrich', '--replica', '0'],
+          ['--role', 'fetch'],
+        ].map((args) => graphflowNats(['run', graphModule, ...args, ...common], env)),
+      )
+      await eventually(
+        async () => (await readdir(dir)).filter((name) => name.endsWith('.json')).length === 60,
+        60_000,
+      )
+      await eventually(async () => {
+        const status = await graphflowNats(['status', ...common])
+        return (
+          /^store: running/m.test(status.stdout) &&
+          /waiting for producers: enrich-1$/m.test(status.stdout)
+        )
+      }, 30_000)
+      const marked = await graphflowNats([
+        'mark-ended',
+        ...common,
+        '--worker',
+        'enrich-1',
+        '--reason',
+        'never started',
+      ])
+      expect(marked).toMatchObject({ code: 0, stderr: '' })
+      expect(marked.stdout).toBe('enrich-1: marked ended (fenced) for store\n')
+      for (const result of await running) expect(result).toMatchObject({ code: 0, stderr: '' })
+      const status = await graphflowNats(['status', ...common])
+      expect(status.stdout).toMatch(/^store: done/m)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  }, 120_000)
+
+  it('refuses a bad command line with the usage and exit code 2', async () => {
+    const missing = await graphflowNats(['run', graphModule, '--role', 'fetch'])
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toMatch(/run: --run <id> is required\nusage:/)
+    const replica = await graphflowNats(
+      ['run', graphModule, '--run', 'r', '--role', 'enrich', '--replica', 'x'],
+      { GF_OUT_DIR: outDir },
+    )
+    expect(replica.stderr).toMatch(/--replica: expected an integer >= 0, got "x"/)
+    const role = await graphflowNats(
+      ['run', graphModule, '--run', 'r', '--role', 'nope', '--servers', server.url],
+      { GF_OUT_DIR: outDir },
+    )
+    expect(role).toMatchObject({ code: 2 })
+    expect(role.stderr).toMatch(/role: expected one of the deployment's roles/)
+    expect((await graphflowNats(['frobnicate'])).stderr).toMatch(/unknown command "frobnicate"/)
+  }, 60_000)
+})
