@@ -17,7 +17,7 @@ interface NodePlan {
   fanOut: number
   /** Awaits a macrotask now and then, to shuffle interleavings. */
   slow: boolean
-  /** 0: the default queue; 1 to 3: a batching queue of that size; -1: a queue dropping every third item, whose async puts overtake each other. */
+  /** 0: the default queue; 1 to 3: a batching queue of that size; -1: a queue dropping every third item, whose async puts overtake each other; -2: a batching queue (of 3) whose puts are async and run concurrently. */
   queue: number
   /** For a sink: commit every this many calls (0: store on return, no `commits`). */
   commitEvery: number
@@ -31,7 +31,7 @@ const nodePlan = fc.record({
   maxTasks: fc.integer({ min: 1, max: 4 }),
   fanOut: fc.oneof(fc.constant(1), fc.integer({ min: 0, max: 2 })),
   slow: fc.boolean(),
-  queue: fc.oneof(fc.constant(0), fc.constant(0), fc.integer({ min: -1, max: 3 })),
+  queue: fc.oneof(fc.constant(0), fc.constant(0), fc.integer({ min: -2, max: 3 })),
   commitEvery: fc.integer({ min: 0, max: 3 }),
   units: fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 5 }),
   fails: fc.boolean(),
@@ -71,6 +71,27 @@ class Dropping extends AsyncQueue<Item, Item> {
     if (count % 3 === 2) return
     for (let wait = count % 2 === 0 ? 2 : 0; wait > 0; wait--) await tick()
     return this.push(item)
+  }
+}
+
+/** Batches of 3; each put awaits first, so puts run concurrently and a push carries puts in flight. */
+class AsyncBatch extends AsyncQueue<Item, Item[]> {
+  #batch: Item[] = []
+  constructor() {
+    super(2)
+  }
+  override async put(item: Item) {
+    await tick()
+    this.#batch.push(item)
+    if (this.#batch.length < 3) return
+    const batch = this.#batch
+    this.#batch = []
+    await this.push(batch)
+  }
+  override async end() {
+    if (this.#batch.length > 0) await this.push(this.#batch)
+    this.#batch = []
+    return super.end()
   }
 }
 
@@ -160,9 +181,11 @@ function build(plan: { nodes: NodePlan[]; edges: [number, number][] }, inbound?:
     const queue =
       node.queue > 0
         ? () => new Batch(node.queue)
-        : node.queue < 0
+        : node.queue === -1
           ? () => new Dropping()
-          : undefined
+          : node.queue === -2
+            ? () => new AsyncBatch()
+            : undefined
     const options = { name, maxTasks: node.maxTasks, queueSize: 3, ...(queue ? { queue } : {}) }
     if (!isSink) {
       graph.addNode(async function* transform(input: Item | Item[]) {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import { AsyncExecutor } from './async-executor.js'
 import { AsyncGraph } from './async-graph.js'
@@ -417,6 +418,67 @@ describe('work tracking: source positions (checkpoint)', () => {
       const forPage = events.filter((event) => (event.position as { page: number }).page === page)
       expect(forPage.map((event) => event.complete)).toEqual([false, true])
     }
+  })
+
+  it('a batching queue whose async puts run concurrently stores no position early', async () => {
+    // Guards the in-flight rule: a put's item may sit in a batch after a push carried its lineage.
+    class Batch extends AsyncQueue<string, string[]> {
+      #batch: string[] = []
+      override async put(item: string) {
+        await sleep(1)
+        this.#batch.push(item)
+        if (this.#batch.length < 3) return
+        const batch = this.#batch
+        this.#batch = []
+        await this.push(batch)
+      }
+      override async end() {
+        if (this.#batch.length > 0) await this.push(this.#batch)
+        this.#batch = []
+        return super.end()
+      }
+    }
+    const pageCount = 30
+    const graph = new AsyncGraph()
+    const source = graph.addNode(async function* pages() {
+      for (let page = 1; page <= pageCount; page++) {
+        yield `${page}.a`
+        yield `${page}.b`
+        yield checkpoint({ page })
+      }
+    })
+    const mid = graph.addNode(
+      async function* mid(item: string) {
+        yield item
+      },
+      { maxTasks: 2 },
+    )
+    const stored = new Set<string>()
+    const sink = graph.addNode(
+      async function* sink(batch: string[]) {
+        for (const item of batch) stored.add(item)
+      },
+      { queue: () => new Batch() },
+    )
+    graph.addEdge(source, mid)
+    graph.addEdge(mid, sink)
+    const early: string[] = []
+    const positions: number[] = []
+    const executor = new AsyncExecutor(graph, { logger: quiet })
+    executor.on('position-stored', (event) => {
+      const { page } = event.position as { page: number }
+      positions.push(page)
+      for (let at = 1; at <= page; at++) {
+        for (const row of ['a', 'b']) {
+          if (!stored.has(`${at}.${row}`)) early.push(`{page: ${page}} before ${at}.${row}`)
+        }
+      }
+    })
+    const report = await executor.execute()
+    expect(report.ok).toBe(true)
+    expect(stored.size).toBe(pageCount * 2)
+    expect(early).toEqual([])
+    expect(positions).toEqual(Array.from({ length: pageCount }, (_, index) => index + 1))
   })
 
   it('a unit with a failed call stops the frontier; units that reach no sink still pass', async () => {

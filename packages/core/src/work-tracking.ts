@@ -273,6 +273,17 @@ export function distinct(lineage: Lineage): Lineage {
   return [...new Set(lineage)]
 }
 
+/** A put that returned a promise and has not settled. @internal */
+interface PutInFlight {
+  readonly lineage: Lineage
+  /**
+   * True when the put pushed nothing in its synchronous part: its hold moved here from
+   * `pending` (its item may still go into a later push), and goes back to `pending` when the
+   * put settles. False: the put's own push took its hold, this is one more.
+   */
+  readonly parked: boolean
+}
+
 /**
  * The tracking state of one node's queue for a tracked run: the lineage of the put in
  * progress and the lineage of puts that pushed nothing yet. Every origin in `pending` is one
@@ -282,16 +293,19 @@ export function distinct(lineage: Lineage): Lineage {
 export class QueueTrack {
   /** The lineage of the put whose synchronous part runs. */
   current: Lineage | undefined = undefined
-  /** Lineage retained for puts that pushed nothing yet. */
+  /** Lineage retained for settled puts that pushed nothing yet. */
   pending: Origin[] = []
   /** The lineage of the entry the last `tryGet()` returned. */
   taken: Lineage | undefined = undefined
   /**
-   * The lineage of puts that returned a promise and have not settled, each held once more:
-   * a push outside a put's synchronous part cannot tell which put it comes from, so it
-   * carries all of them (over-attributing, never releasing early).
+   * The puts that returned a promise and have not settled, each holding its lineage once: a
+   * push outside a put's synchronous part cannot tell which put it comes from, so it carries
+   * all of them (over-attributing), and each keeps its own hold until it settled and a push
+   * after that (or the end) carried it: its item may sit in a batch a later push stores.
    */
-  readonly inFlight: Lineage[] = []
+  readonly inFlight: PutInFlight[] = []
+  /** The lineage the last `endPut()` moved to `pending` (the tail of it), until `putInFlight`. */
+  #parked: Lineage | undefined = undefined
 
   constructor(
     readonly tracker: Tracker,
@@ -311,6 +325,7 @@ export class QueueTrack {
     this.tracker.retain(lineage, this.reach)
     this.current = lineage
     this.held = true
+    this.#parked = undefined
   }
 
   /** Ends the put's synchronous part: a hold no push took stays pending, for the next push. */
@@ -323,6 +338,7 @@ export class QueueTrack {
         for (let index = 0; index < current.length; index++) {
           this.pending.push(current[index] as Origin)
         }
+        this.#parked = current
       }
       this.held = false
     }
@@ -332,7 +348,7 @@ export class QueueTrack {
   /**
    * The lineage of an entry being pushed: the pending holds and the hold of the put in
    * progress; a second push of the same put retains its lineage again; outside a put's
-   * synchronous part, also every put in flight.
+   * synchronous part, also every put in flight (retained again: each keeps its own hold).
    */
   carry(onDone: OnDone | undefined): Lineage | undefined {
     let lineage: Lineage | undefined
@@ -348,8 +364,8 @@ export class QueueTrack {
     } else if (this.inFlight.length > 0) {
       lineage ??= []
       for (const put of this.inFlight) {
-        this.tracker.retain(put, this.reach)
-        for (const origin of put) lineage.push(origin)
+        this.tracker.retain(put.lineage, this.reach)
+        for (const origin of put.lineage) lineage.push(origin)
       }
     }
     if (onDone) {
@@ -362,7 +378,9 @@ export class QueueTrack {
   /** A hold on the current put's lineage (an outbound publish not yet acknowledged). */
   hold(): () => void {
     // Outside a put's synchronous part: every put still in flight, conservatively.
-    const lineage = this.current ? [...this.current] : [...this.pending, ...this.inFlight.flat()]
+    const lineage = this.current
+      ? [...this.current]
+      : [...this.pending, ...this.inFlight.flatMap((put) => put.lineage)]
     if (lineage.length === 0) return () => {}
     this.tracker.retain(lineage, this.reach)
     let held = true
@@ -373,17 +391,31 @@ export class QueueTrack {
     }
   }
 
-  /** Holds a put's lineage while its returned promise has not settled. */
+  /**
+   * Holds a put's lineage while its returned promise has not settled. Called right after the
+   * put's `endPut()`: a hold that `endPut()` left pending moves here, so that no push takes it
+   * while the put may still add its item to what a later push stores.
+   */
   putInFlight(lineage: Lineage): void {
-    this.tracker.retain(lineage, this.reach)
-    this.inFlight.push(lineage)
+    const parked = this.#parked === lineage
+    this.#parked = undefined
+    if (parked) this.pending.length -= lineage.length
+    else this.tracker.retain(lineage, this.reach)
+    this.inFlight.push({ lineage, parked })
   }
 
+  /**
+   * A put settled: a parked hold goes back to `pending`, for the next push (or the end) to
+   * carry; the extra hold of a put that pushed is released.
+   */
   putSettled(lineage: Lineage): void {
-    const index = this.inFlight.indexOf(lineage)
-    if (index < 0) return
-    this.inFlight.splice(index, 1)
-    this.tracker.release(lineage, this.reach)
+    const inFlight = this.inFlight
+    let index = 0
+    while (index < inFlight.length && (inFlight[index] as PutInFlight).lineage !== lineage) index++
+    if (index === inFlight.length) return
+    const put = inFlight.splice(index, 1)[0] as PutInFlight
+    if (!put.parked) this.tracker.release(lineage, this.reach)
+    else for (let at = 0; at < lineage.length; at++) this.pending.push(lineage[at] as Origin)
   }
 
   /** Releases the lineage of puts that never pushed (once the queue ended and drained). */
