@@ -29,6 +29,8 @@ const URL_IN_TEXT = /https?:\/\/[^\s"'<>\\`]+/gi
 export class Redactor {
   readonly #names: ReadonlySet<string>
   readonly #secrets: string[] = []
+  /** Every form of every known secret (see {@link secretPattern}); undefined while none. */
+  #pattern: RegExp | undefined
 
   /** `names`: more query parameter and header names (any case) whose values are secrets. */
   constructor(names: readonly string[] = []) {
@@ -82,18 +84,11 @@ export class Redactor {
     }
     const userinfo = parsed.username !== '' || parsed.password !== ''
     const origin = `${parsed.protocol}//${userinfo ? `${REDACTED}@` : ''}${parsed.host}`
-    const search = parsed.search
-      .slice(1)
-      .split('&')
-      .map((pair) => {
-        const equals = pair.indexOf('=')
-        if (equals === -1) return pair
-        const name = safeDecode(pair.slice(0, equals))
-        return this.isSecretParam(name) ? `${pair.slice(0, equals)}=${REDACTED}` : pair
-      })
-      .join('&')
+    const search = this.#params(parsed.search.slice(1))
+    // `#access_token=...` (OAuth implicit flow) and `#/route?key=...`: redacted like the query.
+    const hash = this.#params(parsed.hash.slice(1))
     return this.#known(
-      `${origin}${parsed.pathname}${search === '' ? '' : `?${search}`}${parsed.hash}`,
+      `${origin}${parsed.pathname}${search === '' ? '' : `?${search}`}${hash === '' ? '' : `#${hash}`}`,
     )
   }
 
@@ -129,23 +124,84 @@ export class Redactor {
     this.scrub(error.cause, depth + 1)
   }
 
+  /** `a=1&token=2` with the values of secret parameters replaced by `***`. */
+  #params(params: string): string {
+    if (params === '') return params
+    return params
+      .split('&')
+      .map((pair) => {
+        const equals = pair.indexOf('=')
+        if (equals === -1) return pair
+        const name = paramName(pair.slice(0, equals))
+        return this.isSecretParam(name) ? `${pair.slice(0, equals)}=${REDACTED}` : pair
+      })
+      .join('&')
+  }
+
   #addSecret(secret: string): void {
-    const forms = [secret, safeDecode(secret), encodeURIComponent(secret)]
-    for (const form of forms) {
-      if (form.length >= MIN_SECRET_LENGTH && !this.#secrets.includes(form))
+    let added = false
+    for (const form of [secret, safeDecode(secret)]) {
+      if (form.length >= MIN_SECRET_LENGTH && !this.#secrets.includes(form)) {
         this.#secrets.push(form)
+        added = true
+      }
     }
+    if (!added) return
     // Longest first, so a secret that contains a shorter one is replaced whole.
     this.#secrets.sort((a, b) => b.length - a.length)
+    this.#pattern = new RegExp(this.#secrets.map(secretPattern).join('|'), 'g')
   }
 
   #known(text: string): string {
-    let result = text
-    for (const secret of this.#secrets) {
-      if (result.includes(secret)) result = result.split(secret).join(REDACTED)
-    }
-    return result
+    return this.#pattern === undefined ? text : text.replace(this.#pattern, REDACTED)
   }
+}
+
+/**
+ * A pattern matching `secret` in every form it takes in a URL or a body echoing one: each
+ * character raw or percent-encoded (upper- or lower-case hex, so `encodeURIComponent`,
+ * `URLSearchParams` / form encoding, the URL parser's and RFC 3986 strict encodings all match,
+ * and mixes of them), a space also as `+`, and the JSON string escapes of the character.
+ */
+function secretPattern(secret: string): string {
+  let pattern = ''
+  for (const char of secret) {
+    const forms = [escapeRegExp(char)]
+    const bytes = Buffer.from(char, 'utf8')
+    forms.push(Array.from(bytes, (byte) => `%${hexPattern(byte, 2)}`).join(''))
+    if (char === ' ') forms.push('\\+')
+    const json = JSON_ESCAPES[char]
+    if (json !== undefined) forms.push(escapeRegExp(json))
+    if (!/^[\x20-\x7e]$/.test(char)) {
+      // `\u00e9`, or a surrogate pair for characters beyond the BMP.
+      let units = ''
+      for (let index = 0; index < char.length; index++) {
+        units += `\\\\u${hexPattern(char.charCodeAt(index), 4)}`
+      }
+      forms.push(units)
+    }
+    pattern += `(?:${forms.join('|')})`
+  }
+  return pattern
+}
+
+/** The JSON string escapes of characters that `JSON.stringify` or a server may escape. */
+const JSON_ESCAPES: Readonly<Record<string, string>> = { '"': '\\"', '\\': '\\\\', '/': '\\/' }
+
+/** `value` as `digits` hex digits, each letter matching either case: 0x2f -> `2[fF]`. */
+function hexPattern(value: number, digits: number): string {
+  return Array.from(value.toString(16).padStart(digits, '0'), (digit) =>
+    /[a-f]/.test(digit) ? `[${digit}${digit.toUpperCase()}]` : digit,
+  ).join('')
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&')
+}
+
+/** A query or fragment parameter's name, decoded; in `#/route?key=1` the part after the `?`. */
+function paramName(raw: string): string {
+  return safeDecode(raw.slice(raw.lastIndexOf('?') + 1))
 }
 
 function safeDecode(text: string): string {
@@ -165,8 +221,10 @@ function urlSecrets(url: URL, isSecret: (name: string) => boolean): string[] {
     found.push(basic)
   }
   if (url.username !== '') found.push(url.username)
-  for (const [name, value] of url.searchParams)
-    if (isSecret(name) && value !== '') found.push(value)
+  for (const params of [url.searchParams, new URLSearchParams(url.hash.slice(1))]) {
+    for (const [name, value] of params)
+      if (isSecret(name.slice(name.lastIndexOf('?') + 1)) && value !== '') found.push(value)
+  }
   return found
 }
 

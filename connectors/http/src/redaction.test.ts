@@ -158,6 +158,52 @@ describe('redaction: no secret leaves the source', () => {
     expectNoSecret(everythingShown(refused, []))
   })
 
+  // Guards the user-trial leak: a secret with a space or with ' ~ * ! ( ) takes other forms in
+  // the request URL (`+`, URLSearchParams escapes, lower-case hex) that a body echoing req.url
+  // showed verbatim; and secret parameters in the URL fragment were shown unredacted.
+  it('in every encoded form a secret takes in a URL or a body echo, and in the fragment', async () => {
+    const spaced = 'SECRET 17 spaced'
+    const symbols = "SYM'~*!()-secret 18"
+    const fragment = 'FRAG-token-0019'
+    const quoted = 'QUOTE"back\\slash/0020'
+    server = await startTestServer((raw, response) => {
+      const url = raw.url ?? ''
+      const lower = url.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase())
+      const spaces = url.replace(/\+/g, '%20')
+      // req.url as sent, with lower-case escapes, with %20 for `+`, and each value in JSON.
+      sendJson(response, { url, lower, spaces, spaced, symbols, quoted }, 500)
+    })
+    const payloads: HttpRetryInfo[] = []
+    const run = await runNode(
+      httpSource({
+        url: `${server.url}/items#access_token=${fragment}&view=full`,
+        query: { api_key: spaced, token: symbols, page: '1' },
+        headers: { 'x-api-key': quoted },
+        retry: { attempts: 2, baseDelay: 1 },
+        onRetry: (info) => payloads.push(info),
+      }),
+    )
+    const error = run.errors[0] as HttpError
+    expect(error.code).toBe('HTTP_STATUS')
+    expect(error.url).toContain('#access_token=***&view=full')
+    expect(payloads).toHaveLength(1)
+    const texts = everythingShown(run, payloads)
+    const forms = (secret: string) => {
+      const component = encodeURIComponent(secret)
+      const form = new URLSearchParams({ k: secret }).toString().slice(2)
+      const strict = component.replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16)}`)
+      return [secret, component, form, strict, JSON.stringify(secret).slice(1, -1)].flatMap(
+        (each) => [each, each.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase())],
+      )
+    }
+    for (const secret of [spaced, symbols, fragment, quoted]) {
+      for (const form of forms(secret)) {
+        const leaks = texts.filter((text) => text.includes(form))
+        expect(leaks, `secret ${secret} leaked as ${form}`).toEqual([])
+      }
+    }
+  })
+
   it('in the TypeError of a bad start URL', async () => {
     server = await startTestServer((_raw, response) => sendJson(response, []))
     const run = await runNode(httpSource({ url: server.url }), {
@@ -181,6 +227,14 @@ describe('Redactor', () => {
     redactor.learn({ headers: { 'X-Api-Key': 'abcd1234', accept: 'application/json' } })
     expect(redactor.text('echo abcd1234 as application/json, Bearer zz.zz-zz9')).toBe(
       'echo *** as application/json, Bearer ***',
+    )
+    // A secret in any mix of raw, `+`, upper- and lower-case escapes; fragment parameters.
+    redactor.learn({ secrets: ["s3cret word's"] })
+    expect(redactor.text('/a?k=s3cret+word%27s&x=s3cret%20word%27S s3cret%20wor%64%27s')).toBe(
+      '/a?k=***&x=s3cret%20word%27S ***',
+    )
+    expect(redactor.url('https://api.test/cb#/done?key=1&state=x')).toBe(
+      'https://api.test/cb#/done?key=***&state=x',
     )
     // Prose after a scheme name is not a credential.
     expect(redactor.text('Basic authentication required')).toBe('Basic authentication required')
