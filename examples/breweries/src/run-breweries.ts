@@ -110,7 +110,7 @@ export async function runBreweries(
   const checkpointFile = checkpointPath(key)
 
   // Before the first request: every output writable, the database openable, the resume sound.
-  if (csvPath) await checkOutputPath(csvPath, 'CSV')
+  const csvBefore = csvPath ? await checkOutputPath(csvPath, 'CSV') : undefined
   const sqliteBefore = sqlitePath ? await checkOutputPath(sqlitePath, 'SQLite database') : undefined
   if (sqlitePath && sqliteBefore?.exists) checkDatabase(sqlitePath)
   const existing = await readCheckpoint(checkpointFile)
@@ -253,7 +253,8 @@ export async function runBreweries(
     const removed = !complete && storedNow === 0 && !plan
     if (removed) {
       // Nothing came of it (an output that failed to open, say): leave nothing behind.
-      if (csvPath) await rm(csvPath, { force: true })
+      // Only what this run created: a file that was there is the user's.
+      if (csvPath && !csvBefore?.exists) await rm(csvPath, { force: true })
       if (sqlitePath && !sqliteBefore?.exists) await rm(sqlitePath, { force: true })
       await removeCheckpoint(checkpointFile)
       for (const created of createdDirectories) await rm(created, { recursive: true, force: true })

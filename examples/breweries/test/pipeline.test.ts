@@ -209,6 +209,21 @@ describe('resuming an interrupted load', () => {
     expect(await readSqlite(join(directory, 'us.db'))).toHaveLength(US.length)
   })
 
+  // Guards the trial's data loss: a run that stores nothing removes only the files it created,
+  // never a CSV that was there before it.
+  it('stores nothing: removes the database it created, keeps the CSV that was there', async () => {
+    server = await startReplayServer({ faults: [{ kind: 'status', status: 400, repeat: true }] })
+    await writeFile(join(directory, 'us.csv'), 'id,name\n1,kept\n')
+    const printed: string[] = []
+    const run = await runBreweries(cliOptions(server.apiUrl, false), {
+      ...quiet(),
+      stdout: { write: (text: string) => printed.push(text) },
+    })
+    expect(run.exitCode).toBe(1)
+    expect(printed.join('')).toMatch(/^nothing was stored$/m)
+    expect(await readdir(directory)).toEqual(['us.csv'])
+  })
+
   it('cuts what a killed run wrote after the checkpoint, and refuses a CSV that lost rows', async () => {
     server = await startReplayServer({ latencyMs: 25 })
     const controller = new AbortController()
