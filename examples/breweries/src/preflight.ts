@@ -126,7 +126,9 @@ export async function fetchTotals(
   perPage: number,
   offline: boolean,
 ): Promise<ApiTotals> {
-  const url = new URL(`${apiUrl.replace(/\/$/, '')}/meta`)
+  // `/meta` goes after the path, before a query the URL may carry (`?api_key=...`).
+  const url = new URL(apiUrl)
+  url.pathname = `${url.pathname.replace(/\/$/, '')}/meta`
   url.searchParams.set('by_country', country)
   try {
     const { status, body } = await getJson(url, 5000)

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { appendFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -267,6 +267,45 @@ describe('resuming an interrupted load', () => {
     await expect(runBreweries(cliOptions(server.apiUrl, true), quiet())).rejects.toThrow(
       /checkpoint of another run: country was "Ireland", now "United States"/,
     )
+    // An output left off is named in words, not as `undefined`.
+    await expect(
+      runBreweries({ ...cliOptions(server.apiUrl, true, 'Ireland'), sqlite: undefined }, quiet()),
+    ).rejects.toThrow(/checkpoint of another run: sqlite was ".*us\.db", now not given$/)
+  })
+
+  // Guards the trial's finding: the checkpoint kept the API key of --api-url in clear text.
+  it('keeps no secret of the API URL in any file, and still refuses a changed URL', async () => {
+    server = await startReplayServer({ latencyMs: 25 })
+    const secretUrl = `${server.apiUrl}?api_key=SECRET123`
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(), 400)
+    const first = await runBreweries(cliOptions(secretUrl, false), {
+      ...quiet(),
+      signal: controller.signal,
+    })
+    expect(first.report?.aborted).toBe(true)
+    const checkpointFile = join(directory, 'us.csv.checkpoint.json')
+    expect((await stat(checkpointFile)).mode & 0o777).toBe(0o600)
+    const checkpoint = JSON.parse(await readFile(checkpointFile, 'utf8'))
+    expect(checkpoint.apiUrl).toBe(`${server.apiUrl}?api_key=***`)
+    const leftSecrets = async () => {
+      const found: string[] = []
+      for (const name of await readdir(directory)) {
+        if ((await readFile(join(directory, name))).includes('SECRET123')) found.push(name)
+      }
+      return found
+    }
+    expect(await leftSecrets()).toEqual([])
+
+    await expect(
+      runBreweries(cliOptions(`${server.apiUrl}?api_key=OTHER`, true), quiet()),
+    ).rejects.toThrow(
+      /checkpoint of another run: apiUrl was ".*\?api_key=\*\*\*", now ".*\?api_key=\*\*\*" \(they differ in a part that is not shown\)/,
+    )
+    const resumed = await runBreweries(cliOptions(secretUrl, true), quiet())
+    expect(resumed.exitCode).toBe(0)
+    expect(await readSqlite(join(directory, 'us.db'))).toHaveLength(US.length)
+    expect(await leftSecrets()).toEqual([])
   })
 
   it('lets the sink that is ahead skip the pages it already stored', async () => {
