@@ -203,6 +203,7 @@ export async function runBreweries(
       const now = stored()
       return {
         records: startAfter * perPage + source.stats.records,
+        before: startAfter * perPage,
         page,
         retries: source.stats.retries,
         sinks: {
@@ -313,8 +314,14 @@ export async function runBreweries(
         : sinkFailed > 0
           ? 'fix the error above, then '
           : 'once the API answers again, '
+      const least = Math.min(...all)
+      const count = `${least.toLocaleString('en-US')} ${least === 1 ? 'record' : 'records'}`
+      // Stopped after the last page of data but before the empty page that ends the load.
+      const allKnown = totals.records !== undefined && least >= totals.records
       io.stdout.write(
-        `incomplete: ${Math.min(...all).toLocaleString('en-US')} records stored in every output; ${fix}run the same command with --resume to continue\n`,
+        allKnown
+          ? `incomplete: all ${count} the API reported are stored in every output, but the empty page that ends the load was not fetched; run the same command with --resume to confirm\n`
+          : `incomplete: ${count} stored in every output; ${fix}run the same command with --resume to continue\n`,
       )
     } else if (!complete) {
       io.stdout.write('nothing was stored\n')

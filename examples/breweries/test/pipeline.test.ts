@@ -169,12 +169,25 @@ describe('resuming an interrupted load', () => {
     expect(await readCsv(join(directory, 'us.csv'))).toHaveLength(checkpoint.records.csv)
 
     const printed: string[] = []
-    const second = await runBreweries(cliOptions(server.apiUrl, true), {
-      ...quiet(),
-      stdout: { write: (text: string) => printed.push(text) },
-    })
+    const second = await runBreweries(
+      { ...cliOptions(server.apiUrl, true), progress: 'lines' },
+      {
+        ...quiet(),
+        stdout: { write: (text: string) => printed.push(text) },
+      },
+    )
     expect(second.exitCode).toBe(0)
     expect(printed.join('')).toMatch(/resuming from page \d+/)
+    // Guards the trial's finding: the progress line and the summary agree on what this run
+    // fetched (the progress line used to count the skipped pages as fetched, unsaid).
+    const lines = printed.join('').split('\n')
+    const last = lines.filter((line) => line.startsWith('[breweries]')).at(-1) ?? ''
+    const progress = /fetched ([\d,]+) records \(([\d,]+) by this run\)/.exec(last)
+    const summary = /│ breweries │\s+([\d,]+) │.*fetched from the API by this run/.exec(
+      printed.join(''),
+    )
+    expect(progress?.[1]).toBe(US.length.toLocaleString('en-US'))
+    expect(progress?.[2]).toBe(summary?.[1])
     const rows = await readCsv(join(directory, 'us.csv'))
     expect(rows.map((row) => row.id).sort()).toEqual(US.map((brewery) => brewery.id).sort())
     expect(await readSqlite(join(directory, 'us.db'))).toHaveLength(US.length)
@@ -222,6 +235,51 @@ describe('resuming an interrupted load', () => {
     expect(run.exitCode).toBe(1)
     expect(printed.join('')).toMatch(/^nothing was stored$/m)
     expect(await readdir(directory)).toEqual(['us.csv'])
+  })
+
+  // Guards the trial's finding: "incomplete: 1 records".
+  it('says "1 record" when one record is stored', async () => {
+    server = await startReplayServer({
+      faults: [{ kind: 'status', status: 503, on: [2, 3, 4, 5, 6], repeat: true }],
+    })
+    const printed: string[] = []
+    await runBreweries(
+      { ...cliOptions(server.apiUrl, false), perPage: 1 },
+      { ...quiet(), stdout: { write: (text: string) => printed.push(text) } },
+    )
+    expect(printed.join('')).toMatch(/^incomplete: 1 record stored in every output; /m)
+  })
+
+  // Guards the trial's finding: stopped after the last page of data, before the empty page
+  // that ends the load, the run said "incomplete" as if records were missing.
+  it('stopped before the final empty page: says every record the API reported is stored', async () => {
+    const irish = generateBreweries().filter((brewery) => brewery.country === 'Ireland').length
+    const emptyPage = Math.ceil(irish / 100) + 1
+    server = await startReplayServer({
+      faults: [
+        {
+          kind: 'status',
+          status: 503,
+          on: [0, 1, 2, 3, 4].map((retry) => emptyPage + retry),
+          repeat: true,
+        },
+      ],
+    })
+    const printed: string[] = []
+    const run = await runBreweries(cliOptions(server.apiUrl, false, 'Ireland'), {
+      ...quiet(),
+      stdout: { write: (text: string) => printed.push(text) },
+    })
+    expect(run.exitCode).toBe(1)
+    expect(printed.join('')).toMatch(
+      new RegExp(
+        `^incomplete: all ${irish.toLocaleString('en-US')} records the API reported are stored in every output, but the empty page that ends the load was not fetched; run the same command with --resume to confirm$`,
+        'm',
+      ),
+    )
+    const resumed = await runBreweries(cliOptions(server.apiUrl, true, 'Ireland'), quiet())
+    expect(resumed.exitCode).toBe(0)
+    expect(await readSqlite(join(directory, 'us.db'))).toHaveLength(irish)
   })
 
   it('cuts what a killed run wrote after the checkpoint, and refuses a CSV that lost rows', async () => {
@@ -380,7 +438,7 @@ describe('breweries CLI', () => {
     expect(printed).toMatch(/\[breweries\] .*fetched 3,800 records \(page 20, \d+ retries\)/)
     // Records everywhere, and what each number means.
     expect(printed).toMatch(
-      /│ breweries │\s+3,800 │\s+0 │ fetched from the API \(20 pages, \d+ retries\)/,
+      /│ breweries │\s+3,800 │\s+0 │ fetched from the API by this run \(20 pages, \d+ retries\)/,
     )
     expect(printed).toMatch(/│ csv\s+│\s+3,800 │\s+0 │ stored in the CSV by this run/)
     expect(printed).toContain(`CSV    ${join(directory, 'us.csv')} holds 3,800 records`)
