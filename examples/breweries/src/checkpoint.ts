@@ -1,5 +1,6 @@
 // The example's own resume bookkeeping: what a run leaves beside its output, and how much of
 // an earlier CSV a resumed run can keep. Kept in this one module on purpose.
+import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { open, readFile, rename, rm, stat } from 'node:fs/promises'
 import { dirname } from 'node:path'
@@ -9,8 +10,13 @@ import { BREWERY_COLUMNS } from './dataset.js'
 
 /** What a run leaves beside its output so that `--resume` can continue it. */
 export interface Checkpoint {
-  /** The API's list endpoint, or `offline` for the replay server. */
+  /**
+   * The API's list endpoint, or `offline` for the replay server. In the file it is redacted
+   * (see {@link redactUrl}); {@link Checkpoint.apiUrlHash} stands for the full URL.
+   */
   apiUrl: string
+  /** SHA-256 (hex) of the full `apiUrl`, secrets included: what `--resume` compares. */
+  apiUrlHash?: string
   country: string
   perPage: number
   csv: string | undefined
@@ -22,8 +28,39 @@ export interface Checkpoint {
   updatedAt: string
 }
 
-/** The parameters a resumed run must share with the run it continues. */
+/** The parameters a resumed run must share with the run it continues (`apiUrl` in full). */
 export type CheckpointKey = Pick<Checkpoint, 'apiUrl' | 'country' | 'perPage' | 'csv' | 'sqlite'>
+
+/** Query parameters whose values are secrets (lower case), as `@graphflow/http` redacts them. */
+const SECRET_PARAMS = new Set(['api_key', 'apikey', 'api-key', 'key', 'sig', 'auth'])
+const SECRET_PARAM_PARTS = /token|secret|password|passwd|signature|credential/i
+
+/**
+ * A URL as it may be written to a file: userinfo and the values of secret-looking query
+ * parameters (`api_key`, `*token*`, `*secret*` ...) replaced by `***`. A text that is not a URL
+ * (`offline`) is returned as is.
+ */
+export function redactUrl(text: string): string {
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    return text
+  }
+  if (url.username) url.username = '***'
+  if (url.password) url.password = '***'
+  for (const name of new Set(url.searchParams.keys())) {
+    if (SECRET_PARAMS.has(name.toLowerCase()) || SECRET_PARAM_PARTS.test(name)) {
+      url.searchParams.set(name, '***')
+    }
+  }
+  return url.href.replaceAll('%2A%2A%2A', '***')
+}
+
+/** SHA-256 (hex) of a full URL: compared on `--resume` without keeping the URL's secrets. */
+export function hashUrl(text: string): string {
+  return createHash('sha256').update(text).digest('hex')
+}
 
 /** The checkpoint file of a run: beside its CSV, or its database when there is no CSV. */
 export function checkpointPath(key: CheckpointKey): string {
@@ -58,8 +95,10 @@ export async function readCheckpoint(path: string): Promise<Checkpoint | undefin
 export async function writeCheckpoint(path: string, checkpoint: Checkpoint): Promise<void> {
   const temp = `${path}.tmp`
   try {
-    const handle = await open(temp, 'w')
+    // 0600: the checkpoint names the API and the outputs; only their owner reads it.
+    const handle = await open(temp, 'w', 0o600)
     try {
+      await handle.chmod(0o600)
       await handle.writeFile(`${JSON.stringify(checkpoint, null, 2)}\n`)
       await handle.sync()
     } finally {
@@ -85,9 +124,18 @@ export async function removeCheckpoint(path: string): Promise<void> {
 
 /** Why a checkpoint cannot be resumed with these parameters, or `undefined` when it can. */
 export function mismatch(checkpoint: Checkpoint, key: CheckpointKey): string | undefined {
-  for (const field of ['apiUrl', 'country', 'perPage', 'csv', 'sqlite'] as const) {
+  const sameUrl = checkpoint.apiUrlHash
+    ? checkpoint.apiUrlHash === hashUrl(key.apiUrl)
+    : checkpoint.apiUrl === key.apiUrl
+  if (!sameUrl) {
+    const before = redactUrl(checkpoint.apiUrl)
+    const now = redactUrl(key.apiUrl)
+    return `apiUrl was ${JSON.stringify(before)}, now ${JSON.stringify(now)}${before === now ? ' (they differ in a part that is not shown)' : ''}`
+  }
+  for (const field of ['country', 'perPage', 'csv', 'sqlite'] as const) {
     if (checkpoint[field] !== key[field]) {
-      return `${field} was ${JSON.stringify(checkpoint[field])}, now ${JSON.stringify(key[field])}`
+      const now = key[field] === undefined ? 'not given' : JSON.stringify(key[field])
+      return `${field} was ${checkpoint[field] === undefined ? 'not given' : JSON.stringify(checkpoint[field])}, now ${now}`
     }
   }
   return undefined
@@ -217,6 +265,9 @@ export function checkpointWriter(file: string, key: CheckpointKey, warn: (line: 
       writing = writing.then(() =>
         writeCheckpoint(file, {
           ...key,
+          // The file keeps no secret of the URL: a hash of it is what --resume compares.
+          apiUrl: redactUrl(key.apiUrl),
+          apiUrlHash: hashUrl(key.apiUrl),
           records,
           complete,
           updatedAt: new Date().toISOString(),

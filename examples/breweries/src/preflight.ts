@@ -30,9 +30,9 @@ export interface OutputPathState {
 
 /**
  * Checks that `path` can be written, and so can a checkpoint beside it, leaving nothing behind:
- * the file, if there, is opened for writing (not changed); a file is created and removed in
- * the nearest existing directory above it (missing directories are created by the run). Trying
- * is the only check that holds for every case: permissions, root on a read-only file system,
+ * the file, if there, must have a write bit (even for root) and is opened for writing (not
+ * changed); a file is created and removed in the nearest existing directory above it (missing
+ * directories are created by the run). Trying is the only check that holds for every case: permissions, root on a read-only file system,
  * special file systems.
  */
 export async function checkOutputPath(path: string, what: string): Promise<OutputPathState> {
@@ -43,6 +43,12 @@ export async function checkOutputPath(path: string, what: string): Promise<Outpu
     error.code === 'ENOENT' ? undefined : fail(describeCode(error)),
   )
   if (found?.isDirectory()) fail(describeCode({ code: 'EISDIR' }))
+  // Root may open any file: the mode bits are checked here, as the CSV sink does, so a file
+  // marked read-only is refused whoever runs the CLI.
+  if (found && (found.mode & 0o222) === 0) {
+    const mode = (found.mode & 0o7777).toString(8).padStart(4, '0')
+    fail(`it is read-only (mode ${mode}), so it is not written over`)
+  }
   let directory = dirname(path)
   for (;;) {
     const parent = await stat(directory).catch((error: NodeJS.ErrnoException) =>
@@ -120,7 +126,9 @@ export async function fetchTotals(
   perPage: number,
   offline: boolean,
 ): Promise<ApiTotals> {
-  const url = new URL(`${apiUrl.replace(/\/$/, '')}/meta`)
+  // `/meta` goes after the path, before a query the URL may carry (`?api_key=...`).
+  const url = new URL(apiUrl)
+  url.pathname = `${url.pathname.replace(/\/$/, '')}/meta`
   url.searchParams.set('by_country', country)
   try {
     const { status, body } = await getJson(url, 5000)

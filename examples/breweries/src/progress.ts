@@ -4,6 +4,12 @@ import { MultiBar, Presets, type SingleBar } from 'cli-progress'
 export interface ProgressSnapshot {
   /** Records fetched from the first page on (a resumed run counts the pages it skipped). */
   records: number
+  /**
+   * Of {@link ProgressSnapshot.records}, those of the pages an earlier run fetched (a resumed
+   * run skips them): the display names what this run fetched, as the summary does.
+   * @default 0
+   */
+  before?: number
   /** The last page fetched. */
   page: number
   retries: number
@@ -27,6 +33,9 @@ export interface ProgressTotals {
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`
 const count = (value: number) => value.toLocaleString('en-US')
+/** ` (1,800 by this run)` on a resumed run, whose count starts at the first page. */
+const thisRun = (snapshot: ProgressSnapshot) =>
+  snapshot.before ? ` (${count(snapshot.records - snapshot.before)} by this run)` : ''
 
 /**
  * Splits a line into lines of at most `width` characters, at spaces where it can: a log line
@@ -83,7 +92,7 @@ export function barsProgress(
     const total = Math.max(totals.records ?? 1, snapshot.records, 1)
     fetched.setTotal(total)
     fetched.update(snapshot.records, {
-      extra: `, page ${snapshot.page}, ${snapshot.retries} ${snapshot.retries === 1 ? 'retry' : 'retries'}, ${seconds(snapshot.elapsedMs)}`,
+      extra: `${thisRun(snapshot)}, page ${snapshot.page}, ${snapshot.retries} ${snapshot.retries === 1 ? 'retry' : 'retries'}, ${seconds(snapshot.elapsedMs)}`,
     })
     for (const [sink, bar] of bars) {
       bar.setTotal(total)
@@ -118,7 +127,7 @@ export function linesProgress(
       .map(([sink, stored]) => `${sink} ${count(stored)}`)
       .join(', ')
     write(
-      `[breweries] ${seconds(snapshot.elapsedMs)} fetched ${count(snapshot.records)} records (page ${snapshot.page}, ${snapshot.retries} retries); stored: ${sinks}`,
+      `[breweries] ${seconds(snapshot.elapsedMs)} fetched ${count(snapshot.records)} records${thisRun(snapshot)} (page ${snapshot.page}, ${snapshot.retries} retries); stored: ${sinks}`,
     )
   }
   return {

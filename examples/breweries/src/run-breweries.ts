@@ -110,7 +110,7 @@ export async function runBreweries(
   const checkpointFile = checkpointPath(key)
 
   // Before the first request: every output writable, the database openable, the resume sound.
-  if (csvPath) await checkOutputPath(csvPath, 'CSV')
+  const csvBefore = csvPath ? await checkOutputPath(csvPath, 'CSV') : undefined
   const sqliteBefore = sqlitePath ? await checkOutputPath(sqlitePath, 'SQLite database') : undefined
   if (sqlitePath && sqliteBefore?.exists) checkDatabase(sqlitePath)
   const existing = await readCheckpoint(checkpointFile)
@@ -203,6 +203,7 @@ export async function runBreweries(
       const now = stored()
       return {
         records: startAfter * perPage + source.stats.records,
+        before: startAfter * perPage,
         page,
         retries: source.stats.retries,
         sinks: {
@@ -253,7 +254,8 @@ export async function runBreweries(
     const removed = !complete && storedNow === 0 && !plan
     if (removed) {
       // Nothing came of it (an output that failed to open, say): leave nothing behind.
-      if (csvPath) await rm(csvPath, { force: true })
+      // Only what this run created: a file that was there is the user's.
+      if (csvPath && !csvBefore?.exists) await rm(csvPath, { force: true })
       if (sqlitePath && !sqliteBefore?.exists) await rm(sqlitePath, { force: true })
       await removeCheckpoint(checkpointFile)
       for (const created of createdDirectories) await rm(created, { recursive: true, force: true })
@@ -312,8 +314,14 @@ export async function runBreweries(
         : sinkFailed > 0
           ? 'fix the error above, then '
           : 'once the API answers again, '
+      const least = Math.min(...all)
+      const count = `${least.toLocaleString('en-US')} ${least === 1 ? 'record' : 'records'}`
+      // Stopped after the last page of data but before the empty page that ends the load.
+      const allKnown = totals.records !== undefined && least >= totals.records
       io.stdout.write(
-        `incomplete: ${Math.min(...all).toLocaleString('en-US')} records stored in every output; ${fix}run the same command with --resume to continue\n`,
+        allKnown
+          ? `incomplete: all ${count} the API reported are stored in every output, but the empty page that ends the load was not fetched; run the same command with --resume to confirm\n`
+          : `incomplete: ${count} stored in every output; ${fix}run the same command with --resume to continue\n`,
       )
     } else if (!complete) {
       io.stdout.write('nothing was stored\n')

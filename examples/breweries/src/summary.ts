@@ -59,7 +59,7 @@ export function formatSummary(outcome: RunOutcome, color = false): string {
     outcome.source,
     count(outcome.fetched),
     errorsOf(outcome.source),
-    `fetched from the API (${plural(outcome.pages, 'page')}, ${count(outcome.retries)} ${outcome.retries === 1 ? 'retry' : 'retries'})`,
+    `fetched from the API by this run (${plural(outcome.pages, 'page')}, ${count(outcome.retries)} ${outcome.retries === 1 ? 'retry' : 'retries'})`,
   ])
   for (const output of outcome.outputs) {
     table.push([

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { type Checkpoint, readCsvContent, writeCheckpoint } from '../src/checkpoint.js'
+import { type Checkpoint, readCsvContent, redactUrl, writeCheckpoint } from '../src/checkpoint.js'
 
 let directory: string
 beforeEach(async () => {
@@ -38,6 +38,19 @@ describe('writeCheckpoint', () => {
     const error = await writeCheckpoint(path, checkpoint).catch((caught: Error) => caught)
     expect((error as Error).message).toBe(`cannot write the checkpoint ${path}: ENOENT`)
     expect((error as Error).message).not.toMatch(/\.tmp/)
+  })
+})
+
+describe('redactUrl', () => {
+  // Guards the trial's finding: what the checkpoint keeps of --api-url shows no secret.
+  it('hides userinfo and secret-looking query values, keeps the rest', () => {
+    expect(
+      redactUrl('https://me:pw@api.test/v1/breweries?api_key=S1&access_token=S2&by_country=US'),
+    ).toBe('https://***:***@api.test/v1/breweries?api_key=***&access_token=***&by_country=US')
+    expect(redactUrl('http://127.0.0.1:8080/v1/breweries')).toBe(
+      'http://127.0.0.1:8080/v1/breweries',
+    )
+    expect(redactUrl('offline')).toBe('offline')
   })
 })
 

@@ -251,6 +251,22 @@ describe('expected errors', () => {
     },
   )
 
+  // Guards the trial's data loss: a read-only CSV (root could open it) is refused before the
+  // run, in one line, and is still there byte for byte afterwards.
+  it('refuses a read-only CSV, as root too, and leaves it as it was', async () => {
+    const keep = join(directory, 'keep.csv')
+    const content = 'id,name\n1,precious data\n'
+    await writeFile(keep, content)
+    await chmod(keep, 0o444)
+    const result = await run(['--offline', '--csv', 'keep.csv'])
+    expect(result.code).toBe(1)
+    expect(result.stderr).toBe(
+      `breweries: cannot write the CSV ${keep}: it is read-only (mode 0444), so it is not written over\n`,
+    )
+    expect(await readFile(keep, 'utf8')).toBe(content)
+    expect(await readdir(directory)).toEqual(['keep.csv'])
+  })
+
   // Root may write anywhere: this case needs an ordinary user.
   it.skipIf(process.getuid?.() === 0)(
     'refuses a directory without write permission (EACCES)',

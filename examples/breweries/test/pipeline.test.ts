@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { appendFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -169,12 +169,25 @@ describe('resuming an interrupted load', () => {
     expect(await readCsv(join(directory, 'us.csv'))).toHaveLength(checkpoint.records.csv)
 
     const printed: string[] = []
-    const second = await runBreweries(cliOptions(server.apiUrl, true), {
-      ...quiet(),
-      stdout: { write: (text: string) => printed.push(text) },
-    })
+    const second = await runBreweries(
+      { ...cliOptions(server.apiUrl, true), progress: 'lines' },
+      {
+        ...quiet(),
+        stdout: { write: (text: string) => printed.push(text) },
+      },
+    )
     expect(second.exitCode).toBe(0)
     expect(printed.join('')).toMatch(/resuming from page \d+/)
+    // Guards the trial's finding: the progress line and the summary agree on what this run
+    // fetched (the progress line used to count the skipped pages as fetched, unsaid).
+    const lines = printed.join('').split('\n')
+    const last = lines.filter((line) => line.startsWith('[breweries]')).at(-1) ?? ''
+    const progress = /fetched ([\d,]+) records \(([\d,]+) by this run\)/.exec(last)
+    const summary = /│ breweries │\s+([\d,]+) │.*fetched from the API by this run/.exec(
+      printed.join(''),
+    )
+    expect(progress?.[1]).toBe(US.length.toLocaleString('en-US'))
+    expect(progress?.[2]).toBe(summary?.[1])
     const rows = await readCsv(join(directory, 'us.csv'))
     expect(rows.map((row) => row.id).sort()).toEqual(US.map((brewery) => brewery.id).sort())
     expect(await readSqlite(join(directory, 'us.db'))).toHaveLength(US.length)
@@ -207,6 +220,66 @@ describe('resuming an interrupted load', () => {
     const rows = await readCsv(join(directory, 'us.csv'))
     expect(rows.map((row) => row.id).sort()).toEqual(US.map((brewery) => brewery.id).sort())
     expect(await readSqlite(join(directory, 'us.db'))).toHaveLength(US.length)
+  })
+
+  // Guards the trial's data loss: a run that stores nothing removes only the files it created,
+  // never a CSV that was there before it.
+  it('stores nothing: removes the database it created, keeps the CSV that was there', async () => {
+    server = await startReplayServer({ faults: [{ kind: 'status', status: 400, repeat: true }] })
+    await writeFile(join(directory, 'us.csv'), 'id,name\n1,kept\n')
+    const printed: string[] = []
+    const run = await runBreweries(cliOptions(server.apiUrl, false), {
+      ...quiet(),
+      stdout: { write: (text: string) => printed.push(text) },
+    })
+    expect(run.exitCode).toBe(1)
+    expect(printed.join('')).toMatch(/^nothing was stored$/m)
+    expect(await readdir(directory)).toEqual(['us.csv'])
+  })
+
+  // Guards the trial's finding: "incomplete: 1 records".
+  it('says "1 record" when one record is stored', async () => {
+    server = await startReplayServer({
+      faults: [{ kind: 'status', status: 503, on: [2, 3, 4, 5, 6], repeat: true }],
+    })
+    const printed: string[] = []
+    await runBreweries(
+      { ...cliOptions(server.apiUrl, false), perPage: 1 },
+      { ...quiet(), stdout: { write: (text: string) => printed.push(text) } },
+    )
+    expect(printed.join('')).toMatch(/^incomplete: 1 record stored in every output; /m)
+  })
+
+  // Guards the trial's finding: stopped after the last page of data, before the empty page
+  // that ends the load, the run said "incomplete" as if records were missing.
+  it('stopped before the final empty page: says every record the API reported is stored', async () => {
+    const irish = generateBreweries().filter((brewery) => brewery.country === 'Ireland').length
+    const emptyPage = Math.ceil(irish / 100) + 1
+    server = await startReplayServer({
+      faults: [
+        {
+          kind: 'status',
+          status: 503,
+          on: [0, 1, 2, 3, 4].map((retry) => emptyPage + retry),
+          repeat: true,
+        },
+      ],
+    })
+    const printed: string[] = []
+    const run = await runBreweries(cliOptions(server.apiUrl, false, 'Ireland'), {
+      ...quiet(),
+      stdout: { write: (text: string) => printed.push(text) },
+    })
+    expect(run.exitCode).toBe(1)
+    expect(printed.join('')).toMatch(
+      new RegExp(
+        `^incomplete: all ${irish.toLocaleString('en-US')} records the API reported are stored in every output, but the empty page that ends the load was not fetched; run the same command with --resume to confirm$`,
+        'm',
+      ),
+    )
+    const resumed = await runBreweries(cliOptions(server.apiUrl, true, 'Ireland'), quiet())
+    expect(resumed.exitCode).toBe(0)
+    expect(await readSqlite(join(directory, 'us.db'))).toHaveLength(irish)
   })
 
   it('cuts what a killed run wrote after the checkpoint, and refuses a CSV that lost rows', async () => {
@@ -252,6 +325,45 @@ describe('resuming an interrupted load', () => {
     await expect(runBreweries(cliOptions(server.apiUrl, true), quiet())).rejects.toThrow(
       /checkpoint of another run: country was "Ireland", now "United States"/,
     )
+    // An output left off is named in words, not as `undefined`.
+    await expect(
+      runBreweries({ ...cliOptions(server.apiUrl, true, 'Ireland'), sqlite: undefined }, quiet()),
+    ).rejects.toThrow(/checkpoint of another run: sqlite was ".*us\.db", now not given$/)
+  })
+
+  // Guards the trial's finding: the checkpoint kept the API key of --api-url in clear text.
+  it('keeps no secret of the API URL in any file, and still refuses a changed URL', async () => {
+    server = await startReplayServer({ latencyMs: 25 })
+    const secretUrl = `${server.apiUrl}?api_key=SECRET123`
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(), 400)
+    const first = await runBreweries(cliOptions(secretUrl, false), {
+      ...quiet(),
+      signal: controller.signal,
+    })
+    expect(first.report?.aborted).toBe(true)
+    const checkpointFile = join(directory, 'us.csv.checkpoint.json')
+    expect((await stat(checkpointFile)).mode & 0o777).toBe(0o600)
+    const checkpoint = JSON.parse(await readFile(checkpointFile, 'utf8'))
+    expect(checkpoint.apiUrl).toBe(`${server.apiUrl}?api_key=***`)
+    const leftSecrets = async () => {
+      const found: string[] = []
+      for (const name of await readdir(directory)) {
+        if ((await readFile(join(directory, name))).includes('SECRET123')) found.push(name)
+      }
+      return found
+    }
+    expect(await leftSecrets()).toEqual([])
+
+    await expect(
+      runBreweries(cliOptions(`${server.apiUrl}?api_key=OTHER`, true), quiet()),
+    ).rejects.toThrow(
+      /checkpoint of another run: apiUrl was ".*\?api_key=\*\*\*", now ".*\?api_key=\*\*\*" \(they differ in a part that is not shown\)/,
+    )
+    const resumed = await runBreweries(cliOptions(secretUrl, true), quiet())
+    expect(resumed.exitCode).toBe(0)
+    expect(await readSqlite(join(directory, 'us.db'))).toHaveLength(US.length)
+    expect(await leftSecrets()).toEqual([])
   })
 
   it('lets the sink that is ahead skip the pages it already stored', async () => {
@@ -326,7 +438,7 @@ describe('breweries CLI', () => {
     expect(printed).toMatch(/\[breweries\] .*fetched 3,800 records \(page 20, \d+ retries\)/)
     // Records everywhere, and what each number means.
     expect(printed).toMatch(
-      /│ breweries │\s+3,800 │\s+0 │ fetched from the API \(20 pages, \d+ retries\)/,
+      /│ breweries │\s+3,800 │\s+0 │ fetched from the API by this run \(20 pages, \d+ retries\)/,
     )
     expect(printed).toMatch(/│ csv\s+│\s+3,800 │\s+0 │ stored in the CSV by this run/)
     expect(printed).toContain(`CSV    ${join(directory, 'us.csv')} holds 3,800 records`)
