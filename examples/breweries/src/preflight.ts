@@ -6,6 +6,7 @@ import { get as httpsGet } from 'node:https'
 import { basename, dirname, join } from 'node:path'
 import Database from 'better-sqlite3'
 import { BreweriesError } from './breweries-error.js'
+import { redactUrl } from './checkpoint.js'
 
 const CAUSES: Record<string, string> = {
   EACCES: 'permission denied',
@@ -139,7 +140,7 @@ export async function fetchTotals(
     const code = (error as NodeJS.ErrnoException).code ?? ''
     if (UNREACHABLE.test(code)) {
       throw new BreweriesError(
-        `cannot reach the API at ${apiUrl}: ${code}${offline ? '' : ' (--offline runs against the bundled replay server)'}`,
+        `cannot reach the API at ${redactUrl(apiUrl)}: ${code}${offline ? '' : ' (--offline runs against the bundled replay server)'}`,
       )
     }
     return { records: undefined, pages: undefined }

@@ -520,6 +520,33 @@ describe('breweries CLI', () => {
     expect(await readdir(directory)).toEqual([])
   })
 
+  // Guards: the unreachable-API error printed the API key of the URL to stderr.
+  it('names an unreachable API without the secret in its URL', async () => {
+    const run = runBreweries(
+      {
+        apiUrl: 'http://127.0.0.1:1/v1/breweries?api_key=SECRET123',
+        offline: false,
+        country: 'United States',
+        csv: 'unreachable.csv',
+        sqlite: 'unreachable.db',
+        perPage: 200,
+        concurrency: 1,
+        faults: false,
+        progress: 'none',
+        resume: false,
+      },
+      { stdout: { write: () => true }, stderr: { write: () => true }, cwd: directory },
+    )
+    const error: Error = await run.then(
+      () => new Error('the run did not fail'),
+      (thrown: Error) => thrown,
+    )
+    expect(error.message).toMatch(
+      /cannot reach the API at http:\/\/127\.0\.0\.1:1\/v1\/breweries\?api_key=/,
+    )
+    expect(error.message).not.toContain('SECRET123')
+  })
+
   it('parses flags as a process: --help, a bad --per-page, and a real run', async () => {
     const cli = promisify(execFile)
     const tsx = join(import.meta.dirname, '..', 'node_modules', '.bin', 'tsx')
