@@ -662,6 +662,18 @@ describe('AsyncExecutor: memory', () => {
     },
     120_000,
   )
+
+  // Guards: a put that drops push()'s promise left blocked pushes piling up (~44 MB at 200,000 items).
+  it('bounds the heap during a run whose custom put drops the promise of push', async () => {
+    const { stdout } = await execFileAsync(
+      process.execPath,
+      ['--expose-gc', '--import', 'tsx', fixture, 'dropped-put', '200000'],
+      { cwd: fileURLToPath(new URL('..', import.meta.url)) },
+    )
+    const { before, peak, delivered } = JSON.parse(stdout)
+    expect(delivered).toBe(200_000)
+    expect(peak - before).toBeLessThan(10)
+  }, 120_000)
 })
 
 describe('AsyncExecutor: a responsive event loop', () => {
@@ -696,6 +708,28 @@ describe('AsyncExecutor: a responsive event loop', () => {
     // About 40 items fit in the 16 ms between two turns of the event loop; before: all ~4750.
     expect(afterDue).toBeLessThan(500)
     expect(processed).toBeLessThan(5000)
+  })
+
+  // Guards: after 50,000 fast ticks the clock was read every 64 ticks, so 10 ms calls blocked timers for ~640 ms.
+  it('fires a timer within about a call when the cost per item jumps', async () => {
+    let setAt = 0
+    let firedAt = 0
+    const graph = new AsyncGraph()
+    graph.addNode(async function* source() {
+      for (let index = 0; index < 50_000; index++) yield index
+      setAt = performance.now()
+      setTimeout(() => {
+        firedAt = performance.now()
+      }, 1)
+      for (let index = 0; index < 100 && firedAt === 0; index++) {
+        busy(10)
+        yield index
+      }
+    })
+    await run(graph).executor.execute()
+    expect(firedAt).toBeGreaterThan(0)
+    // The bound: 16 ms of work plus a few 10 ms calls; generous for a loaded machine.
+    expect(firedAt - setAt).toBeLessThan(150)
   })
 
   // Guards: a node that yields only Error values never let a timer in.
