@@ -52,7 +52,7 @@ const YIELD_EVERY_MS = 16
  * a timer fires when the cost per tick jumps (thousands of fast items, then slow ones): at most
  * this many slow ticks run before the clock is read again.
  */
-const MAX_STRIDE = 4
+const MAX_STRIDE = 8
 /** The longest delay a timer takes: beyond it Node fires every millisecond. */
 const MAX_TIMER_MS = 2_147_483_647
 const noCommit = (): ((error?: unknown) => void) => () => {}
