@@ -662,6 +662,18 @@ describe('AsyncExecutor: memory', () => {
     },
     120_000,
   )
+
+  // Guards: a put that drops push()'s promise left blocked pushes piling up (~44 MB at 200,000 items).
+  it('bounds the heap during a run whose custom put drops the promise of push', async () => {
+    const { stdout } = await execFileAsync(
+      process.execPath,
+      ['--expose-gc', '--import', 'tsx', fixture, 'dropped-put', '200000'],
+      { cwd: fileURLToPath(new URL('..', import.meta.url)) },
+    )
+    const { before, peak, delivered } = JSON.parse(stdout)
+    expect(delivered).toBe(200_000)
+    expect(peak - before).toBeLessThan(10)
+  }, 120_000)
 })
 
 describe('AsyncExecutor: a responsive event loop', () => {
@@ -696,6 +708,35 @@ describe('AsyncExecutor: a responsive event loop', () => {
     // About 40 items fit in the 16 ms between two turns of the event loop; before: all ~4750.
     expect(afterDue).toBeLessThan(500)
     expect(processed).toBeLessThan(5000)
+  })
+
+  // Guards: after 50,000 fast ticks the clock was read every 64 ticks, then 16, then 4: 10 ms steps blocked timers 160-640 ms.
+  it('lets timers fire within a few steps when the cost per item jumps', async () => {
+    const gaps: number[] = []
+    let last = 0
+    let probing = false
+    const probe = () => {
+      const now = performance.now()
+      gaps.push(now - last)
+      last = now
+      if (probing) setTimeout(probe, 1)
+    }
+    const graph = new AsyncGraph()
+    graph.addNode(async function* source() {
+      for (let index = 0; index < 50_000; index++) yield index
+      probing = true
+      last = performance.now()
+      setTimeout(probe, 1)
+      for (let index = 0; index < 60; index++) {
+        busy(10)
+        yield index
+      }
+      probing = false
+    })
+    await run(graph).executor.execute()
+    expect(gaps.length).toBeGreaterThan(5)
+    // The bound: at most 8 steps of 10 ms, then ~16 ms of work, between two timers (~100 ms).
+    expect(Math.max(...gaps)).toBeLessThan(145)
   })
 
   // Guards: a node that yields only Error values never let a timer in.

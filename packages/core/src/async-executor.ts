@@ -1,5 +1,5 @@
 import { AsyncGraph } from './async-graph.js'
-import { AsyncQueue, ATTACH_TRACK, NEXT_TRACKED, QUEUE_EMPTY } from './async-queue.js'
+import { AsyncQueue, ATTACH_TRACK, NEXT_TRACKED, QUEUE_EMPTY, ROOM } from './async-queue.js'
 import { type DataFlowLogging, dataFlowLogging, logDataFlow } from './data-flow-logging.js'
 import {
   type CoreErrorCode,
@@ -47,8 +47,12 @@ import {
 
 /** Longest stretch of work between two turns of the event loop (timers, I/O, an abort). */
 const YIELD_EVERY_MS = 16
-/** Most ticks (items taken, values yielded) between two reads of the clock. */
-const MAX_STRIDE = 64
+/**
+ * Most ticks (items taken, values yielded) between two reads of the clock. It bounds how late
+ * a timer fires when the cost per tick jumps (thousands of fast items, then slow ones): at most
+ * this many slow ticks run before the clock is read again.
+ */
+const MAX_STRIDE = 8
 /** The longest delay a timer takes: beyond it Node fires every millisecond. */
 const MAX_TIMER_MS = 2_147_483_647
 const noCommit = (): ((error?: unknown) => void) => () => {}
@@ -529,9 +533,13 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
               const destination = destinations[index] as RunNode
               try {
                 const waiting = destination.queue.put(value)
-                if (waiting !== undefined) {
+                if (destination.plainQueue) {
+                  if (waiting !== undefined) await waiting
+                } else {
                   // The base put() is released by discard(); a custom one may never settle.
-                  await (destination.plainQueue ? waiting : this.#unlessStopped(waiting))
+                  if (waiting !== undefined) await this.#unlessStopped(waiting)
+                  const room = this.#room(destination)
+                  if (room !== undefined) await room
                 }
                 destination.stats.in++
               } catch (error) {
@@ -655,6 +663,10 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
                     }
                   }
                 }
+                if (!destination.plainQueue) {
+                  const room = this.#room(destination)
+                  if (room !== undefined) await room
+                }
                 destination.stats.in++
               } catch (error) {
                 tracker.fail(out, toError(error))
@@ -688,6 +700,15 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     if (starting && --node.openInputs === 0) void this.#endQueue(node)
   }
 
+  /**
+   * After a custom `put` returned: waits while the queue holds pushes blocked by a full queue,
+   * so a bounded queue bounds memory even when `put` drops the promise of `push`.
+   */
+  #room(destination: RunNode): Promise<void> | undefined {
+    const room = destination.queue[ROOM]()
+    return room === undefined ? undefined : this.#unlessStopped(room)
+  }
+
   /** A new unit of a source's output, held by the call until its checkpoint. */
   #openUnit(node: RunNode, tracker: Tracker): Origin {
     node.units ??= tracker.sourceUnits(node.name, node.reach)
@@ -695,15 +716,16 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
   }
 
   /**
-   * Reads the clock every few ticks, adapting the stride so that it is read about once a
-   * millisecond however long an item takes; true when the workers have run for
-   * {@link YIELD_EVERY_MS} without letting timers, I/O and an abort in.
+   * Reads the clock every few ticks: the stride doubles (up to {@link MAX_STRIDE}) while ticks
+   * are fast and falls back to 1 as soon as a stride took a millisecond or more, so a jump in
+   * the cost per tick makes at most `MAX_STRIDE` slow ticks run unchecked. True when the
+   * workers have run for {@link YIELD_EVERY_MS} without letting timers, I/O and an abort in.
    */
   #due(): boolean {
     const now = performance.now()
     if (now - this.#lastCheck < 1) {
       if (this.#stride < MAX_STRIDE) this.#stride <<= 1
-    } else this.#stride = this.#stride >>> 2 || 1
+    } else this.#stride = 1
     this.#countdown = this.#stride
     this.#lastCheck = now
     return now - this.#lastYield >= YIELD_EVERY_MS

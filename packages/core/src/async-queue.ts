@@ -36,6 +36,13 @@ export const ATTACH_TRACK: unique symbol = Symbol('graphflow.attach-track')
 /** Waits for the next item and hands its lineage along. @internal */
 export const NEXT_TRACKED: unique symbol = Symbol('graphflow.next-tracked')
 
+/**
+ * Resolves once the puts blocked by a full queue are in (undefined when none wait). The executor
+ * awaits it after a custom `put` returned, so a bounded queue bounds memory whatever `put`
+ * returns (a `put` that drops the promise of `push` included). @internal
+ */
+export const ROOM: unique symbol = Symbol('graphflow.room')
+
 /** An item taken with the lineage it carries. @internal */
 export interface TrackedEntry {
   item: unknown
@@ -102,6 +109,8 @@ export class AsyncQueue<In = unknown, Out = In> {
   #ended = false
   #discarded = false
   #wakeScheduled = false
+  /** The promise of the last blocked push: it settles after every earlier one (FIFO). */
+  #lastWaitingPut: Promise<void> | undefined
   /** Set for a tracked run: the lineage of each item in `#items`, in step. */
   #track: QueueTrack | undefined
   #lineages: RingBuffer<Lineage | undefined> | undefined
@@ -278,7 +287,10 @@ export class AsyncQueue<In = unknown, Out = In> {
     if (this.#track !== undefined || onDone !== undefined) return this.#pushTracked(item, onDone)
     // Behind puts that already wait, a new one waits too: items stay in FIFO order.
     if (this.maxSize > 0 && (this.#items.length >= this.maxSize || this.#waitingPuts.length > 0)) {
-      return new Promise((resolve) => this.#waitingPuts.push({ item, lineage: undefined, resolve }))
+      this.#lastWaitingPut = new Promise((resolve) =>
+        this.#waitingPuts.push({ item, lineage: undefined, resolve }),
+      )
+      return this.#lastWaitingPut
     }
     this.#items.push(item)
     if (this.#waitingGets.length > 0 && !this.#wakeScheduled) {
@@ -298,7 +310,10 @@ export class AsyncQueue<In = unknown, Out = In> {
     }
     const lineage = track.carry(onDone)
     if (this.maxSize > 0 && (this.#items.length >= this.maxSize || this.#waitingPuts.length > 0)) {
-      return new Promise((resolve) => this.#waitingPuts.push({ item, lineage, resolve }))
+      this.#lastWaitingPut = new Promise((resolve) =>
+        this.#waitingPuts.push({ item, lineage, resolve }),
+      )
+      return this.#lastWaitingPut
     }
     this.#items.push(item)
     ;(this.#lineages as RingBuffer<Lineage | undefined>).push(lineage)
@@ -315,6 +330,15 @@ export class AsyncQueue<In = unknown, Out = In> {
    */
   protected hold(): () => void {
     return this.#track ? this.#track.hold() : noRelease
+  }
+
+  /** @internal */
+  [ROOM](): Promise<void> | undefined {
+    if (this.#waitingPuts.length === 0) {
+      this.#lastWaitingPut = undefined
+      return undefined
+    }
+    return this.#lastWaitingPut
   }
 
   /** @internal */
