@@ -134,11 +134,10 @@ async function runPlan(
         },
         options: {
           maxTasks: node.maxTasks,
-          queueSize: node.queueSize,
           haltOnException: node.halts,
           ...(node.batch > 0 && hasInputs[index]
             ? { queue: () => new BatchQueue(node.batch) }
-            : {}),
+            : { queueSize: node.queueSize }),
         },
       }),
     )

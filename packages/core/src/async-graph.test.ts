@@ -79,6 +79,10 @@ describe('AsyncGraph', () => {
     expect(() => graph.addNode(b, { queue: {} as never })).toThrow(
       /"queue": expected an AsyncQueue/,
     )
+    // Guards: queueSize next to a custom queue was silently ignored (24 batches in a bound of 2).
+    expect(() =>
+      graph.addNode(b, { queue: () => new AsyncQueue<number>(4), queueSize: 2 }),
+    ).toThrow(/"queue" and "queueSize": queueSize bounds the default queue only/)
   })
 
   it('accepts a function that is not an async generator with checkAsyncGen: false', () => {

@@ -58,6 +58,11 @@ export function checkNodeOptions(options: NodeOptions): void {
   checkBoolean(options, 'unpackInput')
   checkBoolean(options, 'checkAsyncGen')
   const queue = options.queue
+  if (queue !== undefined && options.queueSize !== undefined) {
+    throw new TypeError(
+      `addNode options "queue" and "queueSize": queueSize bounds the default queue only; give the bound to your queue's constructor (super(maxSize)), got queueSize ${String(options.queueSize)}`,
+    )
+  }
   if (queue !== undefined && typeof queue !== 'function' && typeof queue?.put !== 'function') {
     throw new TypeError(
       'addNode option "queue": expected an AsyncQueue or a function returning one',

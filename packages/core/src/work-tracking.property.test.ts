@@ -186,7 +186,7 @@ function build(plan: { nodes: NodePlan[]; edges: [number, number][] }, inbound?:
           : node.queue === -2
             ? () => new AsyncBatch()
             : undefined
-    const options = { name, maxTasks: node.maxTasks, queueSize: 3, ...(queue ? { queue } : {}) }
+    const options = { name, maxTasks: node.maxTasks, ...(queue ? { queue } : { queueSize: 3 }) }
     if (!isSink) {
       graph.addNode(async function* transform(input: Item | Item[]) {
         if (node.slow) await tick()
@@ -239,7 +239,7 @@ function build(plan: { nodes: NodePlan[]; edges: [number, number][] }, inbound?:
           buffer = []
         },
       },
-      { maxTasks: node.maxTasks, queueSize: 3, ...(queue ? { queue } : {}) },
+      { maxTasks: node.maxTasks, ...(queue ? { queue } : { queueSize: 3 }) },
     )
   }
   for (const edge of edges) {
