@@ -186,7 +186,11 @@ function build(plan: { nodes: NodePlan[]; edges: [number, number][] }, inbound?:
           : node.queue === -2
             ? () => new AsyncBatch()
             : undefined
-    const options = { name, maxTasks: node.maxTasks, ...(queue ? { queue } : { queueSize: 3 }) }
+    // queueSize bounds the default queue only (with a custom queue it is refused).
+    const bound: { queue?: NonNullable<typeof queue>; queueSize?: number } = queue
+      ? { queue }
+      : { queueSize: 3 }
+    const options = { name, maxTasks: node.maxTasks, ...bound }
     if (!isSink) {
       graph.addNode(async function* transform(input: Item | Item[]) {
         if (node.slow) await tick()
@@ -239,7 +243,7 @@ function build(plan: { nodes: NodePlan[]; edges: [number, number][] }, inbound?:
           buffer = []
         },
       },
-      { maxTasks: node.maxTasks, ...(queue ? { queue } : { queueSize: 3 }) },
+      { maxTasks: node.maxTasks, ...bound },
     )
   }
   for (const edge of edges) {
