@@ -1,8 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { BatchQueue } from '../test/fixtures/batch-queue.js'
 import { AsyncExecutor } from './async-executor.js'
 import { AsyncGraph } from './async-graph.js'
-import { AsyncQueue } from './async-queue.js'
 import { defineNode } from './define.js'
 
 interface NodePlan {
@@ -31,30 +31,6 @@ const nodePlan = fc.record({
   halts: fc.constant(false),
   batch: fc.oneof(fc.constant(0), fc.constant(0), fc.integer({ min: 1, max: 5 })),
 })
-
-/** Batches items; the last partial batch is flushed by `end()`, no sentinel. */
-class BatchQueue extends AsyncQueue<string, string[]> {
-  #batch: string[] = []
-  constructor(readonly batchSize: number) {
-    super(3)
-  }
-  override put(item: string) {
-    this.#batch.push(item)
-    if (this.#batch.length < this.batchSize) return
-    const batch = this.#batch
-    this.#batch = []
-    return this.push(batch)
-  }
-  override async end() {
-    if (this.#batch.length > 0) await this.push(this.#batch)
-    this.#batch = []
-    return super.end()
-  }
-  override reset() {
-    this.#batch = []
-    super.reset()
-  }
-}
 
 /** A random DAG: edges only go from a lower to a higher index, so there is never a cycle. */
 const dagPlan = fc.integer({ min: 1, max: 12 }).chain((size) =>
@@ -136,7 +112,7 @@ async function runPlan(
           maxTasks: node.maxTasks,
           haltOnException: node.halts,
           ...(node.batch > 0 && hasInputs[index]
-            ? { queue: () => new BatchQueue(node.batch) }
+            ? { queue: () => new BatchQueue<string>(node.batch, 3) }
             : { queueSize: node.queueSize }),
         },
       }),

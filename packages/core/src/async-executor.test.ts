@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { describe, expect, it, vi } from 'vitest'
+import { BatchQueue } from '../test/fixtures/batch-queue.js'
 import { args } from './args.js'
 import { AsyncExecutor } from './async-executor.js'
 import { AsyncGraph } from './async-graph.js'
@@ -761,29 +762,6 @@ describe('AsyncExecutor: a responsive event loop', () => {
 })
 
 describe('AsyncExecutor: the queue seam', () => {
-  /** Batches of `size`; `end()` flushes the last partial batch into the (bounded) queue. */
-  class FlushingBatchQueue extends AsyncQueue<number, number[]> {
-    #batch: number[] = []
-    constructor(
-      readonly batchSize: number,
-      maxSize: number,
-    ) {
-      super(maxSize)
-    }
-    override put(item: number) {
-      this.#batch.push(item)
-      if (this.#batch.length < this.batchSize) return
-      const batch = this.#batch
-      this.#batch = []
-      return this.push(batch)
-    }
-    override async end() {
-      if (this.#batch.length > 0) await this.push(this.#batch)
-      this.#batch = []
-      return super.end()
-    }
-  }
-
   // Guards: the start call's worker awaited end(), which waited for room only that worker could make.
   it('ends the queue of a start node fed by an upstream without deadlock', async () => {
     const batches: unknown[] = []
@@ -796,7 +774,7 @@ describe('AsyncExecutor: the queue seam', () => {
         if (input === 'seed') await sleep(50)
         else batches.push(input)
       },
-      { queue: () => new FlushingBatchQueue(3, 2) },
+      { queue: () => new BatchQueue<number>(3, 2) },
     )
     graph.addEdge('src', 'batcher')
     const report = await within(

@@ -1,26 +1,8 @@
 import { describe, expect, it } from 'vitest'
+import { BatchQueue } from '../test/fixtures/batch-queue.js'
 import { AsyncQueue, QUEUE_EMPTY } from './async-queue.js'
 
 const tick = () => new Promise((resolve) => setImmediate(resolve))
-
-class BatchQueue<T> extends AsyncQueue<T, T[]> {
-  #batch: T[] = []
-  constructor(readonly batchSize: number) {
-    super()
-  }
-  override put(item: T) {
-    this.#batch.push(item)
-    if (this.#batch.length < this.batchSize) return
-    const batch = this.#batch
-    this.#batch = []
-    return this.push(batch)
-  }
-  override async end() {
-    if (this.#batch.length > 0) await this.push(this.#batch)
-    this.#batch = []
-    return super.end()
-  }
-}
 
 describe('AsyncQueue', () => {
   it('is FIFO across many items, growing its ring buffer', () => {

@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { BatchQueue } from '../test/fixtures/batch-queue.js'
 import { AsyncExecutor } from './async-executor.js'
 import { AsyncGraph } from './async-graph.js'
 import { AsyncQueue } from './async-queue.js'
@@ -43,25 +44,6 @@ const graphPlan = fc.integer({ min: 2, max: 7 }).chain((size) =>
     edges: fc.array(fc.tuple(fc.nat(size - 1), fc.nat(size - 1)), { maxLength: 16 }),
   }),
 )
-
-class Batch extends AsyncQueue<Item, Item[]> {
-  #batch: Item[] = []
-  constructor(readonly batchSize: number) {
-    super(2)
-  }
-  override put(item: Item) {
-    this.#batch.push(item)
-    if (this.#batch.length < this.batchSize) return
-    const batch = this.#batch
-    this.#batch = []
-    return this.push(batch)
-  }
-  override async end() {
-    if (this.#batch.length > 0) await this.push(this.#batch)
-    this.#batch = []
-    return super.end()
-  }
-}
 
 /** Drops every third item; its puts are async and overtake each other. */
 class Dropping extends AsyncQueue<Item, Item> {
@@ -180,7 +162,7 @@ function build(plan: { nodes: NodePlan[]; edges: [number, number][] }, inbound?:
     }
     const queue =
       node.queue > 0
-        ? () => new Batch(node.queue)
+        ? () => new BatchQueue<Item>(node.queue, 2)
         : node.queue === -1
           ? () => new Dropping()
           : node.queue === -2
