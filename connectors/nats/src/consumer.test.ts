@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { jetstreamManager } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { doneAll, eventually, freshNode, js, streamMessages } from '../test/helpers.js'
-import { connectTo, skipReason, startNats, type TestServer } from '../test/nats-server.js'
+import { skipReason, useNats } from '../test/nats-server.js'
 import { InboundConsumer, type InboundMessage, type Settlement } from './consumer.js'
 import { type NodeLayout, provisionNode } from './layout.js'
 import { Publisher } from './publisher.js'
@@ -16,25 +16,16 @@ async function publish(nc: NatsConnection, layout: NodeLayout, items: unknown[],
 }
 
 describe.skipIf(skipReason)('InboundConsumer', () => {
-  let server: TestServer
-  let nc: NatsConnection
-  beforeAll(async () => {
-    server = await startNats()
-    nc = await connectTo(server.url)
-  })
-  afterAll(async () => {
-    await nc?.close()
-    await server?.stop()
-  })
+  const nats = useNats()
 
   it('holds at most prefetch messages unsettled', async () => {
-    const layout = await freshNode(nc)
+    const layout = await freshNode(nats.nc)
     await publish(
-      nc,
+      nats.nc,
       layout,
       Array.from({ length: 20 }, (_, id) => id),
     )
-    const consumer = new InboundConsumer({ js: js(nc), layout, prefetch: 3 })
+    const consumer = new InboundConsumer({ js: js(nats.nc), layout, prefetch: 3 })
     let most = 0
     let seen = 0
     const running = consumer.run((message) => {
@@ -49,15 +40,15 @@ describe.skipIf(skipReason)('InboundConsumer', () => {
     await eventually(() => consumer.inWork === 0)
     await consumer.settled()
     expect(most).toBeLessThanOrEqual(3)
-    expect(await streamMessages(nc, layout)).toBe(0)
+    expect(await streamMessages(nats.nc, layout)).toBe(0)
   })
 
   it('settles a message only once all its items are done', async () => {
-    const layout = await freshNode(nc)
-    await publish(nc, layout, ['a', 'b', 'c'], 10)
+    const layout = await freshNode(nats.nc)
+    await publish(nats.nc, layout, ['a', 'b', 'c'], 10)
     const settlements: Settlement[] = []
     const consumer = new InboundConsumer({
-      js: js(nc),
+      js: js(nats.nc),
       layout,
       onSettled: (each) => settlements.push(each),
     })
@@ -70,22 +61,22 @@ describe.skipIf(skipReason)('InboundConsumer', () => {
     message?.done(2)
     await new Promise((resolve) => setTimeout(resolve, 100))
     expect(settlements).toEqual([])
-    expect(await streamMessages(nc, layout)).toBe(1)
+    expect(await streamMessages(nats.nc, layout)).toBe(1)
     expect(() => message?.done(2)).toThrow(/item 2 of message \d+ was reported done already/)
     message?.done(1)
     await eventually(() => settlements.length === 1)
     expect(settlements[0]).toMatchObject({ outcome: 'ack', items: 3, failed: 0 })
-    expect(await streamMessages(nc, layout)).toBe(0)
+    expect(await streamMessages(nats.nc, layout)).toBe(0)
     consumer.stop()
     await running
   })
 
   it('acknowledges a failed item by default (errors are counted by the caller, as in one process)', async () => {
-    const layout = await freshNode(nc)
-    await publish(nc, layout, ['x'])
+    const layout = await freshNode(nats.nc)
+    await publish(nats.nc, layout, ['x'])
     const settlements: Settlement[] = []
     const consumer = new InboundConsumer({
-      js: js(nc),
+      js: js(nats.nc),
       layout,
       onSettled: (each) => settlements.push(each),
     })
@@ -94,16 +85,16 @@ describe.skipIf(skipReason)('InboundConsumer', () => {
     consumer.stop()
     await running
     expect(settlements[0]).toMatchObject({ outcome: 'ack', failed: 1 })
-    expect(await streamMessages(nc, layout)).toBe(0)
+    expect(await streamMessages(nats.nc, layout)).toBe(0)
   })
 
   it('with retries, naks with backoff and finally terminates', async () => {
-    const layout = await freshNode(nc)
-    await publish(nc, layout, ['x'])
+    const layout = await freshNode(nats.nc)
+    await publish(nats.nc, layout, ['x'])
     const settlements: Settlement[] = []
     const deliveries: number[] = []
     const consumer = new InboundConsumer({
-      js: js(nc),
+      js: js(nats.nc),
       layout,
       retries: 2,
       backoffMs: [50, 100],
@@ -118,18 +109,18 @@ describe.skipIf(skipReason)('InboundConsumer', () => {
     await running
     expect(deliveries).toEqual([1, 2, 3])
     expect(settlements.map((each) => each.outcome)).toEqual(['nak', 'nak', 'term'])
-    await eventually(async () => (await streamMessages(nc, layout)) === 0)
+    await eventually(async () => (await streamMessages(nats.nc, layout)) === 0)
   })
 
   it('sends working() so a long call is not redelivered', async () => {
-    const layout = await freshNode(nc, { ackWaitMs: 1_500 })
-    await publish(nc, layout, ['slow'])
-    const other = new InboundConsumer({ js: js(nc), layout })
+    const layout = await freshNode(nats.nc, { ackWaitMs: 1_500 })
+    await publish(nats.nc, layout, ['slow'])
+    const other = new InboundConsumer({ js: js(nats.nc), layout })
     const redelivered: InboundMessage[] = []
     const otherRunning = other.run((message) => {
       redelivered.push(message)
     })
-    const consumer = new InboundConsumer({ js: js(nc), layout, heartbeatMs: 250 })
+    const consumer = new InboundConsumer({ js: js(nats.nc), layout, heartbeatMs: 250 })
     let held: InboundMessage | undefined
     const running = consumer.run((message) => {
       held = message
@@ -146,9 +137,9 @@ describe.skipIf(skipReason)('InboundConsumer', () => {
   })
 
   it('redelivers the unacknowledged messages of a worker killed with SIGKILL to another', async () => {
-    const layout = await freshNode(nc, { ackWaitMs: 1_000 })
+    const layout = await freshNode(nats.nc, { ackWaitMs: 1_000 })
     await publish(
-      nc,
+      nats.nc,
       layout,
       Array.from({ length: 6 }, (_, id) => ({ id })),
       2,
@@ -156,7 +147,7 @@ describe.skipIf(skipReason)('InboundConsumer', () => {
     const script = fileURLToPath(new URL('../test/fixtures/hold-messages.ts', import.meta.url))
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', script, server.url, layout.run, layout.node, '3'],
+      ['--import', 'tsx', script, nats.server.url, layout.run, layout.node, '3'],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     )
     const held = await new Promise<string>((resolve, reject) => {
@@ -173,7 +164,7 @@ describe.skipIf(skipReason)('InboundConsumer', () => {
     child.kill('SIGKILL')
     await exited
     const seen: { id: number; deliveries: number }[] = []
-    const consumer = new InboundConsumer({ js: js(nc), layout })
+    const consumer = new InboundConsumer({ js: js(nats.nc), layout })
     const running = consumer.run((message) => {
       for (const item of message.items)
         seen.push({ id: (item as { id: number }).id, deliveries: message.deliveries })
@@ -185,27 +176,27 @@ describe.skipIf(skipReason)('InboundConsumer', () => {
     expect(held.split(',')).toHaveLength(3)
     expect(seen.map((each) => each.id).sort()).toEqual([0, 1, 2, 3, 4, 5])
     expect(seen.every((each) => each.deliveries === 2)).toBe(true)
-    expect(await streamMessages(nc, layout)).toBe(0)
+    expect(await streamMessages(nats.nc, layout)).toBe(0)
   })
 
   it('stops with an error naming the node and the message when a payload cannot be decoded', async () => {
-    const layout = await freshNode(nc, { node: 'geocode' })
-    await js(nc).publish(layout.names.subject('fetch-0'), new TextEncoder().encode('not json'))
-    const consumer = new InboundConsumer({ js: js(nc), layout })
+    const layout = await freshNode(nats.nc, { node: 'geocode' })
+    await js(nats.nc).publish(layout.names.subject('fetch-0'), new TextEncoder().encode('not json'))
+    const consumer = new InboundConsumer({ js: js(nats.nc), layout })
     await expect(consumer.run(() => {})).rejects.toThrow(
       /^node "geocode": cannot decode message 1 of stream "GF_-\S+_-geocode": /,
     )
     // nak'd, not lost: it stays in the stream
-    expect(await streamMessages(nc, layout)).toBe(1)
+    expect(await streamMessages(nats.nc, layout)).toBe(1)
   })
 
   // guards against one failed pull (here: the consumer deleted under it) ending the consumer for good
   it('retries a failed pull and goes on once the consumer is back', async () => {
-    const layout = await freshNode(nc)
+    const layout = await freshNode(nats.nc)
     const errors: unknown[] = []
     const items: unknown[] = []
     const consumer = new InboundConsumer({
-      js: js(nc),
+      js: js(nats.nc),
       layout,
       onPullError: (error) => errors.push(error),
     })
@@ -213,13 +204,13 @@ describe.skipIf(skipReason)('InboundConsumer', () => {
       items.push(...message.items)
       doneAll(message)
     })
-    await publish(nc, layout, ['before'])
+    await publish(nats.nc, layout, ['before'])
     await eventually(() => items.length === 1)
-    const jsm = await jetstreamManager(nc)
+    const jsm = await jetstreamManager(nats.nc)
     await jsm.consumers.delete(layout.names.stream, layout.names.consumer)
     await eventually(() => errors.length > 0)
     await provisionNode(jsm, { run: layout.run, node: layout.node, producers: ['fetch-0'] })
-    await publish(nc, layout, ['after'])
+    await publish(nats.nc, layout, ['after'])
     await eventually(() => items.length === 2)
     consumer.stop()
     await running
@@ -227,13 +218,15 @@ describe.skipIf(skipReason)('InboundConsumer', () => {
   })
 
   it('refuses bad options with a TypeError naming the option', async () => {
-    const layout = await freshNode(nc, { ackWaitMs: 1_000 })
-    expect(() => new InboundConsumer({ js: js(nc), layout, prefetch: 0 })).toThrow(
+    const layout = await freshNode(nats.nc, { ackWaitMs: 1_000 })
+    expect(() => new InboundConsumer({ js: js(nats.nc), layout, prefetch: 0 })).toThrow(
       new TypeError('prefetch: expected an integer >= 1, got 0'),
     )
-    expect(() => new InboundConsumer({ js: js(nc), layout, heartbeatMs: 1_000 })).toThrow(
+    expect(() => new InboundConsumer({ js: js(nats.nc), layout, heartbeatMs: 1_000 })).toThrow(
       /heartbeatMs: expected less than the consumer's AckWait \(1000 ms\), got 1000/,
     )
-    expect(() => new InboundConsumer({ js: js(nc), layout, backoffMs: [] })).toThrow(/backoffMs/)
+    expect(() => new InboundConsumer({ js: js(nats.nc), layout, backoffMs: [] })).toThrow(
+      /backoffMs/,
+    )
   })
 })

@@ -5,31 +5,15 @@ import {
   ReplayPolicy,
   RetentionPolicy,
 } from '@nats-io/jetstream'
-import type { NatsConnection } from '@nats-io/transport-node'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  connectTo,
-  skipReason,
-  startNats,
-  type TestServer,
-  uniqueRun,
-} from '../test/nats-server.js'
+import { describe, expect, it } from 'vitest'
+import { connectTo, skipReason, uniqueRun, useNats } from '../test/nats-server.js'
 import { openRunBucket, provisionNode } from './layout.js'
 
 describe.skipIf(skipReason)('provisionNode', () => {
-  let server: TestServer
-  let nc: NatsConnection
-  beforeAll(async () => {
-    server = await startNats()
-    nc = await connectTo(server.url)
-  })
-  afterAll(async () => {
-    await nc?.close()
-    await server?.stop()
-  })
+  const nats = useNats()
 
   it('creates one WorkQueue stream per (run, node) with one durable pull consumer', async () => {
-    const jsm = await jetstreamManager(nc)
+    const jsm = await jetstreamManager(nats.nc)
     const run = uniqueRun('layout run')
     const layout = await provisionNode(jsm, {
       run,
@@ -51,7 +35,9 @@ describe.skipIf(skipReason)('provisionNode', () => {
 
   it('lets workers racing to provision the same node all succeed', async () => {
     const run = uniqueRun()
-    const connections = await Promise.all(Array.from({ length: 4 }, () => connectTo(server.url)))
+    const connections = await Promise.all(
+      Array.from({ length: 4 }, () => connectTo(nats.server.url)),
+    )
     try {
       const layouts = await Promise.all(
         connections.map(async (each) =>
@@ -68,7 +54,7 @@ describe.skipIf(skipReason)('provisionNode', () => {
 
   // guards against re-provisioning undoing a fence (re-adding a removed producer subject)
   it('keeps the subjects of an existing stream', async () => {
-    const jsm = await jetstreamManager(nc)
+    const jsm = await jetstreamManager(nats.nc)
     const run = uniqueRun()
     const layout = await provisionNode(jsm, { run, node: 'n', producers: ['a', 'b'] })
     await jsm.streams.update(layout.names.stream, { subjects: [layout.names.subject('a')] })
@@ -78,7 +64,7 @@ describe.skipIf(skipReason)('provisionNode', () => {
   })
 
   it('names the consumer when an existing one cannot be changed to the layout', async () => {
-    const jsm = await jetstreamManager(nc)
+    const jsm = await jetstreamManager(nats.nc)
     const run = uniqueRun()
     const first = await provisionNode(jsm, { run, node: 'n', producers: ['a'] })
     // an existing consumer whose config the server cannot update to ours (replay policy)
@@ -96,7 +82,7 @@ describe.skipIf(skipReason)('provisionNode', () => {
   })
 
   it('refuses bad options with a TypeError naming the option', async () => {
-    const jsm = await jetstreamManager(nc)
+    const jsm = await jetstreamManager(nats.nc)
     await expect(provisionNode(jsm, { run: 'r', node: 'n', producers: [] })).rejects.toThrow(
       /producers: expected a non-empty array/,
     )

@@ -1,31 +1,21 @@
-import type { NatsConnection } from '@nats-io/transport-node'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { doneAll, eventually, freshNode, js, streamMessages } from '../test/helpers.js'
-import { connectTo, skipReason, startNats, type TestServer } from '../test/nats-server.js'
+import { skipReason, useNats } from '../test/nats-server.js'
 import { InboundConsumer } from './consumer.js'
 import { FencedError, type PublishAck, Publisher } from './publisher.js'
 
 describe.skipIf(skipReason)('Publisher', () => {
-  let server: TestServer
-  let nc: NatsConnection
-  beforeAll(async () => {
-    server = await startNats()
-    nc = await connectTo(server.url)
-  })
-  afterAll(async () => {
-    await nc?.close()
-    await server?.stop()
-  })
+  const nats = useNats()
 
   it('packs items into messages, calls back per stored message and per item', async () => {
-    const layout = await freshNode(nc)
+    const layout = await freshNode(nats.nc)
     const acks: PublishAck[] = []
     const publisher = new Publisher({
-      js: js(nc),
+      js: js(nats.nc),
       layout,
       worker: 'fetch-0',
       maxItems: 100,
-      serverMaxPayload: nc.info?.max_payload,
+      serverMaxPayload: nats.nc.info?.max_payload,
       onAck: (ack) => acks.push(ack),
     })
     let stored = 0
@@ -36,14 +26,14 @@ describe.skipIf(skipReason)('Publisher', () => {
     expect(acks.every((ack) => !ack.duplicate)).toBe(true)
     expect(stored).toBe(1_050)
     expect(publisher.published).toEqual({ messages: 11, items: 1_050 })
-    expect(await streamMessages(nc, layout)).toBe(11)
+    expect(await streamMessages(nats.nc, layout)).toBe(11)
   })
 
   it('sends a partly filled message after lingerMs', async () => {
-    const layout = await freshNode(nc)
+    const layout = await freshNode(nats.nc)
     const acks: PublishAck[] = []
     const publisher = new Publisher({
-      js: js(nc),
+      js: js(nats.nc),
       layout,
       worker: 'fetch-0',
       lingerMs: 10,
@@ -56,10 +46,10 @@ describe.skipIf(skipReason)('Publisher', () => {
   })
 
   it('keeps at most maxPending publishes unacknowledged', async () => {
-    const layout = await freshNode(nc)
+    const layout = await freshNode(nats.nc)
     let most = 0
     const publisher = new Publisher({
-      js: js(nc),
+      js: js(nats.nc),
       layout,
       worker: 'fetch-0',
       maxItems: 1,
@@ -73,14 +63,14 @@ describe.skipIf(skipReason)('Publisher', () => {
     expect(most).toBeLessThanOrEqual(3)
     expect(most).toBeGreaterThan(0)
     expect(publisher.pending).toBe(0)
-    expect(await streamMessages(nc, layout)).toBe(200)
+    expect(await streamMessages(nats.nc, layout)).toBe(200)
   })
 
   // guards against flush() resolving while a message still waits for room in the window
   it('flush waits for messages still waiting for room in the window', async () => {
-    const layout = await freshNode(nc)
+    const layout = await freshNode(nats.nc)
     const publisher = new Publisher({
-      js: js(nc),
+      js: js(nats.nc),
       layout,
       worker: 'fetch-0',
       maxItems: 1,
@@ -96,11 +86,11 @@ describe.skipIf(skipReason)('Publisher', () => {
 
   // guards against a restarted worker's new messages being dropped as duplicates of its previous life's
   it('puts the boot id in message ids: a restarted worker is not de-duplicated', async () => {
-    const layout = await freshNode(nc)
+    const layout = await freshNode(nats.nc)
     const publish = async (bootId: string) => {
       const acks: PublishAck[] = []
       const publisher = new Publisher({
-        js: js(nc),
+        js: js(nats.nc),
         layout,
         worker: 'fetch-0',
         bootId,
@@ -117,12 +107,12 @@ describe.skipIf(skipReason)('Publisher', () => {
     expect(restarted[0]?.msgId).toBe('fetch-0.boot-2.1')
     expect(restarted[0]?.duplicate).toBe(false)
     expect(replayed[0]?.duplicate).toBe(true)
-    expect(await streamMessages(nc, layout)).toBe(2)
+    expect(await streamMessages(nats.nc, layout)).toBe(2)
   })
 
   it('refuses an item over the byte cap and fails, naming the node', async () => {
-    const layout = await freshNode(nc, { node: 'geocode' })
-    const publisher = new Publisher({ js: js(nc), layout, worker: 'fetch-0', maxBytes: 1_000 })
+    const layout = await freshNode(nats.nc, { node: 'geocode' })
+    const publisher = new Publisher({ js: js(nats.nc), layout, worker: 'fetch-0', maxBytes: 1_000 })
     publisher.add({ blob: 'x'.repeat(2_000) })
     await expect(publisher.flush()).rejects.toThrow(
       /node "geocode": an item encodes to \d+ bytes, over the 1000-byte message cap/,
@@ -132,8 +122,8 @@ describe.skipIf(skipReason)('Publisher', () => {
 
   // guards against a value refused while a linger timer sends the message crashing the process
   it('keeps a codec refusal from a linger send and reports it on flush', async () => {
-    const layout = await freshNode(nc, { node: 'geocode' })
-    const publisher = new Publisher({ js: js(nc), layout, worker: 'fetch-0', lingerMs: 1 })
+    const layout = await freshNode(nats.nc, { node: 'geocode' })
+    const publisher = new Publisher({ js: js(nats.nc), layout, worker: 'fetch-0', lingerMs: 1 })
     publisher.add({ tags: new Map() })
     await new Promise((resolve) => setTimeout(resolve, 50))
     await expect(publisher.flush()).rejects.toThrow(
@@ -142,8 +132,8 @@ describe.skipIf(skipReason)('Publisher', () => {
   })
 
   it('refuses to publish once fenced', async () => {
-    const layout = await freshNode(nc, { node: 'geocode' })
-    const publisher = new Publisher({ js: js(nc), layout, worker: 'fetch-0' })
+    const layout = await freshNode(nats.nc, { node: 'geocode' })
+    const publisher = new Publisher({ js: js(nats.nc), layout, worker: 'fetch-0' })
     publisher.fence('marked ended by an operator')
     expect(() => publisher.add('late')).toThrow(FencedError)
     expect(() => publisher.add('late')).toThrow(
@@ -152,21 +142,21 @@ describe.skipIf(skipReason)('Publisher', () => {
   })
 
   it('refuses bad options with a TypeError naming the option', async () => {
-    const layout = await freshNode(nc)
-    expect(() => new Publisher({ js: js(nc), layout, worker: 'nobody' })).toThrow(
+    const layout = await freshNode(nats.nc)
+    expect(() => new Publisher({ js: js(nats.nc), layout, worker: 'nobody' })).toThrow(
       /worker: expected one of the producers of node "enrich" \(fetch-0\), got "nobody"/,
     )
-    expect(() => new Publisher({ js: js(nc), layout, worker: 'fetch-0', maxItems: 0 })).toThrow(
-      new TypeError('maxItems: expected an integer >= 1, got 0'),
-    )
-    expect(() => new Publisher({ js: js(nc), layout, worker: 'fetch-0', maxPending: 1.5 })).toThrow(
-      /maxPending/,
-    )
+    expect(
+      () => new Publisher({ js: js(nats.nc), layout, worker: 'fetch-0', maxItems: 0 }),
+    ).toThrow(new TypeError('maxItems: expected an integer >= 1, got 0'))
+    expect(
+      () => new Publisher({ js: js(nats.nc), layout, worker: 'fetch-0', maxPending: 1.5 }),
+    ).toThrow(/maxPending/)
   })
 
   it('delivers every item once, in order, to a consumer that acknowledges', async () => {
-    const layout = await freshNode(nc)
-    const publisher = new Publisher({ js: js(nc), layout, worker: 'fetch-0', maxItems: 64 })
+    const layout = await freshNode(nats.nc)
+    const publisher = new Publisher({ js: js(nats.nc), layout, worker: 'fetch-0', maxItems: 64 })
     const sent = Array.from({ length: 2_000 }, (_, id) => ({
       id,
       at: new Date(id),
@@ -175,7 +165,7 @@ describe.skipIf(skipReason)('Publisher', () => {
     for (const item of sent) await publisher.add(item)
     await publisher.flush()
     const received: unknown[] = []
-    const consumer = new InboundConsumer({ js: js(nc), layout, prefetch: 4 })
+    const consumer = new InboundConsumer({ js: js(nats.nc), layout, prefetch: 4 })
     const running = consumer.run((message) => {
       received.push(...message.items)
       doneAll(message)
@@ -184,6 +174,6 @@ describe.skipIf(skipReason)('Publisher', () => {
     await running
     await consumer.settled()
     expect(received).toEqual(sent)
-    expect(await streamMessages(nc, layout)).toBe(0)
+    expect(await streamMessages(nats.nc, layout)).toBe(0)
   })
 })

@@ -1,15 +1,8 @@
 import { AsyncExecutor, AsyncGraph, checkpoint } from '@graphflow/core'
 import { jetstreamManager } from '@nats-io/jetstream'
-import type { NatsConnection } from '@nats-io/transport-node'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { js, streamMessages } from '../test/helpers.js'
-import {
-  connectTo,
-  skipReason,
-  startNats,
-  type TestServer,
-  uniqueRun,
-} from '../test/nats-server.js'
+import { skipReason, uniqueRun, useNats } from '../test/nats-server.js'
 import { provisionNode } from './layout.js'
 import { JetStreamInboundQueue, JetStreamOutboundQueue } from './queues.js'
 import { RunState } from './run-state.js'
@@ -38,26 +31,17 @@ function graphOf(count: number, saved: number[], refuse: ReadonlySet<number> = n
 }
 
 describe.skipIf(skipReason)('JetStreamInboundQueue and JetStreamOutboundQueue', () => {
-  let server: TestServer
-  let nc: NatsConnection
-  beforeAll(async () => {
-    server = await startNats()
-    nc = await connectTo(server.url)
-  })
-  afterAll(async () => {
-    await nc?.close()
-    await server?.stop()
-  })
+  const nats = useNats()
 
   async function setUp(options: { ackWaitMs?: number } = {}) {
     const run = uniqueRun()
-    const layout = await provisionNode(await jetstreamManager(nc), {
+    const layout = await provisionNode(await jetstreamManager(nats.nc), {
       run,
       node: 'check',
       producers: ['fetch-0'],
       ...options,
     })
-    const state = await RunState.open(nc, run)
+    const state = await RunState.open(nats.nc, run)
     await state.registerNode(layout)
     return { run, layout, state }
   }
@@ -77,7 +61,7 @@ describe.skipIf(skipReason)('JetStreamInboundQueue and JetStreamOutboundQueue', 
           local: ['source'],
           outboundQueue: () => {
             outbound = new JetStreamOutboundQueue({
-              js: js(nc),
+              js: js(nats.nc),
               layout,
               state,
               worker: 'fetch-0',
@@ -91,7 +75,7 @@ describe.skipIf(skipReason)('JetStreamInboundQueue and JetStreamOutboundQueue', 
         placement: {
           local: ['check', 'save'],
           inboundQueue: () => {
-            inbound = new JetStreamInboundQueue({ js: js(nc), layout, state, prefetch: 4 })
+            inbound = new JetStreamInboundQueue({ js: js(nats.nc), layout, state, prefetch: 4 })
             return inbound
           },
         },
@@ -104,7 +88,7 @@ describe.skipIf(skipReason)('JetStreamInboundQueue and JetStreamOutboundQueue', 
     expect(outbound?.publisher.published).toEqual({ messages: 36, items: 250 })
     expect(inbound?.settlements).toEqual({ ack: 36, nak: 0, term: 0 })
     expect(inbound?.received).toBe(250)
-    expect(await streamMessages(nc, layout)).toBe(0)
+    expect(await streamMessages(nats.nc, layout)).toBe(0)
     // Positions are stored for the remote sink once the publishes of their unit were acked.
     expect(positions).toEqual(Array.from({ length: 25 }, (_, i) => 10 * (i + 1)))
     const [status] = await state.status()
@@ -123,7 +107,7 @@ describe.skipIf(skipReason)('JetStreamInboundQueue and JetStreamOutboundQueue', 
           local: ['source'],
           outboundQueue: () =>
             new JetStreamOutboundQueue({
-              js: js(nc),
+              js: js(nats.nc),
               layout,
               state,
               worker: 'fetch-0',
@@ -136,7 +120,7 @@ describe.skipIf(skipReason)('JetStreamInboundQueue and JetStreamOutboundQueue', 
           local: ['check', 'save'],
           inboundQueue: () => {
             inbound = new JetStreamInboundQueue({
-              js: js(nc),
+              js: js(nats.nc),
               layout,
               state,
               retries: 1,
@@ -152,7 +136,7 @@ describe.skipIf(skipReason)('JetStreamInboundQueue and JetStreamOutboundQueue', 
     expect(inbound?.settlements).toEqual({ ack: 1, nak: 1, term: 1 })
     expect(two.dataFlowStats.check?.err).toBe(2)
     expect(saved.sort((a, b) => a - b)).toEqual([2, 4, 8, 8])
-    expect(await streamMessages(nc, layout)).toBe(0)
+    expect(await streamMessages(nats.nc, layout)).toBe(0)
   })
 
   it('without retries a failed item is counted and its message acked, as in one process', async () => {
@@ -165,14 +149,14 @@ describe.skipIf(skipReason)('JetStreamInboundQueue and JetStreamOutboundQueue', 
         placement: {
           local: ['source'],
           outboundQueue: () =>
-            new JetStreamOutboundQueue({ js: js(nc), layout, state, worker: 'fetch-0' }),
+            new JetStreamOutboundQueue({ js: js(nats.nc), layout, state, worker: 'fetch-0' }),
         },
       }),
       new AsyncExecutor(graph, { logger: quiet }).execute({
         placement: {
           local: ['check', 'save'],
           inboundQueue: () => {
-            inbound = new JetStreamInboundQueue({ js: js(nc), layout, state })
+            inbound = new JetStreamInboundQueue({ js: js(nats.nc), layout, state })
             return inbound
           },
         },
@@ -187,12 +171,12 @@ describe.skipIf(skipReason)('JetStreamInboundQueue and JetStreamOutboundQueue', 
   // Guards against bad consumer options surfacing only once the run reaches the queue's end().
   it('refuses bad consumer options when the inbound queue is made', async () => {
     const { layout, state } = await setUp()
-    expect(() => new JetStreamInboundQueue({ js: js(nc), layout, state, prefetch: 0 })).toThrow(
-      /prefetch: expected an integer >= 1, got 0/,
-    )
-    expect(() => new JetStreamInboundQueue({ js: js(nc), layout, state, maxSize: -1 })).toThrow(
-      TypeError,
-    )
+    expect(
+      () => new JetStreamInboundQueue({ js: js(nats.nc), layout, state, prefetch: 0 }),
+    ).toThrow(/prefetch: expected an integer >= 1, got 0/)
+    expect(
+      () => new JetStreamInboundQueue({ js: js(nats.nc), layout, state, maxSize: -1 }),
+    ).toThrow(TypeError)
   })
 
   it('a halt on the consuming side stops pulling and leaves what it held unacknowledged', async () => {
@@ -216,7 +200,7 @@ describe.skipIf(skipReason)('JetStreamInboundQueue and JetStreamOutboundQueue', 
           local: ['source'],
           outboundQueue: () =>
             new JetStreamOutboundQueue({
-              js: js(nc),
+              js: js(nats.nc),
               layout,
               state,
               worker: 'fetch-0',
@@ -227,13 +211,14 @@ describe.skipIf(skipReason)('JetStreamInboundQueue and JetStreamOutboundQueue', 
       new AsyncExecutor(graph, { logger: quiet }).execute({
         placement: {
           local: ['check'],
-          inboundQueue: () => new JetStreamInboundQueue({ js: js(nc), layout, state, prefetch: 2 }),
+          inboundQueue: () =>
+            new JetStreamInboundQueue({ js: js(nats.nc), layout, state, prefetch: 2 }),
         },
       }),
     ])
     expect(two.halted).toBe(true)
     // Message 5 (and whatever came after it) is still in the stream for a rerun.
-    expect(await streamMessages(nc, layout)).toBeGreaterThanOrEqual(16)
+    expect(await streamMessages(nats.nc, layout)).toBeGreaterThanOrEqual(16)
     expect((await state.status())[0]?.done).toBe(false)
   })
 })

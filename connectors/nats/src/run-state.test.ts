@@ -1,8 +1,7 @@
 import { jetstreamManager } from '@nats-io/jetstream'
-import type { NatsConnection } from '@nats-io/transport-node'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { doneAll, eventually, freshNode, js, streamMessages } from '../test/helpers.js'
-import { connectTo, skipReason, startNats, type TestServer } from '../test/nats-server.js'
+import { connectTo, skipReason, useNats } from '../test/nats-server.js'
 import { InboundConsumer, type InboundMessage } from './consumer.js'
 import type { NodeLayout } from './layout.js'
 import { escapeName } from './names.js'
@@ -12,26 +11,17 @@ import { type RunControl, RunState } from './run-state.js'
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 describe.skipIf(skipReason)('RunState', () => {
-  let server: TestServer
-  let nc: NatsConnection
-  beforeAll(async () => {
-    server = await startNats()
-    nc = await connectTo(server.url)
-  })
-  afterAll(async () => {
-    await nc?.close()
-    await server?.stop()
-  })
+  const nats = useNats()
 
   async function setup(producers = ['fetch-0', 'fetch-1'], ackWaitMs?: number) {
-    const layout = await freshNode(nc, { producers, ackWaitMs })
-    const state = await RunState.open(nc, layout.run)
+    const layout = await freshNode(nats.nc, { producers, ackWaitMs })
+    const state = await RunState.open(nats.nc, layout.run)
     await state.registerNode(layout)
     return { layout, state }
   }
 
   async function produce(layout: NodeLayout, state: RunState, worker: string, items: unknown[]) {
-    const publisher = new Publisher({ js: js(nc), layout, worker, maxItems: 10 })
+    const publisher = new Publisher({ js: js(nats.nc), layout, worker, maxItems: 10 })
     for (const item of items) await publisher.add(item)
     await publisher.flush()
     await state.markProducerEnded(layout, worker, {
@@ -43,7 +33,11 @@ describe.skipIf(skipReason)('RunState', () => {
 
   it('ends the input once every expected producer ended and every message was acknowledged', async () => {
     const { layout, state } = await setup()
-    const consumer = new InboundConsumer({ js: js(nc), layout, onSettled: () => watch.check() })
+    const consumer = new InboundConsumer({
+      js: js(nats.nc),
+      layout,
+      onSettled: () => watch.check(),
+    })
     const watch = state.watchEnd(layout, { isIdle: () => consumer.inWork === 0 })
     let ended = false
     watch.ended.then(() => {
@@ -72,7 +66,7 @@ describe.skipIf(skipReason)('RunState', () => {
     await watch.ended
     consumer.stop()
     await running
-    expect(await streamMessages(nc, layout)).toBe(0)
+    expect(await streamMessages(nats.nc, layout)).toBe(0)
     const [status] = await state.status()
     expect(status).toMatchObject({ node: 'enrich', missing: [], done: true })
     expect(status?.ended['fetch-0']).toMatchObject({ messages: 3, items: 25 })
@@ -82,7 +76,7 @@ describe.skipIf(skipReason)('RunState', () => {
   it('does not end while a message waits for redelivery after a nak', async () => {
     const { layout, state } = await setup(['fetch-0'])
     const consumer = new InboundConsumer({
-      js: js(nc),
+      js: js(nats.nc),
       layout,
       retries: 1,
       backoffMs: [3_000],
@@ -119,7 +113,7 @@ describe.skipIf(skipReason)('RunState', () => {
 
   it('propagates a halt to every worker watching', async () => {
     const { layout, state } = await setup(['fetch-0'])
-    const otherConnection = await connectTo(server.url)
+    const otherConnection = await connectTo(nats.server.url)
     try {
       const other = await RunState.open(otherConnection, layout.run)
       const seen: RunControl[] = []
@@ -163,7 +157,7 @@ describe.skipIf(skipReason)('RunState', () => {
     await produce(layout, state, 'fetch-0', ['a'])
     // fetch-1 published one message and then hung
     const late = new Publisher({
-      js: js(nc),
+      js: js(nats.nc),
       layout,
       worker: 'fetch-1',
       maxItems: 1,
@@ -193,8 +187,12 @@ describe.skipIf(skipReason)('RunState', () => {
       messages: null,
     })
     // what it stored before the fence is still consumed before the input ends
-    expect(await streamMessages(nc, layout)).toBe(2)
-    const consumer = new InboundConsumer({ js: js(nc), layout, onSettled: () => watch.check() })
+    expect(await streamMessages(nats.nc, layout)).toBe(2)
+    const consumer = new InboundConsumer({
+      js: js(nats.nc),
+      layout,
+      onSettled: () => watch.check(),
+    })
     const items: unknown[] = []
     const running = consumer.run((message) => {
       items.push(...message.items)
@@ -208,11 +206,11 @@ describe.skipIf(skipReason)('RunState', () => {
 
   it('fences the last producer of a node: the stream keeps a subject no worker publishes on', async () => {
     const { layout, state } = await setup(['fetch-0'])
-    const late = new Publisher({ js: js(nc), layout, worker: 'fetch-0', ackTimeoutMs: 2_000 })
+    const late = new Publisher({ js: js(nats.nc), layout, worker: 'fetch-0', ackTimeoutMs: 2_000 })
     await state.markWorkerEnded('fetch-0', 'gone')
     late.add('late')
     await expect(late.flush()).rejects.toThrow(/node "enrich": publish of message/)
-    const jsm = await jetstreamManager(nc)
+    const jsm = await jetstreamManager(nats.nc)
     const info = await jsm.streams.info(layout.names.stream)
     expect(info.config.subjects).toEqual([`graphflow.${escapeName(layout.run)}.enrich._fenced`])
     await state.watchEnd(layout).ended
@@ -227,7 +225,7 @@ describe.skipIf(skipReason)('RunState', () => {
       Array.from({ length: 10 }, (_, id) => id),
     )
     // the first attempt processes one message (10 items in one message, so: all or nothing)
-    const first = new InboundConsumer({ js: js(nc), layout })
+    const first = new InboundConsumer({ js: js(nats.nc), layout })
     let taken: InboundMessage | undefined
     const firstRunning = first.run((message) => {
       taken = message
@@ -236,10 +234,14 @@ describe.skipIf(skipReason)('RunState', () => {
     first.stop()
     await firstRunning
     // ...and dies before settling it (redelivered after AckWait); the rerun provisions again
-    const again = await freshNode(nc, { run: layout.run, producers: ['fetch-0'], ackWaitMs: 1_000 })
+    const again = await freshNode(nats.nc, {
+      run: layout.run,
+      producers: ['fetch-0'],
+      ackWaitMs: 1_000,
+    })
     expect(again.names.stream).toBe(layout.names.stream)
     const items: unknown[] = []
-    const rerun = new InboundConsumer({ js: js(nc), layout: again })
+    const rerun = new InboundConsumer({ js: js(nats.nc), layout: again })
     const rerunning = rerun.run((message) => {
       items.push(...message.items)
       doneAll(message)
@@ -252,7 +254,7 @@ describe.skipIf(skipReason)('RunState', () => {
   it('fails the end watch when the stream is missing, naming the node', async () => {
     const { layout, state } = await setup(['fetch-0'])
     await produce(layout, state, 'fetch-0', [])
-    await (await jetstreamManager(nc)).streams.delete(layout.names.stream)
+    await (await jetstreamManager(nats.nc)).streams.delete(layout.names.stream)
     await expect(state.watchEnd(layout).ended).rejects.toThrow(
       /^node "enrich": stream "GF_-\S+_-enrich" is missing: the input cannot end$/,
     )

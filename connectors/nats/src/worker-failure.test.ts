@@ -1,15 +1,8 @@
 import { AsyncGraph } from '@graphflow/core'
 import { jetstreamManager } from '@nats-io/jetstream'
-import type { NatsConnection } from '@nats-io/transport-node'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { js, streamMessages } from '../test/helpers.js'
-import {
-  connectTo,
-  skipReason,
-  startNats,
-  type TestServer,
-  uniqueRun,
-} from '../test/nats-server.js'
+import { skipReason, uniqueRun, useNats } from '../test/nats-server.js'
 import { provisionNode } from './layout.js'
 import { Publisher } from './publisher.js'
 import { RunState } from './run-state.js'
@@ -18,16 +11,7 @@ import { runWorker } from './worker.js'
 const quiet = { info() {}, error() {}, warn() {} }
 
 describe.skipIf(skipReason)('runWorker: failures and stops', () => {
-  let server: TestServer
-  let nc: NatsConnection
-  beforeAll(async () => {
-    server = await startNats()
-    nc = await connectTo(server.url)
-  })
-  afterAll(async () => {
-    await nc?.close()
-    await server?.stop()
-  })
+  const nats = useNats()
 
   it('an abort of one worker’s signal aborts every worker of the run', async () => {
     const run = uniqueRun()
@@ -38,7 +22,7 @@ describe.skipIf(skipReason)('runWorker: failures and stops', () => {
     const deployment = {
       roles: { fetch: { nodes: ['fetch'] }, store: { nodes: ['store'], replicas: 2 } },
     }
-    const common = { graph, deployment, run, connection: nc, executor: { logger: quiet } }
+    const common = { graph, deployment, run, connection: nats.nc, executor: { logger: quiet } }
     // No fetch worker runs: both store replicas wait for its end marker until the abort.
     const controller = new AbortController()
     const first = runWorker({ ...common, role: 'store', signal: controller.signal })
@@ -68,14 +52,14 @@ describe.skipIf(skipReason)('runWorker: failures and stops', () => {
         store: { nodes: ['store'] },
       },
     }
-    const jsm = await jetstreamManager(nc)
-    const state = await RunState.open(nc, run)
+    const jsm = await jetstreamManager(nats.nc)
+    const state = await RunState.open(nats.nc, run)
     const enrichInput = await provisionNode(jsm, { run, node: 'enrich', producers: ['fetch-0'] })
     const storeInput = await provisionNode(jsm, { run, node: 'store', producers: ['enrich-0'] })
     await state.registerNode(enrichInput)
     await state.registerNode(storeInput)
     // The enrich worker's input is there (and ended); an operator fenced it before it started.
-    const publisher = new Publisher({ js: js(nc), layout: enrichInput, worker: 'fetch-0' })
+    const publisher = new Publisher({ js: js(nats.nc), layout: enrichInput, worker: 'fetch-0' })
     for (let value = 1; value <= 10; value++) await publisher.add(value)
     await publisher.flush()
     await state.markProducerEnded(enrichInput, 'fetch-0', {
@@ -88,14 +72,14 @@ describe.skipIf(skipReason)('runWorker: failures and stops', () => {
       deployment,
       run,
       role: 'enrich',
-      connection: nc,
+      connection: nats.nc,
       publish: { attempts: 1, ackTimeoutMs: 2_000 },
       executor: { logger: quiet },
     })
     expect(result.report.aborted).toBe(true)
     expect(result.failure?.message).toMatch(/node "store": /)
     // Nothing was acknowledged: the input is still there for another worker.
-    expect(await streamMessages(nc, enrichInput)).toBe(1)
+    expect(await streamMessages(nats.nc, enrichInput)).toBe(1)
     // A failure of one worker is not a run-wide abort.
     expect(result.control).toBeUndefined()
   })

@@ -10,6 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connect, type NatsConnection } from '@nats-io/transport-node'
+import { afterAll, beforeAll } from 'vitest'
 
 function findBinary(): string | undefined {
   for (const candidate of [process.env.NATS_SERVER_BIN, 'nats-server', '/usr/sbin/nats-server']) {
@@ -99,4 +100,21 @@ export function uniqueRun(label = 'run'): string {
 /** Connects to `url` (closed by the caller). */
 export function connectTo(url: string): Promise<NatsConnection> {
   return connect({ servers: url, name: 'graphflow-nats-test' })
+}
+
+/**
+ * A nats-server with JetStream and a connection to it for one test file's `describe`: started
+ * before its tests, closed and stopped after them. Read `server` and `nc` inside the tests.
+ */
+export function useNats(): { readonly server: TestServer; readonly nc: NatsConnection } {
+  const handle = {} as { server: TestServer; nc: NatsConnection }
+  beforeAll(async () => {
+    handle.server = await startNats()
+    handle.nc = await connectTo(handle.server.url)
+  })
+  afterAll(async () => {
+    await handle.nc?.close()
+    await handle.server?.stop()
+  })
+  return handle
 }
