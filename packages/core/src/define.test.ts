@@ -5,6 +5,7 @@ import { defineSink, defineSource } from './define.js'
 import type { ExecuteOptions } from './executor-types.js'
 import type { NodeSpec } from './node-spec.js'
 import type { SinkSpec, SourceSpec } from './spec-types.js'
+import { checkpoint } from './work-tracking.js'
 
 const quiet = { info: () => {}, error: () => {} }
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -265,6 +266,35 @@ describe('defineSource', () => {
     const report = await new AsyncExecutor(graph, { logger: quiet }).execute()
     expect(batches).toEqual([[1, 2]])
     expect(report.exceptions.broken?.map((error) => error.message)).toEqual(['read failed'])
+  })
+
+  // Guards that a checkpoint() read yields ends a batch instead of landing in it as an item.
+  it('ends a batch at a checkpoint() that read yields, and yields the marker after it', async () => {
+    const spec = defineSource({
+      name: 'numbers',
+      batchSize: 3,
+      async *read() {
+        yield* [1, 2]
+        yield checkpoint({ after: 2 })
+        yield* [3, 4, 5, 6]
+        yield checkpoint({ after: 6 })
+        yield 7
+      },
+    })
+    expectTypeOf(spec).toExtend<SourceSpec<number[]>>()
+    const batches: unknown[] = []
+    const positions: unknown[] = []
+    const graph = new AsyncGraph()
+    graph.addNode(spec)
+    graph.addNode(async function* collect(batch: number[]) {
+      batches.push(batch)
+    })
+    graph.addEdge('numbers', 'collect')
+    const executor = new AsyncExecutor(graph, { logger: quiet })
+    executor.on('position-stored', ({ position }) => positions.push(position))
+    await executor.execute()
+    expect(batches).toEqual([[1, 2], [3, 4, 5], [6], [7]])
+    expect(positions).toEqual([{ after: 2 }, { after: 6 }])
   })
 
   it('yields items one by one without batchSize, and checks batchSize', () => {

@@ -8,6 +8,7 @@ import type {
   SourceDefinition,
   SourceSpec,
 } from './spec-types.js'
+import { Checkpoint } from './work-tracking.js'
 
 const DEFAULT_BATCH_SIZE = 256
 
@@ -64,7 +65,8 @@ export function defineNode<In extends unknown[], Out>(spec: NodeSpec<In, Out>): 
 /**
  * Makes a source spec from a `read` function that returns any (async) iterable, with optional
  * batching (`batchSize`: arrays of items) and counters (`stats`, updated through the
- * `context.stats` that `open()` gets).
+ * `context.stats` that `open()` gets). A `checkpoint(position)` that `read` yields closes a
+ * unit: with `batchSize`, the partial batch read before it is yielded first, then the marker.
  *
  * @example
  * ```ts
@@ -94,12 +96,19 @@ export function defineSource<Out, StartArgs extends unknown[], Stats extends obj
   const fn =
     batchSize === undefined
       ? async function* source(...input: StartArgs): AsyncGenerator<Out, void, undefined> {
-          yield* read(...input)
+          yield* read(...input) as AsyncIterable<Out>
         }
       : async function* source(...input: StartArgs): AsyncGenerator<Out[], void, undefined> {
           let batch: Out[] = []
           try {
             for await (const item of read(...input)) {
+              if (item instanceof Checkpoint) {
+                // A unit ends with a batch: the batch read so far, then the marker after it.
+                if (batch.length > 0) yield batch
+                batch = []
+                yield item as unknown as Out[]
+                continue
+              }
               if (batch.push(item) >= batchSize) {
                 yield batch
                 batch = []

@@ -1,4 +1,5 @@
 import type { NodeContext, NodeOptions, NodeSpec } from './node-spec.js'
+import type { Checkpoint } from './work-tracking.js'
 
 /**
  * Node option defaults a `defineSource` / `defineSink` definition may set: everything but the
@@ -63,8 +64,13 @@ export interface SourceDefinition<
 > {
   /** The default node name. */
   name: string
-  /** Produces the items; called once per start (or per incoming item). */
-  read(...input: StartArgs): AsyncIterable<Out> | Iterable<Out>
+  /**
+   * Produces the items; called once per start (or per incoming item). It may yield
+   * `checkpoint(position)` markers after a unit of items (see "Work tracking" in the core
+   * README): with `batchSize`, a marker ends the batch being filled (yielded before it, even
+   * when not full), so a unit is always whole batches.
+   */
+  read(...input: StartArgs): AsyncIterable<Out | Checkpoint> | Iterable<Out | Checkpoint>
   /**
    * Yield arrays of up to this many items instead of items one by one. When `read` throws,
    * the items read before are yielded first. `undefined` yields items.
