@@ -21,6 +21,7 @@ export type {
 } from './sqlite-sink-options.js'
 export { sqliteSource } from './sqlite-source.js'
 export type {
+  SqliteKeyValue,
   SqliteParams,
   SqliteSourceOptions,
   SqliteSourceSpec,

@@ -7,6 +7,8 @@ export type SqliteErrorCode =
   | 'SQLITE_UNKNOWN_COLUMN'
   | 'SQLITE_WRITE'
   | 'SQLITE_QUERY'
+  /** A keyset read (`key`): a saved position for another key, a NULL or repeated key value. */
+  | 'SQLITE_KEY'
 
 /** The scope shown in the message of every error of this package: `[graphflow] [sqlite] ...`. */
 export const SQLITE_SCOPE = 'sqlite'

@@ -4,6 +4,9 @@ import type { SqliteDatabase } from './open-database.js'
 /** Parameters of a query: positional (`?`) as an array, named (`@name`, `:name`) as an object. */
 export type SqliteParams = readonly unknown[] | Readonly<Record<string, unknown>>
 
+/** A value of a `key` column: what a keyset read orders by and resumes after. */
+export type SqliteKeyValue = number | string | bigint
+
 /** Options of {@link sqliteSource}. Give exactly one of `path` and `database`. */
 export interface SqliteSourceOptions {
   /**
@@ -51,6 +54,25 @@ export interface SqliteSourceOptions {
    * @default false (integers read as `number`, rounded beyond ±2^53)
    */
   safeIntegers?: boolean
+  /**
+   * The key column(s) of a keyset read: the query's rows are read ordered by the key (the
+   * query becomes a subquery, `SELECT * FROM (query) ORDER BY key`, so it must be a `SELECT`
+   * or `WITH` query), and a start call without an argument yields a `checkpoint()` after each
+   * batch (each row without `batchSize`) holding the last key read. A run with `checkpoints`
+   * resumes after the last stored key (`WHERE (key) > (last)`), and since the state stays
+   * after a complete run, the next run reads only rows with a larger key: an incremental
+   * load. The key must be unique among the rows and never NULL (else a `SQLITE_KEY` error);
+   * for a non-unique column such as `updated_at`, add a column that makes it unique:
+   * `key: ['updated_at', 'id']`. See "Resumable and incremental loads" in the README.
+   * @default undefined (rows in the query's order, no positions)
+   */
+  key?: string | readonly string[]
+  /**
+   * With `key`: a run without a saved position reads only the rows after these key values
+   * (one value, or one per key column): where an incremental load starts.
+   * @default undefined (from the first row)
+   */
+  after?: SqliteKeyValue | readonly SqliteKeyValue[]
   /**
    * The node's default name in the graph.
    * @default 'sqliteSource'
