@@ -15,6 +15,8 @@ import { GraphflowError } from '@graphflow/core'
  * - `CSV_INCOMPLETE_RECORD`: appending to a file whose last record was cut off (no final
  *   line break, or an open quoted field).
  * - `CSV_INVALID_RECORD`: a record is not an object, or one of its values cannot be cast.
+ * - `CSV_RESUME`: a resumed `csvSource` refuses the file: shorter than the saved offset, its
+ *   bytes before the offset changed (replaced, rewritten), or a malformed saved position.
  */
 export type CsvErrorCode =
   | 'CSV_OPEN'
@@ -26,6 +28,7 @@ export type CsvErrorCode =
   | 'CSV_DUPLICATE_COLUMN'
   | 'CSV_INCOMPLETE_RECORD'
   | 'CSV_INVALID_RECORD'
+  | 'CSV_RESUME'
 
 /** Where a {@link CsvError} happened. */
 export interface CsvErrorDetails {
@@ -39,7 +42,10 @@ export interface CsvErrorDetails {
   record?: number | undefined
   /** The column, for unknown or duplicate columns and failed casts. */
   column?: string | undefined
-  /** The byte offset in the file, for an incomplete last record (0 for the first byte). */
+  /**
+   * The byte offset in the file, for an incomplete last record or the saved position a
+   * resumed source refuses (0 for the first byte).
+   */
   offset?: number | undefined
   /** The underlying error. */
   cause?: unknown

@@ -1,10 +1,18 @@
 import type { ReadStream } from 'node:fs'
 import { type FileHandle, open } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { defineSource, describeValue, messageOf } from '@graphflow/core'
-import { parse } from 'csv-parse'
+import {
+  type Checkpoint,
+  checkpoint,
+  defineSource,
+  describeValue,
+  messageOf,
+} from '@graphflow/core'
+import { type Info, type Options as ParseOptions, type Parser, parse } from 'csv-parse'
+import { parse as parseText } from 'csv-parse/sync'
 import { resolveSourceOptions } from './check-options.js'
 import { CsvError } from './csv-error.js'
+import { ByteTap, type CsvPosition, checkPosition, refuseResume, shorter } from './csv-position.js'
 import type {
   CsvSourceItem,
   CsvSourceOptions,
@@ -19,7 +27,9 @@ const FACTORY = 'csvSource'
 /**
  * A source that streams the records of a CSV file with csv-parse: objects keyed by the header,
  * arrays of fields with `columns: false`, or batches with `batchSize`. Malformed input throws a
- * `CSV_PARSE` error naming the file and line; the records before it are yielded.
+ * `CSV_PARSE` error naming the file and line; the records before it are yielded. Reading its
+ * `path` option, it yields a position after each batch (each record without `batchSize`): a
+ * run with `checkpoints` resumes at the next record (see "Resumable and incremental loads").
  *
  * @example
  * ```ts
@@ -34,35 +44,95 @@ export function csvSource<const Options extends CsvSourceOptions = CsvSourceOpti
   const settings = resolveSourceOptions(options)
   const reading = new Set<ReadStream>()
   let stats = { records: 0 }
+  /** Where the next call reading the `path` option starts: a saved position, once. */
+  let resumeAt: CsvPosition | undefined
 
-  async function* csvSource(path?: string): AsyncGenerator<CsvSourceRow<Options>, void, undefined> {
+  async function* csvSource(
+    path?: string,
+  ): AsyncGenerator<CsvSourceRow<Options> | Checkpoint<CsvPosition>, void, undefined> {
     const file = resolveCallPath(path ?? settings.path)
+    // Positions only when reading the `path` option: a start call, whose units a resumed run
+    // numbers on (the calls of a source fed paths would mix the files' offsets).
+    const positioned = path === undefined
+    const resume = positioned ? resumeAt : undefined
+    resumeAt = undefined
     const options = settings.run.options
     const run: ParseRun = {
       ...settings.run,
       path: file,
       options: options.columns === true ? { ...options, columns: distinctHeader(file) } : options,
     }
-    const input = (await openForReading(file)).createReadStream({ highWaterMark: 1 << 16 })
-    const parser = parse(run.options)
+    const handle = await openForReading(file)
+    if (resume !== undefined) {
+      const { size } = await handle.stat()
+      if (size < resume.offset) {
+        await handle.close()
+        throw refuseResume(file, resume.offset, shorter(size))
+      }
+    }
+    let parseOptions = run.options
+    let header = 0
+    if (positioned) {
+      parseOptions = positionedOptions(run, () => {
+        header = parser.info.bytes
+      })
+    }
+    if (resume !== undefined) {
+      // The parser reads the header, then the records after the offset (see ByteTap).
+      header = resume.header
+      run.lineShift = resume.line - joinLine(await readBytes(handle, resume.header), run)
+      if (!run.header) parseOptions.from_line = 1
+      const toLine = run.options.to_line
+      if (typeof toLine === 'number') {
+        if (toLine < resume.line) {
+          await handle.close()
+          return
+        }
+        parseOptions.to_line = toLine - run.lineShift
+      }
+    }
+    const input = handle.createReadStream({ highWaterMark: 1 << 16 })
+    const tap = positioned ? new ByteTap(file, resume) : undefined
+    const parser: Parser = parse(parseOptions)
     input.on('error', (error) => parser.destroy(error))
-    input.pipe(parser)
+    if (tap) {
+      tap.on('error', (error) => parser.destroy(error))
+      input.pipe(tap).pipe(parser)
+    } else input.pipe(parser)
     reading.add(input)
     let skipHeader = settings.run.header && settings.run.options.columns === false
+    const unitSize = settings.batchSize ?? 1
+    let inUnit = 0
+    let next: CsvPosition | undefined
     try {
-      for await (const record of parserRecords(parser)) {
+      for await (const parsed of parserRecords(parser)) {
+        let record = parsed
+        if (tap) {
+          const { info } = parsed as { info: Info; record: unknown }
+          record = (parsed as { record: unknown }).record
+          if (skipHeader) header = info.bytes
+          const offset = info.bytes > header ? info.bytes + tap.shift : info.bytes
+          next = { offset, line: info.lines + (run.lineShift ?? 0), header, sha256: '' }
+          if (tap.retainsMuch) tap.hashTo(offset)
+        }
         if (skipHeader) {
           skipHeader = false
           continue
         }
         stats.records++
         yield record as CsvSourceRow<Options>
+        if (tap && ++inUnit === unitSize) {
+          inUnit = 0
+          yield checkpoint(finish(next as CsvPosition, tap))
+        }
       }
+      if (tap && inUnit > 0) yield checkpoint(finish(next as CsvPosition, tap))
     } catch (error) {
       throw await toSourceError(error, run)
     } finally {
       reading.delete(input)
       input.destroy()
+      tap?.destroy()
       parser.destroy()
     }
   }
@@ -73,8 +143,21 @@ export function csvSource<const Options extends CsvSourceOptions = CsvSourceOpti
     stats: () => ({ records: 0 }),
     open(context) {
       stats = context.stats
+      resumeAt = undefined
+      if (context.resumeFrom === undefined) return
+      if (settings.path === undefined) {
+        throw new CsvError(
+          `cannot resume node '${context.name}': the run's state holds a position for it, but it ` +
+            'reads the path given as its argument, not a "path" option, so it yields no positions; ' +
+            'give the file as "path", or another "checkpoints.key" to start over',
+          { code: 'CSV_RESUME', path: '' },
+        )
+      }
+      resumeAt = checkPosition(context.resumeFrom, resolve(settings.path))
     },
-    read: csvSource as (...input: [] | [path: string]) => AsyncGenerator<CsvSourceRow<Options>>,
+    read: csvSource as (
+      ...input: [] | [path: string]
+    ) => AsyncGenerator<CsvSourceRow<Options> | Checkpoint<CsvPosition>>,
     close() {
       for (const input of reading) input.destroy()
       reading.clear()
@@ -82,6 +165,51 @@ export function csvSource<const Options extends CsvSourceOptions = CsvSourceOpti
   })
   // `batchSize` makes the items arrays: CsvSourceItem<Options> says which, from the options' type.
   return spec as CsvSourceSpec<CsvSourceItem<Options>>
+}
+
+/** A position with the hash of every byte before its offset. */
+function finish(position: CsvPosition, tap: ByteTap): CsvPosition {
+  return { ...position, sha256: tap.digestAt(position.offset) }
+}
+
+/**
+ * csv-parse's options for a positioned read: records with their `info` (offsets and lines),
+ * and `onHeader` called when the header is read (then `parser.info.bytes` is its end).
+ */
+function positionedOptions(run: ParseRun, onHeader: () => void): ParseOptions {
+  const options: ParseOptions = { ...run.options, info: true }
+  const columns = run.options.columns
+  if (typeof columns === 'function') {
+    options.columns = (header) => {
+      onHeader()
+      return columns(header)
+    }
+  }
+  return options
+}
+
+/**
+ * The line csv-parse is on after reading the header (`prefix`, the file up to the header's
+ * end): its own count, where a line break in a quoted field may count twice, as in its errors
+ * and `toLine`.
+ */
+function joinLine(prefix: Buffer, run: ParseRun): number {
+  if (prefix.length === 0) return 1
+  const { to_line: _toLine, to: _to, ...options } = run.options
+  const records = parseText(prefix, { ...options, columns: false, cast: false, info: true })
+  return (records.at(-1) as { info: Info } | undefined)?.info.lines ?? 1
+}
+
+/** The first `length` bytes of a file. */
+async function readBytes(handle: FileHandle, length: number): Promise<Buffer> {
+  const buffer = Buffer.alloc(length)
+  let read = 0
+  while (read < length) {
+    const { bytesRead } = await handle.read(buffer, read, length - read, read)
+    if (bytesRead === 0) break
+    read += bytesRead
+  }
+  return buffer.subarray(0, read)
 }
 
 function resolveCallPath(path: unknown): string {

@@ -24,6 +24,12 @@ export interface ParseRun {
   fromLine: number
   /** The first record is a header: csv-parse consumes it (`columns` set) or counts it (`false`). */
   header: boolean
+  /**
+   * A resumed read: what to add to csv-parse's line numbers (it reads the header, then the
+   * records after the saved offset) to get the file's.
+   * @default 0
+   */
+  lineShift?: number
 }
 
 /**
@@ -41,8 +47,11 @@ export async function toSourceError(error: unknown, run: ParseRun): Promise<Erro
     })
   }
   const before = error.records ?? 0
-  let line = error.lines ?? 0
-  let problem = error.message
+  let line = (error.lines ?? 0) + (run.lineShift ?? 0)
+  // A resumed read: csv-parse's own line numbers in its message are the shifted ones too.
+  let problem = run.lineShift
+    ? error.message.replaceAll(`line ${error.lines}`, `line ${line}`)
+    : error.message
   if (error.code === 'CSV_QUOTE_NOT_CLOSED') {
     line = await recordStartLine(run).catch(() => line)
     problem = `a quoted field of the record starting at this line is never closed (${error.message})`
