@@ -4,6 +4,7 @@
 import { createHash, type Hash } from 'node:crypto'
 import { Transform, type TransformCallback } from 'node:stream'
 import { describeValue } from '@graphflow/core'
+import { Parser } from 'csv-parse'
 import { CsvError } from './csv-error.js'
 
 /** Where a csvSource restarts: what a `checkpoint()` it yields holds (JSON). */
@@ -19,6 +20,28 @@ export interface CsvPosition {
   header: number
   /** SHA-256 (hex) of the file's bytes before `offset`: the file's identity. */
   sha256: string
+}
+
+/** A record and where csv-parse was when it pushed it. */
+export interface PlacedRecord {
+  record: unknown
+  /** The byte offset just after the record (csv-parse's `info.bytes`). */
+  bytes: number
+  /** csv-parse's line at that offset (`info.lines`). */
+  lines: number
+}
+
+/**
+ * csv-parse's `Parser`, pushing each record as a {@link PlacedRecord}: what `info: true` says
+ * of it, read from `parser.info` as the record is pushed, without the object csv-parse builds
+ * per record for `info: true` (that doubled the time to read a file).
+ */
+export class PlacingParser extends Parser {
+  override push(record: unknown, encoding?: BufferEncoding): boolean {
+    if (record === null) return super.push(null)
+    const { bytes, lines } = this.info
+    return super.push({ record, bytes, lines } satisfies PlacedRecord, encoding)
+  }
 }
 
 /** Chunks retained for hashing before the hash catches up with the records read. */

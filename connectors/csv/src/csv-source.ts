@@ -12,7 +12,15 @@ import { type Info, type Options as ParseOptions, type Parser, parse } from 'csv
 import { parse as parseText } from 'csv-parse/sync'
 import { resolveSourceOptions } from './check-options.js'
 import { CsvError } from './csv-error.js'
-import { ByteTap, type CsvPosition, checkPosition, refuseResume, shorter } from './csv-position.js'
+import {
+  ByteTap,
+  type CsvPosition,
+  checkPosition,
+  type PlacedRecord,
+  PlacingParser,
+  refuseResume,
+  shorter,
+} from './csv-position.js'
 import type {
   CsvSourceItem,
   CsvSourceOptions,
@@ -27,9 +35,10 @@ const FACTORY = 'csvSource'
 /**
  * A source that streams the records of a CSV file with csv-parse: objects keyed by the header,
  * arrays of fields with `columns: false`, or batches with `batchSize`. Malformed input throws a
- * `CSV_PARSE` error naming the file and line; the records before it are yielded. Reading its
- * `path` option, it yields a position after each batch (each record without `batchSize`): a
- * run with `checkpoints` resumes at the next record (see "Resumable and incremental loads").
+ * `CSV_PARSE` error naming the file and line; the records before it are yielded. In a run with
+ * `checkpoints`, reading its `path` option, it yields a position after each batch (each record
+ * without `batchSize`): the run resumes at the next record (see "Resumable and incremental
+ * loads" in the README).
  *
  * @example
  * ```ts
@@ -44,6 +53,8 @@ export function csvSource<const Options extends CsvSourceOptions = CsvSourceOpti
   const settings = resolveSourceOptions(options)
   const reading = new Set<ReadStream>()
   let stats = { records: 0 }
+  /** A run with `checkpoints`: the call reading the `path` option yields positions. */
+  let positions = false
   /** Where the next call reading the `path` option starts: a saved position, once. */
   let resumeAt: CsvPosition | undefined
 
@@ -51,10 +62,12 @@ export function csvSource<const Options extends CsvSourceOptions = CsvSourceOpti
     path?: string,
   ): AsyncGenerator<CsvSourceRow<Options> | Checkpoint<CsvPosition>, void, undefined> {
     const file = resolveCallPath(path ?? settings.path)
-    // Positions only when reading the `path` option: a start call, whose units a resumed run
-    // numbers on (the calls of a source fed paths would mix the files' offsets).
-    const positioned = path === undefined
+    // Positions only in a run with checkpoints (they cost a record's `info` and a hash), and
+    // only when reading the `path` option: a start call, whose units a resumed run numbers on
+    // (the calls of a source fed paths would mix the files' offsets).
+    const positioned = positions && path === undefined
     const resume = positioned ? resumeAt : undefined
+    positions = false
     resumeAt = undefined
     const options = settings.run.options
     const run: ParseRun = {
@@ -93,7 +106,7 @@ export function csvSource<const Options extends CsvSourceOptions = CsvSourceOpti
     }
     const input = handle.createReadStream({ highWaterMark: 1 << 16 })
     const tap = positioned ? new ByteTap(file, resume) : undefined
-    const parser: Parser = parse(parseOptions)
+    const parser: Parser = positioned ? new PlacingParser(parseOptions) : parse(parseOptions)
     input.on('error', (error) => parser.destroy(error))
     if (tap) {
       tap.on('error', (error) => parser.destroy(error))
@@ -103,16 +116,23 @@ export function csvSource<const Options extends CsvSourceOptions = CsvSourceOpti
     let skipHeader = settings.run.header && settings.run.options.columns === false
     const unitSize = settings.batchSize ?? 1
     let inUnit = 0
-    let next: CsvPosition | undefined
+    // Where the last record read ends: the file's offset, csv-parse's line there.
+    let offset = 0
+    let line = 1
+    const lineShift = run.lineShift ?? 0
+    const position = (): CsvPosition => {
+      const sha256 = (tap as ByteTap).digestAt(offset)
+      return { offset, line: line + lineShift, header, sha256 }
+    }
     try {
       for await (const parsed of parserRecords(parser)) {
         let record = parsed
         if (tap) {
-          const { info } = parsed as { info: Info; record: unknown }
-          record = (parsed as { record: unknown }).record
-          if (skipHeader) header = info.bytes
-          const offset = info.bytes > header ? info.bytes + tap.shift : info.bytes
-          next = { offset, line: info.lines + (run.lineShift ?? 0), header, sha256: '' }
+          const placed = parsed as PlacedRecord
+          record = placed.record
+          if (skipHeader) header = placed.bytes
+          offset = placed.bytes > header ? placed.bytes + tap.shift : placed.bytes
+          line = placed.lines
           if (tap.retainsMuch) tap.hashTo(offset)
         }
         if (skipHeader) {
@@ -123,10 +143,10 @@ export function csvSource<const Options extends CsvSourceOptions = CsvSourceOpti
         yield record as CsvSourceRow<Options>
         if (tap && ++inUnit === unitSize) {
           inUnit = 0
-          yield checkpoint(finish(next as CsvPosition, tap))
+          yield checkpoint(position())
         }
       }
-      if (tap && inUnit > 0) yield checkpoint(finish(next as CsvPosition, tap))
+      if (tap && inUnit > 0) yield checkpoint(position())
     } catch (error) {
       throw await toSourceError(error, run)
     } finally {
@@ -143,6 +163,8 @@ export function csvSource<const Options extends CsvSourceOptions = CsvSourceOpti
     stats: () => ({ records: 0 }),
     open(context) {
       stats = context.stats
+      // `resumeFrom` is in the context of a start node in a run with checkpoints only.
+      positions = 'resumeFrom' in context
       resumeAt = undefined
       if (context.resumeFrom === undefined) return
       if (settings.path === undefined) {
@@ -167,17 +189,12 @@ export function csvSource<const Options extends CsvSourceOptions = CsvSourceOpti
   return spec as CsvSourceSpec<CsvSourceItem<Options>>
 }
 
-/** A position with the hash of every byte before its offset. */
-function finish(position: CsvPosition, tap: ByteTap): CsvPosition {
-  return { ...position, sha256: tap.digestAt(position.offset) }
-}
-
 /**
- * csv-parse's options for a positioned read: records with their `info` (offsets and lines),
- * and `onHeader` called when the header is read (then `parser.info.bytes` is its end).
+ * csv-parse's options for a positioned read: `onHeader` is called when the header is read
+ * (then `parser.info.bytes` is its end).
  */
 function positionedOptions(run: ParseRun, onHeader: () => void): ParseOptions {
-  const options: ParseOptions = { ...run.options, info: true }
+  const options: ParseOptions = { ...run.options }
   const columns = run.options.columns
   if (typeof columns === 'function') {
     options.columns = (header) => {
