@@ -57,11 +57,11 @@ export interface SqliteSourceOptions {
   /**
    * The key column(s) of a keyset read: the query's rows are read ordered by the key (the
    * query becomes a subquery, `SELECT * FROM (query) ORDER BY key`, so it must be a `SELECT`
-   * or `WITH` query), and a start call without an argument yields a `checkpoint()` after each
-   * batch (each row without `batchSize`) holding the last key read. A run with `checkpoints`
-   * resumes after the last stored key (`WHERE (key) > (last)`), and since the state stays
-   * after a complete run, the next run reads only rows with a larger key: an incremental
-   * load. The key must be unique among the rows and never NULL (else a `SQLITE_KEY` error);
+   * or `WITH` query). In a run with `checkpoints`, a start call without an argument yields a
+   * `checkpoint()` after each batch (each row without `batchSize`) holding the last key read,
+   * and a resumed run reads on after the last stored key (`WHERE (key) > (last)`); since the
+   * state stays after a complete run, the next run reads only rows with a larger key: an
+   * incremental load. The key must be unique among the rows and never NULL (else a `SQLITE_KEY` error);
    * for a non-unique column such as `updated_at`, add a column that makes it unique:
    * `key: ['updated_at', 'id']`. See "Resumable and incremental loads" in the README.
    * @default undefined (rows in the query's order, no positions)

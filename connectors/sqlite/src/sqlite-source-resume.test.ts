@@ -273,3 +273,29 @@ describe('sqliteSource with key: what it refuses', () => {
     )
   })
 })
+
+describe('sqliteSource with key: runs without checkpoints', () => {
+  it('reads in key order from "after", yielding no positions', async () => {
+    const graph = new AsyncGraph()
+    graph.addNode(
+      sqliteSource({
+        path: file,
+        query: 'SELECT id FROM items ORDER BY id DESC',
+        key: 'id',
+        after: 47,
+      }),
+      { name: 'items' },
+    )
+    const rows: Item[] = []
+    graph.addNode(async function* save(item: Item) {
+      rows.push(item)
+    })
+    graph.addEdge('items', 'save')
+    const positions: unknown[] = []
+    const executor = new AsyncExecutor(graph, { logger: quiet })
+    executor.on('position-stored', ({ position }) => positions.push(position))
+    await executor.execute({ tracking: true })
+    expect(ids(rows)).toEqual([48, 49, 50])
+    expect(positions).toEqual([])
+  })
+})

@@ -59,6 +59,8 @@ export function sqliteSource<Row = Record<string, unknown>>(
   let afterStatement: Statement<unknown[], Row> | undefined
   /** With `key`: where the next call without an argument starts (a saved position, or `after`). */
   let resumeAfter: SqliteKeyValue[] | undefined
+  /** With `key`, in a run with `checkpoints`: a call without an argument yields positions. */
+  let positions = false
   let signal: AbortSignal | undefined
   let stats: { records: number } | undefined
   const active = new Set<Iterator<Row>>()
@@ -109,6 +111,8 @@ export function sqliteSource<Row = Record<string, unknown>>(
           const forms = keysetQueries(query, keyset)
           statement = prepare(database, forms.all)
           afterStatement = prepare(database, forms.after)
+          // `resumeFrom` is in the context of a start node in a run with checkpoints only.
+          positions = 'resumeFrom' in context
           resumeAfter =
             context.resumeFrom === undefined
               ? keyset.initial?.slice()
@@ -139,9 +143,9 @@ export function sqliteSource<Row = Record<string, unknown>>(
           { code: 'SQLITE_QUERY' },
         )
       }
-      // Positions only in a call that reads the `params` option: a start call, whose units are
-      // the ones a resumed run numbers on (a call per incoming item would mix its queries').
-      const positioned = keyset !== undefined && input.length === 0
+      // Positions only in a run with checkpoints, in a call that reads the `params` option: a
+      // start call, whose units a resumed run numbers on (calls per item would mix queries').
+      const positioned = keyset !== undefined && positions && input.length === 0
       const after = positioned ? resumeAfter : keyset?.initial
       let running = after === undefined ? statement : (afterStatement as Statement<unknown[], Row>)
       if (running.busy) running = prepare(database, running.source)
