@@ -247,3 +247,46 @@ describe('csvSource positions: incremental loads and what is refused', () => {
     expect(errorOf(report)?.message).toContain('is not a csvSource position')
   })
 })
+
+describe('csvSource positions: which calls yield them', () => {
+  /** A run of csvSource (no "path" option) started with the path, with checkpoints. */
+  async function loadArgument(store: CheckpointStore) {
+    const rows: Row[] = []
+    const graph = new AsyncGraph()
+    graph.addNode(csvSource(), { name: 'lines' })
+    graph.addNode(async function* save(item: Row) {
+      rows.push(item)
+    })
+    graph.addEdge('lines', 'save')
+    const report = await new AsyncExecutor(graph, { logger: quiet }).execute({
+      checkpoints: { store },
+      startNodes: { lines: [path] },
+    })
+    return { rows, report }
+  }
+
+  it('yields none when called with a path, and refuses a saved position then', async () => {
+    await writeFile(path, 'id\n1\n2\n')
+    const store = memoryCheckpointStore()
+    expect((await loadArgument(store)).rows).toEqual([{ id: '1' }, { id: '2' }])
+    expect(await store.get('graphflow')).toBeUndefined() // no position, nothing saved
+    await load({}, store) // with the "path" option: saves a position
+    const { rows, report } = await loadArgument(store)
+    expect(rows).toEqual([])
+    expect(errorOf(report)).toMatchObject({ code: 'CSV_RESUME' })
+    expect(errorOf(report)?.message).toContain("cannot resume node 'lines'")
+  })
+
+  it('yields none in a run without checkpoints', async () => {
+    await writeFile(path, 'id\n1\n2\n')
+    const graph = new AsyncGraph()
+    graph.addNode(csvSource({ path, batchSize: 1 }), { name: 'lines' })
+    graph.addNode(async function* save(_batch: Row[]) {})
+    graph.addEdge('lines', 'save')
+    const positions: unknown[] = []
+    const executor = new AsyncExecutor(graph, { logger: quiet })
+    executor.on('position-stored', ({ position }) => positions.push(position))
+    await executor.execute({ tracking: true })
+    expect(positions).toEqual([])
+  })
+})
