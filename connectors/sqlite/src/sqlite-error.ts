@@ -7,6 +7,7 @@ export type SqliteErrorCode =
   | 'SQLITE_UNKNOWN_COLUMN'
   | 'SQLITE_WRITE'
   | 'SQLITE_QUERY'
+  | 'SQLITE_RESUME'
 
 /** The scope shown in the message of every error of this package: `[graphflow] [sqlite] ...`. */
 export const SQLITE_SCOPE = 'sqlite'

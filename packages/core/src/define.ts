@@ -287,20 +287,28 @@ export function defineSink<In, Stats extends object, Stored>(
    */
   async function acceptByUnit(state: SinkRunState<Stored>, input: In | readonly In[]) {
     const unit = (state.unitOf as () => unknown)()
+    const items = accept(state, Array.isArray(input) ? input : [input as In])
+    if (!writeBatch) return await writeEach(state, items)
+    let failure: { error: unknown } | undefined
     if (
       (state.due && unit !== state.lastUnit) ||
       state.buffer.length >= batchSize * UNIT_BATCH_LIMIT
     ) {
       state.due = false
-      const writing = flush(state)
-      if (writing) await writing
+      try {
+        const writing = flush(state)
+        if (writing) await writing
+      } catch (error) {
+        // This call's items are accepted all the same (written with the next batch); the
+        // failure of the batch before them is reported by this call.
+        failure = { error }
+      }
     }
     state.lastUnit = unit
-    const items = accept(state, Array.isArray(input) ? input : [input as In])
-    if (!writeBatch) return await writeEach(state, items)
     const buffer = state.buffer
     for (let index = 0; index < items.length; index++) buffer.push(items[index] as Stored)
     if (buffer.length >= batchSize) state.due = true
+    if (failure) throw failure.error
   }
 
   const fn = async function* sink(

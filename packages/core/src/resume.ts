@@ -165,6 +165,7 @@ export class StateWriter {
     const preview = JSON.parse(JSON.stringify(this.state)) as ResumeState
     for (const change of changes) setEntry(preview, change, change.data !== undefined)
     const text = JSON.stringify(preview)
+    if (text === this.#lastSync) return // the store holds it, outside this transaction
     // Until the commit is done, what the store holds is not known (a rollback takes it back).
     this.#lastSync = undefined
     putSync.call(this.options.store, this.options.key, preview)
