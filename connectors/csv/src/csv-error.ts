@@ -15,6 +15,8 @@ import { GraphflowError } from '@graphflow/core'
  * - `CSV_INCOMPLETE_RECORD`: appending to a file whose last record was cut off (no final
  *   line break, or an open quoted field).
  * - `CSV_INVALID_RECORD`: a record is not an object, or one of its values cannot be cast.
+ * - `CSV_RESUME`: a resumed load finds the file shorter than its saved size, replaced, or
+ *   missing (see "Resumable loads" in the README); or `atomic` in a run with checkpoints.
  */
 export type CsvErrorCode =
   | 'CSV_OPEN'
@@ -26,6 +28,7 @@ export type CsvErrorCode =
   | 'CSV_DUPLICATE_COLUMN'
   | 'CSV_INCOMPLETE_RECORD'
   | 'CSV_INVALID_RECORD'
+  | 'CSV_RESUME'
 
 /** Where a {@link CsvError} happened. */
 export interface CsvErrorDetails {
@@ -41,6 +44,10 @@ export interface CsvErrorDetails {
   column?: string | undefined
   /** The byte offset in the file, for an incomplete last record (0 for the first byte). */
   offset?: number | undefined
+  /** A resumed load: the size saved with the sink's position, in bytes. */
+  savedSize?: number | undefined
+  /** A resumed load: the size the file has, in bytes. */
+  size?: number | undefined
   /** The underlying error. */
   cause?: unknown
 }

@@ -361,7 +361,7 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
    */
   async #saveStartPoints(): Promise<void> {
     const writer = this.#writer
-    if (!writer) return
+    if (!writer || this.#stopped) return
     for (const [sink, source] of this.#savePoints) {
       const entry = ownEntry(ownEntry(writer.state.sources, source.name), sink.name)
       if (entry !== undefined && entry.seq > 0) continue
