@@ -15,8 +15,10 @@ import { GraphflowError } from '@graphflow/core'
  * - `CSV_INCOMPLETE_RECORD`: appending to a file whose last record was cut off (no final
  *   line break, or an open quoted field).
  * - `CSV_INVALID_RECORD`: a record is not an object, or one of its values cannot be cast.
- * - `CSV_RESUME`: a resumed `csvSource` refuses the file: shorter than the saved offset, its
- *   bytes before the offset changed (replaced, rewritten), or a malformed saved position.
+ * - `CSV_RESUME`: a resumed load refuses the file: a resumed `csvSource` finds it shorter than
+ *   the saved offset, its bytes before the offset changed (replaced, rewritten), or a malformed
+ *   saved position; a resumed `csvSink` finds it shorter than its saved size, replaced, or
+ *   missing (see "Resumable loads" in the README); or `atomic` in a run with checkpoints.
  */
 export type CsvErrorCode =
   | 'CSV_OPEN'
@@ -47,6 +49,10 @@ export interface CsvErrorDetails {
    * resumed source refuses (0 for the first byte).
    */
   offset?: number | undefined
+  /** A resumed load: the size saved with the sink's position, in bytes. */
+  savedSize?: number | undefined
+  /** A resumed load: the size the file has, in bytes. */
+  size?: number | undefined
   /** The underlying error. */
   cause?: unknown
 }

@@ -61,6 +61,10 @@ export class CsvFileWriter {
   #reported = false
   #drain: Promise<void> | undefined
   #closed = false
+  /** Settles once the last text written reached the file (see {@link commit}). */
+  #written: Promise<void> = Promise.resolve()
+  /** The file's size when it was opened, in bytes (what an append keeps, else 0). */
+  readonly startSize: number
 
   private constructor(
     settings: FileWriterSettings,
@@ -69,7 +73,9 @@ export class CsvFileWriter {
     target: string,
     existing: ExistingContent,
     recordDelimiter: '\n' | '\r\n',
+    startSize: number,
   ) {
+    this.startSize = startSize
     this.#target = target
     this.#settings = settings
     this.path = settings.path
@@ -167,13 +173,35 @@ export class CsvFileWriter {
       target,
       existing,
       recordDelimiter,
+      settings.append && !bomOnly ? size : 0,
     )
+  }
+
+  /** The open file (its temp file with `atomic`). */
+  get handle(): FileHandle {
+    return this.#handle
+  }
+
+  /** Waits until everything written so far reached the file, then fsyncs it. */
+  async commit(): Promise<void> {
+    await this.#written
+    if (this.#error) throw this.#writeError()
+    try {
+      await this.#handle.sync()
+    } catch (error) {
+      this.#error ??= error as Error
+      throw this.#writeError()
+    }
   }
 
   /** Queues text; returns a promise to await when the stream's buffer is full (backpressure). */
   write(text: string): Promise<void> | undefined {
     if (this.#error) throw this.#writeError()
-    if (this.#stream.write(text)) return undefined
+    let written = true
+    this.#written = new Promise<void>((resolveWritten) => {
+      written = this.#stream.write(text, () => resolveWritten())
+    })
+    if (written) return undefined
     this.#drain ??= new Promise<void>((resolveDrain, rejectDrain) => {
       const settle = (error?: Error) => {
         this.#stream.off('drain', onDrain)

@@ -1,6 +1,7 @@
-import { defineSink } from '@graphflow/core'
+import { defineSink, type NodeContext } from '@graphflow/core'
 import { resolveSinkOptions } from './check-options.js'
 import { CsvError } from './csv-error.js'
+import type { CsvSavePoint } from './csv-save-point.js'
 import type { CsvSinkOptions, CsvSinkSpec } from './csv-sink-options.js'
 import { SinkRun } from './sink-run.js'
 
@@ -27,6 +28,9 @@ export function csvSink<Row extends object = Record<string, unknown>>(
 ): CsvSinkSpec<Row> {
   const settings = resolveSinkOptions(options)
   let run: SinkRun | undefined
+  let context: NodeContext | undefined
+  /** The save point of the last run's last commit (asked for once the run closed, too). */
+  let point: CsvSavePoint | undefined
 
   const openRun = (): SinkRun => {
     if (run) return run
@@ -36,20 +40,42 @@ export function csvSink<Row extends object = Record<string, unknown>>(
     )
   }
 
+  /** A run with checkpoints: each batch is written, flushed and fsynced, then committed. */
+  async function commitBatch(current: SinkRun, rows: string[][]): Promise<void> {
+    const done = context?.beginCommit()
+    try {
+      await current.write(rows)
+      await current.commit()
+    } catch (error) {
+      done?.(error)
+      throw error
+    }
+    point = current.savePoint()
+    done?.()
+  }
+
   return defineSink({
     name: settings.name,
     stats: () => ({ records: 0 }),
     batchSize: BATCH_ROWS,
-    async open(context) {
-      run = undefined
-      run = await SinkRun.open(settings, context, context.stats)
+    async open(opened) {
+      run = point = undefined
+      context = opened
+      run = await SinkRun.open(settings, opened, opened.stats)
+      point = run.savePoint()
     },
     prepare: (record: Row, number, callSize): string[] => openRun().toRow(record, number, callSize),
-    writeBatch: (rows: string[][]) => openRun().write(rows),
+    writeBatch(rows: string[][]) {
+      const current = openRun()
+      if (!current.durable) return current.write(rows)
+      return commitBatch(current, rows)
+    },
     async close({ writeFailed }) {
       const current = run
-      run = undefined
+      run = context = undefined
       await current?.close(writeFailed)
     },
+    // In a run with checkpoints: the file's size and identity at the last durable batch.
+    savePoint: () => point ?? null,
   })
 }

@@ -1,7 +1,14 @@
+import { resolve } from 'node:path'
 import type { NodeContext } from '@graphflow/core'
 import type { SinkSettings } from './check-options.js'
 import { CsvError } from './csv-error.js'
 import { CsvFileWriter } from './csv-file-writer.js'
+import {
+  type CsvSavePoint,
+  checkSavePoint,
+  SavePointTracker,
+  truncateToSavePoint,
+} from './csv-save-point.js'
 import { escapeFormula, startsLikeFormula } from './formula-escape.js'
 import { RowBuilder } from './record-rows.js'
 import { rowsToCsv } from './rows-to-csv.js'
@@ -19,6 +26,8 @@ export class SinkRun {
   #rows: RowBuilder | undefined
   /** Written before the first rows: the LF of an appended file cut after CR, BOM, header. */
   #prefix = ''
+  /** A run with checkpoints: what was written, for the save points. */
+  #points: SavePointTracker | undefined
 
   private constructor(
     settings: SinkSettings,
@@ -34,20 +43,41 @@ export class SinkRun {
     this.#prefix = writer.existing.prefix
   }
 
-  /** Opens the file and, when appending, checks its header against the columns. */
+  /**
+   * Opens the file and, when appending, checks its header against the columns. A resumed run
+   * with checkpoints first truncates the file to its saved size, then appends to it.
+   */
   static async open(
     settings: SinkSettings,
     context: NodeContext,
     stats: { records: number },
   ): Promise<SinkRun> {
+    const checkpointed = context.checkpointStore !== undefined
+    let append = settings.append
+    if (checkpointed) {
+      const path = resolve(settings.path)
+      if (settings.atomic) {
+        throw new CsvError(
+          `cannot write ${path} in a run with checkpoints: atomic: true replaces the file only at the end, so there is nothing to resume; leave atomic out (a resumed run truncates the file to its saved size)`,
+          { code: 'CSV_RESUME', path },
+        )
+      }
+      if ('savedPoint' in context) {
+        await truncateToSavePoint(path, checkSavePoint(path, context.savedPoint))
+        append = true
+      }
+    }
     const writer = await CsvFileWriter.open({
       ...settings,
-      readHeader: settings.append && settings.header,
+      append,
+      readHeader: append && settings.header,
     })
     const run = new SinkRun({ ...settings, path: writer.path }, writer, context, stats)
     let columns = settings.columns
     const existing = writer.existing.header
     try {
+      if (checkpointed)
+        run.#points = await SavePointTracker.open(writer.path, writer.handle, writer.startSize)
       if (existing) columns = checkHeader(writer.path, existing, columns, settings.escapeFormulas)
       if (columns) run.#start(columns)
     } catch (error) {
@@ -72,9 +102,27 @@ export class SinkRun {
     const text = this.#toCsv(rows)
     const prefix = this.#prefix
     this.#prefix = ''
-    const waiting = this.#writer.write(prefix === '' ? text : prefix + text)
+    const written = prefix === '' ? text : prefix + text
+    this.#points?.wrote(written)
+    const waiting = this.#writer.write(written)
     this.#stats.records += rows.length
     return waiting
+  }
+
+  /** True in a run with checkpoints: each batch is made durable ({@link commit}). */
+  get durable(): boolean {
+    return this.#points !== undefined
+  }
+
+  /** Makes what was written durable (flushed to the file, fsynced): the next save point. */
+  async commit(): Promise<void> {
+    await this.#writer.commit()
+    this.#points?.commit()
+  }
+
+  /** The file's size and identity at the last commit (a run with checkpoints). */
+  savePoint(): CsvSavePoint | undefined {
+    return this.#points?.committed
   }
 
   /**

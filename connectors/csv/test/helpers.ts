@@ -26,3 +26,11 @@ export function killRecordCsv(id: number): string {
   const { id: key, text } = killRecord(id)
   return `${key},"${text.replaceAll('"', '""')}"\n`
 }
+
+/** A record of the resume tests: quotes, a comma and a line break in a field, like real data. */
+export function resumeRecord(
+  page: number,
+  row: number,
+): { id: string; page: number; text: string } {
+  return { id: `${page}.${row}`, page, text: `page ${page}, "row" ${row}\nsecond line` }
+}

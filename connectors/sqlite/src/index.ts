@@ -1,4 +1,10 @@
 export {
+  isSqliteCheckpointStore,
+  type SqliteCheckpointStore,
+  type SqliteCheckpointStoreOptions,
+  sqliteCheckpointStore,
+} from './sqlite-checkpoint-store.js'
+export {
   type RejectedRow,
   type RowErrorContext,
   SQLITE_SCOPE,

@@ -9,6 +9,7 @@ export type SqliteErrorCode =
   | 'SQLITE_QUERY'
   /** A keyset read (`key`): a saved position for another key, a NULL or repeated key value. */
   | 'SQLITE_KEY'
+  | 'SQLITE_RESUME'
 
 /** The scope shown in the message of every error of this package: `[graphflow] [sqlite] ...`. */
 export const SQLITE_SCOPE = 'sqlite'

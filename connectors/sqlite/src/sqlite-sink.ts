@@ -1,6 +1,8 @@
-import { defineSink, type NodeContext } from '@graphflow/core'
+import { type CommitDone, defineSink, type NodeContext } from '@graphflow/core'
 import { fileDeprecation, resolveSinkOptions } from './check-options.js'
 import { checkOpen, openDatabase, type SqliteDatabase } from './open-database.js'
+import { RowidPoint } from './rowid-point.js'
+import { isSqliteCheckpointStore } from './sqlite-checkpoint-store.js'
 import { plainMessage, SqliteError } from './sqlite-error.js'
 import type { SqliteSinkOptions, SqliteSinkSpec } from './sqlite-sink-options.js'
 import { type SinkCounters, sinkCounters, TableWriter, withRowsWritten } from './table-writer.js'
@@ -16,6 +18,11 @@ export { IDENTIFIER_PATTERN } from './identifiers.js'
  * A row SQLite refuses (a NOT NULL or UNIQUE constraint in `insert` mode, ...) does not fail
  * its batch: the other rows are committed and the call that wrote the batch (or `close()`)
  * throws a {@link SqliteRowError} naming the table and each refused row, records included.
+ *
+ * In a run with `checkpoints` (see "Resumable loads" in the README) each batch ends where a
+ * source's unit ends; with a {@link sqliteCheckpointStore} of the same database the state is
+ * written inside each batch's transaction; in `insert` mode into a table without a primary key
+ * the last row id is saved with the positions, and a resumed run deletes the rows past it.
  *
  * @example
  * ```ts
@@ -37,11 +44,16 @@ export function sqliteSink<Row extends object = object>(
   let database: SqliteDatabase | undefined
   let writer: TableWriter | undefined
   let context: NodeContext | undefined
+  /** The connection is a checkpoint store's: the state is written in each transaction. */
+  let shared = false
+  /** A run with checkpoints in `insert` mode without a primary key: the last row id committed. */
+  let point: RowidPoint | undefined
 
   function release(): void {
     const opened = database
-    database = writer = context = undefined
-    if (opened && target.path !== undefined) opened.close()
+    database = writer = context = point = undefined
+    if (opened && target.path !== undefined && !shared) opened.close()
+    shared = false
   }
 
   function openWriter(): TableWriter {
@@ -58,9 +70,17 @@ export function sqliteSink<Row extends object = object>(
       withRowsWritten(run.stats) // the reset copied the getter as a value
       warnFileOption(run)
       context = run
-      database = target.database ? checkOpen(target.database) : openDatabase(target.path, 'write')
+      const store = run.checkpointStore
+      shared = isSqliteCheckpointStore(store) && store.holds(target)
+      database =
+        shared && isSqliteCheckpointStore(store)
+          ? store.connection()
+          : target.database
+            ? checkOpen(target.database)
+            : openDatabase(target.path, 'write')
       try {
         writer = new TableWriter(database, settings, run.stats as unknown as SinkCounters)
+        if (store !== undefined) point = RowidPoint.open(database, settings, run)
       } catch (error) {
         release()
         if (error instanceof SqliteError) throw error
@@ -75,15 +95,23 @@ export function sqliteSink<Row extends object = object>(
     writeBatch(rows: Row[]) {
       const writing = openWriter()
       // What the calls returned so far accepted is stored once this batch is committed.
-      const done = context?.beginCommit?.()
+      const done: CommitDone | undefined = context?.beginCommit?.()
+      const before = point?.rowid
       try {
-        writing.writeBatch(rows)
+        writing.writeBatch(rows, (refused) => {
+          // Inside the transaction: the last row id, and the state when the store is here.
+          point?.update()
+          if (shared && !refused) done?.save?.()
+        })
       } catch (error) {
+        if (point && before !== undefined) point.rowid = before
         done?.(error)
         throw error
       }
       done?.()
     },
+    // What a resumed run gets back as context.savedPoint: the last row id committed.
+    savePoint: () => (point ? { rowid: point.rowid } : {}),
     close() {
       try {
         writer?.finish()

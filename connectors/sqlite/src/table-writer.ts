@@ -91,12 +91,19 @@ export class TableWriter {
   #keyIndexes: number[] = []
   #failures: Error[] = []
   readonly #transaction: () => number
+  /** Called inside the batch's transaction after its rows (see {@link writeBatch}). */
+  #beforeCommit: ((refused: boolean) => void) | undefined
 
   constructor(database: SqliteDatabase, settings: SinkSettings, stats: SinkCounters) {
     this.#database = database
     this.#settings = settings
     this.#stats = stats
-    this.#transaction = database.transaction(() => this.#writeRows())
+    this.#transaction = database.transaction(() => {
+      const rejected = this.#rejected.length
+      const written = this.#writeRows()
+      this.#beforeCommit?.(this.#rejected.length > rejected)
+      return written
+    })
     this.#columns = new TableColumns(database, settings, () => {
       // Rows accepted so far keep the columns they were accepted with.
       this.#widths.push({ before: this.#accepted, width: this.#columns.names.length })
@@ -154,10 +161,17 @@ export class TableWriter {
 
   /**
    * Writes a batch core buffered (`batchSize` records or more: a call's records are never
-   * split) in one transaction; then throws its refused rows, or its failure.
+   * split) in one transaction; then throws its refused rows, or its failure. `beforeCommit`
+   * runs inside the transaction after the rows (told whether a row was refused); what it
+   * throws rolls the batch back.
    */
-  writeBatch(records: object[]): void {
-    this.#flush(records)
+  writeBatch(records: object[], beforeCommit?: (refused: boolean) => void): void {
+    this.#beforeCommit = beforeCommit
+    try {
+      this.#flush(records)
+    } finally {
+      this.#beforeCommit = undefined
+    }
     this.#throwPending()
   }
 

@@ -18,13 +18,15 @@ import type {
   ExecutorEvents,
   NodeExceptions,
 } from './executor-types.js'
-import type { Logger, NodeContext } from './node-spec.js'
+import type { CommitDone, Logger, NodeContext } from './node-spec.js'
 import {
+  type CheckpointOptions,
   checkCheckpointOptions,
   loadState,
   ownEntry,
   type ResumeState,
   StateWriter,
+  savePointSinks,
 } from './resume.js'
 import {
   checkPlacement,
@@ -37,12 +39,14 @@ import {
   startCall,
 } from './run-node.js'
 import {
+  CALL_UNIT,
   Checkpoint,
   distinct,
   type Lineage,
   type Origin,
   QueueTrack,
   Tracker,
+  unitToken,
 } from './work-tracking.js'
 
 /** Longest stretch of work between two turns of the event loop (timers, I/O, an abort). */
@@ -101,6 +105,11 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
   #resumeFrom = new Map<string, unknown>()
   /** A resumed run: per node, the items not put into its queue (its sinks had them). */
   #skipped: Record<string, number> = {}
+  /** A run with checkpoints: each sink with a `savePoint`, and the node whose units reach it. */
+  #savePoints = new Map<RunNode, RunNode>()
+  /** A resumed run: per sink with a `savePoint` and a saved entry, that entry's data. */
+  #savedPoints = new Map<string, unknown>()
+  #checkpoints: Required<CheckpointOptions> | undefined
 
   constructor(graph: AsyncGraph, options: AsyncExecutorOptions = {}) {
     super()
@@ -189,6 +198,15 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     const startNodes = resolveStartNodes(this.graph, options.startNodes, local)
     const nodes = prepareRun(this.graph, startNodes, placement, local)
     const running = local === undefined ? nodes : nodes.filter((node) => !node.remote)
+    let savePoints: Map<RunNode, RunNode> | undefined
+    if (checkpoints) {
+      try {
+        savePoints = savePointSinks(nodes)
+      } catch (error) {
+        releaseQueues(nodes, () => {})
+        throw error
+      }
+    }
     this.#running = true
     let saved: ResumeState | undefined
     if (checkpoints) {
@@ -201,6 +219,8 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
       }
     }
     this.#reset(startNodes)
+    this.#checkpoints = checkpoints
+    if (savePoints) this.#savePoints = savePoints
     this.#nodes = nodes
     this.#writer =
       checkpoints && saved
@@ -227,6 +247,7 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     try {
       if (!this.#stopped) {
         await this.#openAll(running)
+        if (this.#savePoints.size > 0) await this.#saveStartPoints()
         await Promise.all(running.map((node) => this.#runNode(node)))
       }
     } finally {
@@ -311,6 +332,8 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     this.#usedStartNodes = startNodes
     this.#resumeFrom.clear()
     this.#skipped = {}
+    this.#savePoints = new Map()
+    this.#savedPoints.clear()
   }
 
   #context(node: RunNode, signal: AbortSignal): NodeContext {
@@ -318,10 +341,38 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     const beginCommit =
       tracker && node.config.commits ? () => this.#beginCommit(node, tracker) : noCommit
     const context: NodeContext = { name: node.name, signal, logger: this.#logger, beginCommit }
-    if (this.#resumeFrom.has(node.name)) {
-      return { ...context, resumeFrom: this.#resumeFrom.get(node.name) }
-    }
+    if (this.#checkpoints) return this.#checkpointContext(node, context)
     return context
+  }
+
+  /** The context of a node in a run with checkpoints. */
+  #checkpointContext(node: RunNode, context: NodeContext): NodeContext {
+    const extra: Record<string | symbol, unknown> = { checkpointStore: this.#checkpoints?.store }
+    if (this.#resumeFrom.has(node.name)) extra.resumeFrom = this.#resumeFrom.get(node.name)
+    if (this.#savedPoints.has(node.name)) extra.savedPoint = this.#savedPoints.get(node.name)
+    if (this.#savePoints.has(node)) extra[CALL_UNIT] = () => node.callUnit
+    return { ...context, ...extra }
+  }
+
+  /**
+   * Saves where each sink with a `savePoint` starts, when it has stored nothing yet (a seq 0
+   * entry), and waits until it is durable: a resumed run hands it back even when the sink was
+   * stopped before storing any position (a table's rows from before the load stay, the rest go).
+   */
+  async #saveStartPoints(): Promise<void> {
+    const writer = this.#writer
+    if (!writer || this.#stopped) return
+    for (const [sink, source] of this.#savePoints) {
+      const entry = ownEntry(ownEntry(writer.state.sources, source.name), sink.name)
+      if (entry !== undefined && entry.seq > 0) continue
+      try {
+        writer.update(source.name, sink.name, null, 0, sink.config.savePoint?.())
+      } catch (error) {
+        this.#fail(sink, error, 'savePoint() failed')
+        this.#stop('halted', sink.name)
+      }
+    }
+    await writer.flush()
   }
 
   /**
@@ -333,10 +384,15 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     const byName = new Map(nodes.map((node) => [node.name, node]))
     const tracker = new Tracker(
       sinks.map((node) => node.name),
-      (event, seq) => {
+      (event, seq, units, sink) => {
         if (this.#writer) {
+          const savePoint = (sinks[sink] as RunNode).config.savePoint
           try {
-            this.#writer.update(event.node, event.sink, event.position, seq)
+            // A sink with a save point: only where what it committed holds exactly these units.
+            if (!savePoint) this.#writer.update(event.node, event.sink, event.position, seq)
+            else if (tracker.committedBelow(units, sink, seq)) {
+              this.#writer.update(event.node, event.sink, event.position, seq, savePoint())
+            }
           } catch (error) {
             const node = byName.get(event.node)
             if (node) this.#fail(node, error, 'yielded a checkpoint the store cannot hold')
@@ -379,8 +435,12 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     let behind: { position: unknown; seq: number } | undefined
     let fresh = false
     for (const sink of node.reach) {
-      const entry = ownEntry(entries, (sinks[sink] as RunNode).name)
-      if (entry === undefined) fresh = true
+      const name = (sinks[sink] as RunNode).name
+      const entry = ownEntry(entries, name)
+      if (entry !== undefined && (sinks[sink] as RunNode).config.savePoint) {
+        this.#savedPoints.set(name, entry.data)
+      }
+      if (entry === undefined || entry.seq === 0) fresh = true
       else {
         stored.set(sink, entry.seq)
         if (behind === undefined || entry.seq < behind.seq) behind = entry
@@ -390,18 +450,40 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     this.#resumeFrom.set(node.name, fresh ? undefined : behind?.position)
   }
 
-  #beginCommit(node: RunNode, tracker: Tracker): (error?: unknown) => void {
+  #beginCommit(node: RunNode, tracker: Tracker): CommitDone {
     const committing = node.uncommitted
     node.uncommitted = []
     node.committing.add(committing)
-    return (error?: unknown) => {
+    const savePoint = this.#savePoints.has(node) ? node.config.savePoint : undefined
+    let previewed = false
+    const done: CommitDone = (error?: unknown) => {
       if (!node.committing.delete(committing)) return
       const failure = error === undefined ? undefined : toError(error)
+      if (savePoint && !failure) tracker.noteCommitted(node.reach[0] as number, committing)
+      if (previewed) this.#writer?.settlePreview(failure === undefined)
       for (const lineage of committing) {
         if (failure) tracker.fail(lineage, failure)
         tracker.release(lineage, node.reach)
       }
     }
+    const writer = this.#writer
+    if (savePoint && writer?.synchronous) {
+      done.save = () => {
+        previewed = true
+        const data = savePoint()
+        const pending = tracker.preview(node.reach[0] as number, committing)
+        writer.putWith(
+          pending.map(({ units, position, seq }) => ({
+            node: units.node,
+            sink: node.name,
+            position,
+            seq,
+            data,
+          })),
+        )
+      }
+    }
+    return done
   }
 
   async #openAll(nodes: RunNode[]): Promise<void> {
@@ -452,6 +534,9 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
       for (const lineage of node.uncommitted) uncommitted.push(lineage)
       node.uncommitted = []
       node.committing.clear()
+      if (!closeError && this.#savePoints.has(node)) {
+        tracker.noteCommitted(node.reach[0] as number, uncommitted)
+      }
       for (const lineage of uncommitted) {
         if (closeError) tracker.fail(lineage, closeError)
         tracker.release(lineage, node.reach)
@@ -600,6 +685,8 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
       let unit: Origin | undefined
       let out = inherited
       let iterator: Iteration | undefined
+      // A sink with a save point ends its batches where the unit of its items changes.
+      if (node.config.savePoint) node.callUnit = unitToken(inherited)
       try {
         iterator = startCall(node.config, item, starting)
         while (!this.#stopped) {

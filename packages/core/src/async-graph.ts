@@ -49,6 +49,8 @@ export interface GraphNode {
   readonly commits: boolean
   /** The spec's `checkpoints`: every call may close units of output with `checkpoint()`. */
   readonly checkpoints: boolean
+  /** The spec's `savePoint`: data a sink keeps with its saved positions. */
+  readonly savePoint: (() => unknown) | undefined
 }
 
 /** A node function or a connector's {@link NodeSpec}. */
@@ -226,6 +228,7 @@ export class AsyncGraph<Graph = unknown> {
       takesNoParameters: takesNoParameters(fn),
       commits: spec?.commits === true,
       checkpoints: spec?.checkpoints === true,
+      savePoint: spec?.savePoint?.bind(spec),
     })
     this.#destinations.set(name, [])
     this.#sources.set(name, [])

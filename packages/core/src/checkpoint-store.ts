@@ -14,6 +14,14 @@ export interface CheckpointStore {
   get(key: string): Promise<unknown>
   /** Stores `value` under `key`, replacing what was there; resolves once it is durable. */
   put(key: string, value: unknown): Promise<void>
+  /**
+   * Optional: stores `value` under `key` synchronously, durable when it returns (a SQLite
+   * store, on the connection of a sink that writes to the same database). A run writes such a
+   * store on every stored position, without coalescing, and a sink can write the state inside
+   * its own transaction (`beginCommit()`'s `save()`), so the positions commit with the rows.
+   * @default undefined (the run uses `put`)
+   */
+  putSync?(key: string, value: unknown): void
 }
 
 /** What a {@link fileCheckpointStore} file holds. */

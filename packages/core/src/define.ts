@@ -8,7 +8,7 @@ import type {
   SourceDefinition,
   SourceSpec,
 } from './spec-types.js'
-import { Checkpoint } from './work-tracking.js'
+import { CALL_UNIT, Checkpoint } from './work-tracking.js'
 
 const DEFAULT_BATCH_SIZE = 256
 
@@ -149,7 +149,19 @@ interface SinkRunState<Stored> {
   /** The batch being written, while one is. */
   writing: Promise<void> | undefined
   writeFailed: boolean
+  /**
+   * A sink with a `savePoint` in a run with checkpoints: the unit of the current call's item.
+   * Batches then end where it changes.
+   */
+  unitOf: (() => unknown) | undefined
+  /** The unit of the last call's item. */
+  lastUnit: unknown
+  /** `batchSize` items are buffered: written before the first item of another unit. */
+  due: boolean
 }
+
+/** A batch kept open to the end of a unit grows up to this many times `batchSize`. */
+const UNIT_BATCH_LIMIT = 8
 
 function isPromiseLike(value: unknown): value is PromiseLike<void> {
   return typeof (value as PromiseLike<void> | undefined)?.then === 'function'
@@ -208,7 +220,15 @@ export function defineSink<In, Stats extends object, Stored>(
   let run: SinkRunState<Stored> | undefined
 
   const newRun = (): SinkRunState<Stored> => {
-    run = { buffer: [], received: 0, writing: undefined, writeFailed: false }
+    run = {
+      buffer: [],
+      received: 0,
+      writing: undefined,
+      writeFailed: false,
+      unitOf: undefined,
+      lastUnit: undefined,
+      due: false,
+    }
     return run
   }
 
@@ -269,10 +289,41 @@ export function defineSink<In, Stats extends object, Stored>(
     }
   }
 
+  /**
+   * A call of a sink with a save point: the batch is written before the first item of another
+   * unit, so that each commit holds whole units (and the items of returned calls only).
+   */
+  async function acceptByUnit(state: SinkRunState<Stored>, input: In | readonly In[]) {
+    const unit = (state.unitOf as () => unknown)()
+    const items = accept(state, Array.isArray(input) ? input : [input as In])
+    if (!writeBatch) return await writeEach(state, items)
+    let failure: { error: unknown } | undefined
+    if (
+      (state.due && unit !== state.lastUnit) ||
+      state.buffer.length >= batchSize * UNIT_BATCH_LIMIT
+    ) {
+      state.due = false
+      try {
+        const writing = flush(state)
+        if (writing) await writing
+      } catch (error) {
+        // This call's items are accepted all the same (written with the next batch); the
+        // failure of the batch before them is reported by this call.
+        failure = { error }
+      }
+    }
+    state.lastUnit = unit
+    const buffer = state.buffer
+    for (let index = 0; index < items.length; index++) buffer.push(items[index] as Stored)
+    if (buffer.length >= batchSize) state.due = true
+    if (failure) throw failure.error
+  }
+
   const fn = async function* sink(
     input: In | readonly In[],
   ): AsyncGenerator<never, void, undefined> {
     const state = run ?? newRun()
+    if (state.unitOf !== undefined) return await acceptByUnit(state, input)
     if (!Array.isArray(input)) {
       // One item: the hot path of record-by-record flows, without a per-call array.
       const number = ++state.received
@@ -304,7 +355,9 @@ export function defineSink<In, Stats extends object, Stored>(
     fn,
     open(context: NodeContext) {
       reset()
-      newRun()
+      const state = newRun()
+      const unitOf = (context as { [CALL_UNIT]?: () => unknown })[CALL_UNIT]
+      if (definition.savePoint && typeof unitOf === 'function') state.unitOf = unitOf
       return open?.(runContext(context, stats))
     },
     async close(context?: NodeContext) {
@@ -334,5 +387,6 @@ export function defineSink<In, Stats extends object, Stored>(
     },
     options: definition.options,
     commits: definition.commits ?? (definition.writeBatch !== undefined || close !== undefined),
+    savePoint: check.function('savePoint', definition.savePoint, undefined)?.bind(definition),
   }
 }

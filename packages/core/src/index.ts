@@ -55,7 +55,14 @@ export {
   type UnpackedArguments,
   type WholeArguments,
 } from './node-ref.js'
-export type { Logger, NodeContext, NodeFunction, NodeOptions, NodeSpec } from './node-spec.js'
+export type {
+  CommitDone,
+  Logger,
+  NodeContext,
+  NodeFunction,
+  NodeOptions,
+  NodeSpec,
+} from './node-spec.js'
 export { type NumberLimits, type OptionChecks, optionChecks } from './option-checks.js'
 export type { CheckpointOptions } from './resume.js'
 export type { Placement } from './run-node.js'

@@ -1,4 +1,5 @@
 import type { AsyncQueue } from './async-queue.js'
+import type { CheckpointStore } from './checkpoint-store.js'
 
 /** Something to log to: `console`, pino, winston, ... */
 export interface Logger {
@@ -32,7 +33,7 @@ export interface NodeContext {
    * not done too) is committed then. Calling `done` again does nothing. In any other run it
    * returns a no-op.
    */
-  beginCommit(): (error?: unknown) => void
+  beginCommit(): CommitDone
   /**
    * In `open()` of a run with `checkpoints` (see "Resumable loads" in the README), for a node
    * that yields `checkpoint()` markers (a start node, a spec with `checkpoints`): the position
@@ -40,6 +41,36 @@ export interface NodeContext {
    * stored nothing yet (start from the beginning). Absent in other runs.
    */
   readonly resumeFrom?: unknown
+  /**
+   * In `open()` of a sink whose spec has `savePoint`, in a run with `checkpoints` that resumes a
+   * saved state: what `savePoint()` returned when the sink's position now saved was stored (a
+   * CSV file's size, a table's last row id), so the sink can drop what it wrote past it.
+   * Absent when the sink has no saved position (it starts from the beginning).
+   */
+  readonly savedPoint?: unknown
+  /**
+   * In a run with `checkpoints`, for every node: the run's checkpoint store (a sink writing to
+   * the database the store keeps its state in can write the state in its own transactions).
+   * Absent in other runs.
+   */
+  readonly checkpointStore?: CheckpointStore
+}
+
+/**
+ * What `context.beginCommit()` returns: call it once the write is durable (`done()`), or with
+ * the error that failed it (`done(error)`).
+ */
+export interface CommitDone {
+  (error?: unknown): void
+  /**
+   * For a sink whose write is a transaction in the database of a store with `putSync` (the
+   * SQLite checkpoint store): writes the run's state as it will be once this commit is done,
+   * through the store's `putSync`. Call it as the last statement inside the transaction, then
+   * `done()` after the transaction committed: the saved positions commit with the rows, and a
+   * rollback takes both back. It throws what `putSync` throws (roll back, then `done(error)`).
+   * Does nothing in a run without `checkpoints` or with a store that has no `putSync`.
+   */
+  save?(): void
 }
 
 /** Options of a node, given to `addNode` or as a {@link NodeSpec}'s defaults. */
@@ -106,4 +137,14 @@ export interface NodeSpec<In extends unknown[] = never[], Out = unknown> {
    * others that reads pages per item). A start call may always yield them. @default false
    */
   checkpoints?: boolean
+  /**
+   * A sink (`commits: true`) that keeps data with its saved positions (see "Resumable loads"
+   * in the README): in a run with `checkpoints`, each time the state saves this sink's position,
+   * it stores what `savePoint()` returns (JSON: what the sink committed so far, such as a file
+   * size) with it, and a resumed run hands it back to `open()` as `context.savedPoint`. Called
+   * synchronously, after a commit's `done()`; return the value as of the last commit. Such a
+   * sink runs with `maxTasks: 1` and is reached by one source in a run with checkpoints, and
+   * its batches end where a source's unit ends (see the README). @default undefined
+   */
+  savePoint?(): unknown
 }

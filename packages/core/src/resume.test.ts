@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest'
 import { AsyncExecutor } from './async-executor.js'
 import { AsyncGraph } from './async-graph.js'
 import { type CheckpointStore, memoryCheckpointStore } from './checkpoint-store.js'
-import { defineSource } from './define.js'
+import { defineSink, defineSource } from './define.js'
 import { GraphflowError } from './errors.js'
-import type { NodeContext, NodeSpec } from './node-spec.js'
+import type { CommitDone, NodeContext, NodeSpec } from './node-spec.js'
 import { type Checkpoint, checkpoint } from './work-tracking.js'
 
 const quiet = { info() {}, error() {} }
@@ -346,5 +346,202 @@ describe('execute({ checkpoints })', () => {
     await expect(
       executor.execute({ checkpoints: { store: memoryCheckpointStore(), key: '' } }),
     ).rejects.toThrow('execute "checkpoints.key": expected a non-empty string, got ')
+  })
+})
+
+/**
+ * A sink with a save point over an in-memory "file": each batch is appended and committed
+ * (beginCommit / done); `savePoint()` is the committed length; a resumed run truncates to the
+ * length it is handed back. `file` survives runs like a real file.
+ */
+function lengthSink(file: string[], log: { batches: string[][]; savedPoints: unknown[] }) {
+  let context: NodeContext | undefined
+  let committed = 0
+  return defineSink({
+    name: 'file',
+    batchSize: 3,
+    open(run) {
+      context = run
+      log.savedPoints.push(run.savedPoint)
+      const saved = run.savedPoint as { length: number } | undefined
+      if ('savedPoint' in run && saved) file.length = saved.length
+      else file.length = 0
+      committed = file.length
+    },
+    writeBatch(items: string[]) {
+      const done = (context as NodeContext).beginCommit()
+      log.batches.push(items)
+      file.push(...items)
+      committed = file.length
+      done()
+    },
+    savePoint: () => ({ length: committed }),
+  })
+}
+
+describe('sinks with a save point', () => {
+  it('store what the sink committed with each position, end batches at units, hand it back on resume', async () => {
+    const store = memoryCheckpointStore()
+    const file: string[] = []
+    const log = { batches: [] as string[][], savedPoints: [] as unknown[] }
+    const graph = new AsyncGraph()
+    graph.addEdge(graph.addNode(pagesSource(3, 2, [])), graph.addNode(lengthSink(file, log)))
+    await new AsyncExecutor(graph).execute({ checkpoints: { store } })
+    expect(file).toEqual(rows(3, 2))
+    // batchSize 3 with units of 2: a batch is written before the first item of the next unit.
+    expect(log.batches).toEqual([
+      ['1.1', '1.2', '2.1', '2.2'],
+      ['3.1', '3.2'],
+    ])
+    expect(log.savedPoints).toEqual([undefined])
+    expect(await store.get('graphflow')).toMatchObject({
+      sources: { pages: { file: { position: { page: 3 }, seq: 3, data: { length: 6 } } } },
+    })
+    // A resumed run truncates to the saved length and gets only what comes after.
+    file.push('garbage past the save point')
+    const seen: unknown[] = []
+    const graph2 = new AsyncGraph()
+    graph2.addEdge(graph2.addNode(pagesSource(4, 2, seen)), graph2.addNode(lengthSink(file, log)))
+    await new AsyncExecutor(graph2).execute({ checkpoints: { store } })
+    expect(seen).toEqual([{ page: 3 }])
+    expect(log.savedPoints[1]).toEqual({ length: 6 })
+    expect(file).toEqual(rows(4, 2))
+  })
+
+  it('saves where a sink starts (seq 0) before it writes, so a run stopped before any position is undone', async () => {
+    const store = memoryCheckpointStore()
+    const file = ['kept from before the load']
+    const log = { batches: [] as string[][], savedPoints: [] as unknown[] }
+    const controller = new AbortController()
+    const graph = new AsyncGraph()
+    const sinkSpec = lengthSink(file, log)
+    const open = sinkSpec.open
+    sinkSpec.open = (context) => {
+      // Like an append: keep what the file had.
+      const result = open?.({ ...context, savedPoint: { length: file.length } })
+      controller.abort()
+      return result
+    }
+    graph.addEdge(graph.addNode(pagesSource(3, 2, [])), graph.addNode(sinkSpec))
+    await new AsyncExecutor(graph).execute({ checkpoints: { store }, signal: controller.signal })
+    expect(await store.get('graphflow')).toMatchObject({
+      sources: { pages: { file: { position: null, seq: 0, data: { length: 1 } } } },
+    })
+    const seen: unknown[] = []
+    const graph2 = new AsyncGraph()
+    graph2.addEdge(graph2.addNode(pagesSource(2, 1, seen)), graph2.addNode(lengthSink(file, log)))
+    await new AsyncExecutor(graph2).execute({ checkpoints: { store } })
+    expect(seen).toEqual([undefined]) // nothing stored: from the beginning
+    expect(log.savedPoints.at(-1)).toEqual({ length: 1 })
+    expect(file).toEqual(['kept from before the load', '1.1', '2.1'])
+  })
+
+  it('interleaved units (a transform with maxTasks 4): the saved data never holds a unit the position does not cover', async () => {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const saves: { seq: number; length: number }[] = []
+      const file: string[] = []
+      const inner = memoryCheckpointStore()
+      const store: CheckpointStore = {
+        get: (key) => inner.get(key),
+        put: (key, value) => inner.put(key, value),
+        putSync(_key, value) {
+          const entry = (
+            value as { sources: { pages?: { file?: { seq: number; data?: { length: number } } } } }
+          ).sources.pages?.file
+          if (entry?.data && entry.seq > 0) {
+            saves.push({ seq: entry.seq, length: entry.data.length })
+            // Exactly the rows of pages 1..seq, in any order, and nothing else.
+            expect([...file.slice(0, entry.data.length)].sort()).toEqual(rows(entry.seq, 3).sort())
+          }
+        },
+      }
+      const graph = new AsyncGraph()
+      const shuffle = graph.addNode(
+        async function* shuffle(item: string) {
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 3))
+          yield item
+        },
+        { maxTasks: 4 },
+      )
+      graph.addEdge(graph.addNode(pagesSource(12, 3, [])), shuffle)
+      graph.addEdge(shuffle, graph.addNode(lengthSink(file, { batches: [], savedPoints: [] })))
+      await new AsyncExecutor(graph).execute({ checkpoints: { store } })
+      expect([...file].sort()).toEqual(rows(12, 3).sort())
+      expect(saves.at(-1)).toEqual({ seq: 12, length: 36 })
+    }
+  })
+
+  it('a store with putSync is written on every stored position; save() inside a commit writes the state it will have, and a failed commit does not advance it', async () => {
+    const puts: unknown[] = []
+    const inner = memoryCheckpointStore()
+    const store: CheckpointStore = {
+      get: (key) => inner.get(key),
+      put: () => Promise.reject(new Error('put is not used with putSync')),
+      putSync(_key, value) {
+        puts.push((value as { sources: Record<string, unknown> }).sources)
+      },
+    }
+    let context: NodeContext | undefined
+    let committed = 0
+    let batch = 0
+    const graph = new AsyncGraph()
+    graph.addEdge(
+      graph.addNode(pagesSource(3, 2, [])),
+      graph.addNode(
+        defineSink({
+          name: 'table',
+          batchSize: 2,
+          open(run) {
+            context = run
+          },
+          writeBatch(items: string[]) {
+            const done = (context as NodeContext).beginCommit() as CommitDone & { save(): void }
+            batch++
+            const before = committed
+            committed += items.length // the "transaction"
+            done.save()
+            if (batch === 2) {
+              committed = before // rolled back
+              done(new Error('SQLITE_FULL'))
+              throw new Error('SQLITE_FULL')
+            }
+            done()
+          },
+          savePoint: () => ({ rows: committed }),
+        }),
+      ),
+    )
+    const report = await new AsyncExecutor(graph, { logger: quiet }).execute({
+      checkpoints: { store },
+    })
+    expect(report.dataFlowStats.table?.err).toBe(1)
+    const entries = puts.map((sources) => (sources as { pages?: { table: unknown } }).pages?.table)
+    expect(entries).toEqual([
+      { position: null, seq: 0, data: { rows: 0 } }, // where it starts
+      { position: { page: 1 }, seq: 1, data: { rows: 2 } }, // save() in batch 1
+      { position: { page: 2 }, seq: 2, data: { rows: 4 } }, // save() in batch 2, rolled back
+      // The failed batch's unit is failed: no position passes it, and the next write puts the
+      // state as it is (a store whose transaction rolled back holds it already).
+      { position: { page: 1 }, seq: 1, data: { rows: 2 } },
+    ])
+  })
+
+  it('refuses a sink with a save point and maxTasks above 1, or reached by two sources', async () => {
+    const store = memoryCheckpointStore()
+    const graph = new AsyncGraph()
+    const file = graph.addNode(lengthSink([], { batches: [], savedPoints: [] }), { maxTasks: 2 })
+    graph.addEdge(graph.addNode(pagesSource(1, 1, [])), file)
+    await expect(new AsyncExecutor(graph).execute({ checkpoints: { store } })).rejects.toThrow(
+      'sink \'file\' keeps a save point with its positions, so in a run with "checkpoints" it runs with maxTasks 1, got maxTasks 2',
+    )
+    // Without checkpoints it runs.
+    expect((await new AsyncExecutor(graph).execute()).ok).toBe(true)
+    const two = new AsyncGraph()
+    const target = two.addNode(lengthSink([], { batches: [], savedPoints: [] }))
+    two.addEdge(two.addNode(pagesSource(1, 1, [])), target)
+    two.addEdge(two.addNode({ ...pagesSource(1, 1, []), name: 'more' }), target)
+    await expect(new AsyncExecutor(two).execute({ checkpoints: { store } })).rejects.toThrow(
+      "sink 'file' keeps a save point with its positions and is reached by two nodes that yield checkpoints ('pages' and 'more')",
+    )
   })
 })

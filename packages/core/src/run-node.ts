@@ -5,7 +5,7 @@ import { InvalidAsyncGraphError } from './errors.js'
 import type { NodeStats } from './executor-types.js'
 import { graphOf } from './node-ref.js'
 import { isStartNode, type StartNode } from './start-node.js'
-import type { Lineage, QueueTrack, SourceUnits } from './work-tracking.js'
+import type { Lineage, Origin, QueueTrack, SourceUnits } from './work-tracking.js'
 
 /** A node's state during one run. */
 export interface RunNode {
@@ -32,6 +32,8 @@ export interface RunNode {
   readonly committing: Set<Lineage[]>
   /** Tracked runs: the units of output this node closed with `checkpoint()`. */
   units: SourceUnits | undefined
+  /** Runs with checkpoints, a sink with a `savePoint`: the unit of the item of its current call. */
+  callUnit: Origin | undefined
   /**
    * A placement's remote node that local nodes put into: its queue is the outbound queue, it
    * runs nowhere here and has no destinations (a sink of this run).
@@ -220,6 +222,7 @@ export function prepareRun(
       uncommitted: [],
       committing: new Set(),
       units: undefined,
+      callUnit: undefined,
       remote,
     })
   }

@@ -143,4 +143,13 @@ export interface SinkDefinition<In, Stats extends object = NoStats, Stored = In>
    * @default true when `writeBatch` or `close` is given, else false
    */
   commits?: boolean
+  /**
+   * What the sink committed so far, as JSON (a file size, a last row id), stored with its
+   * positions in a run with `checkpoints` and handed back to `open()` as `context.savedPoint`
+   * when the run resumes (see "Resumable loads" in the core README). Such a sink's batches then
+   * end where the unit of its items changes (a batch may grow past `batchSize` to the end of a
+   * unit, up to 8 times it), so that a commit holds whole units.
+   * @default undefined
+   */
+  savePoint?(): unknown
 }

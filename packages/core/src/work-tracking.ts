@@ -63,6 +63,38 @@ export interface SourceUnits {
    * stored when the run started (the units before it are not delivered to it again).
    */
   readonly skipBelow: Map<number, number> | undefined
+  /**
+   * Per sink index, for sinks with a `savePoint`: the highest sequence number among the units
+   * the sink's done commits carried (what its saved data may hold).
+   */
+  readonly committedMax: Map<number, number>
+}
+
+/**
+ * The context key under which a sink with a `savePoint` finds, in a run with checkpoints, a
+ * function returning a token of the unit its current call's item comes from (`undefined`
+ * for none): `defineSink` ends batches where it changes. @internal
+ */
+export const CALL_UNIT: unique symbol = Symbol('graphflow.call-unit')
+
+/** The unit (of a source) with the highest number an item derives from: a token compared by identity. @internal */
+export function unitToken(lineage: Lineage | undefined): Origin | undefined {
+  if (lineage === undefined) return undefined
+  let found: Origin | undefined
+  for (let index = 0; index < lineage.length; index++) {
+    const origin = lineage[index] as Origin
+    if (origin.source !== undefined && (found === undefined || origin.seq > found.seq)) {
+      found = origin
+    }
+  }
+  return found
+}
+
+/** A position a commit would store, as {@link Tracker.preview} finds it. @internal */
+export interface PendingPosition {
+  readonly units: SourceUnits
+  readonly position: unknown
+  readonly seq: number
 }
 
 /** The thing someone waits on: an inbound item, or a unit of a source's output. @internal */
@@ -107,13 +139,13 @@ export class Tracker {
   skipping = false
   /** The run's sinks (leaf nodes), by index. */
   readonly sinks: readonly string[]
-  #onPosition: (event: PositionStored, seq: number) => void
+  #onPosition: (event: PositionStored, seq: number, units: SourceUnits, sink: number) => void
   #onError: (error: unknown) => void
 
   constructor(
     sinks: readonly string[],
     /** `seq`: the unit's number counted from 1 (across runs for a resumed run). */
-    onPosition: (event: PositionStored, seq: number) => void,
+    onPosition: (event: PositionStored, seq: number, units: SourceUnits, sink: number) => void,
     onError: (error: unknown) => void,
   ) {
     this.sinks = sinks
@@ -155,7 +187,62 @@ export class Tracker {
       next: base,
       frontier,
       skipBelow: skipBelow && new Map(skipBelow),
+      committedMax: new Map(),
     }
+  }
+
+  /** Notes the units a sink's commit carried (before it releases them): see `committedMax`. */
+  noteCommitted(sink: number, lineages: readonly Lineage[]): void {
+    for (const lineage of lineages) {
+      for (let index = 0; index < lineage.length; index++) {
+        const origin = lineage[index] as Origin
+        const units = origin.source
+        if (units === undefined) continue
+        const max = units.committedMax.get(sink)
+        if (max === undefined || origin.seq > max) units.committedMax.set(sink, origin.seq)
+      }
+    }
+  }
+
+  /**
+   * True when what a sink's commits carried holds no unit at or past `seq` (a unit count): its
+   * saved data then holds exactly the units before it.
+   */
+  committedBelow(units: SourceUnits, sink: number, seq: number): boolean {
+    return (units.committedMax.get(sink) ?? -1) < seq
+  }
+
+  /**
+   * The positions a sink's frontier would pass once a commit carrying `lineages` is done,
+   * without changing anything: per source, the last position passed, when the commit (with the
+   * earlier ones) carried no later unit.
+   */
+  preview(sink: number, lineages: readonly Lineage[]): PendingPosition[] {
+    const held = new Map<Origin, number>()
+    for (const lineage of lineages) {
+      for (const origin of lineage) held.set(origin, (held.get(origin) ?? 0) + 1)
+    }
+    const maxima = new Map<SourceUnits, number>()
+    for (const origin of held.keys()) {
+      const units = origin.source
+      if (units === undefined) continue
+      const max = Math.max(maxima.get(units) ?? -1, units.committedMax.get(sink) ?? -1)
+      maxima.set(units, Math.max(max, origin.seq))
+    }
+    const found: PendingPosition[] = []
+    for (const [units, max] of maxima) {
+      let seq = units.frontier.get(sink)
+      if (seq === undefined) continue
+      let last: PendingPosition | undefined
+      while (seq < units.next) {
+        const unit = units.units[seq - units.base] as Origin
+        if ((unit.counts[sink] as number) - (held.get(unit) ?? 0) !== 0 || unit.failed) break
+        seq++
+        if (unit.position !== NO_POSITION) last = { units, position: unit.position, seq }
+      }
+      if (last !== undefined && max < last.seq) found.push(last)
+    }
+    return found
   }
 
   /**
@@ -252,6 +339,8 @@ export class Tracker {
             complete,
           },
           seq,
+          source,
+          sink,
         )
       } catch (error) {
         this.#onError(error)

@@ -1,0 +1,249 @@
+import { spawn } from 'node:child_process'
+import { appendFile, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import {
+  AsyncExecutor,
+  AsyncGraph,
+  type CheckpointStore,
+  checkpoint,
+  memoryCheckpointStore,
+  type NodeContext,
+} from '@graphflow/core'
+import { afterEach, describe, expect, it } from 'vitest'
+import { readCsv, resumeRecord, tempDir } from '../test/helpers.js'
+import { CsvError } from './csv-error.js'
+import { csvSink } from './csv-sink.js'
+
+const packageDirectory = fileURLToPath(new URL('..', import.meta.url))
+/** Kills per load in the default run; the slow tier sets more. */
+const KILLS = Number(process.env.GRAPHFLOW_RESUME_KILLS ?? 3)
+const quiet = { info() {}, error() {} }
+
+const cleanups: (() => Promise<void>)[] = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup()
+})
+async function directory(): Promise<string> {
+  const { dir, cleanup } = await tempDir()
+  cleanups.push(cleanup)
+  return dir
+}
+
+interface Settings {
+  pages: number
+  size: number
+  maxTasks: number
+}
+
+/** Runs test/resume-child.ts once; kills it at a random moment after it printed "started". */
+function runChild(
+  path: string,
+  checkpoints: string,
+  settings: Settings,
+  kill: boolean,
+): Promise<'done' | 'killed'> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'test/resume-child.ts', path, checkpoints, JSON.stringify(settings)],
+      { cwd: packageDirectory, stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    let output = ''
+    let errors = ''
+    let armed = kill
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk
+      if (armed && output.includes('started')) {
+        armed = false
+        setTimeout(() => child.kill('SIGKILL'), Math.random() * 300)
+      }
+    })
+    child.stderr.on('data', (chunk: Buffer) => {
+      errors += chunk
+    })
+    child.on('error', reject)
+    child.on('exit', (code, signal) => {
+      if (signal === 'SIGKILL') resolve('killed')
+      else if (code === 0 && output.includes('done')) resolve('done')
+      else reject(new Error(`the load exited with ${code ?? signal}: ${errors}${output}`))
+    })
+  })
+}
+
+/** Kills the load `kills` times at random moments (fewer when it completes first), then completes it. */
+async function killAndResume(path: string, checkpoints: string, settings: Settings) {
+  let killed = 0
+  for (let attempt = 0; attempt < KILLS * 3 && killed < KILLS; attempt++) {
+    if ((await runChild(path, checkpoints, settings, true)) === 'killed') killed++
+    else return killed
+  }
+  expect(await runChild(path, checkpoints, settings, false)).toBe('done')
+  return killed
+}
+
+/** A load of `pages` pages of `size` records into `path`; `stopAfter` aborts once that many records came. */
+function load(path: string, pages: number, size: number, options: { append?: boolean } = {}) {
+  let after = 0
+  const graph = new AsyncGraph()
+  graph.addEdge(
+    graph.addNode({
+      name: 'pages',
+      open(context: NodeContext) {
+        after = (context.resumeFrom as { page: number } | undefined)?.page ?? 0
+      },
+      async *fn() {
+        for (let page = after + 1; page <= pages; page++) {
+          for (let row = 1; row <= size; row++) yield resumeRecord(page, row)
+          yield checkpoint({ page })
+        }
+      },
+    }),
+    graph.addNode(csvSink({ path, ...options })),
+  )
+  return graph
+}
+
+/** Runs a load and aborts it once the sink committed its third position (a few batches in). */
+async function loadAndStop(
+  path: string,
+  store: CheckpointStore,
+  options: { append?: boolean } = {},
+) {
+  const controller = new AbortController()
+  const executor = new AsyncExecutor(load(path, 400, 5, options), { logger: quiet })
+  let stored = 0
+  executor.on('position-stored', () => {
+    // After the commit that stored it (a stop inside it would leave its other units held).
+    if (++stored === 3) queueMicrotask(() => controller.abort())
+  })
+  const report = await executor.execute({ checkpoints: { store }, signal: controller.signal })
+  expect(report.aborted).toBe(true)
+}
+
+describe('csvSink in a resumable load (checkpoints)', () => {
+  it(`killed with SIGKILL ${KILLS} times at random moments and resumed, the file is byte-identical to a clean run's`, async () => {
+    const dir = await directory()
+    const settings = { pages: 3000, size: 4, maxTasks: 1 }
+    const clean = join(dir, 'clean.csv')
+    expect(await runChild(clean, join(dir, 'clean.json'), settings, false)).toBe('done')
+    const resumed = join(dir, 'resumed.csv')
+    const killed = await killAndResume(resumed, join(dir, 'resumed.json'), settings)
+    expect(killed).toBeGreaterThan(0)
+    expect(await readFile(resumed, 'utf8')).toBe(await readFile(clean, 'utf8'))
+    expect(await readCsv(clean)).toHaveLength(12_000)
+  }, 120_000)
+
+  it('with a transform of maxTasks 4 (units interleave), every record is in the file once, under one header', async () => {
+    const dir = await directory()
+    const settings = { pages: 120, size: 4, maxTasks: 4 }
+    const path = join(dir, 'resumed.csv')
+    await killAndResume(path, join(dir, 'resumed.json'), settings)
+    const text = await readFile(path, 'utf8')
+    expect(text.split('id,page,text\n')).toHaveLength(2)
+    const ids = ((await readCsv(path)) as { id: string }[]).map((record) => record.id)
+    const expected: string[] = []
+    for (let page = 1; page <= 120; page++)
+      for (let row = 1; row <= 4; row++) expected.push(`${page}.${row}`)
+    expect(ids.sort()).toEqual(expected.sort())
+  }, 120_000)
+
+  it('a resumed run truncates what lies past the saved size (a cut-off record) and goes on', async () => {
+    const dir = await directory()
+    const clean = join(dir, 'clean.csv')
+    await new AsyncExecutor(load(clean, 400, 5)).execute({
+      checkpoints: { store: memoryCheckpointStore() },
+    })
+    const path = join(dir, 'out.csv')
+    const store = memoryCheckpointStore()
+    await loadAndStop(path, store)
+    await appendFile(path, '999.1,999,"a record cut off inside its quoted fie')
+    await new AsyncExecutor(load(path, 400, 5)).execute({ checkpoints: { store } })
+    expect(await readFile(path, 'utf8')).toBe(await readFile(clean, 'utf8'))
+  })
+
+  it('with append, what the file had before the load stays, and a resumed run writes no second header', async () => {
+    const dir = await directory()
+    const path = join(dir, 'out.csv')
+    const before = 'id,page,text\n0.1,0,before the load\n'
+    await writeFile(path, before)
+    const store = memoryCheckpointStore()
+    await loadAndStop(path, store, { append: true })
+    await new AsyncExecutor(load(path, 400, 5, { append: true })).execute({
+      checkpoints: { store },
+    })
+    const text = await readFile(path, 'utf8')
+    expect(text.startsWith(before)).toBe(true)
+    expect(text.split('id,page,text\n')).toHaveLength(2)
+    expect(await readCsv(path)).toHaveLength(2001)
+  })
+
+  it('refuses a file shorter than its saved size, naming the path and the sizes, and leaves it unchanged', async () => {
+    const dir = await directory()
+    const path = join(dir, 'out.csv')
+    const store = memoryCheckpointStore()
+    await loadAndStop(path, store)
+    const state = (await store.get('graphflow')) as {
+      sources: { pages: { csvSink: { data: { size: number } } } }
+    }
+    const saved = state.sources.pages.csvSink.data.size
+    await truncate(path, saved - 10)
+    const report = await new AsyncExecutor(load(path, 400, 5), { logger: quiet }).execute({
+      checkpoints: { store },
+    })
+    const error = report.exceptions.csvSink?.[0] as CsvError
+    expect(error).toBeInstanceOf(CsvError)
+    expect(error.code).toBe('CSV_RESUME')
+    expect(error.message).toContain(
+      `cannot resume writing ${path}: it has ${saved - 10} bytes, shorter than the ${saved} bytes saved with its position`,
+    )
+    expect(error).toMatchObject({ path, savedSize: saved, size: saved - 10 })
+    expect((await stat(path)).size).toBe(saved - 10)
+  })
+
+  it('refuses a file that was replaced (another inode, or its head rewritten)', async () => {
+    const dir = await directory()
+    const path = join(dir, 'out.csv')
+    const store = memoryCheckpointStore()
+    await loadAndStop(path, store)
+    const content = await readFile(path)
+    await rm(path)
+    await writeFile(join(dir, 'other.csv'), 'x') // the freed inode goes elsewhere
+    await writeFile(path, content)
+    let report = await new AsyncExecutor(load(path, 400, 5), { logger: quiet }).execute({
+      checkpoints: { store },
+    })
+    expect((report.exceptions.csvSink?.[0] as CsvError).message).toMatch(
+      /cannot resume writing .*out\.csv: it was replaced \(device \d+, inode \d+; the saved state was made of device \d+, inode \d+\)/,
+    )
+    // Same inode, rewritten head.
+    const second = join(dir, 'second.csv')
+    const store2 = memoryCheckpointStore()
+    await loadAndStop(second, store2)
+    const text = await readFile(second, 'utf8')
+    await writeFile(second, text.replace('id,page,text', 'ID,PAGE,TEXT'))
+    report = await new AsyncExecutor(load(second, 400, 5), { logger: quiet }).execute({
+      checkpoints: { store: store2 },
+    })
+    expect((report.exceptions.csvSink?.[0] as CsvError).message).toContain(
+      'are not those it had when its position was saved (it was rewritten)',
+    )
+  })
+
+  it('refuses atomic: true in a run with checkpoints', async () => {
+    const dir = await directory()
+    const graph = new AsyncGraph()
+    graph.addEdge(
+      graph.addNode(async function* one() {
+        yield { a: 1 }
+      }),
+      graph.addNode(csvSink({ path: join(dir, 'out.csv'), atomic: true })),
+    )
+    const report = await new AsyncExecutor(graph, { logger: quiet }).execute({
+      checkpoints: { store: memoryCheckpointStore() },
+    })
+    expect(report.exceptions.csvSink?.[0]?.message).toContain(
+      'in a run with checkpoints: atomic: true replaces the file only at the end',
+    )
+  })
+})
