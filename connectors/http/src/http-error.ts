@@ -19,6 +19,10 @@ import type { Redactor } from './redact.js'
  * - `HTTP_DOWNGRADE`: a next link, next request or redirect from https to http (not trusted).
  * - `HTTP_ABORTED`: the `signal` option was aborted.
  * - `HTTP_PAGINATION`: a user pagination function threw or returned something unusable.
+ * - `HTTP_RESUME`: a saved position that this call cannot resume from: made for another request
+ *   (URL, method, body, pagination or incremental settings), or not a position of `httpSource`.
+ * - `HTTP_INCREMENTAL`: a record of an incremental load without a usable cursor value (missing,
+ *   not a string or a finite number, or of another type than the others).
  */
 export type HttpErrorCode =
   | 'HTTP_STATUS'
@@ -34,6 +38,8 @@ export type HttpErrorCode =
   | 'HTTP_DOWNGRADE'
   | 'HTTP_ABORTED'
   | 'HTTP_PAGINATION'
+  | 'HTTP_RESUME'
+  | 'HTTP_INCREMENTAL'
 
 /** Where an {@link HttpError} happened. */
 export interface HttpErrorDetails {

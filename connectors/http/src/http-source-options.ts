@@ -71,6 +71,31 @@ export interface HttpSourceStats {
   retries: number
 }
 
+/**
+ * An incremental load: each run asks only for the records newer than the largest cursor value
+ * a previous run stored (see "Resumable and incremental loads" in the README). Needs a run with
+ * `checkpoints`, where that value is kept with the source's position.
+ */
+export interface HttpIncremental {
+  /**
+   * Where a record's cursor value is: a dotted path (`'updated_at'`, `'meta.modified'`). Every
+   * record must have one, all numbers (compared numerically) or all strings (compared
+   * lexicographically: ISO 8601 timestamps in one format and time zone). A missing value, a
+   * value of another type or a number that is not finite fails with `HTTP_INCREMENTAL`. Required.
+   */
+  cursorField: string
+  /**
+   * The query parameter the cursor is sent as, on every request of a load:
+   * `?updated_since=<largest value stored by the last complete load>`. Required.
+   */
+  param: string
+  /**
+   * The value sent on a load without a stored state (the first one).
+   * @default undefined (no parameter: everything is loaded)
+   */
+  initial?: string | number
+}
+
 /** Options of `httpSource`. `Item` is the type of one record (not checked at run time). */
 export interface HttpSourceOptions<Item = unknown> {
   /**
@@ -106,6 +131,11 @@ export interface HttpSourceOptions<Item = unknown> {
   body?: unknown
   /** How the next page is asked for. @default undefined (a single request) */
   pagination?: HttpPagination<Item>
+  /**
+   * Ask only for records newer than those a previous run stored (in a run with `checkpoints`).
+   * @default undefined (every run loads everything)
+   */
+  incremental?: HttpIncremental
   /**
    * Where the records are: a dotted path in the body (`'data.items'`) or a function of the
    * body. Not an array is an `HTTP_BAD_SHAPE` error.

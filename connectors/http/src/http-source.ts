@@ -1,8 +1,8 @@
-import { defineSource, type Logger } from '@graphflow/core'
+import { type Checkpoint, checkpoint, defineSource, type Logger } from '@graphflow/core'
 import { Agent, type Dispatcher } from 'undici'
 import { linkedController } from './abort.js'
 import { resolveSourceOptions } from './check-options.js'
-import { redactedError } from './http-error.js'
+import { HttpError, HttpProblem, redactedError } from './http-error.js'
 import type {
   HttpSourceOptions,
   HttpSourceSpec,
@@ -11,16 +11,55 @@ import type {
   HttpStartArgs,
 } from './http-source-options.js'
 import { OriginPolicy } from './origin-policy.js'
-import { createPaginator } from './pagination.js'
+import { type CursorProblem, CursorTracker } from './incremental.js'
+import { createPaginator, PaginationProblem, ResumeProblem } from './pagination.js'
 import { RateLimiter } from './rate-limit.js'
-import { type ReadPosition, readPages } from './read-pages.js'
+import { type PageStep, type ReadPosition, type ReadStart, readPages } from './read-pages.js'
 import { Redactor } from './redact.js'
+import { type HttpRequest, withQuery } from './request.js'
+import {
+  type HttpPosition,
+  type HttpPositionFor,
+  positionDifference,
+  positionFor,
+  readPosition,
+} from './resume.js'
 import { baseRequest } from './start-request.js'
 
 export { findNextLink } from './link-header.js'
 export { parseRetryAfter } from './retry.js'
 
 const silentLogger: Logger = { info() {}, error() {} }
+
+/**
+ * The position a call resumes from, checked against what this call asks for: an `HTTP_RESUME`
+ * error naming the node and what differs when it was saved for another request.
+ */
+function savedPosition(
+  value: unknown,
+  identity: HttpPositionFor,
+  request: HttpRequest,
+  redactor: Redactor,
+  node: string,
+): HttpPosition {
+  const refuse = (problem: string, page: number) =>
+    redactedError(
+      redactor,
+      `httpSource '${node}' cannot resume from the saved position: ${problem}; use another checkpoints.key or remove the saved state to start over`,
+      { code: 'HTTP_RESUME', method: request.method, url: request.url, page },
+    )
+  let saved: HttpPosition
+  try {
+    saved = readPosition(value)
+  } catch (error) {
+    throw refuse((error as Error).message, 1)
+  }
+  const difference = positionDifference(saved.for, identity)
+  if (difference !== undefined) {
+    throw refuse(`it was saved for another request (${difference})`, saved.pages + 1)
+  }
+  return saved
+}
 
 /**
  * A source node that fetches a JSON API page by page with undici and yields each page's
@@ -64,22 +103,131 @@ export function httpSource<Item = unknown>(
   let dispatcher: Dispatcher | undefined
   let runSignal: AbortSignal | undefined
   let logger: Logger = silentLogger
+  // A run with checkpoints gives a start node `resumeFrom` (undefined: from the beginning).
+  let resumable = false
+  let resumeFrom: unknown
+  let nodeName = name
+  let calls = 0
 
   const makeAgent = () => new Agent({ keepAliveTimeout: 10_000 })
 
-  async function* httpSource(start?: HttpStart): AsyncGenerator<Item | Item[], void, undefined> {
+  async function* httpSource(
+    start?: HttpStart,
+  ): AsyncGenerator<Item | Item[] | Checkpoint<HttpPosition>, void, undefined> {
+    // Positions are yielded by the start call of a run with checkpoints only: a call fed by an
+    // upstream node is one of many sequences, which one saved position cannot restart.
+    const tracked = resumable && calls++ === 0
     const redactor = new Redactor(options.redact)
     redactor.learn({ secrets: settings.authSecrets })
-    const base = baseRequest(options, start, redactor)
+    const first = baseRequest(options, start, redactor)
+    const incremental = options.incremental
+    const identity = tracked
+      ? positionFor(first, options.pagination, incremental, redactor)
+      : undefined
+    const saved =
+      tracked && resumeFrom !== undefined
+        ? savedPosition(resumeFrom, identity as HttpPositionFor, first, redactor, nodeName)
+        : undefined
+    if (saved?.done && incremental === undefined) {
+      logger.info(
+        `[graphflow] [http] ${nodeName}: the saved load is complete (${saved.pages} pages, ${saved.records} records): nothing to fetch (use another checkpoints.key or remove the saved state to load it again, or set "incremental")`,
+      )
+      return
+    }
+    // The value this sequence asks with: a resumed sequence keeps its own, a new one asks for
+    // what is newer than the largest value stored.
+    const since = saved
+      ? saved.done
+        ? (saved.incremental?.largest ?? saved.incremental?.since)
+        : saved.incremental?.since
+      : incremental?.initial
+    const cursor = incremental
+      ? new CursorTracker(incremental.cursorField, [
+          saved?.incremental?.largest ?? since,
+          since,
+        ])
+      : undefined
+    const base =
+      incremental && since !== undefined
+        ? { ...first, url: withQuery(first.url, { [incremental.param]: since }) }
+        : first
     const policy = new OriginPolicy(base.url, trusted)
     const position: ReadPosition = { request: base, page: 1, status: undefined }
+    const paginator = createPaginator(options.pagination, base, policy, (param) =>
+      redactor.isSecretParam(param),
+    )
+    const fail = (error: unknown, request: HttpRequest, page: number): HttpError => {
+      if (error instanceof HttpError) return error
+      const problem = error instanceof HttpProblem ? error : undefined
+      return redactedError(
+        redactor,
+        `httpSource '${nodeName}': ${problem ? problem.message : `a pagination function threw: ${String(error)}`}`,
+        {
+          code: problem?.code ?? 'HTTP_PAGINATION',
+          method: request.method,
+          url: request.url,
+          page,
+          cause: problem ? undefined : error,
+        },
+      )
+    }
+    let resumeAt: ReadStart | undefined
+    if (saved && !saved.done) {
+      try {
+        const request = paginator.restore(saved.next as Record<string, unknown>, saved.pages)
+        resumeAt = { index: saved.pages, request, records: saved.records }
+      } catch (error) {
+        throw fail(
+          error instanceof ResumeProblem
+            ? new ResumeProblem(
+                `cannot resume from the saved position: ${error.message}; use another checkpoints.key or remove the saved state to start over`,
+              )
+            : error,
+          base,
+          saved.pages + 1,
+        )
+      }
+    }
+    /** The position after a page: what restarts the sequence after it. */
+    const positionAfter = (step: Extract<PageStep<Item>, { kind: 'end' }>): HttpPosition => {
+      const after: HttpPosition = {
+        httpSource: 1,
+        for: identity as HttpPositionFor,
+        pages: step.index + 1,
+        records: step.records,
+      }
+      if (step.next === undefined) after.done = true
+      else {
+        try {
+          after.next = paginator.save(step.next, step.index + 1, step.page)
+        } catch (error) {
+          throw fail(error, step.page.request, step.page.page)
+        }
+      }
+      if (cursor) {
+        after.incremental = {}
+        if (since !== undefined) after.incremental.since = since
+        if (cursor.largest !== undefined) after.incremental.largest = cursor.largest
+      }
+      if (redactor.holdsSecret(JSON.stringify(after))) {
+        throw fail(
+          new PaginationProblem(
+            'the position after this page would hold a credential of the options: not saved (give pagination.position and pagination.resume to keep it out)',
+          ),
+          step.page.request,
+          step.page.page,
+        )
+      }
+      return after
+    }
     // Called without open() (outside a graph): an agent for this call only.
     const ownAgent = dispatcher === undefined && !options.dispatcher ? makeAgent() : undefined
     const callRunSignal = runSignal
     const link = linkedController([options.signal, callRunSignal])
     const pages = readPages<Item>(
       {
-        paginator: createPaginator(options.pagination, base, policy),
+        paginator,
+        start: resumeAt,
         fetch: {
           dispatcher: dispatcher ?? options.dispatcher ?? (ownAgent as Agent),
           timeout,
@@ -128,9 +276,33 @@ export function httpSource<Item = unknown>(
       position,
     )
     try {
-      for await (const page of pages) {
-        if (settings.yieldRecords) yield* page.records
-        else yield page.records
+      for await (const step of pages) {
+        if (step.kind === 'end') {
+          if (tracked) yield checkpoint(positionAfter(step))
+          continue
+        }
+        const records = step.page.records
+        if (cursor) {
+          try {
+            cursor.scan(records)
+          } catch (error) {
+            const { index, message } = error as CursorProblem
+            throw redactedError(
+              redactor,
+              `httpSource '${nodeName}': record ${index} of this page (0-based) cannot be used for the incremental load: ${message}`,
+              {
+                code: 'HTTP_INCREMENTAL',
+                method: step.page.request.method,
+                url: step.page.request.url,
+                page: step.page.page,
+                status: step.page.status,
+              },
+            )
+          }
+        }
+        if (records.length === 0) continue
+        if (settings.yieldRecords) yield* records
+        else yield records
       }
     } catch (error) {
       if (callRunSignal?.aborted) return
@@ -159,14 +331,21 @@ export function httpSource<Item = unknown>(
       stats = context.stats
       runSignal = context.signal
       logger = context.logger
+      resumable = 'resumeFrom' in context
+      resumeFrom = context.resumeFrom
+      nodeName = context.name
+      calls = 0
       if (options.dispatcher) dispatcher = options.dispatcher
       else dispatcher = agent = makeAgent()
     },
     async close() {
       const current = agent
       agent = dispatcher = runSignal = undefined
+      resumable = false
+      resumeFrom = undefined
       await current?.close()
     },
+    // The checkpoint() markers are consumed by the executor: the node yields records.
     read: httpSource as (...input: HttpStartArgs) => AsyncGenerator<Item | Item[], void, undefined>,
   })
 }

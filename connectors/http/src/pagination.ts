@@ -107,6 +107,22 @@ export interface CustomPagination<Item = unknown> {
   type: 'custom'
   /** Returns the next request (a URL, or changes to the last request), or `undefined` to stop. */
   next: (last: HttpPage<Item>) => HttpNextRequest | string | URL | undefined | null
+  /**
+   * For resumable loads (a run with `checkpoints`): what restarts your sequence after `last`,
+   * saved after each page. JSON, and no secret: the saved state is refused if it holds one
+   * the source knows. Give it with `resume` when `next` returns headers, or state that the URL
+   * and body of the next request do not carry.
+   * @default the next request's method, URL (secret query values of the options taken out,
+   * put back on resume) and body
+   */
+  position?: (last: HttpPage<Item>) => unknown
+  /**
+   * For resumable loads: turns a value `position` returned back into the request after that
+   * page, applied to the first request the way `next`'s result is applied to the last one.
+   * Required with `position`.
+   * @default restores the default position
+   */
+  resume?: (position: unknown) => HttpNextRequest | string | URL
 }
 
 /** The pagination strategies of `httpSource`. */
@@ -127,6 +143,13 @@ export interface Paginator<Item> {
   first(): HttpRequest
   /** The request after `last`, or `undefined` when there is none. */
   next(last: HttpPage<Item>, index: number): HttpRequest | undefined
+  /**
+   * What restarts the sequence at `next` (the request after `last`, the page at `nextIndex`),
+   * for a saved position: JSON without the options' secrets.
+   */
+  save(next: HttpRequest, nextIndex: number, last: HttpPage<Item>): Record<string, unknown>
+  /** The request of the page at `index` from what {@link Paginator.save} returned. */
+  restore(saved: Record<string, unknown>, index: number): HttpRequest
 }
 
 /** Thrown by a paginator when a user function misbehaves (or the API's body does not fit). */
@@ -200,10 +223,12 @@ export function createPaginator<Item>(
   pagination: HttpPagination<Item> | undefined,
   base: HttpRequest,
   policy: OriginPolicy,
+  isSecret: (name: string) => boolean = () => false,
 ): Paginator<Item> {
+  const sequence = { first: () => base, save: noSave, restore: noRestore }
   switch (pagination?.type) {
     case undefined:
-      return { pageSize: undefined, at: undefined, first: () => base, next: () => undefined }
+      return { ...sequence, pageSize: undefined, at: undefined, next: () => undefined }
     case 'page': {
       const { param = 'page', start = 1, sizeParam = 'per_page', size } = pagination
       const at = (index: number): HttpRequest => ({
@@ -213,7 +238,19 @@ export function createPaginator<Item>(
           ...(size ? { [sizeParam]: size } : {}),
         }),
       })
-      return { pageSize: size, at, first: () => at(0), next: (_last, index) => at(index + 1) }
+      return {
+        pageSize: size,
+        at,
+        first: () => at(0),
+        next: (_last, index) => at(index + 1),
+        save: (_next, nextIndex) => ({ page: start + nextIndex }),
+        restore(saved, index) {
+          if (saved.page !== start + index) {
+            throw new ResumeProblem(`its page ${JSON.stringify(saved.page)} is not page ${start + index}`)
+          }
+          return at(index)
+        },
+      }
     }
     case 'offset': {
       const { offsetParam = 'offset', limitParam = 'limit', limit, start = 0 } = pagination
@@ -221,7 +258,21 @@ export function createPaginator<Item>(
         ...base,
         url: withQuery(base.url, { [offsetParam]: start + index * limit, [limitParam]: limit }),
       })
-      return { pageSize: limit, at, first: () => at(0), next: (_last, index) => at(index + 1) }
+      return {
+        pageSize: limit,
+        at,
+        first: () => at(0),
+        next: (_last, index) => at(index + 1),
+        save: (_next, nextIndex) => ({ offset: start + nextIndex * limit }),
+        restore(saved, index) {
+          if (saved.offset !== start + index * limit) {
+            throw new ResumeProblem(
+              `its offset ${JSON.stringify(saved.offset)} is not the offset of page ${index + 1} (${start + index * limit})`,
+            )
+          }
+          return at(index)
+        },
+      }
     }
     case 'cursor': {
       const { cursor, param = 'cursor', in: where = 'query' } = pagination
@@ -246,16 +297,34 @@ export function createPaginator<Item>(
             `the cursor is an ${Array.isArray(value) ? 'array' : 'object'}, expected a string or a number`,
           )
         }
-        const text = String(value)
-        if (where === 'query')
-          return { ...last.request, url: withQuery(last.request.url, { [param]: text }) }
-        const body = last.request.body ?? {}
+        return withCursor(last.request, String(value))
+      }
+      const withCursor = (request: HttpRequest, text: string): HttpRequest => {
+        if (where === 'query') return { ...request, url: withQuery(request.url, { [param]: text }) }
+        const body = request.body ?? {}
         if (typeof body !== 'object' || Array.isArray(body)) {
           throw new PaginationProblem('a cursor sent in the body needs an object body (or none)')
         }
-        return { ...last.request, body: { ...body, [param]: text } }
+        return { ...request, body: { ...body, [param]: text } }
       }
-      return { pageSize: undefined, at: undefined, first: () => base, next }
+      return {
+        pageSize: undefined,
+        at: undefined,
+        first: () => base,
+        next,
+        save: (next) => ({
+          cursor:
+            where === 'query'
+              ? next.url.searchParams.get(param)
+              : (next.body as Record<string, unknown>)[param],
+        }),
+        restore(saved) {
+          if (typeof saved.cursor !== 'string') {
+            throw new ResumeProblem(`its cursor is ${JSON.stringify(saved.cursor)}, not a string`)
+          }
+          return withCursor(base, saved.cursor)
+        },
+      }
     }
     case 'link': {
       const next = (last: HttpPage<Item>): HttpRequest | undefined => {
@@ -274,11 +343,125 @@ export function createPaginator<Item>(
         const headers = policy.move(from, url, last.request.headers, 'the next link')
         return { ...last.request, url, headers }
       }
-      return { pageSize: undefined, at: undefined, first: () => base, next }
+      return {
+        pageSize: undefined,
+        at: undefined,
+        first: () => base,
+        next,
+        save: (next) => savedUrl(next.url, base.url, isSecret),
+        restore: (saved) => restoredRequest(saved, base, policy),
+      }
     }
     case 'custom': {
-      const next = (last: HttpPage<Item>) => customNext(pagination.next(last), last.request, policy)
-      return { pageSize: undefined, at: undefined, first: () => base, next }
+      const { position, resume } = pagination
+      let nextHeaders = false
+      const next = (last: HttpPage<Item>) => {
+        const result = pagination.next(last)
+        if (typeof result === 'object' && result !== null && !(result instanceof URL)) {
+          if (result.headers !== undefined) nextHeaders = true
+        }
+        return customNext(result, last.request, policy)
+      }
+      return {
+        pageSize: undefined,
+        at: undefined,
+        first: () => base,
+        next,
+        save(next, _nextIndex, last) {
+          if (position) return { custom: position(last) }
+          if (nextHeaders) {
+            throw new PaginationProblem(
+              'pagination.next returned headers, which a saved position does not keep (they may be credentials): give pagination.position and pagination.resume to make this source resumable',
+            )
+          }
+          return {
+            method: next.method,
+            ...savedUrl(next.url, base.url, isSecret),
+            ...(next.body === undefined ? {} : { body: next.body }),
+          }
+        },
+        restore(saved) {
+          if (resume) {
+            if (!('custom' in saved)) throw new ResumeProblem('it has no "custom" position')
+            const request = customNext(resume(saved.custom), base, policy)
+            if (request === undefined) {
+              throw new ResumeProblem('pagination.resume returned no request')
+            }
+            return request
+          }
+          const method = saved.method
+          if (method !== 'GET' && method !== 'POST') {
+            throw new ResumeProblem(`its method is ${JSON.stringify(method)}`)
+          }
+          return { ...restoredRequest(saved, base, policy), method, body: saved.body }
+        },
+      }
     }
   }
+}
+
+/** Why a saved position cannot be restored (turned into an `HTTP_RESUME` error). */
+export class ResumeProblem extends HttpProblem {
+  constructor(message: string) {
+    super('HTTP_RESUME', message)
+  }
+}
+
+function noSave(): Record<string, unknown> {
+  return {}
+}
+
+function noRestore(): never {
+  throw new ResumeProblem('a single request has no page to resume at')
+}
+
+/**
+ * A URL for a saved position: no userinfo, and without the query parameters the first request
+ * has and whose values are secrets (an `api_key` of the options): their names are kept in
+ * `secrets`, their values put back from the options on resume (a rotated key works too).
+ */
+function savedUrl(
+  url: URL,
+  base: URL,
+  isSecret: (name: string) => boolean,
+): { url: string; secrets?: string[] } {
+  const copy = new URL(url)
+  copy.username = ''
+  copy.password = ''
+  const secrets: string[] = []
+  for (const name of new Set(copy.searchParams.keys())) {
+    if (isSecret(name) && base.searchParams.has(name)) {
+      // Emptied in place: the restored URL keeps the order of the parameters.
+      copy.searchParams.set(name, '')
+      secrets.push(name)
+    }
+  }
+  return secrets.length === 0 ? { url: copy.href } : { url: copy.href, secrets }
+}
+
+/** The request of a saved URL: the options' secret query values put back, the headers moved. */
+function restoredRequest(
+  saved: Record<string, unknown>,
+  base: HttpRequest,
+  policy: OriginPolicy,
+): HttpRequest {
+  let url: URL
+  try {
+    url = new URL(String(saved.url))
+  } catch {
+    throw new ResumeProblem(`its URL ${JSON.stringify(saved.url)} is not a URL`)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ResumeProblem(`its URL ${url.href} is not http(s)`)
+  }
+  const secrets = saved.secrets ?? []
+  if (!Array.isArray(secrets) || !secrets.every((name) => typeof name === 'string')) {
+    throw new ResumeProblem('its "secrets" is not a list of parameter names')
+  }
+  for (const name of secrets) {
+    const values = base.url.searchParams.getAll(name)
+    url.searchParams.set(name, values[0] ?? '')
+    for (const value of values.slice(1)) url.searchParams.append(name, value)
+  }
+  return { ...base, url, headers: policy.move(base.url, url, base.headers, 'the saved next URL') }
 }
