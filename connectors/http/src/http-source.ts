@@ -10,8 +10,8 @@ import type {
   HttpStart,
   HttpStartArgs,
 } from './http-source-options.js'
-import { OriginPolicy } from './origin-policy.js'
 import { type CursorProblem, CursorTracker } from './incremental.js'
+import { OriginPolicy } from './origin-policy.js'
 import { createPaginator, PaginationProblem, ResumeProblem } from './pagination.js'
 import { RateLimiter } from './rate-limit.js'
 import { type PageStep, type ReadPosition, type ReadStart, readPages } from './read-pages.js'
@@ -142,10 +142,7 @@ export function httpSource<Item = unknown>(
         : saved.incremental?.since
       : incremental?.initial
     const cursor = incremental
-      ? new CursorTracker(incremental.cursorField, [
-          saved?.incremental?.largest ?? since,
-          since,
-        ])
+      ? new CursorTracker(incremental.cursorField, [saved?.incremental?.largest ?? since, since])
       : undefined
     const base =
       incremental && since !== undefined

@@ -246,7 +246,9 @@ export function createPaginator<Item>(
         save: (_next, nextIndex) => ({ page: start + nextIndex }),
         restore(saved, index) {
           if (saved.page !== start + index) {
-            throw new ResumeProblem(`its page ${JSON.stringify(saved.page)} is not page ${start + index}`)
+            throw new ResumeProblem(
+              `its page ${JSON.stringify(saved.page)} is not page ${start + index}`,
+            )
           }
           return at(index)
         },

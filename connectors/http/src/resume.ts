@@ -89,7 +89,8 @@ export function positionDifference(
   const differences: string[] = []
   const compare = (what: string, before: string | undefined, after: string | undefined) => {
     if (before !== after) {
-      differences.push(`${what}: saved for ${before ?? 'none'}, this call has ${after ?? 'none'}`)
+      const show = (value: string | undefined) => (value === undefined ? 'none' : `"${value}"`)
+      differences.push(`${what}: saved for ${show(before)}, this call has ${show(after)}`)
     }
   }
   compare('the method', saved.method, now.method)
