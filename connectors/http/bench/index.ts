@@ -3,14 +3,19 @@
  * 200 pages of 200 records (then an empty page):
  *   (a) a hand-written undici loop (the baseline),
  *   (b) httpSource, sequential, through a graph (source -> counting sink),
- *   (c) httpSource with concurrency: 8.
+ *   (c) httpSource with concurrency: 8,
+ *   (d) and (e): (b) and (c) with checkpoints on (a position per page, saved in a
+ *       fileCheckpointStore in a temporary directory), against the same runs without.
  * Prints items/s, the ratios and PASS/FAIL per target; always exits 0.
  * Run: pnpm bench
  */
 import { once } from 'node:events'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { AsyncExecutor, AsyncGraph } from '@graphflow/core'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { AsyncExecutor, AsyncGraph, fileCheckpointStore } from '@graphflow/core'
 import { Agent, request } from 'undici'
 import { httpSource } from '../src/index.js'
 
@@ -67,7 +72,10 @@ async function handLoop(): Promise<number> {
   return count
 }
 
-async function throughGraph(concurrency: number): Promise<number> {
+const directory = mkdtempSync(join(tmpdir(), 'graphflow-http-bench-'))
+let loads = 0
+
+async function throughGraph(concurrency: number, checkpoints = false): Promise<number> {
   let count = 0
   const graph = new AsyncGraph()
   const source = graph.addNode(
@@ -77,7 +85,11 @@ async function throughGraph(concurrency: number): Promise<number> {
     count += rows.length
   })
   graph.addEdge(source, sink)
-  const report = await new AsyncExecutor(graph, { logger: silent }).execute()
+  // Each load its own file: a second run on a complete state would fetch nothing.
+  const store = fileCheckpointStore(join(directory, `load-${++loads}.json`))
+  const report = await new AsyncExecutor(graph, { logger: silent }).execute(
+    checkpoints ? { checkpoints: { store } } : {},
+  )
   const errors = report.exceptions.breweries ?? []
   if (errors.length > 0) throw errors[0]
   return count
@@ -102,7 +114,10 @@ console.log(
 const hand = await measure(handLoop)
 const sequential = await measure(() => throughGraph(1))
 const concurrent = await measure(() => throughGraph(8))
+const sequentialCheckpoints = await measure(() => throughGraph(1, true))
+const concurrentCheckpoints = await measure(() => throughGraph(8, true))
 server.close()
+rmSync(directory, { recursive: true, force: true })
 
 const rate = (run: { items: number; seconds: number }) => run.items / run.seconds
 const rows: Array<[string, { items: number; seconds: number }, string]> = [
@@ -116,6 +131,16 @@ const rows: Array<[string, { items: number; seconds: number }, string]> = [
     '(c) httpSource, concurrency 8',
     concurrent,
     `${(rate(concurrent) / rate(sequential)).toFixed(2)}x of (b)`,
+  ],
+  [
+    '(d) (b) with checkpoints',
+    sequentialCheckpoints,
+    `${(rate(sequentialCheckpoints) / rate(sequential)).toFixed(2)}x of (b)`,
+  ],
+  [
+    '(e) (c) with checkpoints',
+    concurrentCheckpoints,
+    `${(rate(concurrentCheckpoints) / rate(concurrent)).toFixed(2)}x of (c)`,
   ],
 ]
 const pad = (text: string, width: number) => text.padEnd(width)
@@ -134,3 +159,12 @@ console.log(
 console.log(
   `${concurrentRatio >= 5 ? 'PASS' : 'FAIL'}  concurrency 8 at least 5x sequential (${concurrentRatio.toFixed(2)}x)`,
 )
+for (const [what, on, off] of [
+  ['sequential', sequentialCheckpoints, sequential],
+  ['concurrency 8', concurrentCheckpoints, concurrent],
+] as const) {
+  const ratio = rate(on) / rate(off)
+  console.log(
+    `${ratio >= 0.85 ? 'PASS' : 'FAIL'}  ${what} with checkpoints within 15% of without (${(ratio * 100).toFixed(1)}%)`,
+  )
+}

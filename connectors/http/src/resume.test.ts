@@ -307,6 +307,55 @@ describe('resumable loads: every pagination type', () => {
 })
 
 describe('resumable loads: positions', () => {
+  // Guards the last check: a position holding a credential of the options is never yielded.
+  it('a position that would hold a credential of the options fails instead of being saved', async () => {
+    const token = 'bearer-t0ken-5678'
+    server = await startTestServer((_raw, response, call) => {
+      const page = Number(call.url.searchParams.get('p') ?? '1')
+      sendJson(response, slice((page - 1) * SIZE))
+    })
+    const { rows, report } = await load({
+      url: server.url,
+      auth: { bearer: token },
+      // An API that wants the token in the query under a name that does not look secret.
+      pagination: { type: 'custom', next: (last) => `?p=${last.page + 1}&t=${token}` },
+      yield: 'records',
+    })
+    expect(rows).toEqual(slice(0))
+    const [error] = report.exceptions.items ?? []
+    expect((error as HttpError).code).toBe('HTTP_PAGINATION')
+    expect((error as HttpError).message).toContain('would hold a credential of the options')
+    expect((error as HttpError).message).not.toContain(token)
+    expect(await readFile(storePath, 'utf8').catch(() => '')).not.toContain(token)
+  })
+
+  it('`total` counts the records of the whole sequence across a resume', async () => {
+    server = await startTestServer(async (_raw, response, call) => {
+      const page = Number(call.url.searchParams.get('page'))
+      // More pages than the total: only `total` stops the sequence.
+      await slowly(response, { total: TOTAL, data: records((page - 1) * SIZE, SIZE) })
+    })
+    const options = {
+      url: server.url,
+      records: 'data',
+      total: 'total',
+      pagination: { type: 'page', size: SIZE },
+      yield: 'records',
+    } as const
+    const aborted = await load(options, 8)
+    const saved = (await savedPosition()) as HttpPosition
+    expect(saved.records).toBeGreaterThan(0)
+    const before = (server as TestServer).calls.length
+    const resumed = await load(options)
+    expect([...aborted.rows.slice(0, saved.records), ...resumed.rows]).toEqual(
+      records(0, PAGES * SIZE),
+    )
+    const asked = (server as TestServer).calls.slice(before)
+    expect(asked.map((call) => Number(call.url.searchParams.get('page')))).toEqual(
+      Array.from({ length: PAGES - saved.pages }, (_, index) => saved.pages + 1 + index),
+    )
+  })
+
   it('with concurrency 4, positions come in page order, one per page, and a resume continues them', async () => {
     server = await startTestServer(async (_raw, response, call) => {
       const page = Number(call.url.searchParams.get('page'))
