@@ -49,7 +49,10 @@ export interface HttpErrorDetails {
   method: string
   /** The request's full URL, query included (userinfo and secret query values redacted). */
   url: string
-  /** The page number of this run of the source: 1 for the first request, 2 for the next, ... */
+  /**
+   * The page number of this run of the source: 1 for the first request, 2 for the next, ... (a
+   * resumed run goes on from the saved page).
+   */
   page: number
   /** The last HTTP status received for that page, if any. */
   status?: number | undefined
@@ -74,7 +77,7 @@ export class HttpError extends GraphflowError<HttpErrorCode> {
   declare readonly method: string
   /** The request's full URL, with userinfo and secret query values replaced by `***`. */
   declare readonly url: string
-  /** The page number (1 for the first request of the run). */
+  /** The page number (1 for the first request of the run; a resumed run goes on from the saved page). */
   declare readonly page: number
   /** The last HTTP status received, if any. */
   declare readonly status: number | undefined

@@ -49,7 +49,7 @@ export interface HttpPageInfo {
   method: string
   /** The request's full URL, with userinfo and secret query values replaced by `***`. */
   url: string
-  /** The page number in this call of the source: 1, 2, 3, ... */
+  /** The page number in this call of the source: 1, 2, 3, ... (a resumed call goes on from the saved page) */
   page: number
   /** The HTTP status. */
   status: number
@@ -166,7 +166,8 @@ export interface HttpSourceOptions<Item = unknown> {
   /** Return `true` to make the page just fetched the last one. @default undefined (not used) */
   stopWhen?: (page: HttpPage<Item>) => boolean
   /**
-   * A bound on the pages fetched per call; reaching it is logged. There is no finite default:
+   * A bound on the pages fetched per call (a resumed call counts from where it resumes, so a run
+   * with checkpoints loads a large API in chunks); reaching it is logged. There is no finite default:
    * any number would silently cut a large export short, and the endless cases seen in practice
    * (a repeated request, a page repeated with or without a changing request id) are caught by
    * `detectLoops`. Set it for an API you do not trust.

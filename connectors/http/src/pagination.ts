@@ -22,7 +22,7 @@ export interface HttpResponseInfo {
   headers: IncomingHttpHeaders
   /** The parsed JSON body. */
   body: unknown
-  /** The page number in this run of the source: 1, 2, 3, ... */
+  /** The page number in this run of the source: 1, 2, 3, ... (a resumed run goes on from the saved page) */
   page: number
 }
 
