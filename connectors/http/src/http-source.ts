@@ -12,17 +12,17 @@ import type {
 } from './http-source-options.js'
 import { type CursorProblem, CursorTracker } from './incremental.js'
 import { OriginPolicy } from './origin-policy.js'
-import { createPaginator, PaginationProblem, ResumeProblem } from './pagination.js'
+import { createPaginator, type HttpPage, ResumeProblem } from './pagination.js'
 import { RateLimiter } from './rate-limit.js'
-import { type PageStep, type ReadPosition, type ReadStart, readPages } from './read-pages.js'
+import { type ReadPosition, type ReadStart, readPages } from './read-pages.js'
 import { Redactor } from './redact.js'
 import { type HttpRequest, withQuery } from './request.js'
 import {
   type HttpPosition,
   type HttpPositionFor,
-  positionDifference,
+  positionAfter,
   positionFor,
-  readPosition,
+  savedPosition,
 } from './resume.js'
 import { baseRequest } from './start-request.js'
 
@@ -30,36 +30,6 @@ export { findNextLink } from './link-header.js'
 export { parseRetryAfter } from './retry.js'
 
 const silentLogger: Logger = { info() {}, error() {} }
-
-/**
- * The position a call resumes from, checked against what this call asks for: an `HTTP_RESUME`
- * error naming the node and what differs when it was saved for another request.
- */
-function savedPosition(
-  value: unknown,
-  identity: HttpPositionFor,
-  request: HttpRequest,
-  redactor: Redactor,
-  node: string,
-): HttpPosition {
-  const refuse = (problem: string, page: number) =>
-    redactedError(
-      redactor,
-      `httpSource '${node}' cannot resume from the saved position: ${problem}; use another checkpoints.key or remove the saved state to start over`,
-      { code: 'HTTP_RESUME', method: request.method, url: request.url, page },
-    )
-  let saved: HttpPosition
-  try {
-    saved = readPosition(value)
-  } catch (error) {
-    throw refuse((error as Error).message, 1)
-  }
-  const difference = positionDifference(saved.for, identity)
-  if (difference !== undefined) {
-    throw refuse(`it was saved for another request (${difference})`, saved.pages + 1)
-  }
-  return saved
-}
 
 /**
  * A source node that fetches a JSON API page by page with undici and yields each page's
@@ -126,7 +96,12 @@ export function httpSource<Item = unknown>(
       : undefined
     const saved =
       tracked && resumeFrom !== undefined
-        ? savedPosition(resumeFrom, identity as HttpPositionFor, first, redactor, nodeName)
+        ? savedPosition(resumeFrom, {
+            identity: identity as HttpPositionFor,
+            request: first,
+            redactor,
+            node: nodeName,
+          })
         : undefined
     if (saved?.done && incremental === undefined) {
       logger.info(
@@ -185,38 +160,16 @@ export function httpSource<Item = unknown>(
         )
       }
     }
-    /** The position after a page: what restarts the sequence after it. */
-    const positionAfter = (step: Extract<PageStep<Item>, { kind: 'end' }>): HttpPosition => {
-      const after: HttpPosition = {
-        httpSource: 1,
-        for: identity as HttpPositionFor,
-        pages: step.index + 1,
-        records: step.records,
-      }
-      if (step.next === undefined) after.done = true
-      else {
-        try {
-          after.next = paginator.save(step.next, step.index + 1, step.page)
-        } catch (error) {
-          throw fail(error, step.page.request, step.page.page)
+    const positions = tracked
+      ? {
+          identity: identity as HttpPositionFor,
+          paginator,
+          since,
+          cursor,
+          redactor,
+          fail: (error: unknown, page: HttpPage<Item>) => fail(error, page.request, page.page),
         }
-      }
-      if (cursor) {
-        after.incremental = {}
-        if (since !== undefined) after.incremental.since = since
-        if (cursor.largest !== undefined) after.incremental.largest = cursor.largest
-      }
-      if (redactor.holdsSecret(JSON.stringify(after))) {
-        throw fail(
-          new PaginationProblem(
-            'the position after this page would hold a credential of the options: not saved (give pagination.position and pagination.resume to keep it out)',
-          ),
-          step.page.request,
-          step.page.page,
-        )
-      }
-      return after
-    }
+      : undefined
     // Called without open() (outside a graph): an agent for this call only.
     const ownAgent = dispatcher === undefined && !options.dispatcher ? makeAgent() : undefined
     const callRunSignal = runSignal
@@ -275,7 +228,7 @@ export function httpSource<Item = unknown>(
     try {
       for await (const step of pages) {
         if (step.kind === 'end') {
-          if (tracked) yield checkpoint(positionAfter(step))
+          if (positions) yield checkpoint(positionAfter(step, positions))
           continue
         }
         const records = step.page.records

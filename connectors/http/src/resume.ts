@@ -2,9 +2,17 @@
 // a resumed call reads it back (see "Resumable and incremental loads" in the README).
 
 import { createHash } from 'node:crypto'
+import { type HttpError, redactedError } from './http-error.js'
 import type { HttpIncremental } from './http-source-options.js'
-import type { CursorValue } from './incremental.js'
-import { type HttpPagination, ResumeProblem } from './pagination.js'
+import type { CursorTracker, CursorValue } from './incremental.js'
+import {
+  type HttpPage,
+  type HttpPagination,
+  PaginationProblem,
+  type Paginator,
+  ResumeProblem,
+} from './pagination.js'
+import type { PageStep } from './read-pages.js'
 import type { Redactor } from './redact.js'
 import type { HttpRequest } from './request.js'
 
@@ -131,4 +139,82 @@ export function readPosition(value: unknown): HttpPosition {
     throw new ResumeProblem('its "incremental" is not an object')
   }
   return value as unknown as HttpPosition
+}
+
+/**
+ * The position a call resumes from, checked against what this call asks for: an `HTTP_RESUME`
+ * error naming the node and what differs when it was saved for another request.
+ */
+export function savedPosition(
+  value: unknown,
+  call: { identity: HttpPositionFor; request: HttpRequest; redactor: Redactor; node: string },
+): HttpPosition {
+  const refuse = (problem: string, page: number) =>
+    redactedError(
+      call.redactor,
+      `httpSource '${call.node}' cannot resume from the saved position: ${problem}; use another checkpoints.key or remove the saved state to start over`,
+      { code: 'HTTP_RESUME', method: call.request.method, url: call.request.url, page },
+    )
+  let saved: HttpPosition
+  try {
+    saved = readPosition(value)
+  } catch (error) {
+    throw refuse((error as Error).message, 1)
+  }
+  const difference = positionDifference(saved.for, call.identity)
+  if (difference !== undefined) {
+    throw refuse(`it was saved for another request (${difference})`, saved.pages + 1)
+  }
+  return saved
+}
+
+/** What {@link positionAfter} needs of a call. */
+export interface PositionContext<Item> {
+  identity: HttpPositionFor
+  paginator: Paginator<Item>
+  /** The cursor value this sequence asks with. */
+  since: CursorValue | undefined
+  cursor: CursorTracker | undefined
+  redactor: Redactor
+  /** Turns a problem into the call's error about `page`. */
+  fail(error: unknown, page: HttpPage<Item>): HttpError
+}
+
+/**
+ * The position after a page: what restarts the sequence after it. Never one that holds a
+ * credential the source knows: that fails with `HTTP_PAGINATION` instead.
+ */
+export function positionAfter<Item>(
+  step: Extract<PageStep<Item>, { kind: 'end' }>,
+  context: PositionContext<Item>,
+): HttpPosition {
+  const after: HttpPosition = {
+    httpSource: 1,
+    for: context.identity,
+    pages: step.index + 1,
+    records: step.records,
+  }
+  if (step.next === undefined) after.done = true
+  else {
+    try {
+      after.next = context.paginator.save(step.next, step.index + 1, step.page)
+    } catch (error) {
+      throw context.fail(error, step.page)
+    }
+  }
+  const { cursor, since } = context
+  if (cursor) {
+    after.incremental = {}
+    if (since !== undefined) after.incremental.since = since
+    if (cursor.largest !== undefined) after.incremental.largest = cursor.largest
+  }
+  if (context.redactor.holdsSecret(JSON.stringify(after))) {
+    throw context.fail(
+      new PaginationProblem(
+        'the position after this page would hold a credential of the options: not saved (give pagination.position and pagination.resume to keep it out)',
+      ),
+      step.page,
+    )
+  }
+  return after
 }
