@@ -86,7 +86,9 @@ export interface HttpIncremental {
   cursorField: string
   /**
    * The query parameter the cursor is sent as, on every request of a load:
-   * `?updated_since=<largest value stored by the last complete load>`. Required.
+   * `?updated_since=<largest value stored by the last complete load>`. The filter may be
+   * exclusive (`>`) or inclusive (`>=`): the records the last load stored with that value are
+   * recognised (by a digest kept in the position) and dropped. Required.
    */
   param: string
   /**

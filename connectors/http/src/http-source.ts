@@ -111,14 +111,15 @@ export function httpSource<Item = unknown>(
     }
     // The value this sequence asks with: a resumed sequence keeps its own, a new one asks for
     // what is newer than the largest value stored.
-    const since = saved
-      ? saved.done
-        ? (saved.incremental?.largest ?? saved.incremental?.since)
-        : saved.incremental?.since
-      : incremental?.initial
     const cursor = incremental
-      ? new CursorTracker(incremental.cursorField, [saved?.incremental?.largest ?? since, since])
+      ? new CursorTracker(
+          incremental.cursorField,
+          saved?.incremental,
+          saved?.done === true,
+          incremental.initial,
+        )
       : undefined
+    const since = cursor?.since
     const base =
       incremental && since !== undefined
         ? { ...first, url: withQuery(first.url, { [incremental.param]: since }) }
@@ -164,7 +165,6 @@ export function httpSource<Item = unknown>(
       ? {
           identity: identity as HttpPositionFor,
           paginator,
-          since,
           cursor,
           redactor,
           fail: (error: unknown, page: HttpPage<Item>) => fail(error, page.request, page.page),
@@ -231,10 +231,10 @@ export function httpSource<Item = unknown>(
           if (positions) yield checkpoint(positionAfter(step, positions))
           continue
         }
-        const records = step.page.records
+        let records = step.page.records
         if (cursor) {
           try {
-            cursor.scan(records)
+            records = cursor.scan(records)
           } catch (error) {
             const { index, message } = error as CursorProblem
             throw redactedError(

@@ -43,12 +43,17 @@ function rows(from: number, to: number): Row[] {
   })
 }
 
-/** An API of `data` (kept in `updated_at` order) with `?updated_since=` (exclusive) and pages. */
-async function api(data: Row[]) {
+/**
+ * An API of `data` (kept in `updated_at` order) with `?updated_since=` (exclusive, or inclusive)
+ * and pages.
+ */
+async function api(data: Row[], inclusive = false) {
   return startTestServer((_raw, response, call) => {
     const since = call.url.searchParams.get('updated_since')
     const page = Number(call.url.searchParams.get('page'))
-    const newer = data.filter((row) => since === null || row.updated_at > since)
+    const newer = data.filter(
+      (row) => since === null || row.updated_at > since || (inclusive && row.updated_at === since),
+    )
     sendJson(response, newer.slice((page - 1) * SIZE, page * SIZE))
   })
 }
@@ -102,7 +107,8 @@ describe('incremental loads', () => {
     expect(sinceOf(server.calls).every((since) => since === null)).toBe(true)
     const saved = await savedPosition()
     expect(saved.done).toBe(true)
-    expect(saved.incremental).toEqual({ largest: rows(10, 10)[0]?.updated_at })
+    expect(saved.incremental).toMatchObject({ largest: rows(10, 10)[0]?.updated_at })
+    expect(saved.incremental?.since).toBeUndefined()
 
     data.push(...rows(11, 16))
     let before = server.calls.length
@@ -147,6 +153,26 @@ describe('incremental loads', () => {
     expect((await savedPosition()).incremental?.largest).toBe(rows(17, 17)[0]?.updated_at)
   })
 
+  it('with an inclusive API, drops the records the last load stored at its largest value, and only those', async () => {
+    const data = rows(1, 10)
+    server = await api(data, true)
+    expect((await load(options(server.url))).rows).toEqual(rows(1, 10))
+    // Nothing new: the API sends row 10 again (updated_since is inclusive), it is not delivered.
+    expect((await load(options(server.url))).rows).toEqual([])
+    const [eleven] = rows(11, 11) as [Row]
+    const twin = { id: 111, updated_at: eleven.updated_at }
+    data.push(eleven, twin)
+    expect((await load(options(server.url))).rows).toEqual([eleven, twin])
+    // A record with the same value as the largest stored one, new since: it is delivered.
+    const triplet = { id: 1111, updated_at: eleven.updated_at }
+    data.push(triplet)
+    const before = server.calls.length
+    expect((await load(options(server.url))).rows).toEqual([triplet])
+    expect(server.calls[before]?.url.searchParams.get('updated_since')).toBe(eleven.updated_at)
+    expect((await load(options(server.url))).rows).toEqual([])
+    expect((await savedPosition()).incremental?.boundary).toHaveLength(3)
+  })
+
   it('sends `initial` on the first load and compares numbers numerically', async () => {
     const versions = [2, 9, 10, 100].map((version) => ({ id: version, version }))
     server = await startTestServer((_raw, response, call) => {
@@ -169,7 +195,7 @@ describe('incremental loads', () => {
     expect(first.rows.map((row) => row.id)).toEqual([9, 10, 100])
     expect(server.calls[0]?.url.searchParams.get('after')).toBe('5')
     // 100 > 10 > 9 as numbers (as strings, '9' would be the largest).
-    expect((await savedPosition()).incremental).toEqual({ since: 5, largest: 100 })
+    expect((await savedPosition()).incremental).toMatchObject({ since: 5, largest: 100 })
   })
 
   it('a record without a cursor value is an error naming the node, the page URL (redacted) and the record, not skipped', async () => {

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto'
 import { type HttpError, redactedError } from './http-error.js'
 import type { HttpIncremental } from './http-source-options.js'
-import type { CursorTracker, CursorValue } from './incremental.js'
+import type { CursorTracker, IncrementalState } from './incremental.js'
 import {
   type HttpPage,
   type HttpPagination,
@@ -53,8 +53,11 @@ export interface HttpPosition {
    * `{ cursor }`, `{ url, secrets? }` (link), `{ method, url, secrets?, body? }` or `{ custom }`.
    */
   next?: Record<string, unknown>
-  /** An incremental load: the value sent in this sequence and the largest one stored. */
-  incremental?: { since?: CursorValue; largest?: CursorValue }
+  /**
+   * An incremental load: the value this sequence asks with, the largest one stored and digests
+   * of the records carrying it.
+   */
+  incremental?: IncrementalState
 }
 
 /** How the pagination is set up, for {@link HttpPositionFor.pagination}. */
@@ -172,8 +175,7 @@ export function savedPosition(
 export interface PositionContext<Item> {
   identity: HttpPositionFor
   paginator: Paginator<Item>
-  /** The cursor value this sequence asks with. */
-  since: CursorValue | undefined
+  /** An incremental load's state. */
   cursor: CursorTracker | undefined
   redactor: Redactor
   /** Turns a problem into the call's error about `page`. */
@@ -202,12 +204,7 @@ export function positionAfter<Item>(
       throw context.fail(error, step.page)
     }
   }
-  const { cursor, since } = context
-  if (cursor) {
-    after.incremental = {}
-    if (since !== undefined) after.incremental.since = since
-    if (cursor.largest !== undefined) after.incremental.largest = cursor.largest
-  }
+  if (context.cursor) after.incremental = context.cursor.state()
   if (context.redactor.holdsSecret(JSON.stringify(after))) {
     throw context.fail(
       new PaginationProblem(
