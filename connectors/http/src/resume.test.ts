@@ -176,6 +176,32 @@ describe('resumable loads: every pagination type', () => {
     expect(calls.some((call) => !call.url.searchParams.has('cursor'))).toBe(false)
   })
 
+  it('cursor in the body: resumes with the saved cursor in the POST body', async () => {
+    server = await startTestServer(async (_raw, response, call) => {
+      const body = JSON.parse(call.body || '{}') as { after?: string; kind?: string }
+      const from = Number(body.after ?? '0')
+      const next = from + SIZE < TOTAL ? String(from + SIZE) : null
+      await slowly(response, { data: body.kind === 'all' ? slice(from) : [], next })
+    })
+    const { position, calls } = await expectResumes(
+      {
+        url: server.url,
+        method: 'POST',
+        body: { kind: 'all' },
+        records: 'data',
+        pagination: { type: 'cursor', cursor: 'next', param: 'after', in: 'body' },
+        yield: 'records',
+      },
+      7,
+      () => () => true,
+    )
+    expect(position.next).toEqual({ cursor: String(position.records) })
+    expect(JSON.parse((calls[0] as { body: string }).body)).toEqual({
+      kind: 'all',
+      after: String(position.records),
+    })
+  })
+
   it('link: resumes at the saved next URL, with the secrets put back from the options and never written to the store', async () => {
     const apiKey = 'k3y-Of-The-Options-123'
     const token = 'bearer-token-4567'
