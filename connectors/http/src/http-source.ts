@@ -12,7 +12,7 @@ import type {
 } from './http-source-options.js'
 import { type CursorProblem, CursorTracker } from './incremental.js'
 import { OriginPolicy } from './origin-policy.js'
-import { createPaginator, type HttpPage, ResumeProblem } from './pagination.js'
+import { createPaginator, type HttpPage } from './pagination.js'
 import { RateLimiter } from './rate-limit.js'
 import { type ReadPosition, type ReadStart, readPages } from './read-pages.js'
 import { Redactor } from './redact.js'
@@ -24,6 +24,7 @@ import {
   positionFor,
   savedPosition,
 } from './resume.js'
+import { ResumeProblem } from './saved-request.js'
 import { baseRequest } from './start-request.js'
 
 export { findNextLink } from './link-header.js'

@@ -1,137 +1,23 @@
-import type { IncomingHttpHeaders } from 'node:http'
 import { headerProblem } from './header-check.js'
 import { type HttpErrorCode, HttpProblem } from './http-error.js'
 import { getPath } from './json-path.js'
 import { findNextLink } from './link-header.js'
 import type { OriginPolicy } from './origin-policy.js'
-import {
-  type HttpMethod,
-  type HttpQuery,
-  type HttpRequest,
-  mergeHeaders,
-  withQuery,
-} from './request.js'
+import type { CustomPagination, HttpPage, HttpPagination } from './pagination-types.js'
+import { type HttpRequest, mergeHeaders, withQuery } from './request.js'
+import { ResumeProblem, restoredRequest, savedUrl } from './saved-request.js'
 
-/** A response as user functions (`records`, `cursor`, `total`) see it. */
-export interface HttpResponseInfo {
-  /** The request that got this response. */
-  request: HttpRequest
-  /** The HTTP status (2xx). */
-  status: number
-  /** The response headers, lower-cased names. */
-  headers: IncomingHttpHeaders
-  /** The parsed JSON body. */
-  body: unknown
-  /** The page number in this run of the source: 1, 2, 3, ... (a resumed run goes on from the saved page) */
-  page: number
-}
-
-/** A fetched page: the response and the records extracted from it. */
-export interface HttpPage<Item = unknown> extends HttpResponseInfo {
-  /** The records of this page. */
-  records: Item[]
-}
-
-/** `?page=1&per_page=200`, `?page=2&per_page=200`, ... */
-export interface PageNumberPagination {
-  type: 'page'
-  /** The page number parameter. @default 'page' */
-  param?: string
-  /** The first page number. @default 1 */
-  start?: number
-  /** The page size parameter, sent when `size` is set. @default 'per_page' */
-  sizeParam?: string
-  /** The page size to ask for. @default undefined (the API's default, no parameter sent) */
-  size?: number
-}
-
-/** `?offset=0&limit=100`, `?offset=100&limit=100`, ... (the offset grows by `limit`). */
-export interface OffsetPagination {
-  type: 'offset'
-  /** The offset parameter. @default 'offset' */
-  offsetParam?: string
-  /** The limit parameter. @default 'limit' */
-  limitParam?: string
-  /** Records per page, sent as `limitParam`; the offset grows by it. Required. */
-  limit: number
-  /** The first offset. @default 0 */
-  start?: number
-}
-
-/** The next page is asked for with a cursor read from the body: ends when there is none. */
-export interface CursorPagination {
-  type: 'cursor'
-  /**
-   * Where the next cursor is in the body: a dotted path (`'meta.next_cursor'`) or a function.
-   * `null` or `''` (or `undefined` from a function) means there is no next page. A path that is
-   * missing from the body of a first page that has records fails with `HTTP_BAD_SHAPE` (most
-   * likely a typo: `'next'` for `'next_cursor'`); missing from a later page, it ends the run.
-   * Required.
-   */
-  cursor: string | ((body: unknown, response: HttpResponseInfo) => unknown)
-  /** The parameter the cursor is sent as. @default 'cursor' */
-  param?: string
-  /** Send the cursor as a query parameter or as a field of the JSON body (POST). @default 'query' */
-  in?: 'query' | 'body'
-}
-
-/**
- * Follows the RFC 8288 `Link: <url>; rel="next"` header: ends when there is none. A link to
- * another origin is followed without `auth` and the user headers (unless the origin is in
- * `trustedOrigins`); a link from https to http is refused with `HTTP_DOWNGRADE`.
- */
-export interface LinkPagination {
-  type: 'link'
-}
-
-/** What a custom pagination function may change for the next request. */
-export interface HttpNextRequest {
-  /** A new URL, absolute or relative to the last one. @default the last request's URL */
-  url?: string | URL
-  /** Query parameters set on the URL. @default none changed */
-  query?: HttpQuery
-  /** Headers merged over the last request's. @default none changed */
-  headers?: Record<string, string>
-  /** A new JSON body. @default the last request's body */
-  body?: unknown
-  /** A new method. @default the last request's method */
-  method?: HttpMethod
-}
-
-/**
- * The next request is whatever a user function makes of the last page: ends on `undefined`. A
- * next request to another origin keeps only the headers `next` returns with it (unless the
- * origin is in `trustedOrigins`); one from https to http is refused with `HTTP_DOWNGRADE`.
- */
-export interface CustomPagination<Item = unknown> {
-  type: 'custom'
-  /** Returns the next request (a URL, or changes to the last request), or `undefined` to stop. */
-  next: (last: HttpPage<Item>) => HttpNextRequest | string | URL | undefined | null
-  /**
-   * For resumable loads (a run with `checkpoints`): what restarts your sequence after `last`,
-   * saved after each page. JSON, and no secret: the saved state is refused if it holds one
-   * the source knows. Give it with `resume` when `next` returns headers, or state that the URL
-   * and body of the next request do not carry.
-   * @default the next request's method, URL (secret query values of the options taken out,
-   * put back on resume) and body
-   */
-  position?: (last: HttpPage<Item>) => unknown
-  /**
-   * For resumable loads: turns a value `position` returned back into the request after that
-   * page, applied to the first request the way `next`'s result is applied to the last one.
-   * Required with `position`.
-   * @default restores the default position
-   */
-  resume?: (position: unknown) => HttpNextRequest | string | URL
-}
-
-/** The pagination strategies of `httpSource`. */
-export type HttpPagination<Item = unknown> =
-  | PageNumberPagination
-  | OffsetPagination
-  | CursorPagination
-  | LinkPagination
-  | CustomPagination<Item>
+export type {
+  CursorPagination,
+  CustomPagination,
+  HttpNextRequest,
+  HttpPage,
+  HttpPagination,
+  HttpResponseInfo,
+  LinkPagination,
+  OffsetPagination,
+  PageNumberPagination,
+} from './pagination-types.js'
 
 /** Makes the requests of a pagination strategy. */
 export interface Paginator<Item> {
@@ -402,68 +288,10 @@ export function createPaginator<Item>(
   }
 }
 
-/** Why a saved position cannot be restored (turned into an `HTTP_RESUME` error). */
-export class ResumeProblem extends HttpProblem {
-  constructor(message: string) {
-    super('HTTP_RESUME', message)
-  }
-}
-
 function noSave(): Record<string, unknown> {
   return {}
 }
 
 function noRestore(): never {
   throw new ResumeProblem('a single request has no page to resume at')
-}
-
-/**
- * A URL for a saved position: no userinfo, and without the query parameters the first request
- * has and whose values are secrets (an `api_key` of the options): their names are kept in
- * `secrets`, their values put back from the options on resume (a rotated key works too).
- */
-function savedUrl(
-  url: URL,
-  base: URL,
-  isSecret: (name: string) => boolean,
-): { url: string; secrets?: string[] } {
-  const copy = new URL(url)
-  copy.username = ''
-  copy.password = ''
-  const secrets: string[] = []
-  for (const name of new Set(copy.searchParams.keys())) {
-    if (isSecret(name) && base.searchParams.has(name)) {
-      // Emptied in place: the restored URL keeps the order of the parameters.
-      copy.searchParams.set(name, '')
-      secrets.push(name)
-    }
-  }
-  return secrets.length === 0 ? { url: copy.href } : { url: copy.href, secrets }
-}
-
-/** The request of a saved URL: the options' secret query values put back, the headers moved. */
-function restoredRequest(
-  saved: Record<string, unknown>,
-  base: HttpRequest,
-  policy: OriginPolicy,
-): HttpRequest {
-  let url: URL
-  try {
-    url = new URL(String(saved.url))
-  } catch {
-    throw new ResumeProblem(`its URL ${JSON.stringify(saved.url)} is not a URL`)
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ResumeProblem(`its URL ${url.href} is not http(s)`)
-  }
-  const secrets = saved.secrets ?? []
-  if (!Array.isArray(secrets) || !secrets.every((name) => typeof name === 'string')) {
-    throw new ResumeProblem('its "secrets" is not a list of parameter names')
-  }
-  for (const name of secrets) {
-    const values = base.url.searchParams.getAll(name)
-    url.searchParams.set(name, values[0] ?? '')
-    for (const value of values.slice(1)) url.searchParams.append(name, value)
-  }
-  return { ...base, url, headers: policy.move(base.url, url, base.headers, 'the saved next URL') }
 }

@@ -10,11 +10,11 @@ import {
   type HttpPagination,
   PaginationProblem,
   type Paginator,
-  ResumeProblem,
 } from './pagination.js'
 import type { PageStep } from './read-pages.js'
 import type { Redactor } from './redact.js'
 import type { HttpRequest } from './request.js'
+import { ResumeProblem } from './saved-request.js'
 
 /**
  * What a position was saved for, without secrets: a call that asks for something else refuses
