@@ -173,6 +173,23 @@ describe('incremental loads', () => {
     expect((await savedPosition()).incremental?.boundary).toHaveLength(3)
   })
 
+  it('works with a single request (no pagination)', async () => {
+    const data = rows(1, 3)
+    server = await startTestServer((_raw, response, call) => {
+      const since = call.url.searchParams.get('updated_since')
+      sendJson(
+        response,
+        data.filter((row) => since === null || row.updated_at > since),
+      )
+    })
+    const single = { ...options(server.url), pagination: undefined }
+    expect((await load(single)).rows).toEqual(rows(1, 3))
+    data.push(...rows(4, 5))
+    expect((await load(single)).rows).toEqual(rows(4, 5))
+    expect(sinceOf(server.calls)).toEqual([null, rows(3, 3)[0]?.updated_at])
+    expect(await savedPosition()).toMatchObject({ pages: 1, records: 2, done: true })
+  })
+
   it('sends `initial` on the first load and compares numbers numerically', async () => {
     const versions = [2, 9, 10, 100].map((version) => ({ id: version, version }))
     server = await startTestServer((_raw, response, call) => {
