@@ -3,14 +3,19 @@
  * 200 pages of 200 records (then an empty page):
  *   (a) a hand-written undici loop (the baseline),
  *   (b) httpSource, sequential, through a graph (source -> counting sink),
- *   (c) httpSource with concurrency: 8.
+ *   (c) httpSource with concurrency: 8,
+ *   (d) and (e): (b) and (c) with checkpoints on (a position per page, saved in a
+ *       fileCheckpointStore in a temporary directory), against the same runs without.
  * Prints items/s, the ratios and PASS/FAIL per target; always exits 0.
  * Run: pnpm bench
  */
 import { once } from 'node:events'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { AsyncExecutor, AsyncGraph } from '@graphflow/core'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { AsyncExecutor, AsyncGraph, fileCheckpointStore } from '@graphflow/core'
 import { Agent, request } from 'undici'
 import { httpSource } from '../src/index.js'
 
@@ -67,7 +72,10 @@ async function handLoop(): Promise<number> {
   return count
 }
 
-async function throughGraph(concurrency: number): Promise<number> {
+const directory = mkdtempSync(join(tmpdir(), 'graphflow-http-bench-'))
+let loads = 0
+
+async function throughGraph(concurrency: number, checkpoints = false): Promise<number> {
   let count = 0
   const graph = new AsyncGraph()
   const source = graph.addNode(
@@ -77,32 +85,66 @@ async function throughGraph(concurrency: number): Promise<number> {
     count += rows.length
   })
   graph.addEdge(source, sink)
-  const report = await new AsyncExecutor(graph, { logger: silent }).execute()
+  // Each load its own file: a second run on a complete state would fetch nothing.
+  const store = fileCheckpointStore(join(directory, `load-${++loads}.json`))
+  const report = await new AsyncExecutor(graph, { logger: silent }).execute(
+    checkpoints ? { checkpoints: { store } } : {},
+  )
   const errors = report.exceptions.breweries ?? []
   if (errors.length > 0) throw errors[0]
   return count
 }
 
-async function measure(run: () => Promise<number>): Promise<{ items: number; seconds: number }> {
-  let best = { items: 0, seconds: Number.POSITIVE_INFINITY }
-  for (let round = 0; round < ROUNDS; round++) {
-    const started = performance.now()
-    const items = await run()
-    const seconds = (performance.now() - started) / 1000
-    if (items !== PAGES * PAGE_SIZE)
-      throw new Error(`expected ${PAGES * PAGE_SIZE} items, got ${items}`)
-    if (seconds < best.seconds) best = { items, seconds }
-  }
+interface Measured {
+  items: number
+  seconds: number
+}
+
+async function measureOnce(run: () => Promise<number>, best: Measured): Promise<Measured> {
+  const started = performance.now()
+  const items = await run()
+  const seconds = (performance.now() - started) / 1000
+  if (items !== PAGES * PAGE_SIZE)
+    throw new Error(`expected ${PAGES * PAGE_SIZE} items, got ${items}`)
+  return seconds < best.seconds ? { items, seconds } : best
+}
+
+const unmeasured = (): Measured => ({ items: 0, seconds: Number.POSITIVE_INFINITY })
+
+async function measure(run: () => Promise<number>): Promise<Measured> {
+  let best = unmeasured()
+  for (let round = 0; round < ROUNDS; round++) best = await measureOnce(run, best)
   return best
 }
 
+/** Two runs compared with each other, their rounds interleaved (load on the machine hits both). */
+async function measurePair(
+  off: () => Promise<number>,
+  on: () => Promise<number>,
+): Promise<[Measured, Measured]> {
+  let bestOff = unmeasured()
+  let bestOn = unmeasured()
+  for (let round = 0; round < ROUNDS + 1; round++) {
+    bestOff = await measureOnce(off, bestOff)
+    bestOn = await measureOnce(on, bestOn)
+  }
+  return [bestOff, bestOn]
+}
+
 console.log(
-  `@graphflow/http bench: ${PAGES} pages x ${PAGE_SIZE} records, ${LATENCY_MS} ms latency per page, best of ${ROUNDS}\n`,
+  `@graphflow/http bench: ${PAGES} pages x ${PAGE_SIZE} records, ${LATENCY_MS} ms latency per page, best of ${ROUNDS} (${ROUNDS + 1} for the runs compared with checkpoints, interleaved)\n`,
 )
 const hand = await measure(handLoop)
-const sequential = await measure(() => throughGraph(1))
-const concurrent = await measure(() => throughGraph(8))
+const [sequential, sequentialCheckpoints] = await measurePair(
+  () => throughGraph(1),
+  () => throughGraph(1, true),
+)
+const [concurrent, concurrentCheckpoints] = await measurePair(
+  () => throughGraph(8),
+  () => throughGraph(8, true),
+)
 server.close()
+rmSync(directory, { recursive: true, force: true })
 
 const rate = (run: { items: number; seconds: number }) => run.items / run.seconds
 const rows: Array<[string, { items: number; seconds: number }, string]> = [
@@ -116,6 +158,16 @@ const rows: Array<[string, { items: number; seconds: number }, string]> = [
     '(c) httpSource, concurrency 8',
     concurrent,
     `${(rate(concurrent) / rate(sequential)).toFixed(2)}x of (b)`,
+  ],
+  [
+    '(d) (b) with checkpoints',
+    sequentialCheckpoints,
+    `${(rate(sequentialCheckpoints) / rate(sequential)).toFixed(2)}x of (b)`,
+  ],
+  [
+    '(e) (c) with checkpoints',
+    concurrentCheckpoints,
+    `${(rate(concurrentCheckpoints) / rate(concurrent)).toFixed(2)}x of (c)`,
   ],
 ]
 const pad = (text: string, width: number) => text.padEnd(width)
@@ -134,3 +186,12 @@ console.log(
 console.log(
   `${concurrentRatio >= 5 ? 'PASS' : 'FAIL'}  concurrency 8 at least 5x sequential (${concurrentRatio.toFixed(2)}x)`,
 )
+for (const [what, on, off] of [
+  ['sequential', sequentialCheckpoints, sequential],
+  ['concurrency 8', concurrentCheckpoints, concurrent],
+] as const) {
+  const ratio = rate(on) / rate(off)
+  console.log(
+    `${ratio >= 0.85 ? 'PASS' : 'FAIL'}  ${what} with checkpoints within 15% of without (${(ratio * 100).toFixed(1)}%)`,
+  )
+}

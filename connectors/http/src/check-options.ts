@@ -90,13 +90,71 @@ function checkPagination(check: OptionChecks, pagination: unknown): void {
       check.string('pagination.param', given.param, undefined)
       check.oneOf('pagination.in', given.in, ['query', 'body'], undefined)
       return
-    case 'custom':
+    case 'custom': {
       check.requiredFunction('pagination.next', given.next as () => unknown)
+      const position = check.function(
+        'pagination.position',
+        given.position as (() => unknown) | undefined,
+        undefined,
+      )
+      const resume = check.function(
+        'pagination.resume',
+        given.resume as (() => unknown) | undefined,
+        undefined,
+      )
+      if ((position === undefined) !== (resume === undefined)) {
+        check.fail(
+          position === undefined ? 'pagination.position' : 'pagination.resume',
+          `a function, given with pagination.${position === undefined ? 'resume' : 'position'}`,
+          undefined,
+        )
+      }
       return
+    }
     case 'link':
       return
     default:
       check.fail('pagination.type', 'one of "page", "offset", "cursor", "link", "custom"', type)
+  }
+}
+
+/** The query parameters the pagination sets (the incremental parameter must be another one). */
+function paginationParams(pagination: HttpSourceOptions<unknown>['pagination']): string[] {
+  switch (pagination?.type) {
+    case 'page':
+      return [pagination.param ?? 'page', pagination.sizeParam ?? 'per_page']
+    case 'offset':
+      return [pagination.offsetParam ?? 'offset', pagination.limitParam ?? 'limit']
+    case 'cursor':
+      return pagination.in === 'body' ? [] : [pagination.param ?? 'cursor']
+    default:
+      return []
+  }
+}
+
+/** Throws a `TypeError` naming the option when `incremental` is malformed. */
+function checkIncremental(check: OptionChecks, options: HttpSourceOptions<unknown>): void {
+  const incremental = options.incremental
+  if (incremental === undefined) return
+  if (typeof incremental !== 'object' || incremental === null) {
+    check.fail('incremental', 'an object { cursorField, param, initial? }', incremental)
+  }
+  check.requiredString('incremental.cursorField', incremental.cursorField)
+  check.requiredString('incremental.param', incremental.param)
+  const initial = incremental.initial
+  if (
+    initial !== undefined &&
+    typeof initial !== 'string' &&
+    !(typeof initial === 'number' && Number.isFinite(initial))
+  ) {
+    check.fail('incremental.initial', 'a string or a finite number', initial)
+  }
+  if (paginationParams(options.pagination).includes(incremental.param)) {
+    check.fail(
+      'incremental.param',
+      'a query parameter the pagination does not set',
+      incremental.param,
+    )
   }
 }
 
@@ -171,6 +229,7 @@ export function resolveSourceOptions<Item>(options: HttpSourceOptions<Item>): Ht
   checkHeaders(options.headers, 'option "headers"')
   checkAuth(options as HttpSourceOptions<unknown>)
   checkPagination(check, options.pagination)
+  checkIncremental(check, options as HttpSourceOptions<unknown>)
   pathOrFunction(check, 'records', options.records)
   pathOrFunction(check, 'total', options.total)
   const yieldRecords =

@@ -15,7 +15,7 @@ export interface HttpRetryInfo {
   method: string
   /** The request's full URL, with userinfo and secret query values replaced by `***`. */
   url: string
-  /** The page number in this run of the source. */
+  /** The page number in this run of the source (a resumed run goes on from the saved page). */
   page: number
   /** The attempt that failed (1 for the first). */
   attempt: number

@@ -19,6 +19,10 @@ import type { Redactor } from './redact.js'
  * - `HTTP_DOWNGRADE`: a next link, next request or redirect from https to http (not trusted).
  * - `HTTP_ABORTED`: the `signal` option was aborted.
  * - `HTTP_PAGINATION`: a user pagination function threw or returned something unusable.
+ * - `HTTP_RESUME`: a saved position that this call cannot resume from: made for another request
+ *   (URL, method, body, pagination or incremental settings), or not a position of `httpSource`.
+ * - `HTTP_INCREMENTAL`: a record of an incremental load without a usable cursor value (missing,
+ *   not a string or a finite number, or of another type than the others).
  */
 export type HttpErrorCode =
   | 'HTTP_STATUS'
@@ -34,6 +38,8 @@ export type HttpErrorCode =
   | 'HTTP_DOWNGRADE'
   | 'HTTP_ABORTED'
   | 'HTTP_PAGINATION'
+  | 'HTTP_RESUME'
+  | 'HTTP_INCREMENTAL'
 
 /** Where an {@link HttpError} happened. */
 export interface HttpErrorDetails {
@@ -43,7 +49,10 @@ export interface HttpErrorDetails {
   method: string
   /** The request's full URL, query included (userinfo and secret query values redacted). */
   url: string
-  /** The page number of this run of the source: 1 for the first request, 2 for the next, ... */
+  /**
+   * The page number of this run of the source: 1 for the first request, 2 for the next, ... (a
+   * resumed run goes on from the saved page).
+   */
   page: number
   /** The last HTTP status received for that page, if any. */
   status?: number | undefined
@@ -68,7 +77,7 @@ export class HttpError extends GraphflowError<HttpErrorCode> {
   declare readonly method: string
   /** The request's full URL, with userinfo and secret query values replaced by `***`. */
   declare readonly url: string
-  /** The page number (1 for the first request of the run). */
+  /** The page number (1 for the first request of the run; a resumed run goes on from the saved page). */
   declare readonly page: number
   /** The last HTTP status received, if any. */
   declare readonly status: number | undefined

@@ -49,7 +49,7 @@ export interface HttpPageInfo {
   method: string
   /** The request's full URL, with userinfo and secret query values replaced by `***`. */
   url: string
-  /** The page number in this call of the source: 1, 2, 3, ... */
+  /** The page number in this call of the source: 1, 2, 3, ... (a resumed call goes on from the saved page) */
   page: number
   /** The HTTP status. */
   status: number
@@ -69,6 +69,33 @@ export interface HttpSourceStats {
   records: number
   /** Retries made (429s, 5xx, network errors, timeouts). */
   retries: number
+}
+
+/**
+ * An incremental load: each run asks only for the records newer than the largest cursor value
+ * a previous run stored (see "Resumable and incremental loads" in the README). Needs a run with
+ * `checkpoints`, where that value is kept with the source's position.
+ */
+export interface HttpIncremental {
+  /**
+   * Where a record's cursor value is: a dotted path (`'updated_at'`, `'meta.modified'`). Every
+   * record must have one, all numbers (compared numerically) or all strings (compared
+   * lexicographically: ISO 8601 timestamps in one format and time zone). A missing value, a
+   * value of another type or a number that is not finite fails with `HTTP_INCREMENTAL`. Required.
+   */
+  cursorField: string
+  /**
+   * The query parameter the cursor is sent as, on every request of a load:
+   * `?updated_since=<largest value stored by the last complete load>`. The filter may be
+   * exclusive (`>`) or inclusive (`>=`): the records the last load stored with that value are
+   * recognised (by a digest kept in the position) and dropped. Required.
+   */
+  param: string
+  /**
+   * The value sent on a load without a stored state (the first one).
+   * @default undefined (no parameter: everything is loaded)
+   */
+  initial?: string | number
 }
 
 /** Options of `httpSource`. `Item` is the type of one record (not checked at run time). */
@@ -107,6 +134,11 @@ export interface HttpSourceOptions<Item = unknown> {
   /** How the next page is asked for. @default undefined (a single request) */
   pagination?: HttpPagination<Item>
   /**
+   * Ask only for records newer than those a previous run stored (in a run with `checkpoints`).
+   * @default undefined (every run loads everything)
+   */
+  incremental?: HttpIncremental
+  /**
    * Where the records are: a dotted path in the body (`'data.items'`) or a function of the
    * body. Not an array is an `HTTP_BAD_SHAPE` error.
    * @default the body itself, which must be an array
@@ -136,7 +168,8 @@ export interface HttpSourceOptions<Item = unknown> {
   /** Return `true` to make the page just fetched the last one. @default undefined (not used) */
   stopWhen?: (page: HttpPage<Item>) => boolean
   /**
-   * A bound on the pages fetched per call; reaching it is logged. There is no finite default:
+   * A bound on the pages fetched per call (a resumed call counts from where it resumes, so a run
+   * with checkpoints loads a large API in chunks); reaching it is logged. There is no finite default:
    * any number would silently cut a large export short, and the endless cases seen in practice
    * (a repeated request, a page repeated with or without a changing request id) are caught by
    * `detectLoops`. Set it for an API you do not trust.

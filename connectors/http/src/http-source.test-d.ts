@@ -51,6 +51,26 @@ describe('httpSource types', () => {
     })
   })
 
+  it('types incremental settings and the resume functions of a custom pagination', () => {
+    const spec = httpSource<Brewery>({
+      url: 'http://x/',
+      incremental: { cursorField: 'updated_at', param: 'updated_since', initial: '2026-01-01' },
+      pagination: {
+        type: 'custom',
+        next: () => undefined,
+        position: (last) => {
+          expectTypeOf(last.records).toEqualTypeOf<Brewery[]>()
+          return { page: last.page + 1 }
+        },
+        resume: (position) => ({ query: { page: (position as { page: number }).page } }),
+      },
+    })
+    // The checkpoint() markers are consumed by the executor: the node yields pages only.
+    expectTypeOf(spec).toEqualTypeOf<HttpSourceSpec<Brewery[]>>()
+    // @ts-expect-error initial is a string or a number
+    httpSource({ url: 'http://x/', incremental: { cursorField: 'a', param: 'b', initial: true } })
+  })
+
   it('accepts no start args, a URL or an override', () => {
     const spec = httpSource({ url: 'http://x/' })
     expectTypeOf(spec.fn).toBeCallableWith()

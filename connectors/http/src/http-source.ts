@@ -1,8 +1,8 @@
-import { defineSource, type Logger } from '@graphflow/core'
+import { type Checkpoint, checkpoint, defineSource, type Logger } from '@graphflow/core'
 import { Agent, type Dispatcher } from 'undici'
 import { linkedController } from './abort.js'
 import { resolveSourceOptions } from './check-options.js'
-import { redactedError } from './http-error.js'
+import { HttpError, HttpProblem, redactedError } from './http-error.js'
 import type {
   HttpSourceOptions,
   HttpSourceSpec,
@@ -10,11 +10,21 @@ import type {
   HttpStart,
   HttpStartArgs,
 } from './http-source-options.js'
+import { type CursorProblem, CursorTracker } from './incremental.js'
 import { OriginPolicy } from './origin-policy.js'
-import { createPaginator } from './pagination.js'
+import { createPaginator, type HttpPage } from './pagination.js'
 import { RateLimiter } from './rate-limit.js'
-import { type ReadPosition, readPages } from './read-pages.js'
+import { type ReadPosition, type ReadStart, readPages } from './read-pages.js'
 import { Redactor } from './redact.js'
+import { type HttpRequest, withQuery } from './request.js'
+import {
+  type HttpPosition,
+  type HttpPositionFor,
+  positionAfter,
+  positionFor,
+  savedPosition,
+} from './resume.js'
+import { ResumeProblem } from './saved-request.js'
 import { baseRequest } from './start-request.js'
 
 export { findNextLink } from './link-header.js'
@@ -64,22 +74,111 @@ export function httpSource<Item = unknown>(
   let dispatcher: Dispatcher | undefined
   let runSignal: AbortSignal | undefined
   let logger: Logger = silentLogger
+  // A run with checkpoints gives a start node `resumeFrom` (undefined: from the beginning).
+  let resumable = false
+  let resumeFrom: unknown
+  let nodeName = name
+  let calls = 0
 
   const makeAgent = () => new Agent({ keepAliveTimeout: 10_000 })
 
-  async function* httpSource(start?: HttpStart): AsyncGenerator<Item | Item[], void, undefined> {
+  async function* httpSource(
+    start?: HttpStart,
+  ): AsyncGenerator<Item | Item[] | Checkpoint<HttpPosition>, void, undefined> {
+    // Positions are yielded by the start call of a run with checkpoints only: a call fed by an
+    // upstream node is one of many sequences, which one saved position cannot restart.
+    const tracked = resumable && calls++ === 0
     const redactor = new Redactor(options.redact)
     redactor.learn({ secrets: settings.authSecrets })
-    const base = baseRequest(options, start, redactor)
+    const first = baseRequest(options, start, redactor)
+    const incremental = options.incremental
+    const identity = tracked
+      ? positionFor(first, options.pagination, incremental, redactor)
+      : undefined
+    const saved =
+      tracked && resumeFrom !== undefined
+        ? savedPosition(resumeFrom, {
+            identity: identity as HttpPositionFor,
+            request: first,
+            redactor,
+            node: nodeName,
+          })
+        : undefined
+    if (saved?.done && incremental === undefined) {
+      logger.info(
+        `[graphflow] [http] ${nodeName}: the saved load is complete (${saved.pages} pages, ${saved.records} records): nothing to fetch (use another checkpoints.key or remove the saved state to load it again, or set "incremental")`,
+      )
+      return
+    }
+    // The value this sequence asks with: a resumed sequence keeps its own, a new one asks for
+    // what is newer than the largest value stored.
+    const cursor = incremental
+      ? new CursorTracker(
+          incremental.cursorField,
+          saved?.incremental,
+          saved?.done === true,
+          incremental.initial,
+        )
+      : undefined
+    const since = cursor?.since
+    const base =
+      incremental && since !== undefined
+        ? { ...first, url: withQuery(first.url, { [incremental.param]: since }) }
+        : first
     const policy = new OriginPolicy(base.url, trusted)
     const position: ReadPosition = { request: base, page: 1, status: undefined }
+    const paginator = createPaginator(options.pagination, base, policy, (param) =>
+      redactor.isSecretParam(param),
+    )
+    const fail = (error: unknown, request: HttpRequest, page: number): HttpError => {
+      if (error instanceof HttpError) return error
+      const problem = error instanceof HttpProblem ? error : undefined
+      return redactedError(
+        redactor,
+        `httpSource '${nodeName}': ${problem ? problem.message : `a pagination function threw: ${String(error)}`}`,
+        {
+          code: problem?.code ?? 'HTTP_PAGINATION',
+          method: request.method,
+          url: request.url,
+          page,
+          cause: problem ? undefined : error,
+        },
+      )
+    }
+    let resumeAt: ReadStart | undefined
+    if (saved && !saved.done) {
+      try {
+        const request = paginator.restore(saved.next as Record<string, unknown>, saved.pages)
+        resumeAt = { index: saved.pages, request, records: saved.records }
+      } catch (error) {
+        throw fail(
+          error instanceof ResumeProblem
+            ? new ResumeProblem(
+                `cannot resume from the saved position: ${error.message}; use another checkpoints.key or remove the saved state to start over`,
+              )
+            : error,
+          base,
+          saved.pages + 1,
+        )
+      }
+    }
+    const positions = tracked
+      ? {
+          identity: identity as HttpPositionFor,
+          paginator,
+          cursor,
+          redactor,
+          fail: (error: unknown, page: HttpPage<Item>) => fail(error, page.request, page.page),
+        }
+      : undefined
     // Called without open() (outside a graph): an agent for this call only.
     const ownAgent = dispatcher === undefined && !options.dispatcher ? makeAgent() : undefined
     const callRunSignal = runSignal
     const link = linkedController([options.signal, callRunSignal])
     const pages = readPages<Item>(
       {
-        paginator: createPaginator(options.pagination, base, policy),
+        paginator,
+        start: resumeAt,
         fetch: {
           dispatcher: dispatcher ?? options.dispatcher ?? (ownAgent as Agent),
           timeout,
@@ -128,9 +227,33 @@ export function httpSource<Item = unknown>(
       position,
     )
     try {
-      for await (const page of pages) {
-        if (settings.yieldRecords) yield* page.records
-        else yield page.records
+      for await (const step of pages) {
+        if (step.kind === 'end') {
+          if (positions) yield checkpoint(positionAfter(step, positions))
+          continue
+        }
+        let records = step.page.records
+        if (cursor) {
+          try {
+            records = cursor.scan(records)
+          } catch (error) {
+            const { index, message } = error as CursorProblem
+            throw redactedError(
+              redactor,
+              `httpSource '${nodeName}': record ${index} of this page (0-based) cannot be used for the incremental load: ${message}`,
+              {
+                code: 'HTTP_INCREMENTAL',
+                method: step.page.request.method,
+                url: step.page.request.url,
+                page: step.page.page,
+                status: step.page.status,
+              },
+            )
+          }
+        }
+        if (records.length === 0) continue
+        if (settings.yieldRecords) yield* records
+        else yield records
       }
     } catch (error) {
       if (callRunSignal?.aborted) return
@@ -159,14 +282,21 @@ export function httpSource<Item = unknown>(
       stats = context.stats
       runSignal = context.signal
       logger = context.logger
+      resumable = 'resumeFrom' in context
+      resumeFrom = context.resumeFrom
+      nodeName = context.name
+      calls = 0
       if (options.dispatcher) dispatcher = options.dispatcher
       else dispatcher = agent = makeAgent()
     },
     async close() {
       const current = agent
       agent = dispatcher = runSignal = undefined
+      resumable = false
+      resumeFrom = undefined
       await current?.close()
     },
+    // The checkpoint() markers are consumed by the executor: the node yields records.
     read: httpSource as (...input: HttpStartArgs) => AsyncGenerator<Item | Item[], void, undefined>,
   })
 }

@@ -12,6 +12,7 @@ export type {
   CursorPagination,
   CustomPagination,
   HttpAuth,
+  HttpIncremental,
   HttpMethod,
   HttpNextRequest,
   HttpPage,
@@ -34,3 +35,4 @@ export type {
   RecordsOption,
   TotalOption,
 } from './http-source-options.js'
+export type { HttpPosition, HttpPositionFor } from './resume.js'

@@ -24,7 +24,36 @@ export interface ReadPagesOptions<Item> {
   onPage(page: HttpPage<Item>, attempts: number): void
   /** Called when `maxPages` stops a run that had more pages. */
   onMaxPages(): void
+  /** Where a resumed call starts: the page index, its request and the records counted before it. */
+  start?: ReadStart | undefined
 }
+
+/** Where a resumed call starts its sequence. */
+export interface ReadStart {
+  /** The 0-based index of the first page to fetch (the pages done before it). */
+  index: number
+  /** That page's request. */
+  request: HttpRequest
+  /** Records of the sequence before it (for `total`). */
+  records: number
+}
+
+/**
+ * What {@link readPages} yields: a fetched page (empty ones included), then, once what follows
+ * it is known, the end of that page with the request after it (`undefined`: the sequence ended).
+ */
+export type PageStep<Item> =
+  | { kind: 'page'; page: HttpPage<Item> }
+  | {
+      kind: 'end'
+      page: HttpPage<Item>
+      /** The 0-based index of the page in the sequence. */
+      index: number
+      /** The request of the next page, `undefined` when the sequence ended with this page. */
+      next: HttpRequest | undefined
+      /** Records of the sequence up to this page. */
+      records: number
+    }
 
 /** The request in progress, for error messages (mutated by {@link readPages}). */
 export interface ReadPosition {
@@ -55,19 +84,20 @@ function recordsKey(records: readonly unknown[]): string | undefined {
 
 /**
  * Fetches pages one after another (or up to `concurrency` at once for page-number and offset
- * pagination, handed over in page order) and yields every non-empty page until a stop rule
- * says this page was the last one. Throws `HTTP_LOOP` when the API repeats itself.
+ * pagination, handed over in page order) and yields every page, then its end, until a stop
+ * rule says this page was the last one. Throws `HTTP_LOOP` when the API repeats itself.
  */
 export async function* readPages<Item>(
   options: ReadPagesOptions<Item>,
   signal: AbortSignal,
   position: ReadPosition,
-): AsyncGenerator<HttpPage<Item>, void, undefined> {
+): AsyncGenerator<PageStep<Item>, void, undefined> {
   const { paginator } = options
   let previousText: string | undefined
   let previousRecords: string | undefined
   const { redactor } = options.fetch
-  let count = 0
+  const first = options.start?.index ?? 0
+  let count = options.start?.records ?? 0
   let total: number | undefined
 
   /** `at`: the page the error is about when it is not the current one (never fetched). */
@@ -159,14 +189,20 @@ export async function* readPages<Item>(
     return number
   }
 
+  const end = (
+    page: HttpPage<Item>,
+    index: number,
+    next: HttpRequest | undefined,
+  ): PageStep<Item> => ({ kind: 'end', page, index, next, records: count })
+
   if (paginator.at !== undefined && options.concurrency > 1) {
-    yield* prefetch(options, paginator.at, signal, position, settle)
+    yield* prefetch(options, paginator.at, first, signal, position, settle, end)
     return
   }
 
   const seen = new Map<string, number>()
-  let request: HttpRequest | undefined = paginator.first()
-  for (let index = 0; ; index++) {
+  let request: HttpRequest | undefined = options.start?.request ?? paginator.first()
+  for (let index = first; ; index++) {
     const pageNumber = index + 1
     // Page-number and offset requests never repeat by construction: only the others are kept.
     if (options.detectLoops && paginator.at === undefined) {
@@ -188,16 +224,22 @@ export async function* readPages<Item>(
     position.page = pageNumber
     const fetched: FetchedPage<Item> = await fetchPage(request, pageNumber, options.fetch, signal)
     const last = settle(fetched)
-    if (fetched.page.records.length > 0) yield fetched.page
-    if (last) return
+    yield { kind: 'page', page: fetched.page }
+    if (last) {
+      yield end(fetched.page, index, undefined)
+      return
+    }
     const current: HttpRequest = request
     request = callUser('pagination', current, (): HttpRequest | undefined =>
       paginator.next(fetched.page, index),
     )
-    if (request === undefined) return
     // A custom next request may bring new credentials: hide them too.
-    if (request.headers !== current.headers) redactor.learn({ headers: request.headers })
-    if (pageNumber >= options.maxPages) {
+    if (request !== undefined && request.headers !== current.headers) {
+      redactor.learn({ headers: request.headers })
+    }
+    yield end(fetched.page, index, request)
+    if (request === undefined) return
+    if (index - first + 1 >= options.maxPages) {
       options.onMaxPages()
       return
     }
@@ -207,15 +249,17 @@ export async function* readPages<Item>(
 async function* prefetch<Item>(
   options: ReadPagesOptions<Item>,
   at: (index: number) => HttpRequest,
+  first: number,
   signal: AbortSignal,
   position: ReadPosition,
   settle: (fetched: FetchedPage<Item>) => boolean,
-): AsyncGenerator<HttpPage<Item>, void, undefined> {
+  end: (page: HttpPage<Item>, index: number, next: HttpRequest | undefined) => PageStep<Item>,
+): AsyncGenerator<PageStep<Item>, void, undefined> {
   const { controller, dispose } = linkedController([signal])
   const inFlight: Array<{ request: HttpRequest; promise: Promise<FetchedPage<Item>> }> = []
-  let launched = 0
+  let launched = first
   const fill = () => {
-    while (inFlight.length < options.concurrency && launched < options.maxPages) {
+    while (inFlight.length < options.concurrency && launched - first < options.maxPages) {
       const index = launched++
       const request = at(index)
       const promise = fetchPage(request, index + 1, options.fetch, controller.signal)
@@ -224,7 +268,7 @@ async function* prefetch<Item>(
     }
   }
   try {
-    for (let index = 0; ; index++) {
+    for (let index = first; ; index++) {
       fill()
       const head = inFlight.shift()
       if (head === undefined) return
@@ -233,9 +277,10 @@ async function* prefetch<Item>(
       const fetched = await head.promise
       const last = settle(fetched)
       if (!last) fill()
-      if (fetched.page.records.length > 0) yield fetched.page
+      yield { kind: 'page', page: fetched.page }
+      yield end(fetched.page, index, last ? undefined : at(index + 1))
       if (last) return
-      if (index + 1 >= options.maxPages) {
+      if (index - first + 1 >= options.maxPages) {
         options.onMaxPages()
         return
       }

@@ -101,6 +101,11 @@ export class Redactor {
     return this.#known(urls.replace(SCHEME_CREDENTIAL, `$1 ${REDACTED}`))
   }
 
+  /** True when `text` holds a credential the source knows (in any of its encoded forms). */
+  holdsSecret(text: string): boolean {
+    return this.#pattern !== undefined && text.search(this.#pattern) !== -1
+  }
+
   /**
    * Redacts the message and stack of `error` and of its `cause` chain in place: the errors
    * undici, JSON parsing or a user function gave the source, now only reported through it.
