@@ -62,7 +62,7 @@ export function csvSource<const Options extends CsvSourceOptions = CsvSourceOpti
     path?: string,
   ): AsyncGenerator<CsvSourceRow<Options> | Checkpoint<CsvPosition>, void, undefined> {
     const file = resolveCallPath(path ?? settings.path)
-    // Positions only in a run with checkpoints (they cost a record's `info` and a hash), and
+    // Positions only in a run with checkpoints (they cost an offset per record and a hash), and
     // only when reading the `path` option: a start call, whose units a resumed run numbers on
     // (the calls of a source fed paths would mix the files' offsets).
     const positioned = positions && path === undefined
@@ -76,13 +76,6 @@ export function csvSource<const Options extends CsvSourceOptions = CsvSourceOpti
       options: options.columns === true ? { ...options, columns: distinctHeader(file) } : options,
     }
     const handle = await openForReading(file)
-    if (resume !== undefined) {
-      const { size } = await handle.stat()
-      if (size < resume.offset) {
-        await handle.close()
-        throw refuseResume(file, resume.offset, shorter(size))
-      }
-    }
     let parseOptions = run.options
     let header = 0
     if (positioned) {
@@ -93,16 +86,25 @@ export function csvSource<const Options extends CsvSourceOptions = CsvSourceOpti
     if (resume !== undefined) {
       // The parser reads the header, then the records after the offset (see ByteTap).
       header = resume.header
-      run.lineShift = resume.line - joinLine(await readBytes(handle, resume.header), run)
-      if (!run.header) parseOptions.from_line = 1
-      const toLine = run.options.to_line
-      if (typeof toLine === 'number') {
-        if (toLine < resume.line) {
-          await handle.close()
-          return
+      let done = false
+      try {
+        const { size } = await handle.stat()
+        if (size < resume.offset) throw refuseResume(file, resume.offset, shorter(size))
+        run.lineShift = resume.line - joinLine(await readBytes(handle, resume.header), run)
+        if (!run.header) parseOptions.from_line = 1
+        const toLine = run.options.to_line
+        if (typeof toLine === 'number') {
+          // Past the last line to read: nothing left.
+          done = toLine < resume.line
+          parseOptions.to_line = toLine - run.lineShift
         }
-        parseOptions.to_line = toLine - run.lineShift
+      } catch (error) {
+        done = true
+        throw await toSourceError(error, run)
+      } finally {
+        if (done) await handle.close()
       }
+      if (done) return
     }
     const input = handle.createReadStream({ highWaterMark: 1 << 16 })
     const tap = positioned ? new ByteTap(file, resume) : undefined
@@ -213,8 +215,14 @@ function positionedOptions(run: ParseRun, onHeader: () => void): ParseOptions {
 function joinLine(prefix: Buffer, run: ParseRun): number {
   if (prefix.length === 0) return 1
   const { to_line: _toLine, to: _to, ...options } = run.options
-  const records = parseText(prefix, { ...options, columns: false, cast: false, info: true })
-  return (records.at(-1) as { info: Info } | undefined)?.info.lines ?? 1
+  try {
+    const records = parseText(prefix, { ...options, columns: false, cast: false, info: true })
+    return (records.at(-1) as { info: Info } | undefined)?.info.lines ?? 1
+  } catch {
+    // The header parsed when the position was saved: the file changed, and the check of its
+    // hash at the offset refuses it.
+    return 1
+  }
 }
 
 /** The first `length` bytes of a file. */

@@ -112,18 +112,15 @@ describe('sqliteSource with key: resumable loads', () => {
   })
 
   it('reads a query with params, a trailing comment and semicolon as a subquery', async () => {
-    const positional = await load(
-      {
-        key: 'id',
-        batchSize: 3,
-        query: 'SELECT id FROM items WHERE id > ? ORDER BY id DESC; -- newest first',
-        params: [40],
-      },
-      memoryCheckpointStore(),
-      2,
-    )
+    const query = 'SELECT id FROM items WHERE id > ? ORDER BY id DESC; -- newest first'
+    const positionalStore = memoryCheckpointStore()
+    const options = { key: 'id', batchSize: 3, query, params: [40] }
+    const positional = await load(options, positionalStore, 2)
     expect(errorsOf(positional.report, 'items')).toEqual([])
     expect(ids(positional.rows)).toEqual(range(41, 46))
+    const positionalResumed = await load(options, positionalStore)
+    expect(errorsOf(positionalResumed.report, 'items')).toEqual([])
+    expect(ids(positionalResumed.rows)).toEqual(range(44, 50))
     const store = memoryCheckpointStore()
     await load(
       {
