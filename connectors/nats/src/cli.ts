@@ -130,7 +130,7 @@ async function runCommand(argv: string[]): Promise<number> {
   const onSignal = () => controller.abort()
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
-  const { worker, report, received, control } = await runWorker({
+  const { worker, report, received, control, attempt, sourcesSkipped } = await runWorker({
     graph: loaded.graph,
     deployment: loaded.deployment,
     run: values.run,
@@ -149,7 +149,9 @@ async function runCommand(argv: string[]): Promise<number> {
       : report.aborted
         ? 'aborted'
         : 'failed'
-  console.log(`${worker}: ${outcome} in ${Math.round(report.durationMs)} ms`)
+  const inAttempt = attempt > 0 ? ` (attempt ${attempt}: a rerun)` : ''
+  console.log(`${worker}: ${outcome} in ${Math.round(report.durationMs)} ms${inAttempt}`)
+  if (sourcesSkipped) console.log('  sources not called: this worker completed them before')
   for (const [node, stats] of Object.entries(report.dataFlowStats)) {
     const fromStream = received[node] === undefined ? '' : ` (from JetStream ${received[node]})`
     console.log(
@@ -174,6 +176,11 @@ async function statusCommand(argv: string[]): Promise<number> {
       return 0
     }
     if (nodes.length === 0) console.log(`run "${values.run}": no node registered`)
+    else if ((nodes[0]?.attempt ?? 0) > 0) {
+      console.log(
+        `run "${values.run}": attempt ${nodes[0]?.attempt} (rerun after a halt or an abort)`,
+      )
+    }
     for (const node of nodes) {
       const input = node.input
         ? `in stream ${node.input.messages} (undelivered ${node.input.pending}, awaiting ack ${node.input.awaitingAck})`
@@ -181,6 +188,9 @@ async function statusCommand(argv: string[]): Promise<number> {
       console.log(`${node.node}: ${node.done ? 'done' : 'running'}, ${input}`)
       if (node.missing.length > 0)
         console.log(`  waiting for producers: ${node.missing.join(', ')}`)
+      for (const [worker, reason] of Object.entries(node.fenced)) {
+        console.log(`  ${worker} marked ended (fenced): ${reason}`)
+      }
       for (const [worker, counters] of Object.entries(node.workers)) {
         console.log(`  ${worker}: in=${counters.in} out=${counters.out} err=${counters.err}`)
       }
