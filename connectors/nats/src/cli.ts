@@ -7,7 +7,8 @@
  *   graphflow-nats status --run <id> [--servers <url>] [--json]
  *   graphflow-nats mark-ended --run <id> --worker <worker> --reason <text> [--servers <url>]
  *
- * The graph module exports `graph` (an `AsyncGraph`) and `deployment` (a `Deployment`). A `.ts`
+ * The graph module exports `graph` (an `AsyncGraph`) and `deployment` (a `Deployment`), and may
+ * export `workerOptions` (a `WorkerModuleOptions`: codec, publish, consume, ...). A `.ts`
  * module needs a loader: `node --import tsx $(which graphflow-nats) run graph.ts ...`.
  * `--replica 0..3` starts one child process per replica of the range (the same command with
  * `--replica 0`, `--replica 1`, ...), forwards SIGINT and SIGTERM to them and exits with the
@@ -20,7 +21,17 @@ import { parseArgs } from 'node:util'
 import type { AsyncGraph } from '@graphflow/core'
 import { connect } from '@nats-io/transport-node'
 import { RunState } from './run-state.js'
-import { type Deployment, runWorker } from './worker.js'
+import { type Deployment, runWorker, type WorkerModuleOptions } from './worker.js'
+
+const MODULE_OPTIONS = [
+  'codec',
+  'ackWaitMs',
+  'maxAckPending',
+  'publish',
+  'consume',
+  'executor',
+  'statusIntervalMs',
+] as const
 
 const USAGE = `usage:
   graphflow-nats run <graph-module> --run <id> --role <role> [--replica <n>|<first>..<last>] [--servers <url>] [--ack-wait-ms <ms>]
@@ -120,10 +131,23 @@ async function runCommand(argv: string[]): Promise<number> {
   const ackWaitMs = integer('ack-wait-ms', values['ack-wait-ms'])
   if (replicas.length > 1) return runReplicas(argv, replicas)
   const url = pathToFileURL(resolve(modulePath)).href
-  const loaded = (await import(url)) as { graph?: AsyncGraph; deployment?: Deployment }
+  const loaded = (await import(url)) as {
+    graph?: AsyncGraph
+    deployment?: Deployment
+    workerOptions?: WorkerModuleOptions
+  }
   if (loaded.graph === undefined || loaded.deployment === undefined) {
     throw new UsageError(
       `${modulePath}: expected the module to export "graph" and "deployment", got ${Object.keys(loaded).join(', ') || 'no exports'}`,
+    )
+  }
+  const moduleOptions = loaded.workerOptions ?? {}
+  const unknown = Object.keys(moduleOptions).filter(
+    (key) => !(MODULE_OPTIONS as readonly string[]).includes(key),
+  )
+  if (typeof moduleOptions !== 'object' || moduleOptions === null || unknown.length > 0) {
+    throw new TypeError(
+      `${modulePath}: workerOptions: expected an object with only ${MODULE_OPTIONS.join(', ')}, got ${unknown.length > 0 ? `"${unknown.join('", "')}"` : String(moduleOptions)}`,
     )
   }
   const controller = new AbortController()
@@ -131,6 +155,7 @@ async function runCommand(argv: string[]): Promise<number> {
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
   const { worker, report, received, control, attempt, sourcesSkipped } = await runWorker({
+    ...moduleOptions,
     graph: loaded.graph,
     deployment: loaded.deployment,
     run: values.run,

@@ -116,6 +116,17 @@ export interface RunWorkerOptions {
   readonly signal?: AbortSignal
 }
 
+/**
+ * The worker options a graph module may export as `workerOptions` for `graphflow-nats run`
+ * (the command line's `--ack-wait-ms` wins over `ackWaitMs`): what every worker of the run
+ * should share (the codec, AckWait) or what the graph's shape asks for (smaller messages for
+ * slow nodes, a prefetch).
+ */
+export type WorkerModuleOptions = Pick<
+  RunWorkerOptions,
+  'codec' | 'ackWaitMs' | 'maxAckPending' | 'publish' | 'consume' | 'executor' | 'statusIntervalMs'
+>
+
 /** What {@link runWorker} resolves with. */
 export interface WorkerReport {
   /** `<role>-<replica>`. */

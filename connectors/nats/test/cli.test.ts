@@ -69,6 +69,13 @@ describe.skipIf(skipReason)('graphflow-nats', () => {
       /store-0: ok in \d+ ms\n {2}store: in=60 \(from JetStream 60\) out=0 err=0/,
     )
     expect((await readdir(outDir)).filter((name) => name.endsWith('.json'))).toHaveLength(60)
+    // the module's workerOptions reached the workers: 60 items in messages of at most 5
+    const json = await graphflowNats(['status', ...common, '--json'])
+    const [enrichStatus] = JSON.parse(json.stdout) as {
+      ended: Record<string, { items: number; messages: number }>
+    }[]
+    expect(enrichStatus?.ended['fetch-0']?.items).toBe(60)
+    expect(enrichStatus?.ended['fetch-0']?.messages).toBeGreaterThanOrEqual(12) // 1 by default
     const status = await graphflowNats(['status', ...common])
     expect(status.code).toBe(0)
     expect(status.stdout).toMatch(/^enrich: done, in stream 0 /m)
@@ -179,6 +186,14 @@ describe.skipIf(skipReason)('graphflow-nats', () => {
     )
     expect(role).toMatchObject({ code: 2 })
     expect(role.stderr).toMatch(/role: expected one of the deployment's roles/)
+    const options = await graphflowNats(
+      ['run', graphModule, '--run', 'r', '--role', 'fetch', '--servers', server.url],
+      { GF_OUT_DIR: outDir, GF_BAD_OPTIONS: '1' },
+    )
+    expect(options).toMatchObject({ code: 2 })
+    expect(options.stderr).toMatch(
+      /workerOptions: expected an object with only codec, .* got "prefetch"/,
+    )
     expect((await graphflowNats(['frobnicate'])).stderr).toMatch(/unknown command "frobnicate"/)
   }, 60_000)
 })
