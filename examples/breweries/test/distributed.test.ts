@@ -1,6 +1,7 @@
 // The distributed mode as a user runs it (src/distributed/start.ts): a real nats-server, the
 // replay server, and one process per worker; needs nats-server (apt-get install nats-server).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -121,7 +122,7 @@ describe.skipIf(skip)('breweries, distributed over processes on NATS JetStream',
     expect(stored.every((row) => row.latitude !== null && row.geocoder !== null)).toBe(true)
   }, 180_000)
 
-  it('Ctrl-C stops every worker and the servers, and says where the output is', async () => {
+  it('Ctrl-C stops every worker and the servers; the same --run resumes the run', async () => {
     const db = await freshDb()
     const run = launch(['--db', db, '--count', '1000', '--replicas', '2', '--geocode-ms', '200'])
     await eventually(() => rows(db).length > 0, 90_000, 'a row stored')
@@ -131,7 +132,20 @@ describe.skipIf(skip)('breweries, distributed over processes on NATS JetStream',
     run.child.kill('SIGINT')
     expect(await run.exit).toBe(130)
     expect(run.output()).toContain(`output: ${db}`)
-    expect(run.output()).toMatch(/stopped; rerun it with --run \S+ to resume it/)
+    const id = /run "(\S+)" stopped; its JetStream store is kept in \S+: rerun with --run/.exec(
+      run.output(),
+    )?.[1]
+    expect(id).toBeDefined()
     expect(pids.filter(alive)).toEqual([])
-  }, 120_000)
+    // The same run id again resumes it: every US brewery once at the end.
+    const rerun = launch(['--db', db, '--count', '1000', '--replicas', '2', '--run', id as string])
+    expect(await rerun.exit).toBe(0)
+    expect(rerun.output()).toMatch(/\(attempt 1: a rerun\)/)
+    expect(
+      rows(db)
+        .map((row) => row.id)
+        .sort(),
+    ).toEqual(unitedStates)
+    expect(existsSync(`${db}.jetstream`)).toBe(false) // removed once the run completed
+  }, 180_000)
 })

@@ -8,9 +8,8 @@
  * worker (the run is aborted in all of them), the servers, and exits 130 (143).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
@@ -21,7 +20,11 @@ import { type ReplayServer, startReplayServer } from '../replay-server.js'
 const USAGE = `usage: distributed [--db <path>] [--replicas <n>] [--geocode-ms <ms>] [--count <n>]
                    [--api-url <url>] [--nats-url <url>] [--run <id>] [--ack-wait-ms <ms>]`
 
+// `pnpm ... distributed -- --db x` passes the `--` on.
+const argv = process.argv.slice(2)
+if (argv[0] === '--') argv.shift()
 const { values } = parseArgs({
+  args: argv,
   options: {
     db: { type: 'string', default: 'breweries_distributed.db' },
     replicas: { type: 'string', default: '3' },
@@ -62,6 +65,8 @@ const natsCli = join(
   'cli.js',
 )
 const graphModule = join(import.meta.dirname, 'graph.ts')
+const natsStore = `${db}.jetstream`
+let complete = false
 
 const cleanups: (() => Promise<void> | void)[] = []
 async function cleanUp(): Promise<void> {
@@ -79,7 +84,11 @@ function natsBinary(): string | undefined {
   return undefined
 }
 
-/** Starts nats-server with JetStream on a free 127.0.0.1 port, its store in a temp dir. */
+/**
+ * Starts nats-server with JetStream on a free 127.0.0.1 port, its store in `<db>.jetstream`:
+ * kept when the run stops before its end (a rerun with the same `--run` resumes from it),
+ * removed once the run completed.
+ */
 async function startNats(): Promise<string> {
   const binary = natsBinary()
   if (binary === undefined) {
@@ -87,7 +96,8 @@ async function startNats(): Promise<string> {
       'nats-server not found: install it (Debian: apt-get install nats-server), set NATS_SERVER_BIN, or pass --nats-url',
     )
   }
-  const store = mkdtempSync(join(tmpdir(), 'breweries-nats-'))
+  mkdirSync(natsStore, { recursive: true })
+  const store = natsStore
   const child = spawn(binary, ['-js', '-sd', store, '-a', '127.0.0.1', '-p', '-1'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   })
@@ -97,7 +107,7 @@ async function startNats(): Promise<string> {
       child.kill('SIGTERM')
       await exited
     }
-    rmSync(store, { recursive: true, force: true })
+    if (complete) rmSync(store, { recursive: true, force: true })
   })
   return new Promise<string>((done, fail) => {
     let log = ''
@@ -230,7 +240,11 @@ async function stop(signal: NodeJS.Signals): Promise<void> {
   await Promise.all(workers.map((worker) => worker.exit))
   clearTimeout(killer)
   summary()
-  console.log(`run "${run}" stopped; rerun it with --run ${run} to resume it`)
+  console.log(
+    values['nats-url'] === undefined
+      ? `run "${run}" stopped; its JetStream store is kept in ${natsStore}: rerun with --run ${run} (same --db) to resume it`
+      : `run "${run}" stopped; rerun with --run ${run} to resume it`,
+  )
   await cleanUp()
   process.exit(signal === 'SIGINT' ? 130 : 143)
 }
@@ -278,7 +292,8 @@ try {
       ).length
       console.log(`  the replay server served ${expected} breweries in the United States`)
     }
-    console.log(failed.length === 0 ? 'run complete' : `failed workers: ${failed.join(', ')}`)
+    complete = failed.length === 0
+    console.log(complete ? 'run complete' : `failed workers: ${failed.join(', ')}`)
     await cleanUp()
     process.exit(failed.length === 0 ? 0 : 1)
   }
