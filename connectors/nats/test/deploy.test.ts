@@ -8,7 +8,7 @@ const read = (name: string) => readFileSync(new URL(`../deploy/${name}`, import.
 
 interface ComposeService {
   readonly image?: string
-  readonly command?: readonly string[]
+  readonly command?: string
 }
 
 describe('deploy/', () => {
@@ -17,9 +17,9 @@ describe('deploy/', () => {
       services: Record<string, ComposeService>
     }
     const workers = Object.entries(compose.services)
-      .filter(([, service]) => service.command?.includes('run'))
+      .filter(([, service]) => service.command?.split(' ').includes('run'))
       .map(([name, service]) => {
-        const command = service.command as readonly string[]
+        const command = (service.command as string).split(' ')
         const option = (flag: string) => command[command.indexOf(flag) + 1]
         expect(service.image, name).toBe('my-pipeline:latest')
         return `${option('--role')}-${option('--replica')}`
