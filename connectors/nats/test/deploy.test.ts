@@ -8,7 +8,7 @@ const read = (name: string) => readFileSync(new URL(`../deploy/${name}`, import.
 
 interface ComposeService {
   readonly image?: string
-  readonly command?: string
+  readonly command?: string | readonly string[]
 }
 
 describe('deploy/', () => {
@@ -17,7 +17,8 @@ describe('deploy/', () => {
       services: Record<string, ComposeService>
     }
     const workers = Object.entries(compose.services)
-      .filter(([, service]) => service.command?.split(' ').includes('run'))
+      .filter(([, service]) => typeof service.command === 'string')
+      .filter(([, service]) => (service.command as string).split(' ').includes('run'))
       .map(([name, service]) => {
         const command = (service.command as string).split(' ')
         const option = (flag: string) => command[command.indexOf(flag) + 1]
