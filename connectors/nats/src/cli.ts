@@ -179,9 +179,7 @@ async function runCommand(argv: string[]): Promise<number> {
   if (sourcesSkipped) console.log('  sources not called: this worker completed them before')
   for (const [node, stats] of Object.entries(report.dataFlowStats)) {
     const fromStream = received[node] === undefined ? '' : ` (from JetStream ${received[node]})`
-    console.log(
-      `  ${node}: in=${stats.in + (received[node] ?? 0)}${fromStream} out=${stats.out} err=${stats.err}`,
-    )
+    console.log(`  ${node}: in=${stats.in}${fromStream} out=${stats.out} err=${stats.err}`)
   }
   if (control) console.log(`  ${control.kind} by ${control.by}: ${control.reason}`)
   return report.ok ? 0 : 1

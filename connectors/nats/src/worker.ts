@@ -134,8 +134,8 @@ export interface WorkerReport {
   /** The executor's report for this worker's nodes. */
   readonly report: ExecutionReport
   /**
-   * Items each node of this worker took from JetStream (the report's `in` counts only what
-   * local upstreams put), a redelivered item counting again.
+   * Items each node of this worker took from JetStream, a redelivered item counting again
+   * (the report's `in` counts them too, with what local upstreams put).
    */
   readonly received: Readonly<Record<string, number>>
   /**
@@ -358,8 +358,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerReport
         [...local].map((node) => {
           const counters = stats[node]
           if (counters === undefined) return undefined
-          const fromStream = inboundQueues.get(node)?.received ?? 0
-          return state.putStatus(node, worker, { ...counters, in: counters.in + fromStream })
+          return state.putStatus(node, worker, counters)
         }),
       )
     }
