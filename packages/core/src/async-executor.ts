@@ -416,7 +416,7 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     }
     for (const node of nodes) {
       node.reach = [...reach(node)]
-      node.track = new QueueTrack(tracker, node.reach, node.remote)
+      node.track = new QueueTrack(tracker, node.reach, node.remote, () => node.stats.in++)
       node.queue[ATTACH_TRACK](node.track)
     }
     if (saved) for (const node of nodes) this.#resume(node, tracker, saved, sinks)

@@ -118,6 +118,16 @@ describe('work tracking: inbound items (push with onDone)', () => {
     }
   })
 
+  // guards the count of a node fed by an inbound queue: its pushed items are its `in`
+  it("counts the items an inbound queue pushes with onDone in the node's in", async () => {
+    const journal = new Journal()
+    const { graph, read } = inboundGraph(['a', 'b', 'c'], journal)
+    graph.addEdge(read, graph.addNode(committingSink(journal, 'sink')))
+    const report = await new AsyncExecutor(graph, { logger: quiet }).execute()
+    expect(report.dataFlowStats.in).toMatchObject({ in: 3, out: 3, err: 0 })
+    expect(report.dataFlowStats.sink).toMatchObject({ in: 3 })
+  })
+
   it('waits for every sink of a fan-out, and a fan-in keeps each origin apart', async () => {
     const journal = new Journal()
     const { graph, inbound, read } = inboundGraph(['a', 'b'], journal)
