@@ -1,6 +1,11 @@
 import type { Args } from './args.js'
 import { AsyncQueue, checkQueueSeam } from './async-queue.js'
-import { GraphflowError, InvalidAsyncGraphError } from './errors.js'
+import {
+  DuplicateNodeError,
+  ForeignNodeRefError,
+  InvalidAsyncGraphError,
+  UnknownNodeError,
+} from './errors.js'
 import {
   type Accepts,
   type AnyNodeRef,
@@ -208,9 +213,7 @@ export class AsyncGraph<Graph = unknown> {
     }
     if (merged.queue instanceof AsyncQueue) checkQueueSeam(merged.queue, name)
     if (this.#nodes.has(name)) {
-      throw new GraphflowError(`node '${name}' already exists in the graph`, {
-        code: 'DUPLICATE_NODE',
-      })
+      throw new DuplicateNodeError(`node '${name}' already exists in the graph`)
     }
     this.#nodes.set(name, {
       name,
@@ -318,9 +321,8 @@ export class AsyncGraph<Graph = unknown> {
     if (typeof key === 'string') name = key
     else if (isNodeRef(key)) {
       if (graphOf(key) !== this) {
-        throw new GraphflowError(
+        throw new ForeignNodeRefError(
           `${role === 'src' ? 'source' : 'destination'} node ref '${key.name}' was made by another graph: use the ref this graph's addNode returned`,
-          { code: 'FOREIGN_NODE_REF' },
         )
       }
       name = key.name
@@ -329,9 +331,7 @@ export class AsyncGraph<Graph = unknown> {
     }
     if (name === undefined || !this.#nodes.has(name)) {
       const role_ = role === 'src' ? 'source' : 'destination'
-      throw new GraphflowError(`${role_} node '${name ?? describe(key)}' is not in the graph`, {
-        code: 'UNKNOWN_NODE',
-      })
+      throw new UnknownNodeError(`${role_} node '${name ?? describe(key)}' is not in the graph`)
     }
     return name
   }

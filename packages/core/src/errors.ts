@@ -1,31 +1,53 @@
 import type { ExecutionReport } from './executor-types.js'
 
 /**
- * The codes of the errors `@graphflow/core` itself throws:
- * - `INVALID_GRAPH`: the graph cannot run (a cycle, no start nodes).
- * - `DUPLICATE_NODE`: `addNode` with a name the graph already has.
- * - `UNKNOWN_NODE`: an edge or a start node names a node the graph does not have.
- * - `ALREADY_RUNNING`: `execute()` while the executor is running.
- * - `DUPLICATE_START_NODE`: the same node given twice as a start node.
- * - `ALREADY_RUNNING`: `execute()` while the executor is running.
- * - `QUEUE_ENDED`: a put into, or a get from, a queue that has ended.
- * - `QUEUE_IN_USE`: a queue instance in use by another run at the same time.
- * - `FOREIGN_NODE_REF`: an edge or a start node with a ref made by another graph.
- * - `CHECKPOINT_STATE`: a checkpoint file or saved run state that is corrupt, foreign or of
- *   another version (the error names the file or the key).
- * - `CHECKPOINT_STORE`: the last write of a resumable run's state failed.
+ * The codes of the errors `@graphflow/core` itself throws, each thrown as its own class:
+ * - `INVALID_GRAPH` ({@link InvalidAsyncGraphError}): the graph cannot run (a cycle, no start
+ *   nodes).
+ * - `DUPLICATE_NODE` ({@link DuplicateNodeError}): `addNode` with a name the graph already has.
+ * - `UNKNOWN_NODE` ({@link UnknownNodeError}): an edge, a start node or a placement names a node
+ *   the graph does not have.
+ * - `DUPLICATE_START_NODE` ({@link DuplicateStartNodeError}): the same node given twice as a
+ *   start node.
+ * - `FOREIGN_NODE_REF` ({@link ForeignNodeRefError}): an edge or a start node with a ref made by
+ *   another graph.
+ * - `QUEUE_IN_USE` ({@link QueueInUseError}): a queue instance in use by another run at the same
+ *   time.
+ * - `ALREADY_RUNNING` ({@link AlreadyRunningError}): `execute()` while the executor is running.
+ * - `QUEUE_ENDED` ({@link QueueEndedError}): a put into, or a get from, a queue that has ended.
+ * - `NOT_TRACKED` ({@link NotTrackedError}): `push(item, onDone)` outside a tracked run.
+ * - `CHECKPOINT_STATE` ({@link CheckpointStateError}): a checkpoint file or saved run state that
+ *   is corrupt, foreign or of another version (the error names the file or the key).
+ * - `CHECKPOINT_STORE` ({@link CheckpointStoreError}): the last write of a resumable run's state
+ *   failed.
+ *
+ * The graph errors (`INVALID_GRAPH` to `ALREADY_RUNNING`) extend `InvalidAsyncGraphError`; every
+ * class extends {@link GraphflowError}, so `instanceof` works across duplicated installs.
  */
 export type CoreErrorCode =
   | 'INVALID_GRAPH'
   | 'DUPLICATE_NODE'
   | 'UNKNOWN_NODE'
   | 'DUPLICATE_START_NODE'
+  | 'FOREIGN_NODE_REF'
+  | 'QUEUE_IN_USE'
   | 'ALREADY_RUNNING'
   | 'QUEUE_ENDED'
-  | 'QUEUE_IN_USE'
-  | 'FOREIGN_NODE_REF'
+  | 'NOT_TRACKED'
   | 'CHECKPOINT_STATE'
   | 'CHECKPOINT_STORE'
+
+/** The codes of the errors about the graph or its run: {@link InvalidAsyncGraphError} and its subclasses. */
+export type GraphErrorCode = Extract<
+  CoreErrorCode,
+  | 'INVALID_GRAPH'
+  | 'DUPLICATE_NODE'
+  | 'UNKNOWN_NODE'
+  | 'DUPLICATE_START_NODE'
+  | 'FOREIGN_NODE_REF'
+  | 'QUEUE_IN_USE'
+  | 'ALREADY_RUNNING'
+>
 
 /** Options of a {@link GraphflowError}. */
 export interface GraphflowErrorOptions<Code extends string = string> {
@@ -123,12 +145,121 @@ function isInstance(errorClass: unknown, value: unknown): boolean {
 }
 Object.defineProperty(GraphflowError.prototype, BRAND, { value: true })
 
-/** A graph that cannot run: a cycle, no start nodes, an unknown start node. */
-export class InvalidAsyncGraphError extends GraphflowError {
+/** What a core error class takes besides its message: everything but the code, which is the class's. */
+export type CoreErrorOptions = Omit<GraphflowErrorOptions, 'code'>
+
+/**
+ * A graph that cannot run: a cycle, no start nodes (`INVALID_GRAPH`); the base class of the
+ * other graph errors (`DUPLICATE_NODE`, `UNKNOWN_NODE`, ...), so `instanceof
+ * InvalidAsyncGraphError` catches them all.
+ */
+export class InvalidAsyncGraphError<
+  Code extends GraphErrorCode = 'INVALID_GRAPH',
+> extends GraphflowError<Code> {
   override name = 'InvalidAsyncGraphError'
 
-  constructor(message: string, options: Partial<GraphflowErrorOptions> = {}) {
-    super(message, { code: 'INVALID_GRAPH', ...options })
+  constructor(message: string, options: Partial<GraphflowErrorOptions<Code>> = {}) {
+    super(message, { code: 'INVALID_GRAPH' as Code, ...options })
+  }
+}
+
+/** `DUPLICATE_NODE`: `addNode` with a name the graph already has. */
+export class DuplicateNodeError extends InvalidAsyncGraphError<'DUPLICATE_NODE'> {
+  override name = 'DuplicateNodeError'
+
+  constructor(message: string, options: CoreErrorOptions = {}) {
+    super(message, { ...options, code: 'DUPLICATE_NODE' })
+  }
+}
+
+/** `UNKNOWN_NODE`: an edge, a start node or a placement names a node the graph does not have. */
+export class UnknownNodeError extends InvalidAsyncGraphError<'UNKNOWN_NODE'> {
+  override name = 'UnknownNodeError'
+
+  constructor(message: string, options: CoreErrorOptions = {}) {
+    super(message, { ...options, code: 'UNKNOWN_NODE' })
+  }
+}
+
+/** `DUPLICATE_START_NODE`: the same node given twice as a start node. */
+export class DuplicateStartNodeError extends InvalidAsyncGraphError<'DUPLICATE_START_NODE'> {
+  override name = 'DuplicateStartNodeError'
+
+  constructor(message: string, options: CoreErrorOptions = {}) {
+    super(message, { ...options, code: 'DUPLICATE_START_NODE' })
+  }
+}
+
+/** `FOREIGN_NODE_REF`: an edge or a start node with a ref made by another graph. */
+export class ForeignNodeRefError extends InvalidAsyncGraphError<'FOREIGN_NODE_REF'> {
+  override name = 'ForeignNodeRefError'
+
+  constructor(message: string, options: CoreErrorOptions = {}) {
+    super(message, { ...options, code: 'FOREIGN_NODE_REF' })
+  }
+}
+
+/** `QUEUE_IN_USE`: a node's queue instance is in use by another run at the same time. */
+export class QueueInUseError extends InvalidAsyncGraphError<'QUEUE_IN_USE'> {
+  override name = 'QueueInUseError'
+
+  constructor(message: string, options: CoreErrorOptions = {}) {
+    super(message, { ...options, code: 'QUEUE_IN_USE' })
+  }
+}
+
+/** `ALREADY_RUNNING`: `execute()` while the executor is running. */
+export class AlreadyRunningError extends InvalidAsyncGraphError<'ALREADY_RUNNING'> {
+  override name = 'AlreadyRunningError'
+
+  constructor(message: string, options: CoreErrorOptions = {}) {
+    super(message, { ...options, code: 'ALREADY_RUNNING' })
+  }
+}
+
+/** `QUEUE_ENDED`: a put into, or a get from, a queue that has ended. */
+export class QueueEndedError extends GraphflowError<'QUEUE_ENDED'> {
+  override name = 'QueueEndedError'
+
+  constructor(message: string, options: CoreErrorOptions = {}) {
+    super(message, { ...options, code: 'QUEUE_ENDED' })
+  }
+}
+
+/** `NOT_TRACKED`: `push(item, onDone)` outside a tracked run. */
+export class NotTrackedError extends GraphflowError<'NOT_TRACKED'> {
+  override name = 'NotTrackedError'
+
+  constructor(message: string, options: CoreErrorOptions = {}) {
+    super(message, { ...options, code: 'NOT_TRACKED' })
+  }
+}
+
+/**
+ * `CHECKPOINT_STATE`: a checkpoint file or saved run state that is corrupt, foreign or of
+ * another version; `path` names the file when the error is about one.
+ */
+export class CheckpointStateError extends GraphflowError<'CHECKPOINT_STATE'> {
+  override name = 'CheckpointStateError'
+  /** The checkpoint file, when the error is about one. */
+  declare readonly path: string | undefined
+
+  constructor(message: string, options: CoreErrorOptions & { path?: string } = {}) {
+    super(message, { ...options, code: 'CHECKPOINT_STATE' })
+  }
+}
+
+/**
+ * `CHECKPOINT_STORE`: the last write of a resumable run's state failed; `report` is what
+ * `execute()` would have resolved with.
+ */
+export class CheckpointStoreError extends GraphflowError<'CHECKPOINT_STORE'> {
+  override name = 'CheckpointStoreError'
+  /** The report `execute()` would have resolved with. */
+  declare readonly report: ExecutionReport
+
+  constructor(message: string, options: CoreErrorOptions & { report: ExecutionReport }) {
+    super(message, { ...options, code: 'CHECKPOINT_STORE' })
   }
 }
 
