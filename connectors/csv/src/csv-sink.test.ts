@@ -289,4 +289,13 @@ describe('csvSink', () => {
     await runNode(sink, { inputs: [{ a: 1 }] })
     expect(await text(path)).toBe('a\n1\n')
   })
+
+  // Guards: a column named like an Object method ('constructor') let unknown keys through.
+  it('does not let unknown keys through when a column is named like an Object method', async () => {
+    const path = join(dir, 'constructor.csv')
+    const { report } = await runNode(csvSink({ path, columns: ['name', 'constructor'] }), {
+      inputs: [{ name: 'x', extra: 'lost?' }],
+    })
+    expect(report.exceptions.csvSink?.[0]?.message).toMatch(/extra/)
+  })
 })

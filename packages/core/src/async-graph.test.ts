@@ -147,6 +147,13 @@ describe('AsyncGraph', () => {
     graph.addNode(c, { queue: () => new AsyncQueue<number>() })
     expect(graph.getNode('b')?.queue).toBe(queue)
   })
+
+  // Guards: a node named '__proto__' was missing from nodesToEdges (set on a plain object).
+  it('lists a node named __proto__ in nodesToEdges', () => {
+    const graph = new AsyncGraph()
+    graph.addNode(async function* odd() {}, { name: '__proto__' })
+    expect(Object.keys(graph.nodesToEdges)).toEqual(['__proto__'])
+  })
 })
 
 describe('AsyncGraph: compiler messages', () => {
