@@ -25,21 +25,14 @@ import type { ExecutionReport } from './executor-types.js'
  * class extends {@link GraphflowError}, so `instanceof` works across duplicated installs.
  */
 export type CoreErrorCode =
-  | 'INVALID_GRAPH'
-  | 'DUPLICATE_NODE'
-  | 'UNKNOWN_NODE'
-  | 'DUPLICATE_START_NODE'
-  | 'FOREIGN_NODE_REF'
-  | 'QUEUE_IN_USE'
-  | 'ALREADY_RUNNING'
+  | GraphErrorCode
   | 'QUEUE_ENDED'
   | 'NOT_TRACKED'
   | 'CHECKPOINT_STATE'
   | 'CHECKPOINT_STORE'
 
 /** The codes of the errors about the graph or its run: {@link InvalidAsyncGraphError} and its subclasses. */
-export type GraphErrorCode = Extract<
-  CoreErrorCode,
+export type GraphErrorCode =
   | 'INVALID_GRAPH'
   | 'DUPLICATE_NODE'
   | 'UNKNOWN_NODE'
@@ -47,7 +40,6 @@ export type GraphErrorCode = Extract<
   | 'FOREIGN_NODE_REF'
   | 'QUEUE_IN_USE'
   | 'ALREADY_RUNNING'
->
 
 /** Options of a {@link GraphflowError}. */
 export interface GraphflowErrorOptions<Code extends string = string> {
@@ -163,104 +155,86 @@ export class InvalidAsyncGraphError<
   }
 }
 
-/** `DUPLICATE_NODE`: `addNode` with a name the graph already has. */
-export class DuplicateNodeError extends InvalidAsyncGraphError<'DUPLICATE_NODE'> {
-  override name = 'DuplicateNodeError'
+/** What a core error class's constructor takes after the message: options, required when `Details` are. */
+type CoreErrorArgs<Details> = object extends Details
+  ? [options?: CoreErrorOptions & Details]
+  : [options: CoreErrorOptions & Details]
 
-  constructor(message: string, options: CoreErrorOptions = {}) {
-    super(message, { ...options, code: 'DUPLICATE_NODE' })
+/** The base of the class of one core code that is not about the graph: sets the code and the name. */
+function codeClass<Code extends CoreErrorCode, Details extends object = object>(
+  code: Code,
+  name: string,
+) {
+  return class extends GraphflowError<Code> {
+    override name = name
+    constructor(message: string, ...[options]: CoreErrorArgs<Details>) {
+      super(message, { ...options, code })
+    }
   }
 }
+
+/** The base of the class of one graph code: an {@link InvalidAsyncGraphError} with that code. */
+function graphCodeClass<Code extends GraphErrorCode>(code: Code, name: string) {
+  return class extends InvalidAsyncGraphError<Code> {
+    override name = name
+    constructor(message: string, options: CoreErrorOptions = {}) {
+      super(message, { ...options, code })
+    }
+  }
+}
+
+/** `DUPLICATE_NODE`: `addNode` with a name the graph already has. */
+export class DuplicateNodeError extends graphCodeClass('DUPLICATE_NODE', 'DuplicateNodeError') {}
 
 /** `UNKNOWN_NODE`: an edge, a start node or a placement names a node the graph does not have. */
-export class UnknownNodeError extends InvalidAsyncGraphError<'UNKNOWN_NODE'> {
-  override name = 'UnknownNodeError'
-
-  constructor(message: string, options: CoreErrorOptions = {}) {
-    super(message, { ...options, code: 'UNKNOWN_NODE' })
-  }
-}
+export class UnknownNodeError extends graphCodeClass('UNKNOWN_NODE', 'UnknownNodeError') {}
 
 /** `DUPLICATE_START_NODE`: the same node given twice as a start node. */
-export class DuplicateStartNodeError extends InvalidAsyncGraphError<'DUPLICATE_START_NODE'> {
-  override name = 'DuplicateStartNodeError'
-
-  constructor(message: string, options: CoreErrorOptions = {}) {
-    super(message, { ...options, code: 'DUPLICATE_START_NODE' })
-  }
-}
+export class DuplicateStartNodeError extends graphCodeClass(
+  'DUPLICATE_START_NODE',
+  'DuplicateStartNodeError',
+) {}
 
 /** `FOREIGN_NODE_REF`: an edge or a start node with a ref made by another graph. */
-export class ForeignNodeRefError extends InvalidAsyncGraphError<'FOREIGN_NODE_REF'> {
-  override name = 'ForeignNodeRefError'
-
-  constructor(message: string, options: CoreErrorOptions = {}) {
-    super(message, { ...options, code: 'FOREIGN_NODE_REF' })
-  }
-}
+export class ForeignNodeRefError extends graphCodeClass(
+  'FOREIGN_NODE_REF',
+  'ForeignNodeRefError',
+) {}
 
 /** `QUEUE_IN_USE`: a node's queue instance is in use by another run at the same time. */
-export class QueueInUseError extends InvalidAsyncGraphError<'QUEUE_IN_USE'> {
-  override name = 'QueueInUseError'
-
-  constructor(message: string, options: CoreErrorOptions = {}) {
-    super(message, { ...options, code: 'QUEUE_IN_USE' })
-  }
-}
+export class QueueInUseError extends graphCodeClass('QUEUE_IN_USE', 'QueueInUseError') {}
 
 /** `ALREADY_RUNNING`: `execute()` while the executor is running. */
-export class AlreadyRunningError extends InvalidAsyncGraphError<'ALREADY_RUNNING'> {
-  override name = 'AlreadyRunningError'
-
-  constructor(message: string, options: CoreErrorOptions = {}) {
-    super(message, { ...options, code: 'ALREADY_RUNNING' })
-  }
-}
-
-/** `QUEUE_ENDED`: a put into, or a get from, a queue that has ended. */
-export class QueueEndedError extends GraphflowError<'QUEUE_ENDED'> {
-  override name = 'QueueEndedError'
-
-  constructor(message: string, options: CoreErrorOptions = {}) {
-    super(message, { ...options, code: 'QUEUE_ENDED' })
-  }
-}
-
-/** `NOT_TRACKED`: `push(item, onDone)` outside a tracked run. */
-export class NotTrackedError extends GraphflowError<'NOT_TRACKED'> {
-  override name = 'NotTrackedError'
-
-  constructor(message: string, options: CoreErrorOptions = {}) {
-    super(message, { ...options, code: 'NOT_TRACKED' })
-  }
-}
+export class AlreadyRunningError extends graphCodeClass('ALREADY_RUNNING', 'AlreadyRunningError') {}
 
 /**
  * `CHECKPOINT_STATE`: a checkpoint file or saved run state that is corrupt, foreign or of
  * another version; `path` names the file when the error is about one.
  */
-export class CheckpointStateError extends GraphflowError<'CHECKPOINT_STATE'> {
-  override name = 'CheckpointStateError'
+export class CheckpointStateError extends codeClass<'CHECKPOINT_STATE', { path?: string }>(
+  'CHECKPOINT_STATE',
+  'CheckpointStateError',
+) {
   /** The checkpoint file, when the error is about one. */
   declare readonly path: string | undefined
-
-  constructor(message: string, options: CoreErrorOptions & { path?: string } = {}) {
-    super(message, { ...options, code: 'CHECKPOINT_STATE' })
-  }
 }
+
+/** `QUEUE_ENDED`: a put into, or a get from, a queue that has ended. */
+export class QueueEndedError extends codeClass('QUEUE_ENDED', 'QueueEndedError') {}
+
+/** `NOT_TRACKED`: `push(item, onDone)` outside a tracked run. */
+export class NotTrackedError extends codeClass('NOT_TRACKED', 'NotTrackedError') {}
 
 /**
  * `CHECKPOINT_STORE`: the last write of a resumable run's state failed; `report` is what
  * `execute()` would have resolved with.
  */
-export class CheckpointStoreError extends GraphflowError<'CHECKPOINT_STORE'> {
-  override name = 'CheckpointStoreError'
+export class CheckpointStoreError extends codeClass<
+  'CHECKPOINT_STORE',
+  { report: ExecutionReport }
+>('CHECKPOINT_STORE', 'CheckpointStoreError') {
   /** The report `execute()` would have resolved with. */
   declare readonly report: ExecutionReport
-
-  constructor(message: string, options: CoreErrorOptions & { report: ExecutionReport }) {
-    super(message, { ...options, code: 'CHECKPOINT_STORE' })
-  }
 }
 
 /**
