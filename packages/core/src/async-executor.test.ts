@@ -522,19 +522,9 @@ describe('AsyncExecutor: lifecycle of node specs', () => {
 describe('AsyncExecutor: queues and concurrency', () => {
   it('calls end() once when every upstream finished, so the last partial batch arrives', async () => {
     const ends = vi.fn()
-    class BatchQueue extends AsyncQueue<number, number[]> {
-      #batch: number[] = []
-      override put(item: number) {
-        this.#batch.push(item)
-        if (this.#batch.length < 4) return
-        const batch = this.#batch
-        this.#batch = []
-        return this.push(batch)
-      }
+    class CountedEnds extends BatchQueue<number> {
       override async end() {
         ends()
-        if (this.#batch.length > 0) await this.push(this.#batch)
-        this.#batch = []
         return super.end()
       }
     }
@@ -550,7 +540,7 @@ describe('AsyncExecutor: queues and concurrency', () => {
       async function* batches_(batch: number[]) {
         batches.push(batch)
       },
-      { name: 'batches', queue: () => new BatchQueue() },
+      { name: 'batches', queue: () => new CountedEnds(4) },
     )
     graph.addEdge('left', 'batches').addEdge('right', 'batches')
     await run(graph).executor.execute()

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
+import { AsyncBatchQueue, BatchQueue } from '../test/fixtures/batch-queue.js'
 import { AsyncExecutor } from './async-executor.js'
 import { AsyncGraph } from './async-graph.js'
 import { AsyncQueue } from './async-queue.js'
@@ -158,20 +159,6 @@ describe('work tracking: inbound items (push with onDone)', () => {
   })
 
   it('a batching queue: each item is done once its batch is committed', async () => {
-    class Batch extends AsyncQueue<string, string[]> {
-      #batch: string[] = []
-      override put(item: string) {
-        this.#batch.push(item)
-        if (this.#batch.length < 3) return
-        const batch = this.#batch
-        this.#batch = []
-        return this.push(batch)
-      }
-      override async end() {
-        if (this.#batch.length > 0) await this.push(this.#batch)
-        return super.end()
-      }
-    }
     const journal = new Journal()
     const { graph, inbound, read } = inboundGraph(['a', 'b', 'c', 'd', 'e'], journal)
     const write = graph.addNode(
@@ -179,7 +166,7 @@ describe('work tracking: inbound items (push with onDone)', () => {
         await tick()
         journal.add(`wrote ${batch.join('')}`)
       },
-      { queue: () => new Batch() },
+      { queue: () => new BatchQueue<string>(3) },
     )
     graph.addEdge(read, write)
     await new AsyncExecutor(graph, { logger: quiet }).execute()
@@ -422,22 +409,6 @@ describe('work tracking: source positions (checkpoint)', () => {
 
   it('a batching queue whose async puts run concurrently stores no position early', async () => {
     // Guards the in-flight rule: a put's item may sit in a batch after a push carried its lineage.
-    class Batch extends AsyncQueue<string, string[]> {
-      #batch: string[] = []
-      override async put(item: string) {
-        await sleep(1)
-        this.#batch.push(item)
-        if (this.#batch.length < 3) return
-        const batch = this.#batch
-        this.#batch = []
-        await this.push(batch)
-      }
-      override async end() {
-        if (this.#batch.length > 0) await this.push(this.#batch)
-        this.#batch = []
-        return super.end()
-      }
-    }
     const pageCount = 30
     const graph = new AsyncGraph()
     const source = graph.addNode(async function* pages() {
@@ -458,7 +429,7 @@ describe('work tracking: source positions (checkpoint)', () => {
       async function* sink(batch: string[]) {
         for (const item of batch) stored.add(item)
       },
-      { queue: () => new Batch() },
+      { queue: () => new AsyncBatchQueue<string>(3, 0, () => sleep(1)) },
     )
     graph.addEdge(source, mid)
     graph.addEdge(mid, sink)
