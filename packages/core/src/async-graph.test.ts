@@ -69,6 +69,11 @@ describe('AsyncGraph', () => {
       /destination node 'missing' is not in the graph/,
     )
     expect(() => graph.addEdge('nope', 'a')).toThrow(/source node 'nope' is not in the graph/)
+    // Guards: a key that is neither a name, a ref nor a function was described by its type only.
+    expect(() => graph.addEdge(42 as never, 'a')).toThrow(/source node '42' is not in the graph/)
+    expect(() => graph.addNode({ name: 'x', fn: 'nope' } as never)).toThrow(
+      /node 'x' isn't an async generator function: expected an async generator function or a NodeSpec, got an object/,
+    )
     expect(() => graph.addNode(b, { maxTasks: 0 })).toThrow(
       /"maxTasks": expected an integer >= 1, got 0/,
     )

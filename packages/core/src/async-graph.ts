@@ -1,5 +1,6 @@
 import type { Args } from './args.js'
 import { AsyncQueue, checkQueueSeam } from './async-queue.js'
+import { describeValue } from './describe-value.js'
 import {
   DuplicateNodeError,
   ForeignNodeRefError,
@@ -202,7 +203,7 @@ export class AsyncGraph<Graph = unknown> {
     if (typeof fn !== 'function') {
       const culprit = name ? `node '${name}' isn't an async generator function` : 'addNode'
       throw new TypeError(
-        `${culprit}: expected an async generator function or a NodeSpec, got ${describe(source)}`,
+        `${culprit}: expected an async generator function or a NodeSpec, got ${describeValue(source)}`,
       )
     }
     if (!name) {
@@ -331,7 +332,9 @@ export class AsyncGraph<Graph = unknown> {
     }
     if (name === undefined || !this.#nodes.has(name)) {
       const role_ = role === 'src' ? 'source' : 'destination'
-      throw new UnknownNodeError(`${role_} node '${name ?? describe(key)}' is not in the graph`)
+      throw new UnknownNodeError(
+        `${role_} node '${name ?? describeValue(key)}' is not in the graph`,
+      )
     }
     return name
   }
@@ -355,10 +358,4 @@ export class AsyncGraph<Graph = unknown> {
 
 function escapeMermaid(text: string): string {
   return text.replace(/"/g, '#quot;')
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`
-  if (typeof value === 'string') return `'${value}'`
-  return value === null ? 'null' : typeof value
 }
