@@ -78,11 +78,15 @@ describe('AsyncGraph', () => {
       /"maxTasks": expected an integer >= 1, got 0/,
     )
     expect(() => graph.addNode(b, { queueSize: -2 })).toThrow(/"queueSize"/)
+    // Guards: node options were checked apart from optionChecks, naming only the type given.
     expect(() => graph.addNode(b, { unpackInput: 'yes' as never })).toThrow(
-      /"unpackInput": expected a boolean/,
+      'addNode option "unpackInput": expected a boolean, got "yes"',
     )
     expect(() => graph.addNode(b, { queue: {} as never })).toThrow(
-      /"queue": expected an AsyncQueue/,
+      'addNode option "queue": expected an AsyncQueue or a function returning one, got an object',
+    )
+    expect(() => graph.addNode(b, { name: '' })).toThrow(
+      'addNode option "name": expected a non-empty string, got ""',
     )
     // Guards: queueSize next to a custom queue was silently ignored (24 batches in a bound of 2).
     expect(() =>
