@@ -35,6 +35,24 @@ function run(graph: AsyncGraph, options: ConstructorParameters<typeof AsyncExecu
   return { executor, logger }
 }
 
+/** `source` yields 'sent' to `destination`, whose queue a test pre-loads; `received` is what it got. */
+function preloadable() {
+  const received: string[] = []
+  const queue = new AsyncQueue<string>()
+  const graph = new AsyncGraph()
+  graph.addNode(async function* source() {
+    yield 'sent'
+  })
+  graph.addNode(
+    async function* destination(text: string) {
+      received.push(text)
+    },
+    { queue },
+  )
+  graph.addEdge('source', 'destination')
+  return { received, queue, executor: run(graph).executor }
+}
+
 describe('AsyncExecutor: data flow', () => {
   it('sends every item to every destination and counts in/out', async () => {
     const seen: string[] = []
@@ -550,21 +568,8 @@ describe('AsyncExecutor: queues and concurrency', () => {
   })
 
   it('delivers what a fresh queue holds first, and empties a reused queue on a later run', async () => {
-    const received: string[] = []
-    const queue = new AsyncQueue<string>()
+    const { received, queue, executor } = preloadable()
     await queue.put('preloaded')
-    const graph = new AsyncGraph()
-    graph.addNode(async function* source() {
-      yield 'sent'
-    })
-    graph.addNode(
-      async function* destination(text: string) {
-        received.push(text)
-      },
-      { queue },
-    )
-    graph.addEdge('source', 'destination')
-    const { executor } = run(graph)
     await executor.execute()
     expect(received).toEqual(['preloaded', 'sent'])
     await executor.execute()
@@ -1008,20 +1013,7 @@ describe('AsyncExecutor: the queue seam', () => {
 
   // Guards: a queue pre-loaded before a second run was reset at its start: the items were lost.
   it('delivers what was pre-loaded before every run', async () => {
-    const received: string[] = []
-    const queue = new AsyncQueue<string>()
-    const graph = new AsyncGraph()
-    graph.addNode(async function* source() {
-      yield 'sent'
-    })
-    graph.addNode(
-      async function* destination(text: string) {
-        received.push(text)
-      },
-      { queue },
-    )
-    graph.addEdge('source', 'destination')
-    const { executor } = run(graph)
+    const { received, queue, executor } = preloadable()
     await queue.put('first')
     await executor.execute()
     await queue.put('second')
