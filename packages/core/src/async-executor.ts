@@ -165,7 +165,7 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
    */
   async execute(options: ExecuteOptions = {}): Promise<ExecutionReport> {
     if (this.#running) {
-      throw new AlreadyRunningError('execute() called while this executor is already running', {})
+      throw new AlreadyRunningError('execute() called while this executor is already running')
     }
     const { rejectOnError = false, tracking = false } = options
     if (typeof rejectOnError !== 'boolean') {
