@@ -122,31 +122,39 @@ async function loadAndStop(
 }
 
 describe('csvSink in a resumable load (checkpoints)', () => {
-  it(`killed with SIGKILL ${KILLS} times at random moments and resumed, the file is byte-identical to a clean run's`, async () => {
-    const dir = await directory()
-    const settings = { pages: 3000, size: 4, maxTasks: 1 }
-    const clean = join(dir, 'clean.csv')
-    expect(await runChild(clean, join(dir, 'clean.json'), settings, false)).toBe('done')
-    const resumed = join(dir, 'resumed.csv')
-    const killed = await killAndResume(resumed, join(dir, 'resumed.json'), settings)
-    expect(killed).toBeGreaterThan(0)
-    expect(await readFile(resumed, 'utf8')).toBe(await readFile(clean, 'utf8'))
-    expect(await readCsv(clean)).toHaveLength(12_000)
-  }, 120_000)
+  it(
+    `killed with SIGKILL ${KILLS} times at random moments and resumed, the file is byte-identical to a clean run's`,
+    async () => {
+      const dir = await directory()
+      const settings = { pages: 3000, size: 4, maxTasks: 1 }
+      const clean = join(dir, 'clean.csv')
+      expect(await runChild(clean, join(dir, 'clean.json'), settings, false)).toBe('done')
+      const resumed = join(dir, 'resumed.csv')
+      const killed = await killAndResume(resumed, join(dir, 'resumed.json'), settings)
+      expect(killed).toBeGreaterThan(0)
+      expect(await readFile(resumed, 'utf8')).toBe(await readFile(clean, 'utf8'))
+      expect(await readCsv(clean)).toHaveLength(12_000)
+    },
+    120_000 + KILLS * 10_000,
+  )
 
-  it('with a transform of maxTasks 4 (units interleave), every record is in the file once, under one header', async () => {
-    const dir = await directory()
-    const settings = { pages: 120, size: 4, maxTasks: 4 }
-    const path = join(dir, 'resumed.csv')
-    await killAndResume(path, join(dir, 'resumed.json'), settings)
-    const text = await readFile(path, 'utf8')
-    expect(text.split('id,page,text\n')).toHaveLength(2)
-    const ids = ((await readCsv(path)) as { id: string }[]).map((record) => record.id)
-    const expected: string[] = []
-    for (let page = 1; page <= 120; page++)
-      for (let row = 1; row <= 4; row++) expected.push(`${page}.${row}`)
-    expect(ids.sort()).toEqual(expected.sort())
-  }, 120_000)
+  it(
+    'with a transform of maxTasks 4 (units interleave), every record is in the file once, under one header',
+    async () => {
+      const dir = await directory()
+      const settings = { pages: 120, size: 4, maxTasks: 4 }
+      const path = join(dir, 'resumed.csv')
+      await killAndResume(path, join(dir, 'resumed.json'), settings)
+      const text = await readFile(path, 'utf8')
+      expect(text.split('id,page,text\n')).toHaveLength(2)
+      const ids = ((await readCsv(path)) as { id: string }[]).map((record) => record.id)
+      const expected: string[] = []
+      for (let page = 1; page <= 120; page++)
+        for (let row = 1; row <= 4; row++) expected.push(`${page}.${row}`)
+      expect(ids.sort()).toEqual(expected.sort())
+    },
+    120_000 + KILLS * 10_000,
+  )
 
   it('a resumed run truncates what lies past the saved size (a cut-off record) and goes on', async () => {
     const dir = await directory()

@@ -72,42 +72,50 @@ const rowsOf = (database: string) =>
   )
 
 describe('sqliteSink in a resumable load (checkpoints)', () => {
-  it(`killed with SIGKILL ${KILLS} times and resumed, the table equals a clean run's: no row twice, none missing (insert mode, no primary key)`, async () => {
-    const settings = { pages: 1500, size: 4, maxTasks: 1 }
-    const clean = await tempFile('clean.db')
-    expect(await runChild(clean, settings)).toBe('done')
-    const resumed = await tempFile('resumed.db')
-    const killed = await killAndResume(resumed, settings, KILLS)
-    expect(killed).toBeGreaterThan(0)
-    expect(rowsOf(resumed)).toEqual(rowsOf(clean))
-    expect(rowsOf(clean)).toHaveLength(6000)
-  }, 120_000)
+  it(
+    `killed with SIGKILL ${KILLS} times and resumed, the table equals a clean run's: no row twice, none missing (insert mode, no primary key)`,
+    async () => {
+      const settings = { pages: 1500, size: 4, maxTasks: 1 }
+      const clean = await tempFile('clean.db')
+      expect(await runChild(clean, settings)).toBe('done')
+      const resumed = await tempFile('resumed.db')
+      const killed = await killAndResume(resumed, settings, KILLS)
+      expect(killed).toBeGreaterThan(0)
+      expect(rowsOf(resumed)).toEqual(rowsOf(clean))
+      expect(rowsOf(clean)).toHaveLength(6000)
+    },
+    120_000 + KILLS * 10_000,
+  )
 
-  it('with a transform of maxTasks 4 and a second sink (a line file) updating the same state outside the transactions, both end exactly once', async () => {
-    const directory = await tempFile('x')
-    const settings = { pages: 1500, size: 4, maxTasks: 4, lines: `${directory}.lines.txt` }
-    const database = await tempFile('resumed.db')
-    await killAndResume(database, settings, KILLS)
-    const rows = rowsOf(database)
-    const expected: string[] = []
-    for (let page = 1; page <= 1500; page++)
-      for (let row = 1; row <= 4; row++) expected.push(`p${page}r${row}`)
-    expect(rows.map((row) => row.label).sort()).toEqual([...expected].sort())
-    const lines = readFileSync(settings.lines, 'utf8').split('\n').slice(0, -1)
-    expect(lines.sort()).toEqual([...expected].sort())
-    const state = readRows<{ value: string }>(
-      database,
-      "SELECT value FROM graphflow_checkpoints WHERE key = 'graphflow'",
-    )
-    expect(JSON.parse(state[0]?.value ?? '{}')).toMatchObject({
-      sources: {
-        pages: {
-          sqliteSink: { position: { page: 1500 }, seq: 1500 },
-          lines: { position: { page: 1500 }, seq: 1500 },
+  it(
+    'with a transform of maxTasks 4 and a second sink (a line file) updating the same state outside the transactions, both end exactly once',
+    async () => {
+      const directory = await tempFile('x')
+      const settings = { pages: 1500, size: 4, maxTasks: 4, lines: `${directory}.lines.txt` }
+      const database = await tempFile('resumed.db')
+      await killAndResume(database, settings, KILLS)
+      const rows = rowsOf(database)
+      const expected: string[] = []
+      for (let page = 1; page <= 1500; page++)
+        for (let row = 1; row <= 4; row++) expected.push(`p${page}r${row}`)
+      expect(rows.map((row) => row.label).sort()).toEqual([...expected].sort())
+      const lines = readFileSync(settings.lines, 'utf8').split('\n').slice(0, -1)
+      expect(lines.sort()).toEqual([...expected].sort())
+      const state = readRows<{ value: string }>(
+        database,
+        "SELECT value FROM graphflow_checkpoints WHERE key = 'graphflow'",
+      )
+      expect(JSON.parse(state[0]?.value ?? '{}')).toMatchObject({
+        sources: {
+          pages: {
+            sqliteSink: { position: { page: 1500 }, seq: 1500 },
+            lines: { position: { page: 1500 }, seq: 1500 },
+          },
         },
-      },
-    })
-  }, 120_000)
+      })
+    },
+    120_000 + KILLS * 10_000,
+  )
 
   it('a failed transaction does not advance the saved state; the resumed run stores the rest exactly once', async () => {
     const path = await tempFile('failed.db')

@@ -1,3 +1,8 @@
+import { spawn } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { AsyncExecutor } from './async-executor.js'
 import { AsyncGraph } from './async-graph.js'
@@ -544,4 +549,65 @@ describe('sinks with a save point', () => {
       "sink 'file' keeps a save point with its positions and is reached by two nodes that yield checkpoints ('pages' and 'more')",
     )
   })
+})
+
+const packageDirectory = fileURLToPath(new URL('..', import.meta.url))
+/** Kills per load in the default run; the slow tier sets more. */
+const KILLS = Number(process.env.GRAPHFLOW_RESUME_KILLS ?? 3)
+
+/** Runs test/fixtures/resume-child.ts once; kills it at a random moment after "started". */
+function runChild(path: string, state: string, kill: boolean): Promise<'done' | 'killed'> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'test/fixtures/resume-child.ts', path, state, '3000'],
+      { cwd: packageDirectory, stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    let output = ''
+    let errors = ''
+    let armed = kill
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk
+      if (armed && output.includes('started')) {
+        armed = false
+        setTimeout(() => child.kill('SIGKILL'), Math.random() * 300)
+      }
+    })
+    child.stderr.on('data', (chunk: Buffer) => {
+      errors += chunk
+    })
+    child.on('error', reject)
+    child.on('exit', (code, signal) => {
+      if (signal === 'SIGKILL') resolve('killed')
+      else if (code === 0 && output.includes('done')) resolve('done')
+      else reject(new Error(`the load exited with ${code ?? signal}: ${errors}${output}`))
+    })
+  })
+}
+
+describe('a load killed with SIGKILL', () => {
+  it(
+    `killed ${KILLS} times at random moments and resumed with the same store, a sink that truncates to its save point ends byte-identical to a clean run`,
+    async () => {
+      const directory = await mkdtemp(join(tmpdir(), 'graphflow-resume-'))
+      try {
+        const clean = join(directory, 'clean.txt')
+        expect(await runChild(clean, join(directory, 'clean.json'), false)).toBe('done')
+        const resumed = join(directory, 'resumed.txt')
+        const state = join(directory, 'resumed.json')
+        let killed = 0
+        for (let attempt = 0; attempt < KILLS * 3 && killed < KILLS; attempt++) {
+          if ((await runChild(resumed, state, true)) === 'done') break
+          killed++
+        }
+        if (killed === KILLS) expect(await runChild(resumed, state, false)).toBe('done')
+        expect(killed).toBeGreaterThan(0)
+        expect(await readFile(resumed, 'utf8')).toBe(await readFile(clean, 'utf8'))
+        expect((await readFile(clean, 'utf8')).split('\n')).toHaveLength(9001)
+      } finally {
+        await rm(directory, { recursive: true, force: true })
+      }
+    },
+    120_000 + KILLS * 10_000,
+  )
 })
