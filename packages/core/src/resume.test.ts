@@ -421,14 +421,23 @@ describe('sinks with a save point', () => {
     const graph = new AsyncGraph()
     const sinkSpec = lengthSink(file, log)
     const open = sinkSpec.open
-    sinkSpec.open = (context) => {
+    sinkSpec.open = (context) =>
       // Like an append: keep what the file had.
-      const result = open?.({ ...context, savedPoint: { length: file.length } })
-      controller.abort()
-      return result
-    }
-    graph.addEdge(graph.addNode(pagesSource(3, 2, [])), graph.addNode(sinkSpec))
+      open?.({ ...context, savedPoint: { length: file.length } })
+    const stopped = graph.addNode({
+      name: 'pages',
+      async *fn() {
+        yield '1.1'
+        yield '1.2'
+        await tick()
+        controller.abort() // before the unit's checkpoint: the sink stores no position
+        yield checkpoint({ page: 1 })
+      },
+    })
+    graph.addEdge(stopped, graph.addNode(sinkSpec))
     await new AsyncExecutor(graph).execute({ checkpoints: { store }, signal: controller.signal })
+    // close() wrote what the sink had accepted: past its saved point.
+    expect(file).toEqual(['kept from before the load', '1.1', '1.2'])
     expect(await store.get('graphflow')).toMatchObject({
       sources: { pages: { file: { position: null, seq: 0, data: { length: 1 } } } },
     })
@@ -529,6 +538,22 @@ describe('sinks with a save point', () => {
       // state as it is (a store whose transaction rolled back holds it already).
       { position: { page: 1 }, seq: 1, data: { rows: 2 } },
     ])
+  })
+
+  // Guards against a failed open() saving a start point (data null) that a resumed run refuses.
+  it('saves no start point when a node failed to open', async () => {
+    const store = memoryCheckpointStore()
+    const sinkSpec = lengthSink([], { batches: [], savedPoints: [] })
+    sinkSpec.open = () => {
+      throw new Error('cannot open the file')
+    }
+    const graph = new AsyncGraph()
+    graph.addEdge(graph.addNode(pagesSource(1, 1, [])), graph.addNode(sinkSpec))
+    const report = await new AsyncExecutor(graph, { logger: quiet }).execute({
+      checkpoints: { store },
+    })
+    expect(report.halted).toBe(true)
+    expect(await store.get('graphflow')).toBeUndefined()
   })
 
   it('refuses a sink with a save point and maxTasks above 1, or reached by two sources', async () => {
