@@ -19,6 +19,7 @@ interface Settings {
   size: number
   maxTasks: number
   lines?: string
+  stateFile?: string
 }
 
 /** Runs the child load once; kills it `killAfterMs` after it printed "started" (if given). */
@@ -83,6 +84,19 @@ describe('sqliteSink in a resumable load (checkpoints)', () => {
       expect(killed).toBeGreaterThan(0)
       expect(rowsOf(resumed)).toEqual(rowsOf(clean))
       expect(rowsOf(clean)).toHaveLength(6000)
+    },
+    120_000 + KILLS * 10_000,
+  )
+
+  it(
+    `killed with SIGKILL ${KILLS} times, the state in a JSON file (not in the transactions): the rows past the saved row id are deleted, the table equals a clean run's`,
+    async () => {
+      const settings = { pages: 1500, size: 4, maxTasks: 1 }
+      const clean = await tempFile('clean.db')
+      expect(await runChild(clean, settings)).toBe('done')
+      const resumed = await tempFile('resumed.db')
+      await killAndResume(resumed, { ...settings, stateFile: `${resumed}.json` }, KILLS)
+      expect(rowsOf(resumed)).toEqual(rowsOf(clean))
     },
     120_000 + KILLS * 10_000,
   )
