@@ -579,6 +579,8 @@ describe('sinks with a save point', () => {
 const packageDirectory = fileURLToPath(new URL('..', import.meta.url))
 /** Kills per load in the default run; the slow tier sets more. */
 const KILLS = Number(process.env.GRAPHFLOW_RESUME_KILLS ?? 3)
+/** A kill comes at a random moment this long after rows flow: shorter with more kills, so each load takes them all. */
+const KILL_WINDOW_MS = Math.min(300, 900 / KILLS)
 
 /** Runs test/fixtures/resume-child.ts once; kills it at a random moment after "started". */
 function runChild(path: string, state: string, kill: boolean): Promise<'done' | 'killed'> {
@@ -595,7 +597,7 @@ function runChild(path: string, state: string, kill: boolean): Promise<'done' | 
       output += chunk
       if (armed && output.includes('started')) {
         armed = false
-        setTimeout(() => child.kill('SIGKILL'), Math.random() * 300)
+        setTimeout(() => child.kill('SIGKILL'), Math.random() * KILL_WINDOW_MS)
       }
     })
     child.stderr.on('data', (chunk: Buffer) => {
@@ -625,8 +627,9 @@ describe('a load killed with SIGKILL', () => {
           if ((await runChild(resumed, state, true)) === 'done') break
           killed++
         }
-        if (killed === KILLS) expect(await runChild(resumed, state, false)).toBe('done')
+        expect(await runChild(resumed, state, false)).toBe('done')
         expect(killed).toBeGreaterThan(0)
+        if (KILLS > 3) expect(killed).toBe(KILLS) // the slow tier counts on every kill landing
         expect(await readFile(resumed, 'utf8')).toBe(await readFile(clean, 'utf8'))
         expect((await readFile(clean, 'utf8')).split('\n')).toHaveLength(9001)
       } finally {
