@@ -14,6 +14,8 @@ const child = fileURLToPath(new URL('../test/fixtures/resume-child.ts', import.m
 const KILLS = Number(process.env.GRAPHFLOW_RESUME_KILLS ?? 3)
 /** A kill comes at a random moment this long after rows flow: shorter with more kills, so each load takes them all. */
 const KILL_WINDOW_MS = Math.min(300, 900 / KILLS)
+/** Pages of the linear loads: more with more kills (SQLite writes them fast). */
+const PAGES = 1500 * Math.ceil(KILLS / 6)
 const quiet = { info() {}, error() {} }
 
 interface Settings {
@@ -80,14 +82,14 @@ describe('sqliteSink in a resumable load (checkpoints)', () => {
   it(
     `killed with SIGKILL ${KILLS} times and resumed, the table equals a clean run's: no row twice, none missing (insert mode, no primary key)`,
     async () => {
-      const settings = { pages: 1500, size: 4, maxTasks: 1 }
+      const settings = { pages: PAGES, size: 4, maxTasks: 1 }
       const clean = await tempFile('clean.db')
       expect(await runChild(clean, settings)).toBe('done')
       const resumed = await tempFile('resumed.db')
       const killed = await killAndResume(resumed, settings, KILLS)
       expect(killed).toBeGreaterThan(0)
       expect(rowsOf(resumed)).toEqual(rowsOf(clean))
-      expect(rowsOf(clean)).toHaveLength(6000)
+      expect(rowsOf(clean)).toHaveLength(PAGES * 4)
     },
     120_000 + KILLS * 10_000,
   )
@@ -95,7 +97,7 @@ describe('sqliteSink in a resumable load (checkpoints)', () => {
   it(
     `killed with SIGKILL ${KILLS} times, the state in a JSON file (not in the transactions): the rows past the saved row id are deleted, the table equals a clean run's`,
     async () => {
-      const settings = { pages: 1500, size: 4, maxTasks: 1 }
+      const settings = { pages: PAGES, size: 4, maxTasks: 1 }
       const clean = await tempFile('clean.db')
       expect(await runChild(clean, settings)).toBe('done')
       const resumed = await tempFile('resumed.db')
