@@ -215,11 +215,10 @@ function spawnWorker(worker: Omit<Worker, 'child' | 'exit'>, natsUrl: string, ap
  * Exit code 3 is "nothing to rerun": a new run id, or one whose attempt was not stopped.
  */
 async function rerunIfStopped(natsUrl: string): Promise<void> {
-  const child = spawn(
-    process.execPath,
-    [natsCli, 'rerun', '--run', run, '--servers', natsUrl],
-    { cwd: exampleDir, stdio: ['ignore', 'pipe', 'inherit'] },
-  )
+  const child = spawn(process.execPath, [natsCli, 'rerun', '--run', run, '--servers', natsUrl], {
+    cwd: exampleDir,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   prefixLines(child.stdout, '[rerun]', process.stdout)
   const code = await new Promise<number>((done) => {
     child.on('error', () => done(1))
