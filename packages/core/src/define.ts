@@ -258,7 +258,7 @@ export function defineSink<In, Stats extends object, Stored>(
    * filled a batch returned after that batch's commit began.
    */
   const flushIdle = (state: SinkRunState<Stored>): Promise<void> | undefined => {
-    if (run !== state || state.context?.signal.aborted) return undefined
+    if (run !== state || state.context?.signal?.aborted) return undefined
     if (state.writing) {
       // Not expected (calls wait for their batches); a batch of a save-point sink must hold
       // returned calls only, so it is not taken after a wait that lets calls in.
@@ -401,6 +401,8 @@ export function defineSink<In, Stats extends object, Stored>(
       const unitOf = (context as { [CALL_UNIT]?: () => unknown })[CALL_UNIT]
       if (definition.savePoint && typeof unitOf === 'function') state.unitOf = unitOf
       state.context = context
+      // A context made by hand (a sink used outside an executor) may have no beginCommit.
+      if (typeof context.beginCommit !== 'function') return open?.(runContext(context, stats))
       const beginCommit = (): CommitDone => {
         state.commitsWrites = true
         return context.beginCommit()
