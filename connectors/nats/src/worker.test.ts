@@ -1,5 +1,10 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { AsyncGraph } from '@graphflow/core'
+import { sqliteSink } from '@graphflow/sqlite'
 import { describe, expect, it } from 'vitest'
+import { skipReason, uniqueRun, useNats } from '../test/nats-server.js'
 import { checkDeployment, type Deployment, producersOf, runWorker } from './worker.js'
 
 function graphOf() {
@@ -70,4 +75,48 @@ describe('deployments', () => {
       TypeError,
     )
   })
+})
+
+describe.skipIf(skipReason)('runWorker: committing sinks', () => {
+  const nats = useNats()
+
+  // Guards: a batching sqliteSink fed from JetStream held its last partial batch until close(),
+  // which waited for the input to end, which waited for those messages' acks: the run hung.
+  it('a sqliteSink with its default batchSize and commits completes the run', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'graphflow-nats-sqlite-'))
+    try {
+      const path = join(dir, 'out.db')
+      const graph = new AsyncGraph()
+      const fetch = graph.addNode(async function* fetch() {
+        for (let id = 1; id <= 760; id++) yield { id, name: `brewery ${id}` }
+      })
+      const sink = sqliteSink<{ id: number; name: string }>({
+        name: 'store',
+        path,
+        table: 'breweries',
+        primaryKey: 'id',
+        mode: 'upsert',
+      })
+      graph.addEdge(fetch, graph.addNode(sink))
+      const deployment = { roles: { fetch: { nodes: ['fetch'] }, store: { nodes: ['store'] } } }
+      const common = { graph, deployment, run: uniqueRun(), connection: nats.nc }
+      const quiet = { info() {}, error() {}, warn() {} }
+      // A hang fails the test (aborted after 30 s) instead of timing it out with workers running.
+      const controller = new AbortController()
+      const timer = setTimeout(() => controller.abort(), 30_000)
+      const results = await Promise.all([
+        runWorker({
+          ...common,
+          role: 'store',
+          signal: controller.signal,
+          executor: { logger: quiet },
+        }),
+        runWorker({ ...common, role: 'fetch', executor: { logger: quiet } }),
+      ]).finally(() => clearTimeout(timer))
+      for (const result of results) expect(result.report.ok).toBe(true)
+      expect(sink.stats).toMatchObject({ records: 760, rowsRejected: 0 })
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  }, 60_000)
 })

@@ -511,6 +511,12 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     // Ended once the workers run: an end() that flushes into a full queue needs them taking.
     if (node.openInputs === 0) void this.#endQueue(node)
     await Promise.all(workers)
+    if (node.idleTimer !== undefined) {
+      clearTimeout(node.idleTimer)
+      node.idleTimer = undefined
+    }
+    // An idle flush under way ends before close() writes the rest.
+    if (node.idleFlush) await node.idleFlush
     if (node.ending) await node.ending
     // The queue ended and drained: the lineage of puts that never pushed is released.
     if (tracker && !this.#stopped) node.track?.drain()
@@ -658,6 +664,8 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     const track = node.track as QueueTrack
     const destinations = node.destinations
     const reach = node.reach
+    // A committing node that holds items between commits writes them once it is idle.
+    const idle = node.config.commits && node.config.onIdle !== undefined
     let starting = first && node.startArgs !== undefined
     while (!this.#stopped) {
       let item: unknown
@@ -667,14 +675,23 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
         track.taken = undefined
         item = queue.tryGet()
         if (item === QUEUE_EMPTY) {
+          if (idle) this.#armIdle(node)
           const entry = await queue[NEXT_TRACKED]()
           item = entry.item
           lineage = entry.lineage
+          if (idle && node.idleTimer !== undefined) {
+            clearTimeout(node.idleTimer)
+            node.idleTimer = undefined
+          }
           if (item === QUEUE_EMPTY || this.#stopped) break
         } else {
           lineage = track.taken
           track.taken = undefined
         }
+      }
+      if (idle) {
+        node.running++
+        node.taken++
       }
       // What the outputs carry: the call's origins, plus the current unit of a source.
       const inherited = lineage ? distinct(lineage) : undefined
@@ -775,6 +792,7 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
           else tracker.release(lineage, reach)
         }
       }
+      if (idle) node.running--
       if (starting) {
         starting = false
         if (--node.openInputs === 0) void this.#endQueue(node)
@@ -782,6 +800,54 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
       if (--this.#countdown === 0 && this.#due()) await this.#yield()
     }
     if (starting && --node.openInputs === 0) void this.#endQueue(node)
+  }
+
+  /**
+   * A worker of a node with `onIdle` is about to wait for its queue: when no call of the node
+   * runs and returned calls wait for a commit, the node's `onIdle` is called once the queue
+   * stayed empty for `idleMs` (a worker that takes an item first disarms it).
+   */
+  #armIdle(node: RunNode): void {
+    if (
+      node.running > 0 ||
+      node.idleTimer !== undefined ||
+      node.idleFlush !== undefined ||
+      node.uncommitted.length === 0
+    ) {
+      return
+    }
+    node.idleTimer = setTimeout(() => this.#flushIdle(node), node.config.idleMs)
+  }
+
+  /**
+   * Calls a node's `onIdle`: its synchronous part runs now, while no call runs, so a commit it
+   * begins holds the items of returned calls only. Once it settled, a node that took items
+   * meanwhile and is idle again arms the next one.
+   */
+  #flushIdle(node: RunNode): void {
+    node.idleTimer = undefined
+    if (this.#stopped || node.running > 0 || node.uncommitted.length === 0) return
+    const taken = node.taken
+    let flushing: Promise<void> | void
+    try {
+      flushing = (node.config.onIdle as () => Promise<void> | void)()
+    } catch (error) {
+      this.#fail(node, error, 'failed to write what it held when idle')
+      return
+    }
+    if (!isPromiseLike(flushing)) return
+    node.idleFlush = Promise.resolve(flushing).then(
+      () => this.#idleFlushed(node, taken),
+      (error: unknown) => {
+        if (!this.#stopped) this.#fail(node, error, 'failed to write what it held when idle')
+        this.#idleFlushed(node, taken)
+      },
+    )
+  }
+
+  #idleFlushed(node: RunNode, taken: number): void {
+    node.idleFlush = undefined
+    if (!this.#stopped && node.taken !== taken && !node.queue.ended) this.#armIdle(node)
   }
 
   /**
@@ -907,4 +973,8 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
   protected override onListenerError(event: keyof ExecutorEvents, error: unknown): void {
     this.#log('error', `[graphflow] a '${String(event)}' listener threw: ${toError(error).stack}`)
   }
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<void> {
+  return typeof (value as PromiseLike<void> | undefined)?.then === 'function'
 }

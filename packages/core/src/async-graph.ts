@@ -57,6 +57,10 @@ export interface GraphNode {
   readonly checkpoints: boolean
   /** The spec's `savePoint`: data a sink keeps with its saved positions. */
   readonly savePoint: (() => unknown) | undefined
+  /** The spec's `onIdle`: writes and commits what the node holds, in a run that tracks work. */
+  readonly onIdle: (() => Promise<void> | void) | undefined
+  /** The spec's `idleMs`: how long the queue stays empty before `onIdle`. */
+  readonly idleMs: number
 }
 
 /** A node function or a connector's {@link NodeSpec}. */
@@ -233,6 +237,8 @@ export class AsyncGraph<Graph = unknown> {
       commits: spec?.commits === true,
       checkpoints: spec?.checkpoints === true,
       savePoint: spec?.savePoint?.bind(spec),
+      onIdle: spec?.onIdle?.bind(spec),
+      idleMs: idleMsOf(spec?.idleMs, name),
     })
     this.#destinations.set(name, [])
     this.#sources.set(name, [])
@@ -361,4 +367,17 @@ export class AsyncGraph<Graph = unknown> {
 
 function escapeMermaid(text: string): string {
   return text.replace(/"/g, '#quot;')
+}
+
+/** How long a committing node's queue stays empty before its `onIdle`, by default (ms). */
+const DEFAULT_IDLE_MS = 100
+
+function idleMsOf(idleMs: unknown, name: string): number {
+  if (idleMs === undefined) return DEFAULT_IDLE_MS
+  if (typeof idleMs !== 'number' || !Number.isFinite(idleMs) || idleMs < 0) {
+    throw new TypeError(
+      `node '${name}': its spec's "idleMs" must be a finite number >= 0, got ${describeValue(idleMs)}`,
+    )
+  }
+  return idleMs
 }

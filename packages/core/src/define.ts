@@ -1,4 +1,4 @@
-import type { NodeContext, NodeSpec } from './node-spec.js'
+import type { CommitDone, NodeContext, NodeSpec } from './node-spec.js'
 import { optionChecks } from './option-checks.js'
 import type {
   NoStats,
@@ -11,6 +11,8 @@ import type {
 import { CALL_UNIT, Checkpoint } from './work-tracking.js'
 
 const DEFAULT_BATCH_SIZE = 256
+/** How long a sink's queue stays empty before it writes what it holds (tracked runs), in ms. */
+const DEFAULT_LINGER_MS = 100
 
 function checkSpecName(name: unknown, helper: string): void {
   if (typeof name !== 'string' || name.length === 0) {
@@ -167,6 +169,10 @@ interface SinkRunState<Stored> {
   lastUnit: unknown
   /** `batchSize` items are buffered: written before the first item of another unit. */
   due: boolean
+  /** The context `open()` got (undefined for a sink used outside an executor). */
+  context: NodeContext | undefined
+  /** The sink called `context.beginCommit()` in this run: its writes commit as they go. */
+  commitsWrites: boolean
 }
 
 /** A batch kept open to the end of a unit grows up to this many times `batchSize`. */
@@ -221,6 +227,7 @@ export function defineSink<In, Stats extends object, Stored>(
   const batchSize = check.integer('batchSize', definition.batchSize, DEFAULT_BATCH_SIZE, {
     min: 1,
   })
+  const lingerMs = check.number('lingerMs', definition.lingerMs, DEFAULT_LINGER_MS, { min: 0 })
   const checkItem = check.function('check', definition.check, undefined)?.bind(definition)
   const prepare = check.function('prepare', definition.prepare, undefined)?.bind(definition)
   const open = definition.open?.bind(definition)
@@ -237,8 +244,33 @@ export function defineSink<In, Stats extends object, Stored>(
       unitOf: undefined,
       lastUnit: undefined,
       due: false,
+      context: undefined,
+      commitsWrites: false,
     }
     return run
+  }
+
+  /**
+   * The executor's `onIdle` (a run that tracks work, the queue stayed empty for `lingerMs`, no
+   * call runs): writes the partial batch, whose commit then holds every returned call. With
+   * nothing buffered, a sink that commits its writes commits once more, with no write: every
+   * returned call's items were in batches written and committed, but a call whose own items
+   * filled a batch returned after that batch's commit began.
+   */
+  const flushIdle = (state: SinkRunState<Stored>): Promise<void> | undefined => {
+    if (run !== state || state.context?.signal?.aborted) return undefined
+    if (state.writing) {
+      // Not expected (calls wait for their batches); a batch of a save-point sink must hold
+      // returned calls only, so it is not taken after a wait that lets calls in.
+      if (state.unitOf !== undefined) return undefined
+      return state.writing.then(() => flushIdle(state))
+    }
+    if (writeBatch && state.buffer.length > 0) {
+      state.due = false
+      return flush(state)
+    }
+    if (state.commitsWrites) state.context?.beginCommit()()
+    return undefined
   }
 
   /** Writes what is buffered, after the batch being written (batches never overlap). */
@@ -257,16 +289,17 @@ export function defineSink<In, Stats extends object, Stored>(
     if (!isPromiseLike(result)) return undefined
     const writing: Promise<void> = Promise.resolve(result).then(
       () => {
-        if (state.writing === writing) state.writing = undefined
+        if (state.writing === settled) state.writing = undefined
       },
       (error: unknown) => {
-        if (state.writing === writing) state.writing = undefined
+        if (state.writing === settled) state.writing = undefined
         state.writeFailed = true
         throw error
       },
     )
     // A later batch waits for this one, not for its failure: that is reported to its own call.
-    state.writing = writing.catch(() => {})
+    const settled = writing.catch(() => {})
+    state.writing = settled
     return writing
   }
 
@@ -367,8 +400,17 @@ export function defineSink<In, Stats extends object, Stored>(
       const state = newRun()
       const unitOf = (context as { [CALL_UNIT]?: () => unknown })[CALL_UNIT]
       if (definition.savePoint && typeof unitOf === 'function') state.unitOf = unitOf
-      return open?.(runContext(context, stats))
+      state.context = context
+      // A context made by hand (a sink used outside an executor) may have no beginCommit.
+      if (typeof context.beginCommit !== 'function') return open?.(runContext(context, stats))
+      const beginCommit = (): CommitDone => {
+        state.commitsWrites = true
+        return context.beginCommit()
+      }
+      return open?.(runContext({ ...context, beginCommit }, stats))
     },
+    onIdle: () => (run ? flushIdle(run) : undefined),
+    idleMs: lingerMs,
     async close(context?: NodeContext) {
       const state = run
       run = undefined

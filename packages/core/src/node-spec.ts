@@ -147,4 +147,18 @@ export interface NodeSpec<In extends unknown[] = never[], Out = unknown> {
    * its batches end where a source's unit ends (see the README). @default undefined
    */
   savePoint?(): unknown
+  /**
+   * A committing node (`commits: true`) that holds items between commits (a sink buffering a
+   * partial batch), in a run that tracks work: called once its queue stayed empty for
+   * `idleMs` with no call of the node running, while returned calls wait for a commit. It
+   * writes and commits what the node holds (through `context.beginCommit()`, as its batches
+   * do), so that the positions and inbound acknowledgements waiting on those items are not
+   * held until the next full batch or `close()`. Its synchronous part runs before any call
+   * starts; never called in other runs, after a halt or an abort, or once the node's input
+   * ended (`close()` writes the rest then). What it throws is counted as the node's error.
+   * `defineSink` gives one. @default undefined
+   */
+  onIdle?(): Promise<void> | void
+  /** How long the queue stays empty before `onIdle` is called, in ms. @default 100 */
+  idleMs?: number
 }

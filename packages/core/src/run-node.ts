@@ -36,6 +36,13 @@ export interface RunNode {
   uncommitted: Lineage[]
   /** Tracked runs, a committing node: the lineage of commits begun and not done. */
   readonly committing: Set<Lineage[]>
+  /** Tracked runs, a node with `onIdle`: calls running now, and calls begun so far. */
+  running: number
+  taken: number
+  /** Tracked runs, a node with `onIdle`: the timer of the next idle flush, while armed. */
+  idleTimer: ReturnType<typeof setTimeout> | undefined
+  /** Tracked runs, a node with `onIdle`: the idle flush in progress. */
+  idleFlush: Promise<void> | undefined
   /** Tracked runs: the units of output this node closed with `checkpoint()`. */
   units: SourceUnits | undefined
   /** Runs with checkpoints, a sink with a `savePoint`: the unit of the item of its current call. */
@@ -220,6 +227,10 @@ export function prepareRun(
       track: undefined,
       uncommitted: [],
       committing: new Set(),
+      running: 0,
+      taken: 0,
+      idleTimer: undefined,
+      idleFlush: undefined,
       units: undefined,
       callUnit: undefined,
       remote,

@@ -116,6 +116,19 @@ export interface SinkDefinition<In, Stats extends object = NoStats, Stored = In>
   /** How many items `writeBatch` gets at a time (only with `writeBatch`). @default 256 */
   batchSize?: number
   /**
+   * In a run that tracks work (see "Work tracking" in the core README): once the sink's queue
+   * stayed empty this long (ms) with no call running, the sink writes what it buffered (a
+   * partial batch, through `writeBatch`) and so commits every call that returned, instead of
+   * holding them until the next full batch or `close()`. Sources waiting for their positions
+   * (a slow trickle) and inbound edges waiting to acknowledge (`@graphflow/nats`) then wait at
+   * most about this long. A sink faster than its producer still writes full batches as long as
+   * items keep coming within it. With nothing buffered, a sink whose writes call
+   * `context.beginCommit()` commits once with no write (the call that filled the last batch
+   * returned after that batch's commit began). Costs nothing in other runs.
+   * @default 100
+   */
+  lingerMs?: number
+  /**
    * Checks one item at call time: throw to reject the call. A call's items are all checked
    * before any is accepted, so a call is stored all or nothing. `number` is the item's number in
    * the run (1 for the first received), `callSize` how many items its call had.

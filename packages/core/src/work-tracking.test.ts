@@ -619,3 +619,149 @@ describe('work tracking: source positions (checkpoint)', () => {
     ).rejects.toThrow(/"tracking": expected a boolean, got string/)
   })
 })
+
+describe('work tracking: an idle committing sink writes what it holds', () => {
+  /** A defineSink that commits each batch it writes, journaling batches and close(). */
+  function batchSink(journal: Journal, batchSize: number, lingerMs?: number) {
+    let context: NodeContext | undefined
+    const batches: string[][] = []
+    const sink = defineSink({
+      name: 'sink',
+      batchSize,
+      lingerMs,
+      open(given) {
+        context = given
+      },
+      async writeBatch(items: string[]) {
+        const done = (context as NodeContext).beginCommit()
+        await tick()
+        batches.push(items)
+        journal.add(`wrote ${items.length}`)
+        done()
+      },
+      close() {
+        journal.add('close')
+      },
+    })
+    return { sink, batches }
+  }
+
+  /**
+   * A source that yields `count` items and a checkpoint, then waits until that position is
+   * stored (or gives up after 5 s), like a slow trickling API.
+   */
+  function waitingSource(journal: Journal, count: number, stored: Promise<void>) {
+    return async function* source() {
+      for (let index = 0; index < count; index++) yield `r${index}`
+      yield checkpoint({ page: 0 })
+      const patience = sleep(5_000).then(() => 'gave up')
+      journal.add(`source ${await Promise.race([stored.then(() => 'woke'), patience])}`)
+    }
+  }
+
+  // Guards: a partial batch (and a batch filled by the last call) held the position until close().
+  it.each([
+    ['a partial batch', 100],
+    ['a batch filled by the call of the last item', 10],
+  ])('stores the position of %s once the queue stayed empty, not at close()', async (_, size) => {
+    const journal = new Journal()
+    const graph = new AsyncGraph()
+    let onStored = () => {}
+    const stored = new Promise<void>((resolve) => {
+      onStored = resolve
+    })
+    const { sink, batches } = batchSink(journal, size)
+    graph.addEdge(
+      graph.addNode(waitingSource(journal, 10, stored), { name: 'source' }),
+      graph.addNode(sink),
+    )
+    const executor = new AsyncExecutor(graph, { logger: quiet })
+    executor.on('position-stored', (event) => {
+      journal.add(`stored ${JSON.stringify(event.position)}`)
+      onStored()
+    })
+    const report = await executor.execute()
+    expect(report.ok).toBe(true)
+    expect(journal.indexOf('stored {"page":0}')).toBeLessThan(journal.indexOf('close'))
+    expect(journal.indexOf('source woke')).toBeGreaterThan(0)
+    expect(batches.flat()).toEqual(Array.from({ length: 10 }, (_, index) => `r${index}`))
+  })
+
+  // Guards: an inbound edge that ends only once every message is acknowledged hung (NATS).
+  it('acknowledges inbound items held in a partial batch, so an input that waits for them ends', async () => {
+    const journal = new Journal()
+    class Acking extends AsyncQueue<never, string> {
+      override get tracksWork(): boolean {
+        return true
+      }
+      override async end(): Promise<void> {
+        const acked = Array.from(
+          { length: 10 },
+          (_, index) =>
+            new Promise<void>((resolve) => {
+              void this.push(`m${index}`, (result) => {
+                if (result.ok) resolve()
+              })
+            }),
+        )
+        const all = Promise.all(acked).then(() => 'acked')
+        journal.add(`input ${await Promise.race([all, sleep(5_000).then(() => 'gave up')])}`)
+        return super.end()
+      }
+    }
+    const graph = new AsyncGraph()
+    const { sink, batches } = batchSink(journal, 100)
+    graph.addEdge(
+      graph.addNode(async function* trigger() {}),
+      graph.addNode(sink, { queue: () => new Acking() }),
+    )
+    const report = await runQuietly(graph)
+    expect(report.ok).toBe(true)
+    expect(journal.indexOf('input acked')).toBeLessThan(journal.indexOf('close'))
+    expect(batches.flat()).toHaveLength(10)
+  })
+
+  // Guards: the idle flush must wait for a pause of lingerMs, not write one item per batch.
+  it('still writes full batches when items keep coming faster than the linger', async () => {
+    const journal = new Journal()
+    const graph = new AsyncGraph()
+    const { sink, batches } = batchSink(journal, 100)
+    const source = graph.addNode(async function* source() {
+      for (let index = 0; index < 1000; index++) {
+        await tick()
+        yield `r${index}`
+        if (index % 100 === 99) yield checkpoint({ index })
+      }
+    })
+    graph.addEdge(source, graph.addNode(sink))
+    const report = await new AsyncExecutor(graph, { logger: quiet }).execute({ tracking: true })
+    expect(report.ok).toBe(true)
+    expect(batches.flat()).toHaveLength(1000)
+    // Ten full batches on a quiet machine; a loaded one may pause past the linger a few times.
+    expect(batches.length).toBeLessThan(100)
+  })
+
+  // Guards: the idle flush costs nothing without tracking (the partial batch waits for close()).
+  it('does not write early in a run that does not track work', async () => {
+    const journal = new Journal()
+    const graph = new AsyncGraph()
+    const { sink, batches } = batchSink(journal, 100, 1)
+    graph.addEdge(
+      graph.addNode(async function* source() {
+        for (let index = 0; index < 10; index++) yield `r${index}`
+        await sleep(200)
+        journal.add('source done')
+      }),
+      graph.addNode(sink),
+    )
+    await runQuietly(graph)
+    expect(batches).toHaveLength(1)
+    expect(journal.indexOf('source done')).toBeLessThan(journal.indexOf('wrote 10'))
+  })
+
+  it('rejects a bad "lingerMs", naming it', () => {
+    expect(() => defineSink({ name: 'sink', writeBatch() {}, lingerMs: -1 })).toThrow(
+      /defineSink 'sink' option "lingerMs"/,
+    )
+  })
+})

@@ -102,24 +102,18 @@ const breweries = graph.addNode(
   }),
 )
 const enrich = graph.addNode(geocode, { maxTasks: 8 })
-const store = graph.addNode({
-  ...sqliteSink<GeocodedBrewery>({
+// Batches of rows in one transaction each; a message is acknowledged once its rows are
+// committed (a partial batch is committed once the sink's input stayed empty for its linger).
+const store = graph.addNode(
+  sqliteSink<GeocodedBrewery>({
     name: 'store',
     path: setting('BREWERIES_DB'),
     table: 'breweries',
     columns: GEOCODED_COLUMNS,
     primaryKey: 'id',
     mode: 'upsert',
-    // One transaction per record, inside the call that took it: a record's message is
-    // acknowledged once its row is committed, and the sink never waits for a batch that the
-    // messages a worker holds (its prefetch) cannot fill.
-    batchSize: 1,
   }),
-  // ...so a call's return means its row is stored: the executor need not wait for a later
-  // commit (with `commits: true` the last record's commit would come only with close(), after
-  // the input ended, which waits for that record's acknowledgement).
-  commits: false,
-})
+)
 graph.addEdge(breweries, enrich).addEdge(enrich, store)
 
 export const deployment: Deployment = {

@@ -109,6 +109,7 @@ describe('TestAsyncGraphAddNode', () => {
       takesNoParameters: false,
       commits: false,
       checkpoints: false,
+      idleMs: 100,
     })
     expect(graph.nodes).toEqual([node('extract_node'), node('transform_node'), node('load_node')])
   })
