@@ -5,14 +5,14 @@ import { createHash } from 'node:crypto'
 import { getPath } from './json-path.js'
 
 /** A cursor value: numbers compare numerically, strings lexicographically (ISO 8601). */
-export type CursorValue = string | number
+export type HttpCursorValue = string | number
 
 /** What an incremental load keeps in the position. */
-export interface IncrementalState {
+export interface HttpIncrementalState {
   /** The value this sequence asks with (`?param=since`). */
-  since?: CursorValue
+  since?: HttpCursorValue
   /** The largest value among the records handed over. */
-  largest?: CursorValue
+  largest?: HttpCursorValue
   /** Digests of the records handed over that carry `largest`. */
   boundary?: string[]
   /**
@@ -59,8 +59,8 @@ function digest(record: unknown): string | undefined {
  * saved one, `initial` or the first record's) is the type of all of them.
  */
 export class CursorTracker {
-  readonly since: CursorValue | undefined
-  largest: CursorValue | undefined
+  readonly since: HttpCursorValue | undefined
+  largest: HttpCursorValue | undefined
   #boundary: Set<string>
   readonly #skip: ReadonlySet<string>
   #type: 'number' | 'string' | undefined
@@ -71,9 +71,9 @@ export class CursorTracker {
    */
   constructor(
     readonly field: string,
-    saved: IncrementalState | undefined,
+    saved: HttpIncrementalState | undefined,
     done: boolean,
-    initial: CursorValue | undefined,
+    initial: HttpCursorValue | undefined,
   ) {
     if (saved === undefined) {
       this.since = initial
@@ -103,7 +103,7 @@ export class CursorTracker {
    */
   scan<Item>(records: Item[]): Item[] {
     let largest = this.largest
-    const values: CursorValue[] = new Array(records.length)
+    const values: HttpCursorValue[] = new Array(records.length)
     for (let index = 0; index < records.length; index++) {
       const value = getPath(records[index], this.field)
       const type = typeof value
@@ -123,12 +123,12 @@ export class CursorTracker {
           `its cursor field "${this.field}" is ${describe(value)}, the other cursor values are ${this.#type}s (a load compares values of one type)`,
         )
       }
-      values[index] = value as CursorValue
+      values[index] = value as HttpCursorValue
     }
     // Every record checked: only now does the state change (a bad page changes nothing).
     let kept: Item[] | undefined
     for (let index = 0; index < records.length; index++) {
-      const value = values[index] as CursorValue
+      const value = values[index] as HttpCursorValue
       const record = records[index] as Item
       const key = value === this.since || value === largest ? digest(record) : undefined
       if (value === this.since && key !== undefined && this.#skip.has(key)) {
@@ -150,8 +150,8 @@ export class CursorTracker {
   }
 
   /** The state to keep in the position after the records scanned so far. */
-  state(): IncrementalState {
-    const state: IncrementalState = {}
+  state(): HttpIncrementalState {
+    const state: HttpIncrementalState = {}
     if (this.since !== undefined) state.since = this.since
     if (this.largest !== undefined) state.largest = this.largest
     if (this.#boundary.size > 0) state.boundary = [...this.#boundary]

@@ -35,4 +35,5 @@ export type {
   RecordsOption,
   TotalOption,
 } from './http-source-options.js'
+export type { HttpCursorValue, HttpIncrementalState } from './incremental.js'
 export type { HttpPosition, HttpPositionFor } from './resume.js'

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto'
 import { type HttpError, redactedError } from './http-error.js'
 import type { HttpIncremental } from './http-source-options.js'
-import type { CursorTracker, IncrementalState } from './incremental.js'
+import type { CursorTracker, HttpIncrementalState } from './incremental.js'
 import {
   type HttpPage,
   type HttpPagination,
@@ -57,7 +57,7 @@ export interface HttpPosition {
    * An incremental load: the value this sequence asks with, the largest one stored and digests
    * of the records carrying it.
    */
-  incremental?: IncrementalState
+  incremental?: HttpIncrementalState
 }
 
 /** How the pagination is set up, for {@link HttpPositionFor.pagination}. */
