@@ -1,15 +1,18 @@
-import { mkdir, rm, truncate } from 'node:fs/promises'
+import { mkdir, rm, stat } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import type { ExecutionReport } from '@graphflow/core'
 import { BreweriesError } from './breweries-error.js'
 import {
-  type Checkpoint,
-  type CheckpointKey,
-  checkpointPath,
-  checkpointWriter,
-  readCheckpoint,
-  removeCheckpoint,
-  resumePlan,
+  mismatch,
+  moveOfflinePositions,
+  openRunState,
+  RUN_KEY,
+  type RunKey,
+  removeRunState,
+  runRecord,
+  type SinkStored,
+  STATE_KEY,
+  storedBySink,
 } from './checkpoint.js'
 import { buildBreweriesPipeline, LIVE_API_URL } from './pipeline.js'
 import { checkDatabase, checkOutputPath, countRows, fetchTotals } from './preflight.js'
@@ -41,6 +44,8 @@ export interface BreweriesCliOptions {
   resume: boolean
   /** Show every retry and the stacks of errors. @default false */
   verbose?: boolean
+  /** How SQLite stores a brewery (no flag: the crash tests use `insert`). @default 'upsert' */
+  sqliteMode?: 'upsert' | 'insert'
 }
 
 /** Where the CLI writes, and the directory relative paths are resolved against. */
@@ -100,26 +105,43 @@ export async function runBreweries(
   }
   const csvPath = options.csv ? resolve(io.cwd, options.csv) : undefined
   const sqlitePath = options.sqlite ? resolve(io.cwd, options.sqlite) : undefined
-  const key: CheckpointKey = {
+  const key: RunKey = {
     apiUrl: options.offline ? 'offline' : options.apiUrl,
     country: options.country,
     perPage: options.perPage,
     csv: csvPath,
     sqlite: sqlitePath,
   }
-  const checkpointFile = checkpointPath(key)
+  const sinkNames = [csvPath ? 'csv' : undefined, sqlitePath ? 'sqlite' : undefined].filter(
+    (sink): sink is string => sink !== undefined,
+  )
 
   // Before the first request: every output writable, the database openable, the resume sound.
   const csvBefore = csvPath ? await checkOutputPath(csvPath, 'CSV') : undefined
   const sqliteBefore = sqlitePath ? await checkOutputPath(sqlitePath, 'SQLite database') : undefined
   if (sqlitePath && sqliteBefore?.exists) checkDatabase(sqlitePath)
-  const existing = await readCheckpoint(checkpointFile)
-  const plan = options.resume ? await resumePlan(existing, checkpointFile, key) : undefined
-  if (plan === 'complete') {
-    io.stdout.write(`nothing to resume: the run of ${checkpointFile} is complete\n`)
-    return { report: undefined, outputs: [], exitCode: 0, stoppedBy: undefined }
-  }
-  if (!plan && existing && !existing.complete) {
+  const saved = await openRunState(key)
+  const checkpointFile = saved.path
+  const before = storedBySink(saved.state, sinkNames)
+  const complete = (stored: Record<string, SinkStored>) =>
+    sinkNames.every((sink) => stored[sink]?.done === true)
+  if (options.resume) {
+    if (!saved.record) {
+      throw new BreweriesError(
+        `--resume: no checkpoint at ${checkpointFile}; run once without --resume`,
+      )
+    }
+    const why = mismatch(saved.record, key)
+    if (why) {
+      throw new BreweriesError(
+        `--resume: ${checkpointFile} is the checkpoint of another run: ${why}`,
+      )
+    }
+    if (complete(before)) {
+      io.stdout.write(`nothing to resume: the run of ${checkpointFile} is complete\n`)
+      return { report: undefined, outputs: [], exitCode: 0, stoppedBy: undefined }
+    }
+  } else if (saved.record && !complete(before)) {
     io.stdout.write(
       `starting over: ${checkpointFile} is from an interrupted run (--resume continues it)\n`,
     )
@@ -137,30 +159,35 @@ export async function runBreweries(
     const totals = await fetchTotals(apiUrl, options.country, options.perPage, options.offline)
 
     // Checks passed: from here on the run changes files.
-    const { perPage } = options
-    const kept = plan?.pages ?? { csv: 0, sqlite: 0 }
-    if (plan?.cut && csvPath) {
-      await truncate(csvPath, plan.cut.at)
-      io.stdout.write(
-        `cut ${plan.cut.bytes} bytes after the last whole page of ${csvPath} (page ${kept.csv})\n`,
-      )
-    }
-    if (!plan) await removeCheckpoint(checkpointFile)
+    const { store } = saved
+    if (!options.resume) await removeRunState(checkpointFile)
     // Missing directories are created (and removed again if the run stores nothing).
     const createdDirectories: string[] = []
     for (const path of [csvPath, sqlitePath]) {
       const created = path ? await mkdir(dirname(path), { recursive: true }) : undefined
       if (created) createdDirectories.push(created)
     }
-    const startAfter = Math.min(
-      csvPath ? kept.csv : Number.POSITIVE_INFINITY,
-      sqlitePath ? kept.sqlite : Number.POSITIVE_INFINITY,
-    )
-    if (plan) io.stdout.write(`resuming from page ${startAfter + 1} (${checkpointFile})\n`)
-    const sinks = [csvPath ? 'csv' : undefined, sqlitePath ? 'sqlite' : undefined].filter(
-      (sink): sink is string => sink !== undefined,
-    )
-    const view = progressView(options, io, sinks, totals)
+    // The replay server listens on a new port each run: the saved positions follow it.
+    if (options.resume && options.offline && moveOfflinePositions(saved.state, apiUrl)) {
+      await store.put(STATE_KEY, saved.state)
+    }
+    await store.put(RUN_KEY, runRecord(key))
+    // What an earlier run stored, in whole pages: the source goes on after the slowest sink.
+    const kept = options.resume ? before : storedBySink(undefined, sinkNames)
+    const startAfter = Math.min(...sinkNames.map((sink) => kept[sink]?.pages ?? 0))
+    const recordsBefore = Math.min(...sinkNames.map((sink) => kept[sink]?.records ?? 0))
+    if (options.resume) {
+      io.stdout.write(`resuming from page ${startAfter + 1} (${checkpointFile})\n`)
+      // The CSV sink cuts what a stopped run wrote after the last page it stored: say so.
+      const savedSize = kept.csv?.size
+      const size = csvPath ? (await stat(csvPath).catch(() => undefined))?.size : undefined
+      if (savedSize !== undefined && size !== undefined && size > savedSize) {
+        io.stdout.write(
+          `cutting ${size - savedSize} bytes written after the last stored page of ${csvPath} (page ${kept.csv?.pages ?? 0})\n`,
+        )
+      }
+    }
+    const view = progressView(options, io, sinkNames, totals)
     const verbose = options.verbose === true
     const notes = retryNotes(view.log)
     const logger = {
@@ -178,14 +205,12 @@ export async function runBreweries(
       {
         apiUrl,
         country: options.country,
-        perPage,
+        perPage: options.perPage,
         concurrency: options.concurrency,
         csvPath,
         sqlitePath,
         retry: options.offline ? { baseDelay: 50, maxDelay: 2000 } : undefined,
-        startPage: startAfter + 1,
-        appendCsv: plan !== undefined,
-        skipPages: { csv: kept.csv - startAfter, sqlite: kept.sqlite - startAfter },
+        sqliteMode: options.sqliteMode,
         onRetry: verbose ? undefined : notes.onRetry,
         onPage: (info) => {
           page = Number(new URL(info.url).searchParams.get('page'))
@@ -195,15 +220,16 @@ export async function runBreweries(
       logger,
     )
     const { csv, sqlite, source } = pipeline
+    /** Records each output holds now, from the first page on. */
     const stored = () => ({
-      csv: csv ? kept.csv * perPage + csv.stats.records : undefined,
-      sqlite: sqlite ? kept.sqlite * perPage + sqlite.stats.records : undefined,
+      csv: csv ? (kept.csv?.records ?? 0) + csv.stats.records : undefined,
+      sqlite: sqlite ? (kept.sqlite?.records ?? 0) + sqlite.stats.records : undefined,
     })
     const snapshot = (elapsedMs: number): ProgressSnapshot => {
       const now = stored()
       return {
-        records: startAfter * perPage + source.stats.records,
-        before: startAfter * perPage,
+        records: recordsBefore + source.stats.records,
+        before: recordsBefore,
         page,
         retries: source.stats.retries,
         sinks: {
@@ -213,68 +239,47 @@ export async function runBreweries(
         elapsedMs,
       }
     }
-
-    // The checkpoint follows the pages as they are stored. A sink's count stops at its first
-    // error (what comes after may have a gap). The CSV's count is the one of the previous tick:
-    // by then the file has surely received those rows.
-    const checkpoints = checkpointWriter(checkpointFile, key, (line) => view.log(line))
-    const frozen: Checkpoint['records'] = {}
-    let csvSettled = stored().csv
-    const counted = (): Checkpoint['records'] => {
-      const now = stored()
-      return { csv: frozen.csv ?? now.csv, sqlite: frozen.sqlite ?? now.sqlite }
-    }
-    pipeline.executor.on('node-error', ({ node }) => {
-      if ((node === 'csv' || node === 'sqlite') && frozen[node] === undefined) {
-        frozen[node] = stored()[node]
-      }
-    })
-    pipeline.executor.on('progress', ({ elapsedMs }) => {
-      view.update(snapshot(elapsedMs))
-      const records = counted()
-      const csvNow = records.csv
-      records.csv = csvSettled
-      csvSettled = csvNow
-      const thisRun = (csv?.stats.records ?? 0) + (sqlite?.stats.records ?? 0)
-      if (plan || thisRun > 0) void checkpoints.save(records, false)
-    })
+    pipeline.executor.on('progress', ({ elapsedMs }) => view.update(snapshot(elapsedMs)))
     const stopping = () => view.log('interrupted: stopping, flushing what was fetched...')
     if (io.signal?.aborted) stopping()
     else io.signal?.addEventListener('abort', stopping, { once: true })
-    const report = await pipeline.run(io.signal)
+    // The library saves the positions as the pages are stored, the last one also after an
+    // abort (SIGINT, SIGTERM) before the run resolves; a SIGKILL leaves the last one saved.
+    const report = await pipeline.run(io.signal, { store, key: STATE_KEY })
     view.stop(snapshot(report.durationMs))
     const reason: unknown = io.signal?.reason
     const stoppedBy =
       report.aborted && (reason === 'SIGINT' || reason === 'SIGTERM') ? reason : undefined
 
-    const complete = errorCount(report) === 0 && !report.aborted && !report.halted
-    const records = counted()
+    const done = errorCount(report) === 0 && !report.aborted && !report.halted
+    const after = storedBySink(await store.get(STATE_KEY), sinkNames)
     const storedNow = (csv?.stats.records ?? 0) + (sqlite?.stats.records ?? 0)
-    await checkpoints.idle()
-    const removed = !complete && storedNow === 0 && !plan
+    const removed = !done && storedNow === 0 && !options.resume
     if (removed) {
       // Nothing came of it (an output that failed to open, say): leave nothing behind.
       // Only what this run created: a file that was there is the user's.
       if (csvPath && !csvBefore?.exists) await rm(csvPath, { force: true })
       if (sqlitePath && !sqliteBefore?.exists) await rm(sqlitePath, { force: true })
-      await removeCheckpoint(checkpointFile)
+      await removeRunState(checkpointFile)
       for (const created of createdDirectories) await rm(created, { recursive: true, force: true })
-    } else {
-      await checkpoints.save(records, complete)
     }
-    // Records a sink let pass because it had them already (the sink ahead in a resumed run).
-    const skipped = (keptPages: number) =>
-      Math.min(source.stats.records, (keptPages - startAfter) * perPage)
+    // Records of this run's pages that a sink had already (the sink ahead in a resumed run):
+    // the library did not hand them to it again.
+    const skipped = (sink: string) =>
+      Math.min(source.stats.records, (kept[sink]?.records ?? 0) - recordsBefore)
     const outputs: OutputFile[] = []
     if (csvPath && csv) {
-      const total = removed ? undefined : (records.csv ?? 0)
       outputs.push({
         kind: 'CSV',
         node: 'csv',
         path: csvPath,
         written: csv.stats.records,
-        skipped: skipped(kept.csv),
-        total,
+        skipped: skipped('csv'),
+        // A CSV the sink refused to open (a resumed run's checks) holds what it held.
+        total:
+          removed || (csv.stats.records === 0 && (report.exceptions.csv?.length ?? 0) > 0)
+            ? undefined
+            : stored().csv,
       })
     }
     if (sqlitePath && sqlite) {
@@ -283,7 +288,7 @@ export async function runBreweries(
         node: 'sqlite',
         path: sqlitePath,
         written: sqlite.stats.records,
-        skipped: skipped(kept.sqlite),
+        skipped: skipped('sqlite'),
         total: removed && !sqliteBefore?.exists ? undefined : countRows(sqlitePath),
       })
     }
@@ -305,8 +310,9 @@ export async function runBreweries(
         if (error.stack) io.stderr.write(`${error.stack}\n`)
       }
     }
-    if (!complete && (storedNow > 0 || plan)) {
-      const all = Object.values(records).filter((value): value is number => value !== undefined)
+    if (!done && (storedNow > 0 || options.resume)) {
+      // What the saved state counts: a resumed run keeps that much of each output.
+      const all = sinkNames.map((sink) => after[sink]?.records ?? 0)
       const sinkFailed =
         (report.exceptions.csv?.length ?? 0) + (report.exceptions.sqlite?.length ?? 0)
       const fix = report.aborted
@@ -323,10 +329,10 @@ export async function runBreweries(
           ? `incomplete: all ${count} the API reported are stored in every output, but the empty page that ends the load was not fetched; run the same command with --resume to confirm\n`
           : `incomplete: ${count} stored in every output; ${fix}run the same command with --resume to continue\n`,
       )
-    } else if (!complete) {
+    } else if (!done) {
       io.stdout.write('nothing was stored\n')
     }
-    return { report, outputs, exitCode: complete ? 0 : 1, stoppedBy }
+    return { report, outputs, exitCode: done ? 0 : 1, stoppedBy }
   } finally {
     await server?.close()
   }
