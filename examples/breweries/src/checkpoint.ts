@@ -3,8 +3,10 @@
 // other flags is refused in words before any request, and what the saved state says each
 // output holds. The positions, the CSV truncation and the SQLite row ids are the library's.
 import { createHash } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { type CheckpointStore, fileCheckpointStore } from '@graphflow/core'
+import { type SqliteCheckpointStore, sqliteCheckpointStore } from '@graphflow/sqlite'
 import { BreweriesError } from './breweries-error.js'
 
 /** The key of the library's state (positions per sink) in the state file. */
@@ -61,9 +63,21 @@ export function hashUrl(text: string): string {
   return createHash('sha256').update(text).digest('hex')
 }
 
-/** The state file of a run: beside its CSV, or its database when there is no CSV. */
+/** The table of the database that keeps the state when the run writes to SQLite. */
+export const STATE_TABLE = 'graphflow_checkpoints'
+
+/**
+ * Where a run keeps its state: in its SQLite database when it writes one (the SQLite sink then
+ * commits each saved position with its rows, in the same transaction), else in a file beside
+ * the CSV.
+ */
 export function statePath(key: RunKey): string {
-  return `${key.csv ?? key.sqlite}.checkpoint.json`
+  return key.sqlite ?? `${key.csv}.checkpoint.json`
+}
+
+/** The state's place as messages name it. */
+export function stateName(key: RunKey): string {
+  return key.sqlite ? `${key.sqlite} (table ${STATE_TABLE})` : statePath(key)
 }
 
 /** The record of a run's parameters as the state file keeps it (no secret of the URL). */
@@ -148,40 +162,84 @@ export function moveOfflinePositions(state: unknown, apiUrl: string): boolean {
   return moved
 }
 
+/** The record of a run without SQLite, in the state file beside the CSV, if there is one. */
+export async function recordBesideCsv(key: RunKey): Promise<RunRecord | undefined> {
+  const path = statePath({ ...key, sqlite: undefined })
+  if (!existsSync(path)) return undefined
+  const record = await fileCheckpointStore(path)
+    .get(RUN_KEY)
+    .catch(() => undefined)
+  return typeof (record as RunRecord | undefined)?.apiUrlHash === 'string'
+    ? (record as RunRecord)
+    : undefined
+}
+
 /** The state of a run: the store, what it holds, and how to start over. */
 export interface RunState {
-  /** The file the store writes (atomically: a temp file, fsync, rename, fsync of the directory). */
-  path: string
+  /** Where the state is, as messages name it. */
+  name: string
   store: CheckpointStore
   /** The record of the run that wrote the state, `undefined` when there is none. */
   record: RunRecord | undefined
   /** The library's state under {@link STATE_KEY}, `undefined` when there is none. */
   state: unknown
+  /** Removes the state (this example's keys; a state file altogether). */
+  remove(): Promise<void>
+  /** Closes the store's database connection, if it has one. */
+  close(): void
 }
 
-/** Opens the state file of a run (a missing file is an empty state). */
+/**
+ * Opens the state of a run: a `sqliteCheckpointStore` in its database, or a
+ * `fileCheckpointStore` beside its CSV (written atomically: a temp file, fsync, rename, fsync of
+ * the directory). A missing file or database is an empty state, and nothing is created here.
+ */
 export async function openRunState(key: RunKey): Promise<RunState> {
   const path = statePath(key)
-  const store = fileCheckpointStore(path)
+  const name = stateName(key)
+  let database: SqliteCheckpointStore | undefined
+  const store: CheckpointStore = key.sqlite
+    ? (database = sqliteCheckpointStore({ path: key.sqlite, table: STATE_TABLE }))
+    : fileCheckpointStore(path)
   let record: unknown
   let state: unknown
   try {
-    record = await store.get(RUN_KEY)
-    state = await store.get(STATE_KEY)
+    if (existsSync(path)) {
+      record = await store.get(RUN_KEY)
+      state = await store.get(STATE_KEY)
+    }
   } catch (error) {
+    database?.close()
     throw new BreweriesError(
-      `cannot read the checkpoint ${path}: ${(error as Error).message}; move it away to start over`,
+      `cannot read the checkpoint in ${name}: ${(error as Error).message}; move it away to start over`,
     )
   }
   if (record !== undefined && typeof (record as RunRecord).apiUrlHash !== 'string') {
+    database?.close()
     throw new BreweriesError(
-      `${path} is not a checkpoint of this version of the example; delete it to start over`,
+      `${name} holds no checkpoint of this version of the example; remove it to start over`,
     )
   }
-  return { path, store, record: record as RunRecord | undefined, state }
-}
-
-/** Removes a run's state file, if there is one. */
-export async function removeRunState(path: string): Promise<void> {
-  await rm(path, { force: true })
+  return {
+    name,
+    store,
+    record: record as RunRecord | undefined,
+    state,
+    async remove() {
+      if (!key.sqlite) return rm(path, { force: true })
+      if (!database) return
+      if (!existsSync(path)) return
+      const connection = database.connection()
+      const table = connection
+        .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?")
+        .get(STATE_TABLE)
+      if (table) {
+        connection.prepare(`DELETE FROM ${STATE_TABLE} WHERE key IN (?, ?)`).run(RUN_KEY, STATE_KEY)
+      }
+    },
+    close() {
+      database?.close()
+      database = undefined
+    },
+  }
 }

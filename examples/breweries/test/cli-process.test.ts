@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { runRecord } from '../src/checkpoint.js'
 import { generateBreweries } from '../src/dataset.js'
 import { type ReplayServer, startReplayServer } from '../src/replay-server.js'
+import { readSavedState } from './saved-state.js'
 
 const US_IDS = generateBreweries()
   .filter((brewery) => brewery.country === 'United States')
@@ -75,11 +76,11 @@ async function waitFor<T>(probe: () => Promise<T | undefined>, what: string): Pr
   throw new Error(`timed out waiting for ${what}`)
 }
 
-/** What the state file says the CSV stored: records, and whether the load is complete. */
+/** What us.db's saved state says the CSV stored, and whether the load is complete. */
 const readCheckpoint = async () => {
-  const file = JSON.parse(await readFile(join(directory, 'us.csv.checkpoint.json'), 'utf8'))
-  const position = file.entries.breweries?.sources.breweries.csv?.position
-  return { csv: (position?.records as number | undefined) ?? 0, complete: position?.done === true }
+  const position = readSavedState(join(directory, 'us.db'))?.positions.csv
+  if (!position) throw new Error('nothing saved yet')
+  return { csv: position.records, complete: position.done }
 }
 
 async function csvIds(): Promise<string[]> {
@@ -147,11 +148,7 @@ describe('the CLI under signals', () => {
       expect(stdout).toContain(`interrupted by ${signal} after`)
       expect(stdout).toMatch(/run the same command with --resume to continue/)
       expect(exit).toBe(code)
-      expect((await readdir(directory)).sort()).toEqual([
-        'us.csv',
-        'us.csv.checkpoint.json',
-        'us.db',
-      ])
+      expect((await readdir(directory)).sort()).toEqual(['us.csv', 'us.db'])
       const checkpoint = await readCheckpoint()
       const ids = await csvIds()
       expect(checkpoint.complete).toBe(false)
@@ -167,11 +164,7 @@ describe('the CLI under signals', () => {
       expect(resumed.code).toBe(0)
       expect(resumed.stdout).toMatch(/resuming from page \d+/)
       expect(resumed.stdout).toContain(`holds ${US_IDS.length.toLocaleString('en-US')} records`)
-      expect((await readdir(directory)).sort()).toEqual([
-        'us.csv',
-        'us.csv.checkpoint.json',
-        'us.db',
-      ])
+      expect((await readdir(directory)).sort()).toEqual(['us.csv', 'us.db'])
       expect((await csvIds()).sort()).toEqual(US_IDS)
       expect((await sqliteIds()).sort()).toEqual(US_IDS)
     })
@@ -205,7 +198,7 @@ describe('a run killed without a chance to clean up', () => {
     ]).done
     expect(resumed.code).toBe(0)
     expect(resumed.stdout).toMatch(/resuming from page \d+/)
-    expect((await readdir(directory)).sort()).toEqual(['us.csv', 'us.csv.checkpoint.json', 'us.db'])
+    expect((await readdir(directory)).sort()).toEqual(['us.csv', 'us.db'])
     expect((await csvIds()).sort()).toEqual(US_IDS)
     expect((await sqliteIds()).sort()).toEqual(US_IDS)
   })

@@ -12,6 +12,7 @@ import { BREWERY_COLUMNS, type Brewery, generateBreweries } from '../src/dataset
 import { buildBreweriesPipeline } from '../src/pipeline.js'
 import { type ReplayServer, startReplayServer } from '../src/replay-server.js'
 import { runBreweries } from '../src/run-breweries.js'
+import { readSavedState } from './saved-state.js'
 
 const US = generateBreweries().filter((brewery) => brewery.country === 'United States')
 const silent = { info: () => {}, error: () => {} }
@@ -151,17 +152,31 @@ describe('resuming an interrupted load', () => {
     stderr: { write: () => true },
     cwd: directory,
   })
-  /** The state file: the run's parameters, and each sink's saved position. */
+  /** What the run saved in us.db: its parameters, and each sink's position. */
   const readState = async () => {
-    const file = JSON.parse(await readFile(join(directory, 'us.csv.checkpoint.json'), 'utf8'))
-    const sinks = file.entries.breweries.sources.breweries
-    return {
-      run: file.entries['breweries-run'],
-      positions: {
-        csv: sinks.csv.position ?? { records: 0 },
-        sqlite: sinks.sqlite.position ?? { records: 0 },
-      },
-    }
+    const saved = readSavedState(join(directory, 'us.db'))
+    if (!saved) throw new Error('no saved state in us.db')
+    return saved
+  }
+  /**
+   * Aborts once the saved state counts 200 records in the CSV (polled: the machine may be slow,
+   * so no fixed delay).
+   */
+  const abortOnceStored = (controller: AbortController) => {
+    const poll = setInterval(() => {
+      let stored = 0
+      try {
+        stored = readSavedState(join(directory, 'us.db'))?.positions.csv?.records ?? 0
+      } catch {
+        // The database is being created.
+      }
+      if (stored >= 200) {
+        clearInterval(poll)
+        controller.abort()
+      }
+    }, 10)
+    controller.signal.addEventListener('abort', () => clearInterval(poll))
+    return poll
   }
   /** The CSV of a clean run of the same load, in a directory of its own. */
   const cleanCsv = async () => {
@@ -180,7 +195,7 @@ describe('resuming an interrupted load', () => {
   it('continues after an abort: every brewery once in CSV and SQLite, then nothing to resume', async () => {
     server = await startReplayServer({ latencyMs: 25 })
     const controller = new AbortController()
-    setTimeout(() => controller.abort(), 400)
+    abortOnceStored(controller)
     const first = await runBreweries(cliOptions(server.apiUrl, false), {
       ...quiet(),
       signal: controller.signal,
@@ -189,7 +204,7 @@ describe('resuming an interrupted load', () => {
     expect(first.report?.aborted).toBe(true)
     const saved = await readState()
     expect(saved.run).toMatchObject({ country: 'United States', perPage: 100 })
-    const stored = saved.positions.csv.records
+    const stored = saved.positions.csv?.records ?? 0
     expect(stored).toBeGreaterThan(0)
     expect(stored).toBeLessThan(US.length)
     // The CSV holds at least what the state counts (what the sink flushed after the abort is
@@ -312,7 +327,7 @@ describe('resuming an interrupted load', () => {
   it('cuts what a stopped run wrote after the saved state, and refuses a CSV that lost rows', async () => {
     server = await startReplayServer({ latencyMs: 25 })
     const controller = new AbortController()
-    setTimeout(() => controller.abort(), 400)
+    abortOnceStored(controller)
     await runBreweries(cliOptions(server.apiUrl, false), { ...quiet(), signal: controller.signal })
     const csv = join(directory, 'us.csv')
     const stored = await readFile(csv, 'utf8')
@@ -329,10 +344,9 @@ describe('resuming an interrupted load', () => {
     )
     expect(await readFile(csv)).toEqual(await cleanCsv())
 
-    await runBreweries(cliOptions(server.apiUrl, false), {
-      ...quiet(),
-      signal: AbortSignal.timeout(300),
-    })
+    const again = new AbortController()
+    abortOnceStored(again)
+    await runBreweries(cliOptions(server.apiUrl, false), { ...quiet(), signal: again.signal })
     await writeFile(csv, stored.slice(0, 1000))
     const refused: string[] = []
     const shorter = await runBreweries(cliOptions(server.apiUrl, true), {
@@ -350,16 +364,29 @@ describe('resuming an interrupted load', () => {
   it('refuses to resume without a checkpoint or with other parameters', async () => {
     server = await startReplayServer()
     await expect(runBreweries(cliOptions(server.apiUrl, true), quiet())).rejects.toThrow(
-      /--resume: no checkpoint at .*us\.csv\.checkpoint\.json/,
+      /--resume: no checkpoint at .*us\.db \(table graphflow_checkpoints\); run once without --resume/,
     )
     await runBreweries({ ...cliOptions(server.apiUrl, false, 'Ireland') }, quiet())
     await expect(runBreweries(cliOptions(server.apiUrl, true), quiet())).rejects.toThrow(
       /checkpoint of another run: country was "Ireland", now "United States"/,
     )
-    // An output left off is named in words, not as `undefined`.
+    // Without --sqlite the checkpoint is looked for beside the CSV: the message says where.
     await expect(
       runBreweries({ ...cliOptions(server.apiUrl, true, 'Ireland'), sqlite: undefined }, quiet()),
-    ).rejects.toThrow(/checkpoint of another run: sqlite was ".*us\.db", now not given$/)
+    ).rejects.toThrow(
+      /no checkpoint at .*us\.csv\.checkpoint\.json; .*resume with the same flags\)$/,
+    )
+    // An output left off is named in words, not as `undefined`.
+    await runBreweries(
+      { ...cliOptions(server.apiUrl, false), csv: 'only.csv', sqlite: undefined },
+      quiet(),
+    )
+    await expect(
+      runBreweries(
+        { ...cliOptions(server.apiUrl, true), csv: 'only.csv', sqlite: 'only.db' },
+        quiet(),
+      ),
+    ).rejects.toThrow(/checkpoint of another run: sqlite was not given, now ".*only\.db"$/)
   })
 
   // Guards the trial's finding: the checkpoint kept the API key of --api-url in clear text.
@@ -367,14 +394,14 @@ describe('resuming an interrupted load', () => {
     server = await startReplayServer({ latencyMs: 25 })
     const secretUrl = `${server.apiUrl}?api_key=SECRET123`
     const controller = new AbortController()
-    setTimeout(() => controller.abort(), 400)
+    abortOnceStored(controller)
     const first = await runBreweries(cliOptions(secretUrl, false), {
       ...quiet(),
       signal: controller.signal,
     })
     expect(first.report?.aborted).toBe(true)
     const saved = await readState()
-    expect(saved.run.apiUrl).toBe(`${server.apiUrl}?api_key=***`)
+    expect(saved.run?.apiUrl).toBe(`${server.apiUrl}?api_key=***`)
     const leftSecrets = async () => {
       const found: string[] = []
       for (const name of await readdir(directory)) {
@@ -498,10 +525,8 @@ describe('breweries CLI', () => {
       { stdout: { write: () => true }, stderr: { write: () => true }, cwd: directory },
     )
     expect(run.exitCode).toBe(0)
-    expect(await readdir(join(directory, 'new', 'csv'))).toEqual([
-      'ie.csv',
-      'ie.csv.checkpoint.json',
-    ])
+    // The state is in the database, beside the rows it counts.
+    expect(await readdir(join(directory, 'new', 'csv'))).toEqual(['ie.csv'])
     expect(await readdir(join(directory, 'new', 'db'))).toEqual(['ie.db'])
   })
 
