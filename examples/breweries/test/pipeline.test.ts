@@ -344,6 +344,10 @@ describe('resuming an interrupted load', () => {
     )
     expect(await readFile(csv)).toEqual(await cleanCsv())
 
+    // A new load (the old state gone), stopped once it stored some pages.
+    for (const name of ['us.db', 'us.db-wal', 'us.db-shm']) {
+      await rm(join(directory, name), { force: true })
+    }
     const again = new AbortController()
     abortOnceStored(again)
     await runBreweries(cliOptions(server.apiUrl, false), { ...quiet(), signal: again.signal })
