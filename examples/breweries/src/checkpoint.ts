@@ -197,10 +197,10 @@ export interface RunState {
 export async function openRunState(key: RunKey): Promise<RunState> {
   const path = statePath(key)
   const name = stateName(key)
-  let database: SqliteCheckpointStore | undefined
-  const store: CheckpointStore = key.sqlite
-    ? (database = sqliteCheckpointStore({ path: key.sqlite, table: STATE_TABLE }))
-    : fileCheckpointStore(path)
+  let database: SqliteCheckpointStore | undefined = key.sqlite
+    ? sqliteCheckpointStore({ path: key.sqlite, table: STATE_TABLE })
+    : undefined
+  const store: CheckpointStore = database ?? fileCheckpointStore(path)
   let record: unknown
   let state: unknown
   try {
