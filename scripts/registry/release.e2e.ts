@@ -131,6 +131,26 @@ function step(name: string, run: () => Promise<void>, options: { blocking?: bool
   })
 }
 
+/** Commits everything in `dir` as changesets' "Version Packages" commit does. */
+async function commitVersions(dir: string) {
+  await sh('git add', 'git', ['add', '-A'], dir)
+  await sh(
+    'git commit',
+    'git',
+    [
+      '-c',
+      'user.name=release',
+      '-c',
+      'user.email=release@127.0.0.1',
+      'commit',
+      '--quiet',
+      '-m',
+      'Version Packages',
+    ],
+    dir,
+  )
+}
+
 /** Refuses to go on unless every public package under `dir` would publish to 127.0.0.1 only. */
 async function guard(dir: string) {
   await sh(
@@ -424,22 +444,7 @@ describe.sequential('release to a registry on 127.0.0.1', () => {
       const changelog = path.join(dir, 'CHANGELOG.md')
       expect(existsSync(changelog), `${name}: CHANGELOG.md after changeset version`).toBe(true)
     }
-    await sh('git add', 'git', ['add', '-A'], clone)
-    await sh(
-      'git commit',
-      'git',
-      [
-        '-c',
-        'user.name=release',
-        '-c',
-        'user.email=release@127.0.0.1',
-        'commit',
-        '--quiet',
-        '-m',
-        'Version Packages',
-      ],
-      clone,
-    )
+    await commitVersions(clone)
   })
 
   step(
@@ -665,22 +670,7 @@ describe.sequential('release to a registry on 127.0.0.1', () => {
         moved,
         'packages versioned by a core patch (their core peer range should accept it)',
       ).toEqual([])
-      await sh('git add', 'git', ['add', '-A'], clone)
-      await sh(
-        'git commit',
-        'git',
-        [
-          '-c',
-          'user.name=release',
-          '-c',
-          'user.email=release@127.0.0.1',
-          'commit',
-          '--quiet',
-          '-m',
-          'Version Packages',
-        ],
-        clone,
-      )
+      await commitVersions(clone)
       await guard(clone)
       const released = await pnpm(
         'workspace: pnpm release (second)',

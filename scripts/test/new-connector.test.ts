@@ -36,7 +36,9 @@ const packageFiles = [
   'src/conformance.test.ts',
   'src/index.ts',
   'src/my-api-error.ts',
+  'src/my-api-sink-options.ts',
   'src/my-api-sink.ts',
+  'src/my-api-source-options.ts',
   'src/my-api-source.ts',
   'src/my-api.test.ts',
   'tsconfig.build.json',
@@ -93,7 +95,7 @@ describe('new-connector: in the monorepo', () => {
     const tree = await readTree(target)
     for (const [file, text] of tree) expect(text, file).not.toMatch(placeholder)
     expect(tree.get('src/my-api-source.ts')).toContain(
-      'export function myApiSource<Item>(options: MyApiSourceOptions<Item>): NodeSpec<[], Item> {',
+      'export function myApiSource<Item>(options: MyApiSourceOptions<Item>): MyApiSourceSpec<Item> {',
     )
     expect(tree.get('src/my-api-error.ts')).toContain("| 'MY_API_FETCH'")
     expect(tree.get('src/my-api-error.ts')).toContain("scope: 'my-api'")
@@ -333,7 +335,7 @@ describe('new-connector --standalone', () => {
 })
 
 describe('docs/writing-a-connector.md', () => {
-  it('quotes only real code: every snippet is in a scaffolded file or in core/testkit', async () => {
+  it('quotes only real code: every snippet is in a scaffolded file, core, testkit or csv', async () => {
     const created = await scaffold(
       [
         'my-api',
@@ -350,6 +352,8 @@ describe('docs/writing-a-connector.md', () => {
       ...(await readTree(path.join(temp, 'docs', 'my-api'))).entries(),
       ...(await readTree(path.join(repoRoot, 'packages', 'core', 'src'))).entries(),
       ...(await readTree(path.join(repoRoot, 'packages', 'testkit', 'src'))).entries(),
+      // The guide shows a real connector's file next to the template's.
+      ...(await readTree(path.join(repoRoot, 'connectors', 'csv', 'src'))).entries(),
     ]
     const guide = await readFile(path.join(repoRoot, 'docs', 'writing-a-connector.md'), 'utf8')
     const checked = codeBlocks(guide).filter(

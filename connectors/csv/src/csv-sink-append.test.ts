@@ -182,6 +182,15 @@ describe('csvSink append', () => {
     await runNode(csvSink({ path, append: true, header: false }), { inputs: [{ a: 1, b: 2 }] })
     expect(await text(path)).toBe('anything,at,all\n1,2\n')
   })
+
+  // Guards: appending to a file holding only a BOM skipped the header.
+  it('treats a file holding only a BOM as empty when appending', async () => {
+    const path = join(dir, 'bom.csv')
+    await writeFile(path, '\uFEFF')
+    const { report } = await runNode(csvSink({ path, append: true }), { inputs: [{ a: 1 }] })
+    expect(report.exceptions.csvSink).toEqual([])
+    expect(await text(path)).toBe('a\n1\n')
+  })
 })
 
 describe('csvSink atomic', () => {

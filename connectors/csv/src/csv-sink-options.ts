@@ -83,6 +83,7 @@ export interface CsvSinkOptions<Row extends object = Record<string, unknown>> {
    * With `append`, the existing file is copied to the temp file first. A symlink at `path` stays
    * a symlink: its target is replaced. A target a plain write would refuse (no permission, a
    * read-only file) or that is not a regular file is refused in `open()` with `CSV_OPEN`.
+   * Refused in a run with `checkpoints` (`CSV_RESUME`): a resumed run truncates the file instead.
    * @default false
    */
   atomic?: boolean

@@ -111,6 +111,20 @@ describe('csvSink', () => {
     expect(seen).toEqual(['b@1', 'b@2'])
   })
 
+  // Guards: a record that is not an object, and a cast's non-string result, were described by type only.
+  it('names what it got instead of a record, and what a cast returned instead of a string', async () => {
+    const path = join(dir, 'out.csv')
+    const notRecord = await runNode(csvSink({ path, columns: ['id'] }), {
+      inputs: ['id,name' as never],
+    })
+    expect(notRecord.errors[0]?.message).toMatch(/is not an object but "id,name"/)
+    const badCast = await runNode(
+      csvSink({ path, cast: { boolean: () => 1 as unknown as string } }),
+      { inputs: [{ b: true }] },
+    )
+    expect(badCast.errors[0]?.message).toMatch(/the cast of column 'b' returned 1, not a string/)
+  })
+
   it('escapes formulas when asked, and only then', async () => {
     const values = ['=1+2', '+1', '-1', '@SUM(A1)', '\tx', '\rx', '\0x', 'plain', '']
     const records = values.map((value) => ({ value, number: -5 }))
@@ -288,5 +302,14 @@ describe('csvSink', () => {
     await writeFile(path, 'old content\n')
     await runNode(sink, { inputs: [{ a: 1 }] })
     expect(await text(path)).toBe('a\n1\n')
+  })
+
+  // Guards: a column named like an Object method ('constructor') let unknown keys through.
+  it('does not let unknown keys through when a column is named like an Object method', async () => {
+    const path = join(dir, 'constructor.csv')
+    const { report } = await runNode(csvSink({ path, columns: ['name', 'constructor'] }), {
+      inputs: [{ name: 'x', extra: 'lost?' }],
+    })
+    expect(report.exceptions.csvSink?.[0]?.message).toMatch(/extra/)
   })
 })

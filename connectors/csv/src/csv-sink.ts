@@ -15,6 +15,10 @@ const BATCH_ROWS = 256
  * handle per run (opened in `open()`), the header written once, backpressure from the file,
  * everything flushed and closed in `close()`, also when the run halted or was aborted.
  *
+ * In a run with `checkpoints` (see "Resumable loads" in the README) each batch is flushed and
+ * fsynced before its records count as stored, the file's size and identity are saved with the
+ * sink's position, and a resumed run truncates the file to that size before it appends.
+ *
  * @example
  * ```ts
  * const sink = csvSink({ path: 'out/breweries.csv', columns: ['id', 'name', 'city'], mkdir: true })

@@ -1,4 +1,4 @@
-import { messageOf } from '@graphflow/core'
+import { describeValue, messageOf } from '@graphflow/core'
 import { CsvError } from './csv-error.js'
 import type { CsvCastContext, CsvCastOptions } from './csv-sink-options.js'
 import { escapeFormula } from './formula-escape.js'
@@ -44,7 +44,7 @@ export class RowBuilder {
   /** Converts one record; `batch` is the size of the call it came in, for error messages. */
   toRow(record: unknown, number: number, batch = 1): string[] {
     if (typeof record !== 'object' || record === null || Array.isArray(record)) {
-      throw this.#invalid(number, batch, `is not an object but ${describeRecord(record)}`)
+      throw this.#invalid(number, batch, `is not an object but ${describeValue(record)}`)
     }
     const fields = record as Fields
     const columns = this.columns
@@ -115,7 +115,7 @@ export class RowBuilder {
       throw this.#invalid(number, batch, message, column, error)
     }
     if (typeof text !== 'string') {
-      const message = `the cast of column '${column}' returned ${describeRecord(text)}, not a string`
+      const message = `the cast of column '${column}' returned ${describeValue(text)}, not a string`
       throw this.#invalid(number, batch, message, column)
     }
     return this.#settings.escapeFormulas ? escapeFormula(text) : text
@@ -131,10 +131,4 @@ export class RowBuilder {
 
 function rejected(batch: number): string {
   return batch > 1 ? ` (none of the ${batch} records of that call were written)` : ''
-}
-
-function describeRecord(value: unknown): string {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'an array'
-  return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value).slice(0, 40)}`
 }

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { AsyncExecutor, AsyncGraph } from '@graphflow/core'
 import { memoryLogger, runNode } from '@graphflow/testkit'
@@ -84,5 +85,18 @@ describe('round trip csvSink -> csvSource', () => {
     await roundTrip({ path, columns: ['id', 'number'], onUnknownColumn: 'ignore' }, true)
     const { outputs: items } = await runNode(csvSource({ path, cast: true }))
     expect(items).toEqual(records().map(({ id, number }) => ({ id, number })))
+  })
+
+  // Guards: a one-column record with an empty value was written as an empty line, lost on read.
+  it('writes a one-column record with an empty value as "" so that it reads back', async () => {
+    const path = join(dir, 'one-column.csv')
+    for (const quoted of [false, true]) {
+      await runNode(csvSink({ path, columns: ['a'], quoted }), {
+        inputs: [{ a: 'x' }, { a: '' }, { a: null }, { a: 'y' }],
+      })
+      const { outputs: items } = await runNode(csvSource({ path }))
+      expect(items).toEqual([{ a: 'x' }, { a: '' }, { a: '' }, { a: 'y' }])
+    }
+    expect(await readFile(path, 'utf8')).toBe('"a"\n"x"\n""\n""\n"y"\n')
   })
 })

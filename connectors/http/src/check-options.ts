@@ -26,12 +26,7 @@ export interface HttpSourceSettings {
 
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
 
-/** Throws the one-format `TypeError` with a value already described (redacted or summarised). */
-function failDescribed(option: string, expected: string, described: string): never {
-  throw new TypeError(`httpSource option "${option}": expected ${expected}, got ${described}`)
-}
-
-function checkAuth(options: HttpSourceOptions<unknown>): void {
+function checkAuth(check: OptionChecks, options: HttpSourceOptions<unknown>): void {
   const auth = options.auth
   if (auth === undefined) return
   const valid =
@@ -42,17 +37,28 @@ function checkAuth(options: HttpSourceOptions<unknown>): void {
         typeof (auth as { password?: unknown }).password === 'string'))
   // The credentials are never shown: only what kind of value was given.
   if (!valid) {
-    failDescribed(
+    check.fail(
       'auth',
       '{ bearer } or { username, password } strings',
+      auth,
       typeof auth === 'object' ? 'an object of another shape' : typeof auth,
     )
   }
   if ('bearer' in auth && headerProblem('authorization', auth.bearer)) {
-    failDescribed('auth', 'a bearer token without control characters (CR, LF)', 'such a token')
+    check.fail(
+      'auth',
+      'a bearer token without control characters (CR, LF)',
+      auth.bearer,
+      'such a token',
+    )
   }
   if ('username' in auth && auth.username.includes(':')) {
-    failDescribed('auth', 'a username without ":" (Basic auth cannot carry it)', 'such a username')
+    check.fail(
+      'auth',
+      'a username without ":" (Basic auth cannot carry it)',
+      auth.username,
+      'such a username',
+    )
   }
 }
 
@@ -213,12 +219,13 @@ export function resolveSourceOptions<Item>(options: HttpSourceOptions<Item>): Ht
   }
   const parsed = parseUrl(url, undefined, 'option "url"', redactor)
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    failDescribed('url', 'an http(s) URL', redactor.url(parsed))
+    check.fail('url', 'an http(s) URL', parsed, redactor.url(parsed))
   }
   if (options.auth !== undefined && (parsed.username !== '' || parsed.password !== '')) {
-    failDescribed(
+    check.fail(
       'url',
       'no userinfo ("user:password@") when "auth" is set: give the credentials once',
+      parsed,
       redactor.url(parsed),
     )
   }
@@ -226,8 +233,10 @@ export function resolveSourceOptions<Item>(options: HttpSourceOptions<Item>): Ht
   check.oneOf('method', options.method, ['GET', 'POST'], 'GET')
   if (options.query !== undefined && (typeof options.query !== 'object' || options.query === null))
     check.fail('query', 'an object', options.query)
-  checkHeaders(options.headers, 'option "headers"')
-  checkAuth(options as HttpSourceOptions<unknown>)
+  checkHeaders(options.headers, (expected, value, described) =>
+    check.fail('headers', expected, value, described),
+  )
+  checkAuth(check, options as HttpSourceOptions<unknown>)
   checkPagination(check, options.pagination)
   checkIncremental(check, options as HttpSourceOptions<unknown>)
   pathOrFunction(check, 'records', options.records)
@@ -281,7 +290,7 @@ export function resolveSourceOptions<Item>(options: HttpSourceOptions<Item>): Ht
     min: 1,
     allowInfinity: true,
   })
-  const trusted = trustedOriginSet(options.trustedOrigins)
+  const trusted = trustedOriginSet(check, options.trustedOrigins)
   const signal = options.signal
   if (signal !== undefined && !(signal instanceof AbortSignal))
     check.fail('signal', 'an AbortSignal', signal)
@@ -290,7 +299,7 @@ export function resolveSourceOptions<Item>(options: HttpSourceOptions<Item>): Ht
     dispatcher !== undefined &&
     typeof (dispatcher as { dispatch?: unknown })?.dispatch !== 'function'
   ) {
-    failDescribed('dispatcher', 'an undici Dispatcher', 'something without dispatch()')
+    check.fail('dispatcher', 'an undici Dispatcher', dispatcher, 'something without dispatch()')
   }
   const auth = options.auth
   return {

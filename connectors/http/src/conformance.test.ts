@@ -1,6 +1,9 @@
 import { describeSourceConformance, startTestServer } from '@graphflow/testkit'
 import { httpSource } from './http-source.js'
 
+/** Where {@link pagedServer}'s records are and how it pages. */
+const PAGED = { records: 'data', pagination: { type: 'page' } } as const
+
 /** Pages 1 to 5 of 4 records each, then an empty page. */
 async function pagedServer() {
   return startTestServer((request, response) => {
@@ -16,12 +19,7 @@ describeSourceConformance({
   name: 'httpSource (records)',
   make: async () => {
     const server = await pagedServer()
-    const spec = httpSource({
-      url: server.url,
-      records: 'data',
-      pagination: { type: 'page' },
-      yield: 'records',
-    })
+    const spec = httpSource({ url: server.url, ...PAGED, yield: 'records' })
     return { spec, expected: 20, cleanup: () => server.close() }
   },
 })
@@ -30,12 +28,7 @@ describeSourceConformance({
   name: 'httpSource (pages, concurrency 3)',
   make: async () => {
     const server = await pagedServer()
-    const spec = httpSource({
-      url: server.url,
-      records: 'data',
-      pagination: { type: 'page' },
-      concurrency: 3,
-    })
+    const spec = httpSource({ url: server.url, ...PAGED, concurrency: 3 })
     return { spec, expected: 5, cleanup: () => server.close() }
   },
 })

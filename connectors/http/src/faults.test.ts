@@ -134,7 +134,7 @@ describe('faults', () => {
     )
     const wrong = await runNode(httpSource({ url: `${server.url}/object`, records: 'data.items' }))
     expect(wrong.errors[0]?.message).toMatch(
-      /records path "data.items" is a string, expected an array/,
+      /records path "data.items" is "none", expected an array/,
     )
     const whole = await runNode(httpSource({ url: `${server.url}/object` }))
     expect(whole.errors[0]?.message).toMatch(/the body is an object, expected an array/)

@@ -1,3 +1,4 @@
+import { describeValue } from '@graphflow/core'
 import type { Dispatcher } from 'undici'
 import { sleep } from './abort.js'
 import { type HttpError, type HttpErrorCode, HttpProblem, redactedError } from './http-error.js'
@@ -72,12 +73,6 @@ function snippet(text: string): string {
   return flat.length > SNIPPET_LENGTH ? `${flat.slice(0, SNIPPET_LENGTH)}...` : flat
 }
 
-function describeType(value: unknown): string {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'an array'
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`
-}
-
 function extractRecords<Item>(
   records: RecordsOption<Item> | undefined,
   info: HttpResponseInfo,
@@ -85,7 +80,7 @@ function extractRecords<Item>(
   if (typeof records === 'function') {
     const value = records(info.body, info)
     if (!Array.isArray(value)) {
-      throw new Error(`the records function returned ${describeType(value)}, expected an array`)
+      throw new Error(`the records function returned ${describeValue(value)}, expected an array`)
     }
     return value as Item[]
   }
@@ -95,7 +90,7 @@ function extractRecords<Item>(
   const what = path === '' ? 'the body' : `records path "${path}"`
   if (value === undefined)
     throw new Error(`${what} is missing from the body (${snippet(JSON.stringify(info.body))})`)
-  throw new Error(`${what} is ${describeType(value)}, expected an array`)
+  throw new Error(`${what} is ${describeValue(value)}, expected an array`)
 }
 
 /**
@@ -127,6 +122,28 @@ export async function fetchPage<Item>(
       attempts,
       cause,
     })
+  /** Tells `onRetry` about the retry after `attempt` and waits out its delay. */
+  const wait = (
+    attempt: number,
+    reason: HttpRetryInfo['reason'],
+    problem: string,
+    retryAfter: number | undefined,
+  ) => {
+    const delay = retryDelay(attempt - 1, retryAfter, retry)
+    context.onRetry({
+      method: request.method,
+      url: url(),
+      page,
+      attempt,
+      attempts: retry.attempts,
+      reason,
+      status: reason === 'status' ? status : undefined,
+      error: problem,
+      delay,
+      retryAfter,
+    })
+    return sleep(delay, signal)
+  }
   for (let attempt = 1; ; attempt++) {
     await context.limiter?.wait(signal)
     let response: RawResponse
@@ -156,18 +173,7 @@ export async function fetchPage<Item>(
       )
       if (attempt >= retry.attempts)
         throw fail(code, `gave up: ${problem}`, attempt, error.original)
-      await wait(context, signal, {
-        method: request.method,
-        url: url(),
-        page,
-        attempt,
-        attempts: retry.attempts,
-        reason: error.kind,
-        status: undefined,
-        error: problem,
-        delay: retryDelay(attempt - 1, undefined, retry),
-        retryAfter: undefined,
-      })
+      await wait(attempt, error.kind, problem, undefined)
       continue
     }
     status = response.status
@@ -183,28 +189,8 @@ export async function fetchPage<Item>(
       )
     }
     if (attempt >= retry.attempts) throw fail('HTTP_STATUS', `gave up: ${problem}`, attempt)
-    await wait(context, signal, {
-      method: request.method,
-      url: url(),
-      page,
-      attempt,
-      attempts: retry.attempts,
-      reason: 'status',
-      status,
-      error: problem,
-      delay: retryDelay(attempt - 1, retryAfter, retry),
-      retryAfter,
-    })
+    await wait(attempt, 'status', problem, retryAfter)
   }
-}
-
-async function wait<Item>(
-  context: FetchPageContext<Item>,
-  signal: AbortSignal,
-  info: HttpRetryInfo,
-) {
-  context.onRetry(info)
-  await sleep(info.delay, signal)
 }
 
 function parse<Item>(

@@ -26,16 +26,24 @@ export function headerProblem(name: string, value: unknown): string | undefined 
   return undefined
 }
 
-/** Throws a `TypeError` naming `where` and the header when a header cannot be sent. */
-export function checkHeaders(headers: unknown, where: string): void {
+/**
+ * Throws what `fail` throws (the caller's one-format `TypeError`) when a header cannot be sent.
+ * Only the kind of value is described: a header value may be a secret.
+ */
+export function checkHeaders(
+  headers: unknown,
+  fail: (expected: string, value: unknown, described: string) => never,
+): void {
   if (headers === undefined) return
   if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) {
-    throw new TypeError(
-      `httpSource ${where}: expected an object of header names to strings, got ${headers === null ? 'null' : Array.isArray(headers) ? 'an array' : typeof headers}`,
+    fail(
+      'an object of header names to strings',
+      headers,
+      headers === null ? 'null' : Array.isArray(headers) ? 'an array' : typeof headers,
     )
   }
-  for (const [name, value] of Object.entries(headers)) {
+  for (const [name, value] of Object.entries(headers as object)) {
     const problem = headerProblem(name, value)
-    if (problem) throw new TypeError(`httpSource ${where}: expected valid headers, got: ${problem}`)
+    if (problem) fail('valid headers', value, problem)
   }
 }

@@ -38,7 +38,7 @@ describe('header validation', () => {
   it('the factory refuses a CR/LF or NUL in a value, a bad name or a non-string value', () => {
     const url = 'http://127.0.0.1:1/'
     expect(() => httpSource({ url, headers: { 'x-a': 'ok\r\nx-b: injected' } })).toThrow(
-      /^httpSource option "headers": expected valid headers, got: header "x-a" holds a control character \(\\x0d/,
+      /^httpSource option "headers": expected valid headers, got header "x-a" holds a control character \(\\x0d/,
     )
     expect(() => httpSource({ url, headers: { 'x-a': 'nul\0' } })).toThrow(TypeError)
     expect(() => httpSource({ url, headers: { 'bad name': 'v' } })).toThrow(

@@ -237,7 +237,7 @@ describe('httpSource: option validation', () => {
     [{ url, auth: { token: 'x' } }, /"auth": expected \{ bearer \} or \{ username, password \}/],
     [{ url, onPage: 'log' }, /"onPage": expected a function, got "log"/],
     [{ url, maxBodyBytes: 0 }, /"maxBodyBytes": expected an integer >= 1 or Infinity, got 0/],
-    [{ url, trustedOrigins: 'x' }, /"trustedOrigins": expected an array of origins, got string/],
+    [{ url, trustedOrigins: 'x' }, /"trustedOrigins": expected an array of origins, got "x"/],
     [{ url, trustedOrigins: ['ftp://x'] }, /"trustedOrigins": expected http\(s\) origins/],
     [{ url, redact: ['token', ''] }, /"redact": expected an array of parameter and header names/],
     [{ url, auth: { username: 'a:b', password: 'c' } }, /"auth": expected a username without ":"/],

@@ -1,3 +1,4 @@
+import type { OptionChecks } from '@graphflow/core'
 import { HttpProblem } from './http-error.js'
 
 /**
@@ -39,13 +40,9 @@ export class OriginPolicy {
 }
 
 /** Checks `trustedOrigins` and returns their origins (`https://host:port`). */
-export function trustedOriginSet(value: unknown): ReadonlySet<string> {
+export function trustedOriginSet(check: OptionChecks, value: unknown): ReadonlySet<string> {
   if (value === undefined) return new Set()
-  if (!Array.isArray(value)) {
-    throw new TypeError(
-      `httpSource option "trustedOrigins": expected an array of origins, got ${typeof value}`,
-    )
-  }
+  if (!Array.isArray(value)) check.fail('trustedOrigins', 'an array of origins', value)
   const origins = new Set<string>()
   for (const each of value) {
     let url: URL | undefined
@@ -55,8 +52,11 @@ export function trustedOriginSet(value: unknown): ReadonlySet<string> {
       url = undefined
     }
     if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-      throw new TypeError(
-        `httpSource option "trustedOrigins": expected http(s) origins such as 'https://api.example.com', got ${JSON.stringify(String(each))}`,
+      check.fail(
+        'trustedOrigins',
+        "http(s) origins such as 'https://api.example.com'",
+        each,
+        JSON.stringify(String(each)),
       )
     }
     origins.add(url.origin)

@@ -9,13 +9,11 @@ export class RateLimiter {
   readonly #interval: number
   #nextSlot = 0
 
-  /** `requestsPerSecond` of `Infinity` makes {@link RateLimiter.wait} return at once. */
+  /**
+   * `requestsPerSecond` (> 0, checked with the other options by `checkOptions`) of `Infinity`
+   * makes {@link RateLimiter.wait} return at once.
+   */
   constructor(requestsPerSecond: number) {
-    if (typeof requestsPerSecond !== 'number' || !(requestsPerSecond > 0)) {
-      throw new TypeError(
-        `httpSource option "requestsPerSecond": expected a number > 0, got ${String(requestsPerSecond)}`,
-      )
-    }
     this.#interval = 1000 / requestsPerSecond
   }
 

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http'
+import { messageOf } from '@graphflow/core'
 import { type Dispatcher, request as undiciRequest } from 'undici'
 import { linkedController } from './abort.js'
 import { HttpProblem } from './http-error.js'
@@ -87,7 +88,7 @@ function errorCode(error: unknown): string | undefined {
 
 function describeNetworkError(error: unknown): string {
   const code = errorCode(error)
-  const message = error instanceof Error ? error.message : String(error)
+  const message = messageOf(error)
   return code && !message.includes(code) ? `${message} (${code})` : message
 }
 

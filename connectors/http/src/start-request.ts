@@ -73,7 +73,11 @@ export function baseRequest<Item>(
       `httpSource start URL: expected no userinfo when the "auth" option is set, got ${redactor.url(url)}`,
     )
   }
-  checkHeaders(override.headers, 'start argument "headers"')
+  checkHeaders(override.headers, (expected, _value, described) => {
+    throw new TypeError(
+      `httpSource start argument "headers": expected ${expected}, got ${described}`,
+    )
+  })
   const headers = mergeHeaders(
     authorization(options.auth ?? fromUserinfo),
     options.headers,

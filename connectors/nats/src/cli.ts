@@ -2,35 +2,111 @@
 /**
  * `graphflow-nats`: runs one worker of a graph spread over processes, or shows a run's status.
  *
- *   graphflow-nats run <graph-module> --run <id> --role <role> [--replica <n>] [--servers <url>]
- *                      [--ack-wait-ms <ms>]
+ *   graphflow-nats run <graph-module> --run <id> --role <role> [--replica <n>|<first>..<last>]
+ *                      [--servers <url>] [--ack-wait-ms <ms>]
  *   graphflow-nats status --run <id> [--servers <url>] [--json]
  *   graphflow-nats mark-ended --run <id> --worker <worker> --reason <text> [--servers <url>]
  *
- * The graph module exports `graph` (an `AsyncGraph`) and `deployment` (a `Deployment`). A `.ts`
+ * The graph module exports `graph` (an `AsyncGraph`) and `deployment` (a `Deployment`), and may
+ * export `workerOptions` (a `WorkerModuleOptions`: codec, publish, consume, ...). A `.ts`
  * module needs a loader: `node --import tsx $(which graphflow-nats) run graph.ts ...`.
+ * `--replica 0..3` starts one child process per replica of the range (the same command with
+ * `--replica 0`, `--replica 1`, ...), forwards SIGINT and SIGTERM to them and exits with the
+ * worst of their exit codes.
  */
+import { spawn } from 'node:child_process'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { AsyncGraph } from '@graphflow/core'
 import { connect } from '@nats-io/transport-node'
 import { RunState } from './run-state.js'
-import { type Deployment, runWorker } from './worker.js'
+import { type Deployment, runWorker, type WorkerModuleOptions } from './worker.js'
+
+const MODULE_OPTIONS = [
+  'codec',
+  'ackWaitMs',
+  'maxAckPending',
+  'publish',
+  'consume',
+  'executor',
+  'statusIntervalMs',
+] as const
 
 const USAGE = `usage:
-  graphflow-nats run <graph-module> --run <id> --role <role> [--replica <n>] [--servers <url>] [--ack-wait-ms <ms>]
+  graphflow-nats run <graph-module> --run <id> --role <role> [--replica <n>|<first>..<last>] [--servers <url>] [--ack-wait-ms <ms>]
   graphflow-nats status --run <id> [--servers <url>] [--json]
   graphflow-nats mark-ended --run <id> --worker <worker> --reason <text> [--servers <url>]
 The servers default to $NATS_URL, else nats://127.0.0.1:4222.`
 
 class UsageError extends Error {}
 
-function integer(option: string, value: string | undefined, fallback?: number): number | undefined {
-  if (value === undefined) return fallback
+function integer(option: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
   if (!/^\d+$/.test(value))
     throw new UsageError(`--${option}: expected an integer >= 0, got "${value}"`)
   return Number(value)
+}
+
+/** `--replica`: `n`, or an inclusive range `first..last` (one process per replica). */
+function replicaRange(value: string | undefined): number[] {
+  if (value === undefined) return [0]
+  if (/^\d+$/.test(value)) return [Number(value)]
+  const range = /^(\d+)\.\.(\d+)$/.exec(value)
+  const first = Number(range?.[1])
+  const last = Number(range?.[2])
+  if (range === null || last < first) {
+    throw new UsageError(
+      `--replica: expected an integer >= 0 or a range <first>..<last> with first <= last, got "${value}"`,
+    )
+  }
+  return Array.from({ length: last - first + 1 }, (_, index) => first + index)
+}
+
+/**
+ * Runs the same command once per replica of the range, each in its own child process (a process
+ * per replica: they use every core, and one crashing leaves the others running). The children
+ * get the signals this process gets (they are in their own process group, so a Ctrl-C in a
+ * terminal reaches each of them once, through here). Resolves with the worst exit code.
+ */
+async function runReplicas(argv: readonly string[], replicas: readonly number[]): Promise<number> {
+  const script = process.argv[1] as string
+  const withoutReplica: string[] = []
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index] as string
+    if (arg === '--replica') index++
+    else if (!arg.startsWith('--replica=')) withoutReplica.push(arg)
+  }
+  const children = replicas.map((replica) =>
+    spawn(
+      process.execPath,
+      [...process.execArgv, script, 'run', ...withoutReplica, '--replica', String(replica)],
+      { stdio: 'inherit', detached: true },
+    ),
+  )
+  console.log(
+    `graphflow-nats: replicas ${replicas[0]}..${replicas.at(-1)} in ${children.length} processes (pids ${children.map((child) => child.pid).join(', ')})`,
+  )
+  const forward = (signal: NodeJS.Signals) => {
+    for (const child of children) if (child.exitCode === null) child.kill(signal)
+  }
+  process.on('SIGINT', forward)
+  process.on('SIGTERM', forward)
+  try {
+    const codes = await Promise.all(
+      children.map(
+        (child) =>
+          new Promise<number>((resolve) => {
+            child.on('error', () => resolve(1))
+            child.on('exit', (code) => resolve(code ?? 1))
+          }),
+      ),
+    )
+    return Math.max(...codes)
+  } finally {
+    process.off('SIGINT', forward)
+    process.off('SIGTERM', forward)
+  }
 }
 
 async function runCommand(argv: string[]): Promise<number> {
@@ -51,24 +127,40 @@ async function runCommand(argv: string[]): Promise<number> {
   }
   if (!values.run) throw new UsageError('run: --run <id> is required')
   if (!values.role) throw new UsageError('run: --role <role> is required')
+  const replicas = replicaRange(values.replica)
+  const ackWaitMs = integer('ack-wait-ms', values['ack-wait-ms'])
+  if (replicas.length > 1) return runReplicas(argv, replicas)
   const url = pathToFileURL(resolve(modulePath)).href
-  const loaded = (await import(url)) as { graph?: AsyncGraph; deployment?: Deployment }
+  const loaded = (await import(url)) as {
+    graph?: AsyncGraph
+    deployment?: Deployment
+    workerOptions?: WorkerModuleOptions
+  }
   if (loaded.graph === undefined || loaded.deployment === undefined) {
     throw new UsageError(
       `${modulePath}: expected the module to export "graph" and "deployment", got ${Object.keys(loaded).join(', ') || 'no exports'}`,
     )
   }
-  const ackWaitMs = integer('ack-wait-ms', values['ack-wait-ms'])
+  const moduleOptions = loaded.workerOptions ?? {}
+  const unknown = Object.keys(moduleOptions).filter(
+    (key) => !(MODULE_OPTIONS as readonly string[]).includes(key),
+  )
+  if (typeof moduleOptions !== 'object' || moduleOptions === null || unknown.length > 0) {
+    throw new TypeError(
+      `${modulePath}: workerOptions: expected an object with only ${MODULE_OPTIONS.join(', ')}, got ${unknown.length > 0 ? `"${unknown.join('", "')}"` : String(moduleOptions)}`,
+    )
+  }
   const controller = new AbortController()
   const onSignal = () => controller.abort()
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
-  const { worker, report, received, control } = await runWorker({
+  const { worker, report, received, control, attempt, sourcesSkipped } = await runWorker({
+    ...moduleOptions,
     graph: loaded.graph,
     deployment: loaded.deployment,
     run: values.run,
     role: values.role,
-    replica: integer('replica', values.replica, 0),
+    replica: replicas[0] as number,
     servers: servers(values.servers),
     signal: controller.signal,
     ...(ackWaitMs === undefined ? {} : { ackWaitMs }),
@@ -82,12 +174,12 @@ async function runCommand(argv: string[]): Promise<number> {
       : report.aborted
         ? 'aborted'
         : 'failed'
-  console.log(`${worker}: ${outcome} in ${Math.round(report.durationMs)} ms`)
+  const inAttempt = attempt > 0 ? ` (attempt ${attempt}: a rerun)` : ''
+  console.log(`${worker}: ${outcome} in ${Math.round(report.durationMs)} ms${inAttempt}`)
+  if (sourcesSkipped) console.log('  sources not called: this worker completed them before')
   for (const [node, stats] of Object.entries(report.dataFlowStats)) {
     const fromStream = received[node] === undefined ? '' : ` (from JetStream ${received[node]})`
-    console.log(
-      `  ${node}: in=${stats.in + (received[node] ?? 0)}${fromStream} out=${stats.out} err=${stats.err}`,
-    )
+    console.log(`  ${node}: in=${stats.in}${fromStream} out=${stats.out} err=${stats.err}`)
   }
   if (control) console.log(`  ${control.kind} by ${control.by}: ${control.reason}`)
   return report.ok ? 0 : 1
@@ -107,6 +199,11 @@ async function statusCommand(argv: string[]): Promise<number> {
       return 0
     }
     if (nodes.length === 0) console.log(`run "${values.run}": no node registered`)
+    else if ((nodes[0]?.attempt ?? 0) > 0) {
+      console.log(
+        `run "${values.run}": attempt ${nodes[0]?.attempt} (rerun after a halt or an abort)`,
+      )
+    }
     for (const node of nodes) {
       const input = node.input
         ? `in stream ${node.input.messages} (undelivered ${node.input.pending}, awaiting ack ${node.input.awaitingAck})`
@@ -114,6 +211,9 @@ async function statusCommand(argv: string[]): Promise<number> {
       console.log(`${node.node}: ${node.done ? 'done' : 'running'}, ${input}`)
       if (node.missing.length > 0)
         console.log(`  waiting for producers: ${node.missing.join(', ')}`)
+      for (const [worker, reason] of Object.entries(node.fenced)) {
+        console.log(`  ${worker} marked ended (fenced): ${reason}`)
+      }
       for (const [worker, counters] of Object.entries(node.workers)) {
         console.log(`  ${worker}: in=${counters.in} out=${counters.out} err=${counters.err}`)
       }

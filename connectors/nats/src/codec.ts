@@ -125,6 +125,178 @@ function isPlainJson(value: unknown, depth: number): boolean {
   }
 }
 
+/** The most keys of one record shape, and shapes of one message, in the row layout. */
+const MAX_ROW_KEYS = 64
+const MAX_ROW_SHAPES = 32
+
+/**
+ * A message of plain records in the row layout: each distinct key list (shape) once in `k`,
+ * each record as `[shape index, ...values]` in `r`. Half the bytes of an array of objects for
+ * small records, and faster both ways: fewer strings to write and parse, and records rebuilt
+ * from a per-shape object literal (one hidden class).
+ */
+interface Rows {
+  readonly [TAG]: 'rows'
+  readonly k: string[][]
+  readonly r: unknown[][]
+}
+
+const ROWS_PREFIX = `{"${TAG}":"rows",`
+
+/** True when `value` is plain JSON (a record's value: nested objects and arrays walked). */
+function isPlainValue(value: unknown): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true
+    case 'number':
+      return Number.isFinite(value)
+    case 'object':
+      return value === null || isPlainJson(value, 1)
+    default:
+      return false
+  }
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false
+  for (let index = 0; index < a.length; index++) if (a[index] !== b[index]) return false
+  return true
+}
+
+/**
+ * The row layout of `items`, or `undefined` when it does not apply: fewer than two items, an
+ * item that is not a plain record, a value that is not plain JSON (the tagged path carries it),
+ * a key `$gf` or `__proto__`, a shape over {@link MAX_ROW_KEYS} keys, or more than
+ * {@link MAX_ROW_SHAPES} shapes. Checks and copies in one pass.
+ */
+function toRows(items: readonly unknown[]): Rows | undefined {
+  if (items.length < 2) return undefined
+  const shapes: string[][] = []
+  const rows = new Array<unknown[]>(items.length)
+  let last: string[] | undefined
+  let lastIndex = -1
+  for (let index = 0; index < items.length; index++) {
+    const item = items[index]
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) return undefined
+    const proto = Object.getPrototypeOf(item)
+    if (proto !== Object.prototype && proto !== null) return undefined
+    const record = item as Record<string, unknown>
+    if (last !== undefined) {
+      // The usual case: the same keys as the previous record, in the same order.
+      const row = new Array<unknown>(last.length + 1)
+      row[0] = lastIndex
+      let count = 0
+      for (const key in record) {
+        if (count === last.length || key !== last[count]) {
+          count = -1
+          break
+        }
+        const value = record[key]
+        if (!isPlainValue(value)) return undefined
+        row[++count] = value
+      }
+      if (count === last.length) {
+        rows[index] = row
+        continue
+      }
+    }
+    const keys = Object.keys(record)
+    if (last === undefined || !sameKeys(last, keys)) {
+      lastIndex = shapes.findIndex((shape) => sameKeys(shape, keys))
+      if (lastIndex < 0) {
+        if (shapes.length === MAX_ROW_SHAPES || keys.length > MAX_ROW_KEYS) return undefined
+        if (keys.includes(TAG) || keys.includes('__proto__')) return undefined
+        lastIndex = shapes.push(keys) - 1
+      }
+      last = shapes[lastIndex] as string[]
+    }
+    const row = new Array<unknown>(keys.length + 1)
+    row[0] = lastIndex
+    for (let key = 0; key < keys.length; key++) {
+      const value = record[keys[key] as string]
+      if (!isPlainValue(value)) return undefined
+      row[key + 1] = value
+    }
+    rows[index] = row
+  }
+  return { [TAG]: 'rows', k: shapes, r: rows }
+}
+
+type RowBuilder = (row: readonly unknown[]) => Record<string, unknown>
+
+/** Builders by shape (`JSON.stringify(keys)`), shared by every decode; bounded. */
+const builders = new Map<string, RowBuilder>()
+const MAX_BUILDERS = 1_000
+
+/**
+ * A function making a record of a shape from a row: an object literal compiled once per shape
+ * (keys as JSON string literals, so any key is safe), or, where code generation is disallowed
+ * or for a shape the encoder never writes (`__proto__`, too many keys), own properties defined
+ * one by one.
+ */
+function builderOf(keys: unknown): RowBuilder {
+  if (!Array.isArray(keys) || !keys.every((key) => typeof key === 'string')) {
+    throw new CodecError(
+      'cannot decode a message: a record shape is not a list of keys',
+      typeof keys,
+      'payload',
+    )
+  }
+  const id = JSON.stringify(keys)
+  let builder = builders.get(id)
+  if (builder !== undefined) return builder
+  const names = keys as string[]
+  if (names.length <= MAX_ROW_KEYS && !names.includes('__proto__')) {
+    try {
+      const fields = names.map((key, index) => `${JSON.stringify(key)}: row[${index + 1}]`)
+      builder = new Function('row', `return {${fields.join(', ')}}`) as RowBuilder
+    } catch {}
+  }
+  builder ??= (row) => {
+    const record: Record<string, unknown> = {}
+    for (let index = 0; index < names.length; index++) {
+      Object.defineProperty(record, names[index] as string, {
+        value: row[index + 1],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      })
+    }
+    return record
+  }
+  if (builders.size >= MAX_BUILDERS) builders.clear()
+  builders.set(id, builder)
+  return builder
+}
+
+function fromRows(value: unknown): unknown[] {
+  const { k, r } = value as Partial<Rows>
+  if (!Array.isArray(k) || !Array.isArray(r)) {
+    throw new CodecError(
+      'cannot decode a message: a row-layout payload without its shapes and rows',
+      typeof value,
+      'payload',
+    )
+  }
+  const make = k.map(builderOf)
+  const items = new Array<unknown>(r.length)
+  for (let index = 0; index < r.length; index++) {
+    const row = r[index] as unknown[]
+    const shape = Array.isArray(row) ? row[0] : undefined
+    const build = typeof shape === 'number' ? make[shape] : undefined
+    if (build === undefined || row.length !== (k[shape as number] as string[]).length + 1) {
+      throw new CodecError(
+        `cannot decode a message: row ${index} does not match a record shape`,
+        typeof row,
+        `payload.r[${index}]`,
+      )
+    }
+    items[index] = build(row as unknown[])
+  }
+  return items
+}
+
 /** Stands for `undefined` while parsing: a reviver returning `undefined` deletes the key. */
 const UNDEFINED: unique symbol = Symbol('graphflow.nats.undefined')
 
@@ -178,17 +350,23 @@ const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
 /**
- * The default codec: a JSON array of the items, with tagged values for what JSON alone would
- * lose (see the module comment). Items that are plain JSON already are stringified directly.
+ * The default codec. Plain records (the usual case: objects of strings, numbers, booleans,
+ * null, nested plain objects and arrays) are written in a row layout, each key list once
+ * (`{"$gf":"rows","k":[keys...],"r":[[shape, values...], ...]}`); anything else as a JSON
+ * array of the items, with tagged values for what JSON alone would lose (see the module
+ * comment). Both decode to the same items.
  */
 export const jsonCodec: Codec = {
   encode(items) {
+    const rows = toRows(items)
+    if (rows !== undefined) return encoder.encode(JSON.stringify(rows))
     const plain = isPlainJson(items, 0)
     const value = plain ? items : toJsonValue(items, 'items')
     return encoder.encode(JSON.stringify(value))
   },
   decode(bytes) {
     const text = decoder.decode(bytes)
+    if (text.startsWith(ROWS_PREFIX)) return fromRows(JSON.parse(text))
     // Without a tag anywhere there is nothing to revive: plain JSON.parse is several times faster.
     const value: unknown = text.includes('"$gf"') ? JSON.parse(text, revive) : JSON.parse(text)
     if (!Array.isArray(value)) {

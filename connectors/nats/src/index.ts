@@ -54,6 +54,7 @@ export {
   type RunWorkerOptions,
   runWorker,
   type WorkerConsumeOptions,
+  type WorkerModuleOptions,
   type WorkerPublishOptions,
   type WorkerReport,
 } from './worker.js'

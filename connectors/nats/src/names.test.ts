@@ -27,7 +27,9 @@ describe('nodeNames', () => {
     expect(names.stream).toMatch(ALLOWED)
     expect(names.consumer).toMatch(ALLOWED)
     expect(names.subject('enrich-0')).toBe('graphflow.run_201.geo_2Ecode.enrich-0')
-    expect(names.endKey('w.1')).toBe('end.geo_2Ecode.w_2E1')
+    expect(names.endKey('w.1', 2)).toBe('end.2.geo_2Ecode.w_2E1')
+    expect(names.doneKey(0)).toBe('done.0.geo_2Ecode')
+    expect(() => names.endKey('w', -1)).toThrow(/attempt: expected an integer >= 0, got -1/)
     expect(runBucket('run 1')).toMatch(ALLOWED)
   })
 

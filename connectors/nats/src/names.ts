@@ -76,18 +76,25 @@ export interface NodeNames {
   readonly consumer: string
   /** The subject a producer publishes the node's input on. */
   subject(worker: string): string
-  /** The KV key (in the run's bucket) of a producer's end marker for this node. */
-  endKey(worker: string): string
-  /** The KV key filter matching every end marker for this node. */
-  readonly endKeys: string
-  /** The KV key of a producer's fence for this node. */
+  /**
+   * The KV key (in the run's bucket) of a producer's end marker for this node in an attempt of
+   * the run (see `RunState.begin`).
+   */
+  endKey(worker: string, attempt: number): string
+  /** The KV key filter matching every end marker for this node in an attempt. */
+  endKeys(attempt: number): string
+  /** The KV key filter matching the producer's end markers for this node in every attempt. */
+  endKeysOf(worker: string): string
+  /** The KV key of a producer's fence for this node (valid in every attempt). */
   fenceKey(worker: string): string
+  /** The KV key filter matching every fence for this node. */
+  readonly fenceKeys: string
   /** The KV key of a worker's counters for this node. */
   statusKey(worker: string): string
   /** The KV key holding the node's expected producers. */
   readonly layoutKey: string
-  /** The KV key written once the node's input ended. */
-  readonly doneKey: string
+  /** The KV key written once the node's input ended in an attempt. */
+  doneKey(attempt: number): string
 }
 
 /** The KV bucket of a run. */
@@ -108,11 +115,21 @@ export function nodeNames(run: string, node: string): NodeNames {
     stream,
     consumer: checkLength('consumer', `${nodePart}${SEPARATOR}in`, parts),
     subject: (id) => `${subjectPrefix}.${worker(id)}`,
-    endKey: (id) => `end.${nodePart}.${worker(id)}`,
-    endKeys: `end.${nodePart}.*`,
+    endKey: (id, attempt) => `end.${attemptPart(attempt)}.${nodePart}.${worker(id)}`,
+    endKeys: (attempt) => `end.${attemptPart(attempt)}.${nodePart}.*`,
+    endKeysOf: (id) => `end.*.${nodePart}.${worker(id)}`,
     fenceKey: (id) => `fence.${nodePart}.${worker(id)}`,
+    fenceKeys: `fence.${nodePart}.*`,
     statusKey: (id) => `status.${nodePart}.${worker(id)}`,
     layoutKey: `layout.${nodePart}`,
-    doneKey: `done.${nodePart}`,
+    doneKey: (attempt) => `done.${attemptPart(attempt)}.${nodePart}`,
   }
+}
+
+/** An attempt number as a KV key token; throws a TypeError for anything but an integer >= 0. */
+export function attemptPart(attempt: number): string {
+  if (!Number.isInteger(attempt) || attempt < 0) {
+    throw new TypeError(`attempt: expected an integer >= 0, got ${String(attempt)}`)
+  }
+  return String(attempt)
 }

@@ -251,6 +251,56 @@ describe.skipIf(skipReason)('RunState', () => {
     expect(items).toEqual(Array.from({ length: 10 }, (_, id) => id))
   }, 60_000)
 
+  // guards reruns: the halted attempt's control key, end markers and done key must not stop or
+  // end the next attempt early; a fence stays valid in every attempt
+  it('starts the next attempt after a halt: the old keys neither stop nor end it', async () => {
+    const { layout, state } = await setup(['fetch-0', 'fetch-1'])
+    expect(await state.begin()).toBe(0)
+    expect(await state.begin()).toBe(0) // no halt: a worker starting later joins attempt 0
+    await produce(layout, state, 'fetch-0', ['a'])
+    await state.markWorkerEnded('fetch-1', 'host lost')
+    await state.kv.put(layout.names.doneKey(0), new TextEncoder().encode('{}'))
+    await state.control('halt', 'node "enrich" failed', 'enrich-0')
+    // Three workers of the rerun start together: one starts attempt 1, the others join it.
+    const reruns = await Promise.all([1, 2, 3].map(async () => RunState.open(nats.nc, layout.run)))
+    expect(await Promise.all(reruns.map((each) => each.begin()))).toEqual([1, 1, 1])
+    const rerun = reruns[0] as RunState
+    const seen: RunControl[] = []
+    const controlWatch = await rerun.watchControl((control) => seen.push(control))
+    const watch = rerun.watchEnd(layout, { pollMs: 50 })
+    let ended = false
+    watch.ended.then(() => {
+      ended = true
+    })
+    await sleep(400)
+    expect(seen).toEqual([]) // attempt 0's halt does not stop attempt 1
+    expect(ended).toBe(false) // nor do its end markers and done key end it
+    expect(watch.missing).toEqual(['fetch-0']) // fetch-1's fence counts in every attempt
+    const [status] = await rerun.status()
+    expect(status).toMatchObject({ attempt: 1, missing: ['fetch-0'], done: false })
+    expect(status?.fenced).toEqual({ 'fetch-1': 'host lost' })
+    // what attempt 0 left in the stream is consumed in attempt 1
+    const consumer = new InboundConsumer({
+      js: js(nats.nc),
+      layout,
+      onSettled: () => watch.check(),
+    })
+    const items: unknown[] = []
+    const running = consumer.run((message) => {
+      items.push(...message.items)
+      doneAll(message)
+    })
+    await produce(layout, rerun, 'fetch-0', ['b'])
+    await watch.ended
+    consumer.stop()
+    await running
+    expect(items.sort()).toEqual(['a', 'b'])
+    // a halt in attempt 1 is seen by attempt 1's workers
+    await rerun.control('abort', 'operator', 'cli')
+    await eventually(() => seen.length === 1)
+    controlWatch.stop()
+  })
+
   it('fails the end watch when the stream is missing, naming the node', async () => {
     const { layout, state } = await setup(['fetch-0'])
     await produce(layout, state, 'fetch-0', [])

@@ -4,14 +4,17 @@
  * marked ended.
  *
  * Keys (parts escaped, see `names.ts`): `layout.<node>` (the node's expected producers),
- * `end.<node>.<worker>` (a producer's end marker), `done.<node>` (the node's input ended),
- * `fence.<node>.<worker>`, `status.<node>.<worker>`, and `control` (halt or abort).
+ * `attempt` (the run's current attempt, see {@link RunState.begin}), and per attempt `a`:
+ * `end.<a>.<node>.<worker>` (a producer's end marker), `done.<a>.<node>` (the node's input
+ * ended) and `control.<a>` (halt or abort); for every attempt: `fence.<node>.<worker>` (an
+ * operator marked the worker ended), `finished.<worker>` (the attempt in which the worker's run
+ * completed) and `status.<node>.<worker>` (its latest counters).
  */
 import { JetStreamApiError, type JetStreamManager, jetstreamManager } from '@nats-io/jetstream'
 import type { KV, KvEntry } from '@nats-io/kv'
 import type { NatsConnection } from '@nats-io/transport-node'
 import { type NodeLayout, openRunBucket } from './layout.js'
-import { escapeName, nodeNames, unescapeName } from './names.js'
+import { attemptPart, escapeName, nodeNames, unescapeName } from './names.js'
 
 /** A producer's end marker: it published everything it will publish to the node. */
 export interface EndMarker {
@@ -47,13 +50,20 @@ export interface NodeCounters {
 /** What `status` shows for one node. */
 export interface NodeStatus {
   readonly node: string
+  /** The run's current attempt, which `ended`, `missing` and `done` are about. */
+  readonly attempt: number
   /** Every producer the node expects, from the deployment. */
   readonly producers: readonly string[]
-  /** End markers by producer. */
+  /** End markers by producer, in the current attempt. */
   readonly ended: Readonly<Record<string, EndMarker>>
-  /** Expected producers without an end marker: the node's input cannot end without them. */
+  /** Producers an operator marked ended (fenced), in this or an earlier attempt, with the reason. */
+  readonly fenced: Readonly<Record<string, string>>
+  /**
+   * Expected producers without an end marker in the current attempt and not fenced: the node's
+   * input cannot end without them.
+   */
   readonly missing: readonly string[]
-  /** True once the node's input ended (`done.<node>`). */
+  /** True once the node's input ended in the current attempt (`done.<attempt>.<node>`). */
   readonly done: boolean
   /** Counters by worker. */
   readonly workers: Readonly<Record<string, NodeCounters & { readonly at: string }>>
@@ -79,6 +89,18 @@ const FENCED_SUBJECT_TOKEN = '_fenced'
 
 const STREAM_NOT_FOUND = 10059
 
+const ATTEMPT_KEY = 'attempt'
+const controlKey = (attempt: number) => `control.${attemptPart(attempt)}`
+/** The worker of an `end.<a>.<node>.<worker>`, `fence.<node>.<worker>` or `status...` key. */
+const workerOfKey = (key: string) => unescapeName(key.split('.').at(-1) as string)
+
+interface AttemptValue {
+  readonly attempt: number
+  /** The halt or abort that ended the previous attempt. */
+  readonly after?: RunControl
+  readonly at?: string
+}
+
 /** A handle that stops a watch. */
 export interface Watch {
   /** Stops the watch; its callback is not called any more. */
@@ -90,16 +112,83 @@ export class RunState {
   readonly run: string
   readonly kv: KV
   #nc: NatsConnection
+  #attempt: number
 
-  private constructor(nc: NatsConnection, run: string, kv: KV) {
+  private constructor(nc: NatsConnection, run: string, kv: KV, attempt: number) {
     this.#nc = nc
     this.run = run
     this.kv = kv
+    this.#attempt = attempt
   }
 
-  /** Opens (or creates) the run's bucket. */
+  /** Opens (or creates) the run's bucket, in the run's current attempt (0 for a new run). */
   static async open(nc: NatsConnection, run: string): Promise<RunState> {
-    return new RunState(nc, run, await openRunBucket(nc, run))
+    const kv = await openRunBucket(nc, run)
+    const entry = await kv.get(ATTEMPT_KEY)
+    const attempt = entry?.operation === 'PUT' ? parse<AttemptValue>(entry).attempt : 0
+    return new RunState(nc, run, kv, attempt)
+  }
+
+  /**
+   * The attempt of the run this state reads and writes end markers, `done` keys and the
+   * control key in. A halt or an abort ends an attempt; rerunning the run id starts the next
+   * one ({@link RunState.begin}), whose keys the old ones cannot end or stop.
+   */
+  get attempt(): number {
+    return this.#attempt
+  }
+
+  /**
+   * Joins the run's current attempt, or starts the next one when the current one was halted or
+   * aborted (its `control.<attempt>` key is written): a worker started after a halt reruns the
+   * run. Workers starting together agree on one attempt (a compare-and-set on `attempt`).
+   * Everything still in the streams is consumed in the new attempt; fences stay.
+   */
+  async begin(): Promise<number> {
+    for (;;) {
+      const entry = await this.kv.get(ATTEMPT_KEY)
+      if (entry === null || entry.operation !== 'PUT') {
+        try {
+          await this.kv.create(ATTEMPT_KEY, json({ attempt: 0 } satisfies AttemptValue))
+        } catch (error) {
+          if ((await this.kv.get(ATTEMPT_KEY)) === null) throw error
+        }
+        continue
+      }
+      const current = parse<AttemptValue>(entry).attempt
+      const control = await this.kv.get(controlKey(current))
+      if (control?.operation !== 'PUT') {
+        this.#attempt = current
+        return current
+      }
+      const next: AttemptValue = {
+        attempt: current + 1,
+        after: parse<RunControl>(control),
+        at: new Date().toISOString(),
+      }
+      try {
+        await this.kv.update(ATTEMPT_KEY, json(next), entry.revision)
+        this.#attempt = next.attempt
+        return next.attempt
+      } catch (error) {
+        // another worker started the next attempt first: join it
+        if ((await this.kv.get(ATTEMPT_KEY))?.revision === entry.revision) throw error
+      }
+    }
+  }
+
+  /** Records that `worker`'s run completed (report ok) in the current attempt. */
+  async markFinished(worker: string): Promise<void> {
+    await this.kv.put(
+      `finished.${escapeName(worker)}`,
+      json({ attempt: this.#attempt, at: new Date().toISOString() }),
+    )
+  }
+
+  /** The attempt in which `worker`'s run completed, if one did. */
+  async finishedIn(worker: string): Promise<number | undefined> {
+    const entry = await this.kv.get(`finished.${escapeName(worker)}`)
+    return entry?.operation === 'PUT' ? parse<{ attempt: number }>(entry).attempt : undefined
   }
 
   /** Records the node's expected producers (first writer wins; later calls keep it). */
@@ -124,18 +213,18 @@ export class RunState {
     published: { readonly bootId: string; readonly messages: number; readonly items: number },
   ): Promise<void> {
     const marker: EndMarker = { worker, ...published, at: new Date().toISOString() }
-    await this.kv.put(layout.names.endKey(worker), json(marker))
+    await this.kv.put(layout.names.endKey(worker, this.#attempt), json(marker))
   }
 
-  /** Tells every worker to halt or abort the run. */
+  /** Tells every worker of the current attempt to halt or abort the run. */
   async control(kind: RunControl['kind'], reason: string, by: string): Promise<void> {
     const value: RunControl = { kind, reason, by, at: new Date().toISOString() }
-    await this.kv.put('control', json(value))
+    await this.kv.put(controlKey(this.#attempt), json(value))
   }
 
-  /** Calls `onControl` when a halt or abort is (or already was) written. */
+  /** Calls `onControl` when a halt or abort is (or already was) written in the current attempt. */
   async watchControl(onControl: (control: RunControl) => void): Promise<Watch> {
-    return this.#watch('control', (entry) => onControl(parse<RunControl>(entry)))
+    return this.#watch(controlKey(this.#attempt), (entry) => onControl(parse<RunControl>(entry)))
   }
 
   /** Writes `worker`'s counters for the node (overwrites the previous ones). */
@@ -150,7 +239,8 @@ export class RunState {
    * 1. `fence.<node>.<worker>` is written: a live worker watching it refuses to publish;
    * 2. the worker's subject is removed from the node's stream: the server refuses its publishes
    *    (whatever it runs, however late), and what it stored before stays and is consumed;
-   * 3. its end marker is written (unless it wrote one itself), so the input can end.
+   * 3. its end marker is written in the current attempt (unless it wrote one itself), so the
+   *    input can end; in later attempts (reruns) the fence counts as its end marker.
    * Safe for non-source workers: their unacknowledged input is redelivered to the others.
    * Returns the nodes it was marked ended for; a worker that produces for none is an error.
    */
@@ -170,10 +260,11 @@ export class RunState {
         fenced: { reason },
         at: new Date().toISOString(),
       }
+      const endKey = names.endKey(worker, this.#attempt)
       try {
-        await this.kv.create(names.endKey(worker), json(marker))
+        await this.kv.create(endKey, json(marker))
       } catch (error) {
-        if ((await this.kv.get(names.endKey(worker))) === null) throw error
+        if ((await this.kv.get(endKey)) === null) throw error
       }
       nodes.push(node)
     }
@@ -214,21 +305,26 @@ export class RunState {
     for (const { node, producers } of await this.#layouts()) {
       const names = nodeNames(this.run, node)
       const ended: Record<string, EndMarker> = {}
-      for (const entry of await this.#entries(names.endKeys)) {
+      for (const entry of await this.#entries(names.endKeys(this.#attempt))) {
         const marker = parse<EndMarker>(entry)
         ended[marker.worker] = marker
       }
+      const fenced: Record<string, string> = {}
+      for (const entry of await this.#entries(names.fenceKeys)) {
+        fenced[workerOfKey(entry.key)] = parse<{ reason: string }>(entry).reason
+      }
       const workers: Record<string, NodeCounters & { at: string }> = {}
       for (const entry of await this.#entries(`status.${escapeName(node)}.*`)) {
-        const worker = unescapeName(entry.key.split('.')[2] as string)
-        workers[worker] = parse<NodeCounters & { at: string }>(entry)
+        workers[workerOfKey(entry.key)] = parse<NodeCounters & { at: string }>(entry)
       }
       out.push({
         node,
+        attempt: this.#attempt,
         producers,
         ended,
-        missing: producers.filter((each) => !(each in ended)),
-        done: (await this.kv.get(names.doneKey))?.operation === 'PUT',
+        fenced,
+        missing: producers.filter((each) => !(each in ended) && !(each in fenced)),
+        done: (await this.kv.get(names.doneKey(this.#attempt)))?.operation === 'PUT',
         workers,
         input: await this.#input(jsm, names.stream, names.consumer),
       })
@@ -310,6 +406,7 @@ export class EndWatch {
   #state: RunState
   #nc: NatsConnection
   #layout: NodeLayout
+  #attempt: number
   #isIdle: () => boolean
   #endedProducers = new Set<string>()
   #resolve!: () => void
@@ -331,6 +428,7 @@ export class EndWatch {
     this.#state = state
     this.#nc = nc
     this.#layout = layout
+    this.#attempt = state.attempt
     this.#isIdle = isIdle
     this.ended = new Promise<void>((resolve, reject) => {
       this.#resolve = resolve
@@ -342,16 +440,20 @@ export class EndWatch {
 
   async #start(pollMs: number): Promise<void> {
     const kv = this.#state.kv
-    const endWatch = await kv.watch({ key: this.#layout.names.endKeys })
-    this.#watches.push({ stop: () => endWatch.stop() })
-    ;(async () => {
-      for await (const entry of endWatch) {
-        if (entry.operation !== 'PUT') continue
-        this.#endedProducers.add(parse<EndMarker>(entry).worker)
-        this.check()
-      }
-    })().catch((error) => this.#finish(error))
-    const doneWatch = await kv.watch({ key: this.#layout.names.doneKey })
+    const names = this.#layout.names
+    // End markers of this attempt, and fences (an operator's end marker for every attempt).
+    for (const key of [names.endKeys(this.#attempt), names.fenceKeys]) {
+      const watch = await kv.watch({ key })
+      this.#watches.push({ stop: () => watch.stop() })
+      ;(async () => {
+        for await (const entry of watch) {
+          if (entry.operation !== 'PUT') continue
+          this.#endedProducers.add(workerOfKey(entry.key))
+          this.check()
+        }
+      })().catch((error) => this.#finish(error))
+    }
+    const doneWatch = await kv.watch({ key: names.doneKey(this.#attempt) })
     this.#watches.push({ stop: () => doneWatch.stop() })
     ;(async () => {
       for await (const entry of doneWatch) if (entry.operation === 'PUT') this.#finish()
@@ -378,7 +480,7 @@ export class EndWatch {
       .then(async (empty) => {
         if (empty && this.#isIdle() && !this.#done) {
           await this.#state.kv.put(
-            this.#layout.names.doneKey,
+            this.#layout.names.doneKey(this.#attempt),
             json({ at: new Date().toISOString() }),
           )
           this.#finish()

@@ -116,6 +116,17 @@ export interface RunWorkerOptions {
   readonly signal?: AbortSignal
 }
 
+/**
+ * The worker options a graph module may export as `workerOptions` for `graphflow-nats run`
+ * (the command line's `--ack-wait-ms` wins over `ackWaitMs`): what every worker of the run
+ * should share (the codec, AckWait) or what the graph's shape asks for (smaller messages for
+ * slow nodes, a prefetch).
+ */
+export type WorkerModuleOptions = Pick<
+  RunWorkerOptions,
+  'codec' | 'ackWaitMs' | 'maxAckPending' | 'publish' | 'consume' | 'executor' | 'statusIntervalMs'
+>
+
 /** What {@link runWorker} resolves with. */
 export interface WorkerReport {
   /** `<role>-<replica>`. */
@@ -123,8 +134,8 @@ export interface WorkerReport {
   /** The executor's report for this worker's nodes. */
   readonly report: ExecutionReport
   /**
-   * Items each node of this worker took from JetStream (the report's `in` counts only what
-   * local upstreams put), a redelivered item counting again.
+   * Items each node of this worker took from JetStream, a redelivered item counting again
+   * (the report's `in` counts them too, with what local upstreams put).
    */
   readonly received: Readonly<Record<string, number>>
   /**
@@ -136,6 +147,17 @@ export interface WorkerReport {
   readonly failure: Error | undefined
   /** The halt or abort that stopped the run, if one did (written by this or another worker). */
   readonly control: RunControl | undefined
+  /**
+   * The attempt of the run this worker took part in: 0, or one more for each rerun after a
+   * halt or an abort (see `RunState.begin`).
+   */
+  readonly attempt: number
+  /**
+   * True when this worker runs start nodes (replica 0 of their role) but did not call them,
+   * because its run completed in an earlier attempt or boot: everything they yielded was stored
+   * then.
+   */
+  readonly sourcesSkipped: boolean
 }
 
 function checkReplicas(role: string, value: unknown): number {
@@ -217,7 +239,9 @@ export function producersOf(
  * runs the role's nodes with `execute({ placement })` (replica 0 alone calls the start nodes),
  * reads cross-role inputs from JetStream and publishes cross-role outputs to it. A halt in
  * this worker (a node with `haltOnException`) or an abort of `signal` is written to the run's
- * control key; a halt or abort written by any worker or operator aborts this one.
+ * control key; a halt or abort written by any worker or operator aborts this one. A worker
+ * started after a halt or an abort starts the run's next attempt (a rerun): it consumes what is
+ * still in the streams, and a source whose worker completed earlier is not called again.
  */
 export async function runWorker(options: RunWorkerOptions): Promise<WorkerReport> {
   const { graph, deployment, run, role } = options
@@ -259,6 +283,8 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerReport
     const js = jetstream(nc)
     const jsm = await jetstreamManager(nc)
     const state = await RunState.open(nc, run)
+    // A rerun after a halt or an abort starts the next attempt; the old keys cannot end it.
+    const attempt = await state.begin()
     const layouts = new Map<string, NodeLayout>()
     const layoutOf = async (node: string): Promise<NodeLayout> => {
       let layout = layouts.get(node)
@@ -332,8 +358,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerReport
         [...local].map((node) => {
           const counters = stats[node]
           if (counters === undefined) return undefined
-          const fromStream = inboundQueues.get(node)?.received ?? 0
-          return state.putStatus(node, worker, { ...counters, in: counters.in + fromStream })
+          return state.putStatus(node, worker, counters)
         }),
       )
     }
@@ -342,9 +367,12 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerReport
     const startsHere = graph.nodes.some(
       (each) => local.has(each.name) && graph.sourcesOf(each.name).length === 0,
     )
+    // Sources run once per run id: not again in a rerun or a restart once this worker completed.
+    const sourcesSkipped =
+      replica === 0 && startsHere && (await state.finishedIn(worker)) !== undefined
     const report = await executor.execute({
       signal: controller.signal,
-      ...(replica > 0 && startsHere ? { startNodes: {} } : {}),
+      ...((replica > 0 || sourcesSkipped) && startsHere ? { startNodes: {} } : {}),
       placement: {
         local: [...local],
         inboundQueue: (node) => {
@@ -382,7 +410,8 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerReport
     options.signal?.removeEventListener('abort', onUserAbort)
     clearInterval(statusTimer)
     await Promise.all([writeStatus(), ...controlWrites])
-    return { worker, report, received: received(), failure, control }
+    if (report.ok) await state.markFinished(worker)
+    return { worker, report, received: received(), failure, control, attempt, sourcesSkipped }
   } finally {
     clearInterval(statusTimer)
     for (const watch of await Promise.allSettled(fenceWatches)) {

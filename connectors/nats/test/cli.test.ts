@@ -49,22 +49,33 @@ describe.skipIf(skipReason)('graphflow-nats', () => {
     const results = await Promise.all(
       [
         ['--role', 'store'],
-        ['--role', 'enrich', '--replica', '0'],
-        ['--role', 'enrich', '--replica', '1'],
+        ['--role', 'enrich', '--replica', '0..1'],
         ['--role', 'fetch'],
       ].map((args) => graphflowNats(['run', graphModule, ...args, ...common], env)),
     )
     for (const result of results) expect(result).toMatchObject({ code: 0, stderr: '' })
     expect(results.map((result) => result.stdout.split('\n')[0]?.split(' ')[0])).toEqual([
       'store-0:',
-      'enrich-0:',
-      'enrich-1:',
+      'graphflow-nats:',
       'fetch-0:',
     ])
+    // --replica 0..1: one child process per replica, each printing its own report.
+    expect(results[1]?.stdout).toMatch(
+      /^graphflow-nats: replicas 0\.\.1 in 2 processes \(pids \d+, \d+\)$/m,
+    )
+    expect(results[1]?.stdout).toMatch(/^enrich-0: ok in \d+ ms$/m)
+    expect(results[1]?.stdout).toMatch(/^enrich-1: ok in \d+ ms$/m)
     expect(results[0]?.stdout).toMatch(
       /store-0: ok in \d+ ms\n {2}store: in=60 \(from JetStream 60\) out=0 err=0/,
     )
     expect((await readdir(outDir)).filter((name) => name.endsWith('.json'))).toHaveLength(60)
+    // the module's workerOptions reached the workers: 60 items in messages of at most 5
+    const json = await graphflowNats(['status', ...common, '--json'])
+    const [enrichStatus] = JSON.parse(json.stdout) as {
+      ended: Record<string, { items: number; messages: number }>
+    }[]
+    expect(enrichStatus?.ended['fetch-0']?.items).toBe(60)
+    expect(enrichStatus?.ended['fetch-0']?.messages).toBeGreaterThanOrEqual(12) // 1 by default
     const status = await graphflowNats(['status', ...common])
     expect(status.code).toBe(0)
     expect(status.stdout).toMatch(/^enrich: done, in stream 0 /m)
@@ -115,6 +126,37 @@ describe.skipIf(skipReason)('graphflow-nats', () => {
     }
   }, 120_000)
 
+  // guards the range's signal forwarding: a SIGTERM to the command reaches every replica's process
+  it('run --replica 0..1: a SIGTERM to the command aborts every replica and exits 1', async () => {
+    const run = uniqueRun()
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', cli, 'run', graphModule, '--run', run, '--servers', server.url].concat([
+        '--role',
+        'enrich',
+        '--replica',
+        '0..1',
+      ]),
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GF_OUT_DIR: outDir } },
+    )
+    let stdout = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk
+    })
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+    // No source runs: both replicas wait for their input until the signal.
+    await eventually(async () => {
+      const status = await graphflowNats(['status', '--run', run, '--servers', server.url])
+      return (
+        /^ {2}enrich-0: in=0/m.test(status.stdout) && /^ {2}enrich-1: in=0/m.test(status.stdout)
+      )
+    }, 60_000)
+    child.kill('SIGTERM')
+    expect(await exited).toBe(1)
+    expect(stdout).toMatch(/^enrich-1: aborted in \d+ ms$/m)
+    expect(stdout).toMatch(/^enrich-0: aborted in \d+ ms$/m)
+  }, 90_000)
+
   it('refuses a bad command line with the usage and exit code 2', async () => {
     const missing = await graphflowNats(['run', graphModule, '--role', 'fetch'])
     expect(missing.code).toBe(2)
@@ -123,13 +165,35 @@ describe.skipIf(skipReason)('graphflow-nats', () => {
       ['run', graphModule, '--run', 'r', '--role', 'enrich', '--replica', 'x'],
       { GF_OUT_DIR: outDir },
     )
-    expect(replica.stderr).toMatch(/--replica: expected an integer >= 0, got "x"/)
+    expect(replica.stderr).toMatch(
+      /--replica: expected an integer >= 0 or a range <first>\.\.<last> with first <= last, got "x"/,
+    )
+    const range = await graphflowNats([
+      'run',
+      graphModule,
+      '--run',
+      'r',
+      '--role',
+      'enrich',
+      '--replica',
+      '3..1',
+    ])
+    expect(range).toMatchObject({ code: 2 })
+    expect(range.stderr).toMatch(/--replica: .* got "3\.\.1"/)
     const role = await graphflowNats(
       ['run', graphModule, '--run', 'r', '--role', 'nope', '--servers', server.url],
       { GF_OUT_DIR: outDir },
     )
     expect(role).toMatchObject({ code: 2 })
     expect(role.stderr).toMatch(/role: expected one of the deployment's roles/)
+    const options = await graphflowNats(
+      ['run', graphModule, '--run', 'r', '--role', 'fetch', '--servers', server.url],
+      { GF_OUT_DIR: outDir, GF_BAD_OPTIONS: '1' },
+    )
+    expect(options).toMatchObject({ code: 2 })
+    expect(options.stderr).toMatch(
+      /workerOptions: expected an object with only codec, .* got "prefetch"/,
+    )
     expect((await graphflowNats(['frobnicate'])).stderr).toMatch(/unknown command "frobnicate"/)
   }, 60_000)
 })

@@ -20,6 +20,8 @@ interface WorkerResult {
   readonly aborted: boolean
   readonly stats: Record<string, { in: number; out: number; err: number }>
   readonly control?: { kind: string; by: string; reason: string }
+  readonly attempt: number
+  readonly sourcesSkipped: boolean
 }
 
 interface Spawned {
@@ -167,4 +169,37 @@ describe.skipIf(skipReason)('runWorker: one graph over processes', () => {
     // The source is fast: it usually finished (ok) before the halt was written.
     expect(fetch?.code).toBe(0)
   }, 120_000)
+
+  // guards reruns: the halted attempt's control key, end markers and done keys must neither stop
+  // nor end the rerun early, and the rerun consumes what the halt left in the streams
+  it('a rerun of the same run id after a halt resumes and stores every item once', async () => {
+    const { base, outDir } = await setUp(2, { count: 200, haltAt: 60, ackWaitMs: 2_000 })
+    const first = await Promise.all(startAll(base, 2).map((each) => each.result))
+    expect(first.find((each) => each.report?.worker === 'enrich-0')?.report?.attempt).toBe(0)
+    expect(first.some((each) => each.report?.halted)).toBe(true)
+    const storedFirst = (await outputOf(outDir)).length
+    expect(storedFirst).toBeLessThan(200) // halted mid-way
+    // The same run id again, without the failing record: attempt 1.
+    const rerun = await Promise.all(
+      startAll({ ...base, haltAt: undefined }, 2).map((each) => each.result),
+    )
+    for (const result of rerun) {
+      expect(result.code).toBe(0)
+      expect(result.report).toMatchObject({ ok: true, attempt: 1 })
+    }
+    const fetchFirst = first.find((each) => each.report?.worker === 'fetch-0')?.report
+    const fetchRerun = rerun.find((each) => each.report?.worker === 'fetch-0')?.report
+    // A source that completed in attempt 0 is not called again: its output is in the stream.
+    expect(fetchRerun?.sourcesSkipped).toBe(fetchFirst?.ok === true)
+    if (fetchFirst?.ok) expect(fetchRerun?.stats.source?.out).toBe(0)
+    // Every item is in the idempotent sink exactly once (one file per id).
+    const output = await outputOf(outDir)
+    expect(output.map((record) => record.id)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1))
+    expect(output.every((record) => record.upper === record.name.toUpperCase())).toBe(true)
+    const status = await (await RunState.open(nc, base.run)).status()
+    expect(status.map((each) => [each.node, each.attempt, each.done, each.missing])).toEqual([
+      ['enrich', 1, true, []],
+      ['store', 1, true, []],
+    ])
+  }, 180_000)
 })

@@ -60,17 +60,22 @@ describeSinkConformance<Item>({
   },
 })
 
+/** A database file with a table `numbers` of the integers 0 to 49. */
+async function numbersFile(): Promise<string> {
+  const file = await tempFile('source.db')
+  const database = new Database(file)
+  database.exec('CREATE TABLE numbers (n INTEGER)')
+  const insert = database.prepare('INSERT INTO numbers VALUES (?)')
+  for (let n = 0; n < 50; n++) insert.run(n)
+  database.close()
+  return file
+}
+
 describeSourceConformance({
   name: 'sqliteSource',
   make: async () => {
-    const file = await tempFile('source.db')
-    const database = new Database(file)
-    database.exec('CREATE TABLE numbers (n INTEGER)')
-    const insert = database.prepare('INSERT INTO numbers VALUES (?)')
-    for (let n = 0; n < 50; n++) insert.run(n)
-    database.close()
     const spec = sqliteSource({
-      path: file,
+      path: await numbersFile(),
       query: 'SELECT n FROM numbers WHERE n < ?',
       params: [100],
     })
@@ -81,14 +86,8 @@ describeSourceConformance({
 describeSourceConformance({
   name: 'sqliteSource (batches, start argument)',
   make: async () => {
-    const file = await tempFile('source.db')
-    const database = new Database(file)
-    database.exec('CREATE TABLE numbers (n INTEGER)')
-    const insert = database.prepare('INSERT INTO numbers VALUES (?)')
-    for (let n = 0; n < 50; n++) insert.run(n)
-    database.close()
     const spec = sqliteSource({
-      path: file,
+      path: await numbersFile(),
       query: 'SELECT n FROM numbers WHERE n < @below',
       batchSize: 4,
     })

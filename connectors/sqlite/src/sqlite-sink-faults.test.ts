@@ -390,6 +390,33 @@ describe('sqliteSink modes', () => {
       'cannot upsert into table "y": ON CONFLICT clause does not match any PRIMARY KEY or UNIQUE constraint',
     )
   })
+
+  // Guards: upsert SQL broke on a table named "excluded" (the name of ON CONFLICT's row).
+  it('upserts into a table named "excluded"', async () => {
+    const file = await tempFile()
+    const sink = sqliteSink({ path: file, table: 'excluded', primaryKey: 'id', mode: 'upsert' })
+    const { report } = await runNode(sink, {
+      inputs: [
+        { id: 1, a: 'old' },
+        { id: 1, a: 'new' },
+      ],
+    })
+    expect(report.exceptions[sink.name]).toEqual([])
+    expect(readRows(file, 'SELECT id, a FROM excluded')).toEqual([{ id: 1, a: 'new' }])
+  })
+
+  // Guards: an upsert of a record without its key inserted a new row on every run.
+  it('rejects a record without its primary key instead of inserting it again on every run', async () => {
+    const file = await tempFile()
+    const sink = sqliteSink({ path: file, table: 'items', primaryKey: 'id', mode: 'upsert' })
+    const items = [{ id: 1, name: 'a' }, { name: 'no key' }, { id: null, name: 'null key' }]
+    await runNode(sink, { inputs: items })
+    const { report } = await runNode(sink, { inputs: items })
+    const error = report.exceptions[sink.name]?.[0]
+    expect(error?.message).toMatch(/upsert needs the primary key "id"/)
+    expect(readRows(file, 'SELECT id, name FROM items')).toEqual([{ id: 1, name: 'a' }])
+    expect(sink.stats).toMatchObject({ records: 1, rowsRejected: 2 })
+  })
 })
 
 describe('sqliteSink halt and abort', () => {

@@ -80,14 +80,13 @@ describe('sqliteSink', () => {
   // Guards the fallback: a logger without `warn` gets the deprecation through `info`.
   it('logs the "file" deprecation through info when the logger has no warn', async () => {
     const file = await tempFile()
-    const infos: string[] = []
-    const logger = { info: (line: string) => infos.push(line), error() {} }
+    const logger = memoryLogger()
     const { report } = await runNode(sqliteSink({ file, table: 't', name: 'store' }), {
       inputs: [{ a: 1 }],
       logger,
     })
     expect(errorsOf(report, 'store')).toEqual([])
-    expect(infos.filter((line) => line.includes('deprecated'))).toEqual([
+    expect(logger.infos.filter((line) => line.includes('deprecated'))).toEqual([
       `[graphflow] [sqlite] store: option "file" of sqliteSink is deprecated, use "path" (same meaning): { path: ${JSON.stringify(file)} }`,
     ])
   })

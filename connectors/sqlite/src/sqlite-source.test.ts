@@ -156,6 +156,34 @@ describe('sqliteSource', () => {
     database.prepare("INSERT INTO numbers VALUES (100, 'even')").run()
     database.close()
   })
+
+  // Guards: query parameters (booleans, dates) were bound unconverted, so they matched no row.
+  it('binds query parameters converted like the sink stores values', async () => {
+    const file = await tempFile()
+    const when = new Date('2024-05-01T00:00:00.000Z')
+    await runNode(sqliteSink({ path: file, table: 't' }), {
+      inputs: [
+        { id: 1, active: true, at: when },
+        { id: 2, active: false, at: new Date(0) },
+      ],
+    })
+    const positional = await runNode(
+      sqliteSource({
+        path: file,
+        query: 'SELECT id FROM t WHERE active = ? AND at = ?',
+        params: [true, when],
+      }),
+    )
+    expect(positional.errors).toEqual([])
+    expect(positional.outputs).toEqual([{ id: 1 }])
+    const named = await runNode(
+      sqliteSource({ path: file, query: 'SELECT id FROM t WHERE active = :active' }),
+      {
+        startArgs: [{ active: false }],
+      },
+    )
+    expect(named.outputs).toEqual([{ id: 2 }])
+  })
 })
 
 describe('sqliteSource names', () => {

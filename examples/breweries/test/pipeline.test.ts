@@ -12,6 +12,7 @@ import { BREWERY_COLUMNS, type Brewery, generateBreweries } from '../src/dataset
 import { buildBreweriesPipeline } from '../src/pipeline.js'
 import { type ReplayServer, startReplayServer } from '../src/replay-server.js'
 import { runBreweries } from '../src/run-breweries.js'
+import { breweriesOptions } from './cli-options.js'
 import { readSavedState } from './saved-state.js'
 
 const US = generateBreweries().filter((brewery) => brewery.country === 'United States')
@@ -135,18 +136,16 @@ describe('breweries pipeline against the replay server', () => {
 })
 
 describe('resuming an interrupted load', () => {
-  const cliOptions = (apiUrl: string, resume: boolean, country = 'United States') => ({
-    apiUrl,
-    offline: false,
-    country,
-    csv: 'us.csv',
-    sqlite: 'us.db',
-    perPage: 100,
-    concurrency: 1,
-    faults: false,
-    progress: 'none' as const,
-    resume,
-  })
+  const cliOptions = (apiUrl: string, resume: boolean, country = 'United States') =>
+    breweriesOptions({
+      apiUrl,
+      offline: false,
+      country,
+      perPage: 100,
+      concurrency: 1,
+      faults: false,
+      resume,
+    })
   const quiet = () => ({
     stdout: { write: () => true },
     stderr: { write: () => true },
@@ -475,27 +474,24 @@ describe('the graph', () => {
 })
 
 describe('breweries CLI', () => {
+  /** Options of a run against an API that does not answer. */
+  const unreachable = (apiUrl: string) =>
+    breweriesOptions({
+      apiUrl,
+      offline: false,
+      csv: 'unreachable.csv',
+      sqlite: 'unreachable.db',
+      concurrency: 1,
+      faults: false,
+    })
+
   it('runs offline end to end, prints progress lines, the summary and where the files are', async () => {
     const output: string[] = []
-    const run = await runBreweries(
-      {
-        apiUrl: 'unused',
-        offline: true,
-        country: 'United States',
-        csv: 'us.csv',
-        sqlite: 'us.db',
-        perPage: 200,
-        concurrency: 2,
-        faults: true,
-        progress: 'lines',
-        resume: false,
-      },
-      {
-        stdout: { write: (text: string) => output.push(text) },
-        stderr: { write: () => true },
-        cwd: directory,
-      },
-    )
+    const run = await runBreweries(breweriesOptions({ progress: 'lines' }), {
+      stdout: { write: (text: string) => output.push(text) },
+      stderr: { write: () => true },
+      cwd: directory,
+    })
     const printed = output.join('')
     expect(run.exitCode).toBe(0)
     expect(printed).toMatch(/replay server: http:\/\/127\.0\.0\.1:\d+\/v1\/breweries/)
@@ -514,18 +510,13 @@ describe('breweries CLI', () => {
   // Guards the flag table's promise: missing directories of both outputs are created.
   it('creates the missing directories of the CSV and of the database', async () => {
     const run = await runBreweries(
-      {
-        apiUrl: 'unused',
-        offline: true,
+      breweriesOptions({
         country: 'Ireland',
         csv: 'new/csv/ie.csv',
         sqlite: 'new/db/ie.db',
-        perPage: 200,
         concurrency: 1,
         faults: false,
-        progress: 'none',
-        resume: false,
-      },
+      }),
       { stdout: { write: () => true }, stderr: { write: () => true }, cwd: directory },
     )
     expect(run.exitCode).toBe(0)
@@ -537,18 +528,14 @@ describe('breweries CLI', () => {
   it('falls back to plain lines when bars are asked for but stdout is no terminal', async () => {
     const output: string[] = []
     await runBreweries(
-      {
-        apiUrl: 'unused',
-        offline: true,
+      breweriesOptions({
         country: 'Ireland',
         csv: 'ie.csv',
         sqlite: undefined,
-        perPage: 200,
         concurrency: 1,
         faults: false,
         progress: 'bars',
-        resume: false,
-      },
+      }),
       {
         stdout: { write: (text: string) => output.push(text) },
         stderr: { write: () => true },
@@ -560,21 +547,11 @@ describe('breweries CLI', () => {
   })
 
   it('checks the API before creating anything, and points to --offline', async () => {
-    const run = runBreweries(
-      {
-        apiUrl: 'http://127.0.0.1:1/v1/breweries',
-        offline: false,
-        country: 'United States',
-        csv: 'unreachable.csv',
-        sqlite: 'unreachable.db',
-        perPage: 200,
-        concurrency: 1,
-        faults: false,
-        progress: 'none',
-        resume: false,
-      },
-      { stdout: { write: () => true }, stderr: { write: () => true }, cwd: directory },
-    )
+    const run = runBreweries(unreachable('http://127.0.0.1:1/v1/breweries'), {
+      stdout: { write: () => true },
+      stderr: { write: () => true },
+      cwd: directory,
+    })
     await expect(run).rejects.toThrow(
       /cannot reach the API at http:\/\/127\.0\.0\.1:1\/v1\/breweries: ECONNREFUSED \(--offline runs/,
     )
@@ -584,21 +561,11 @@ describe('breweries CLI', () => {
 
   // Guards: the unreachable-API error printed the API key of the URL to stderr.
   it('names an unreachable API without the secret in its URL', async () => {
-    const run = runBreweries(
-      {
-        apiUrl: 'http://127.0.0.1:1/v1/breweries?api_key=SECRET123',
-        offline: false,
-        country: 'United States',
-        csv: 'unreachable.csv',
-        sqlite: 'unreachable.db',
-        perPage: 200,
-        concurrency: 1,
-        faults: false,
-        progress: 'none',
-        resume: false,
-      },
-      { stdout: { write: () => true }, stderr: { write: () => true }, cwd: directory },
-    )
+    const run = runBreweries(unreachable('http://127.0.0.1:1/v1/breweries?api_key=SECRET123'), {
+      stdout: { write: () => true },
+      stderr: { write: () => true },
+      cwd: directory,
+    })
     const error: Error = await run.then(
       () => new Error('the run did not fail'),
       (thrown: Error) => thrown,

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { barsProgress, wrapLine } from '../src/progress.js'
 import { startReplayServer } from '../src/replay-server.js'
 import { type BreweriesCliOptions, runBreweries } from '../src/run-breweries.js'
+import { breweriesOptions } from './cli-options.js'
 import { TerminalScreen } from './terminal-screen.js'
 
 let directory: string
@@ -16,19 +17,8 @@ afterEach(async () => {
   await rm(directory, { recursive: true, force: true })
 })
 
-const options = (overrides: Partial<BreweriesCliOptions> = {}): BreweriesCliOptions => ({
-  apiUrl: 'unused',
-  offline: true,
-  country: 'United States',
-  csv: 'us.csv',
-  sqlite: 'us.db',
-  perPage: 200,
-  concurrency: 2,
-  faults: true,
-  progress: 'bars',
-  resume: false,
-  ...overrides,
-})
+const options = (overrides: Partial<BreweriesCliOptions> = {}): BreweriesCliOptions =>
+  breweriesOptions({ progress: 'bars', ...overrides })
 
 /** The bars of the screen: their labels in order, each once, next to each other. */
 function barLabels(lines: string[]): string[] {

@@ -8,7 +8,7 @@ import { args } from './args.js'
 import { AsyncExecutor } from './async-executor.js'
 import { AsyncGraph } from './async-graph.js'
 import { AsyncQueue } from './async-queue.js'
-import { defineSink, defineSource } from './define.js'
+import { defineNode, defineSink, defineSource } from './define.js'
 import { ExecutionFailedError, InvalidAsyncGraphError } from './errors.js'
 import type { DataFlowStats } from './executor-types.js'
 import type { Logger, NodeContext } from './node-spec.js'
@@ -33,6 +33,24 @@ function run(graph: AsyncGraph, options: ConstructorParameters<typeof AsyncExecu
   const logger = memoryLogger()
   const executor = new AsyncExecutor(graph, { logger, ...options })
   return { executor, logger }
+}
+
+/** `source` yields 'sent' to `destination`, whose queue a test pre-loads; `received` is what it got. */
+function preloadable() {
+  const received: string[] = []
+  const queue = new AsyncQueue<string>()
+  const graph = new AsyncGraph()
+  graph.addNode(async function* source() {
+    yield 'sent'
+  })
+  graph.addNode(
+    async function* destination(text: string) {
+      received.push(text)
+    },
+    { queue },
+  )
+  graph.addEdge('source', 'destination')
+  return { received, queue, executor: run(graph).executor }
 }
 
 describe('AsyncExecutor: data flow', () => {
@@ -216,6 +234,53 @@ describe('AsyncExecutor: start nodes', () => {
     await expect(executor.execute({ startNodes: {} })).rejects.toThrow(InvalidAsyncGraphError)
     expect(() => new AsyncExecutor({} as AsyncGraph)).toThrow(/expected an AsyncGraph instance/)
   })
+
+  // Guards: a node named like an Object method ('constructor') was taken for a start node.
+  it('a node named like an Object method is no start node', async () => {
+    const got: number[] = []
+    const graph = new AsyncGraph()
+    const source = graph.addNode(async function* source() {
+      yield 1
+    })
+    const named = graph.addNode(
+      async function* named(value: number) {
+        got.push(value)
+      },
+      { name: 'constructor' },
+    )
+    graph.addEdge(source, named)
+    const report = await run(graph).executor.execute()
+    expect(report.dataFlowStats.constructor).toEqual({ in: 1, out: 0, err: 0 })
+    expect(got).toEqual([1])
+  })
+
+  // Guards: a node nothing feeds hung when its pre-loaded queue's end() pushed into it while full.
+  it('a node nothing feeds drains a pre-loaded queue whose end() flushes into it while it is full', async () => {
+    class FlushOnEnd extends AsyncQueue<number> {
+      constructor() {
+        super(2)
+      }
+      override async end() {
+        await this.push(99)
+        return super.end()
+      }
+    }
+    const queue = new FlushOnEnd()
+    await queue.put(1)
+    await queue.put(2)
+    const got: number[] = []
+    const graph = new AsyncGraph()
+    graph.addNode(
+      async function* unfed(value: number) {
+        got.push(value)
+      },
+      { queue },
+    )
+    graph.addNode(async function* other() {})
+    const report = await within(run(graph).executor.execute({ startNodes: { other: [] } }))
+    expect(report).toMatchObject({ halted: false })
+    expect(got).toEqual([1, 2, 99])
+  })
 })
 
 describe('AsyncExecutor: errors', () => {
@@ -297,6 +362,20 @@ describe('AsyncExecutor: errors', () => {
     expect(report.dataFlowStats.fragile?.err).toBe(1)
     expect(report.dataFlowStats.sink?.in).toBeLessThanOrEqual(5)
     expect(logger.errors.join('\n')).toMatch(/run halted due to an exception in node 'fragile'/)
+  })
+
+  // Guards: a run that failed while being prepared left the executor marked as running.
+  it('a run that cannot be prepared leaves the executor usable', async () => {
+    const graph = new AsyncGraph()
+    graph.addNode(
+      async function* source() {
+        yield 1
+      },
+      { queue: () => ({}) as never },
+    )
+    const { executor } = run(graph)
+    await expect(executor.execute()).rejects.toThrow(/must be an AsyncQueue/)
+    await expect(executor.execute()).rejects.toThrow(/must be an AsyncQueue/)
   })
 })
 
@@ -434,24 +513,36 @@ describe('AsyncExecutor: lifecycle of node specs', () => {
     expect(report.exceptions.sink?.[0]?.message).toBe('flush failed')
     expect(report.dataFlowStats.sink?.err).toBe(1)
   })
+
+  // Guards: an open() that rejected because the run was aborted was counted as a node error.
+  it('does not count an open() that gave up on an abort as an error', async () => {
+    const graph = new AsyncGraph()
+    graph.addNode(
+      defineNode({
+        name: 'slow-open',
+        fn: async function* slowOpen() {
+          yield 1
+        },
+        open: ({ signal }) =>
+          new Promise<void>((_, reject) =>
+            signal.addEventListener('abort', () => reject(signal.reason)),
+          ),
+      }),
+    )
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(), 20)
+    const report = await run(graph).executor.execute({ signal: controller.signal })
+    expect(report.aborted).toBe(true)
+    expect(report.dataFlowStats['slow-open']?.err).toBe(0)
+  })
 })
 
 describe('AsyncExecutor: queues and concurrency', () => {
   it('calls end() once when every upstream finished, so the last partial batch arrives', async () => {
     const ends = vi.fn()
-    class BatchQueue extends AsyncQueue<number, number[]> {
-      #batch: number[] = []
-      override put(item: number) {
-        this.#batch.push(item)
-        if (this.#batch.length < 4) return
-        const batch = this.#batch
-        this.#batch = []
-        return this.push(batch)
-      }
+    class CountedEnds extends BatchQueue<number> {
       override async end() {
         ends()
-        if (this.#batch.length > 0) await this.push(this.#batch)
-        this.#batch = []
         return super.end()
       }
     }
@@ -467,7 +558,7 @@ describe('AsyncExecutor: queues and concurrency', () => {
       async function* batches_(batch: number[]) {
         batches.push(batch)
       },
-      { name: 'batches', queue: () => new BatchQueue() },
+      { name: 'batches', queue: () => new CountedEnds(4) },
     )
     graph.addEdge('left', 'batches').addEdge('right', 'batches')
     await run(graph).executor.execute()
@@ -477,21 +568,8 @@ describe('AsyncExecutor: queues and concurrency', () => {
   })
 
   it('delivers what a fresh queue holds first, and empties a reused queue on a later run', async () => {
-    const received: string[] = []
-    const queue = new AsyncQueue<string>()
+    const { received, queue, executor } = preloadable()
     await queue.put('preloaded')
-    const graph = new AsyncGraph()
-    graph.addNode(async function* source() {
-      yield 'sent'
-    })
-    graph.addNode(
-      async function* destination(text: string) {
-        received.push(text)
-      },
-      { queue },
-    )
-    graph.addEdge('source', 'destination')
-    const { executor } = run(graph)
     await executor.execute()
     expect(received).toEqual(['preloaded', 'sent'])
     await executor.execute()
@@ -543,6 +621,17 @@ describe('AsyncExecutor: queues and concurrency', () => {
     await run(graph).executor.execute()
     expect(consumed).toBe(30)
     expect(maxAhead).toBeLessThanOrEqual(3 + 2)
+  })
+
+  // Guards: one queue instance given to two nodes silently mixed their items.
+  it('refuses one queue instance shared by two nodes, naming both', async () => {
+    const shared = new AsyncQueue<number>()
+    const graph = new AsyncGraph()
+    graph.addNode(async function* first(_value: number) {}, { queue: shared })
+    graph.addNode(async function* second(_value: number) {}, { queue: shared })
+    await expect(run(graph).executor.execute({ startNodes: { first: [1] } })).rejects.toThrow(
+      /nodes 'first' and 'second' share one queue instance/,
+    )
   })
 })
 
@@ -643,6 +732,28 @@ describe('AsyncExecutor: observing a run', () => {
     const second = await executor.execute()
     expect(second.dataFlowStats.sink).toEqual({ in: 1, out: 0, err: 1 })
     expect(second.exceptions.sink).toHaveLength(1)
+  })
+
+  // Guards: an interval too long for a timer fired every millisecond instead of being refused.
+  it('rejects timer intervals a timer cannot wait, instead of firing every millisecond', () => {
+    const { executor } = run(new AsyncGraph())
+    expect(() => executor.turnOnDataFlowLogging({ timeInterval: 3_000_000 })).toThrow(
+      /timeInterval/,
+    )
+    expect(() => new AsyncExecutor(new AsyncGraph(), { progressInterval: 2 ** 31 })).toThrow(
+      /progressInterval/,
+    )
+  })
+
+  // Guards: a node name holding a format placeholder ('{err}') was expanded in the log line.
+  it('logs a node name holding a placeholder as it is', async () => {
+    const graph = new AsyncGraph()
+    graph.addNode(async function* odd() {}, { name: 'x{err}' })
+    const { executor } = run(graph)
+    const lines: string[] = []
+    executor.turnOnDataFlowLogging({ logger: { info: (line) => lines.push(line), error() {} } })
+    await executor.execute()
+    expect(lines).toEqual([' x{err} - in=0, out=0, err=0'])
   })
 })
 
@@ -902,26 +1013,69 @@ describe('AsyncExecutor: the queue seam', () => {
 
   // Guards: a queue pre-loaded before a second run was reset at its start: the items were lost.
   it('delivers what was pre-loaded before every run', async () => {
-    const received: string[] = []
-    const queue = new AsyncQueue<string>()
-    const graph = new AsyncGraph()
-    graph.addNode(async function* source() {
-      yield 'sent'
-    })
-    graph.addNode(
-      async function* destination(text: string) {
-        received.push(text)
-      },
-      { queue },
-    )
-    graph.addEdge('source', 'destination')
-    const { executor } = run(graph)
+    const { received, queue, executor } = preloadable()
     await queue.put('first')
     await executor.execute()
     await queue.put('second')
     await executor.execute()
     expect(received).toEqual(['first', 'sent', 'second', 'sent'])
   })
+
+  // Guards: a custom put() that threw on one item cost the other nodes that item too.
+  it('a queue that rejects an item costs only its own node the item', async () => {
+    class Picky extends AsyncQueue<number> {
+      override put(item: number) {
+        if (item === 2) throw new Error('no 2')
+        return super.put(item)
+      }
+    }
+    const got: number[] = []
+    const graph = new AsyncGraph()
+    const source = graph.addNode(async function* source() {
+      yield* [1, 2, 3]
+    })
+    graph.addEdge(
+      source,
+      graph.addNode(async function* picky(_value: number) {}, { queue: () => new Picky() }),
+    )
+    graph.addEdge(
+      source,
+      graph.addNode(async function* other(value: number) {
+        got.push(value)
+      }),
+    )
+    const report = await run(graph).executor.execute()
+    expect(got).toEqual([1, 2, 3])
+    expect(report.dataFlowStats.picky).toEqual({ in: 2, out: 0, err: 1 })
+    expect(report.exceptions.picky?.[0]?.message).toBe('no 2')
+  })
+
+  // Guards: an abort could not end a run whose custom put() or end() never settled.
+  it.each(['put', 'end'] as const)(
+    'an abort ends a run whose custom %s() never settles',
+    async (method) => {
+      class Stuck extends AsyncQueue<number> {
+        override put(item: number) {
+          return method === 'put' ? new Promise<void>(() => {}) : super.put(item)
+        }
+        override end() {
+          return method === 'end' ? new Promise<void>(() => {}) : super.end()
+        }
+      }
+      const graph = new AsyncGraph()
+      const source = graph.addNode(async function* source() {
+        yield 1
+      })
+      graph.addEdge(
+        source,
+        graph.addNode(async function* stuck(_value: number) {}, { queue: () => new Stuck() }),
+      )
+      const controller = new AbortController()
+      setTimeout(() => controller.abort(), 50)
+      const report = await within(run(graph).executor.execute({ signal: controller.signal }))
+      expect(report).toMatchObject({ aborted: true })
+    },
+  )
 })
 
 describe('AsyncExecutor: after a stop', () => {

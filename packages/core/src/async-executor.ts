@@ -2,10 +2,9 @@ import { AsyncGraph } from './async-graph.js'
 import { AsyncQueue, ATTACH_TRACK, NEXT_TRACKED, QUEUE_EMPTY, ROOM } from './async-queue.js'
 import { type DataFlowLogging, dataFlowLogging, logDataFlow } from './data-flow-logging.js'
 import {
-  type CoreErrorCode,
+  AlreadyRunningError,
+  CheckpointStoreError,
   ExecutionFailedError,
-  GraphflowError,
-  InvalidAsyncGraphError,
   toError,
 } from './errors.js'
 import { TypedEmitter } from './event-emitter.js'
@@ -175,9 +174,7 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
    */
   async execute(options: ExecuteOptions = {}): Promise<ExecutionReport> {
     if (this.#running) {
-      throw new InvalidAsyncGraphError('execute() called while this executor is already running', {
-        code: 'ALREADY_RUNNING',
-      })
+      throw new AlreadyRunningError('execute() called while this executor is already running')
     }
     const { rejectOnError = false, tracking = false } = options
     if (typeof rejectOnError !== 'boolean') {
@@ -269,9 +266,9 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     const failure = this.#writer?.failure
     this.#writer = undefined
     if (failure !== undefined && checkpoints) {
-      throw new GraphflowError<CoreErrorCode>(
+      throw new CheckpointStoreError(
         `checkpoint store: the last write of the state under key '${checkpoints.key}' failed; the stored state is older than what the sinks stored (a resumed run delivers some items again): ${toError(failure).message}`,
-        Object.assign({ code: 'CHECKPOINT_STORE' as const, cause: failure }, { report }),
+        { cause: failure, report },
       )
     }
     if (rejectOnError && nodes.some((node) => node.stats.err > 0)) {
@@ -416,7 +413,7 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     }
     for (const node of nodes) {
       node.reach = [...reach(node)]
-      node.track = new QueueTrack(tracker, node.reach, node.remote)
+      node.track = new QueueTrack(tracker, node.reach, node.remote, () => node.stats.in++)
       node.queue[ATTACH_TRACK](node.track)
     }
     if (saved) for (const node of nodes) this.#resume(node, tracker, saved, sinks)

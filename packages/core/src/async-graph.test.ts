@@ -69,15 +69,24 @@ describe('AsyncGraph', () => {
       /destination node 'missing' is not in the graph/,
     )
     expect(() => graph.addEdge('nope', 'a')).toThrow(/source node 'nope' is not in the graph/)
+    // Guards: a key that is neither a name, a ref nor a function was described by its type only.
+    expect(() => graph.addEdge(42 as never, 'a')).toThrow(/source node '42' is not in the graph/)
+    expect(() => graph.addNode({ name: 'x', fn: 'nope' } as never)).toThrow(
+      /node 'x' isn't an async generator function: expected an async generator function or a NodeSpec, got an object/,
+    )
     expect(() => graph.addNode(b, { maxTasks: 0 })).toThrow(
       /"maxTasks": expected an integer >= 1, got 0/,
     )
     expect(() => graph.addNode(b, { queueSize: -2 })).toThrow(/"queueSize"/)
+    // Guards: node options were checked apart from optionChecks, naming only the type given.
     expect(() => graph.addNode(b, { unpackInput: 'yes' as never })).toThrow(
-      /"unpackInput": expected a boolean/,
+      'addNode option "unpackInput": expected a boolean, got "yes"',
     )
     expect(() => graph.addNode(b, { queue: {} as never })).toThrow(
-      /"queue": expected an AsyncQueue/,
+      'addNode option "queue": expected an AsyncQueue or a function returning one, got an object',
+    )
+    expect(() => graph.addNode(b, { name: '' })).toThrow(
+      'addNode option "name": expected a non-empty string, got ""',
     )
     // Guards: queueSize next to a custom queue was silently ignored (24 batches in a bound of 2).
     expect(() =>
@@ -146,6 +155,13 @@ describe('AsyncGraph', () => {
     graph.addNode(b, { queue })
     graph.addNode(c, { queue: () => new AsyncQueue<number>() })
     expect(graph.getNode('b')?.queue).toBe(queue)
+  })
+
+  // Guards: a node named '__proto__' was missing from nodesToEdges (set on a plain object).
+  it('lists a node named __proto__ in nodesToEdges', () => {
+    const graph = new AsyncGraph()
+    graph.addNode(async function* odd() {}, { name: '__proto__' })
+    expect(Object.keys(graph.nodesToEdges)).toEqual(['__proto__'])
   })
 })
 

@@ -1,6 +1,12 @@
 import type { Args } from './args.js'
 import { AsyncQueue, checkQueueSeam } from './async-queue.js'
-import { GraphflowError, InvalidAsyncGraphError } from './errors.js'
+import { describeValue } from './describe-value.js'
+import {
+  DuplicateNodeError,
+  ForeignNodeRefError,
+  InvalidAsyncGraphError,
+  UnknownNodeError,
+} from './errors.js'
 import {
   type Accepts,
   type AnyNodeRef,
@@ -199,7 +205,7 @@ export class AsyncGraph<Graph = unknown> {
     if (typeof fn !== 'function') {
       const culprit = name ? `node '${name}' isn't an async generator function` : 'addNode'
       throw new TypeError(
-        `${culprit}: expected an async generator function or a NodeSpec, got ${describe(source)}`,
+        `${culprit}: expected an async generator function or a NodeSpec, got ${describeValue(source)}`,
       )
     }
     if (!name) {
@@ -210,9 +216,7 @@ export class AsyncGraph<Graph = unknown> {
     }
     if (merged.queue instanceof AsyncQueue) checkQueueSeam(merged.queue, name)
     if (this.#nodes.has(name)) {
-      throw new GraphflowError(`node '${name}' already exists in the graph`, {
-        code: 'DUPLICATE_NODE',
-      })
+      throw new DuplicateNodeError(`node '${name}' already exists in the graph`)
     }
     this.#nodes.set(name, {
       name,
@@ -321,9 +325,8 @@ export class AsyncGraph<Graph = unknown> {
     if (typeof key === 'string') name = key
     else if (isNodeRef(key)) {
       if (graphOf(key) !== this) {
-        throw new GraphflowError(
+        throw new ForeignNodeRefError(
           `${role === 'src' ? 'source' : 'destination'} node ref '${key.name}' was made by another graph: use the ref this graph's addNode returned`,
-          { code: 'FOREIGN_NODE_REF' },
         )
       }
       name = key.name
@@ -332,9 +335,9 @@ export class AsyncGraph<Graph = unknown> {
     }
     if (name === undefined || !this.#nodes.has(name)) {
       const role_ = role === 'src' ? 'source' : 'destination'
-      throw new GraphflowError(`${role_} node '${name ?? describe(key)}' is not in the graph`, {
-        code: 'UNKNOWN_NODE',
-      })
+      throw new UnknownNodeError(
+        `${role_} node '${name ?? describeValue(key)}' is not in the graph`,
+      )
     }
     return name
   }
@@ -358,10 +361,4 @@ export class AsyncGraph<Graph = unknown> {
 
 function escapeMermaid(text: string): string {
   return text.replace(/"/g, '#quot;')
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`
-  if (typeof value === 'string') return `'${value}'`
-  return value === null ? 'null' : typeof value
 }

@@ -89,4 +89,15 @@ describe('AsyncQueue', () => {
     expect(() => new AsyncQueue(-1)).toThrow(/maxSize: expected an integer >= 0, got -1/)
     expect(() => new AsyncQueue(1.5)).toThrow(TypeError)
   })
+
+  // Guards: a put that was not awaited could overtake puts waiting for room.
+  it('keeps FIFO order when puts are not awaited', () => {
+    const queue = new AsyncQueue<number>(4)
+    for (let item = 1; item <= 5; item++) void queue.put(item)
+    queue.tryGet()
+    void queue.put(6)
+    const out: number[] = []
+    for (let item = queue.tryGet(); item !== QUEUE_EMPTY; item = queue.tryGet()) out.push(item)
+    expect(out).toEqual([2, 3, 4, 5, 6])
+  })
 })

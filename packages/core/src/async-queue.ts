@@ -1,4 +1,4 @@
-import { GraphflowError } from './errors.js'
+import { NotTrackedError, QueueEndedError } from './errors.js'
 import { RingBuffer } from './ring-buffer.js'
 import type { Lineage, OnDone, QueueTrack } from './work-tracking.js'
 
@@ -192,7 +192,7 @@ export class AsyncQueue<In = unknown, Out = In> {
   async get(): Promise<Out> {
     const item = await this.next()
     if (item === QUEUE_EMPTY) {
-      throw new GraphflowError('queue ended and is empty', { code: 'QUEUE_ENDED' })
+      throw new QueueEndedError('queue ended and is empty')
     }
     return item
   }
@@ -282,7 +282,7 @@ export class AsyncQueue<In = unknown, Out = In> {
   protected push(item: Out, onDone?: OnDone): Promise<void> | void {
     if (this.#discarded) return
     if (this.#ended) {
-      throw new GraphflowError('put into a queue that has ended', { code: 'QUEUE_ENDED' })
+      throw new QueueEndedError('put into a queue that has ended')
     }
     if (this.#track !== undefined || onDone !== undefined) return this.#pushTracked(item, onDone)
     // Behind puts that already wait, a new one waits too: items stay in FIFO order.
@@ -303,9 +303,8 @@ export class AsyncQueue<In = unknown, Out = In> {
   #pushTracked(item: Out, onDone: OnDone | undefined): Promise<void> | void {
     const track = this.#track
     if (track === undefined) {
-      throw new GraphflowError(
+      throw new NotTrackedError(
         'push(item, onDone) outside a tracked run: set tracksWork to true in the queue class (get tracksWork() { return true }) and push while a run is in progress',
-        { code: 'NOT_TRACKED' },
       )
     }
     const lineage = track.carry(onDone)

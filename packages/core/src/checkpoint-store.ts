@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { open, readFile, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import { type CoreErrorCode, GraphflowError } from './errors.js'
+import { CheckpointStateError } from './errors.js'
 
 /**
  * Where a resumable run keeps its state (see "Resumable loads" in the core README): a JSON
@@ -150,11 +150,8 @@ async function readStoreFile(path: string): Promise<StoreFile> {
 }
 
 /** A `CHECKPOINT_STATE` error with the file's `path` as a detail. */
-function stateError(message: string, path: string, cause?: unknown): GraphflowError<CoreErrorCode> {
-  return new GraphflowError<CoreErrorCode>(
-    message,
-    Object.assign({ code: 'CHECKPOINT_STATE' as const, cause }, { path }),
-  )
+function stateError(message: string, path: string, cause?: unknown): CheckpointStateError {
+  return new CheckpointStateError(message, { cause, path })
 }
 
 /** Temp file, fsync, rename over `path`, fsync of the directory. */

@@ -41,6 +41,18 @@ function runContext<Stats extends object>(context: NodeContext, stats: Stats): R
   return { ...context, stats }
 }
 
+/** A defined spec's `open`: starts the run (`start`: fresh stats, ...), then the definition's. */
+function openRun<Stats extends object, Result>(
+  stats: Stats,
+  start: () => void,
+  open: ((context: RunContext<Stats>) => Result) | undefined,
+) {
+  return (context: NodeContext): Result | undefined => {
+    start()
+    return open?.(runContext(context, stats))
+  }
+}
+
 /**
  * Checks and returns a {@link NodeSpec}: the identity with validation and inference.
  *
@@ -129,10 +141,7 @@ export function defineSource<Out, StartArgs extends unknown[], Stats extends obj
     name: definition.name,
     stats,
     fn,
-    open(context: NodeContext) {
-      reset()
-      return open?.(runContext(context, stats))
-    },
+    open: openRun(stats, reset, open),
     close: definition.close?.bind(definition),
     options: definition.options,
     checkpoints: definition.checkpoints === true,

@@ -1,31 +1,45 @@
 import type { ExecutionReport } from './executor-types.js'
 
 /**
- * The codes of the errors `@graphflow/core` itself throws:
- * - `INVALID_GRAPH`: the graph cannot run (a cycle, no start nodes).
- * - `DUPLICATE_NODE`: `addNode` with a name the graph already has.
- * - `UNKNOWN_NODE`: an edge or a start node names a node the graph does not have.
- * - `ALREADY_RUNNING`: `execute()` while the executor is running.
- * - `DUPLICATE_START_NODE`: the same node given twice as a start node.
- * - `ALREADY_RUNNING`: `execute()` while the executor is running.
- * - `QUEUE_ENDED`: a put into, or a get from, a queue that has ended.
- * - `QUEUE_IN_USE`: a queue instance in use by another run at the same time.
- * - `FOREIGN_NODE_REF`: an edge or a start node with a ref made by another graph.
- * - `CHECKPOINT_STATE`: a checkpoint file or saved run state that is corrupt, foreign or of
- *   another version (the error names the file or the key).
- * - `CHECKPOINT_STORE`: the last write of a resumable run's state failed.
+ * The codes of the errors `@graphflow/core` itself throws, each thrown as its own class:
+ * - `INVALID_GRAPH` ({@link InvalidAsyncGraphError}): the graph cannot run (a cycle, no start
+ *   nodes).
+ * - `DUPLICATE_NODE` ({@link DuplicateNodeError}): `addNode` with a name the graph already has.
+ * - `UNKNOWN_NODE` ({@link UnknownNodeError}): an edge, a start node or a placement names a node
+ *   the graph does not have.
+ * - `DUPLICATE_START_NODE` ({@link DuplicateStartNodeError}): the same node given twice as a
+ *   start node.
+ * - `FOREIGN_NODE_REF` ({@link ForeignNodeRefError}): an edge or a start node with a ref made by
+ *   another graph.
+ * - `QUEUE_IN_USE` ({@link QueueInUseError}): a queue instance in use by another run at the same
+ *   time.
+ * - `ALREADY_RUNNING` ({@link AlreadyRunningError}): `execute()` while the executor is running.
+ * - `QUEUE_ENDED` ({@link QueueEndedError}): a put into, or a get from, a queue that has ended.
+ * - `NOT_TRACKED` ({@link NotTrackedError}): `push(item, onDone)` outside a tracked run.
+ * - `CHECKPOINT_STATE` ({@link CheckpointStateError}): a checkpoint file or saved run state that
+ *   is corrupt, foreign or of another version (the error names the file or the key).
+ * - `CHECKPOINT_STORE` ({@link CheckpointStoreError}): the last write of a resumable run's state
+ *   failed.
+ *
+ * The graph errors (`INVALID_GRAPH` to `ALREADY_RUNNING`) extend `InvalidAsyncGraphError`; every
+ * class extends {@link GraphflowError}, so `instanceof` works across duplicated installs.
  */
 export type CoreErrorCode =
+  | GraphErrorCode
+  | 'QUEUE_ENDED'
+  | 'NOT_TRACKED'
+  | 'CHECKPOINT_STATE'
+  | 'CHECKPOINT_STORE'
+
+/** The codes of the errors about the graph or its run: {@link InvalidAsyncGraphError} and its subclasses. */
+export type GraphErrorCode =
   | 'INVALID_GRAPH'
   | 'DUPLICATE_NODE'
   | 'UNKNOWN_NODE'
   | 'DUPLICATE_START_NODE'
-  | 'ALREADY_RUNNING'
-  | 'QUEUE_ENDED'
-  | 'QUEUE_IN_USE'
   | 'FOREIGN_NODE_REF'
-  | 'CHECKPOINT_STATE'
-  | 'CHECKPOINT_STORE'
+  | 'QUEUE_IN_USE'
+  | 'ALREADY_RUNNING'
 
 /** Options of a {@link GraphflowError}. */
 export interface GraphflowErrorOptions<Code extends string = string> {
@@ -123,13 +137,104 @@ function isInstance(errorClass: unknown, value: unknown): boolean {
 }
 Object.defineProperty(GraphflowError.prototype, BRAND, { value: true })
 
-/** A graph that cannot run: a cycle, no start nodes, an unknown start node. */
-export class InvalidAsyncGraphError extends GraphflowError {
+/** What a core error class takes besides its message: everything but the code, which is the class's. */
+export type CoreErrorOptions = Omit<GraphflowErrorOptions, 'code'>
+
+/**
+ * A graph that cannot run: a cycle, no start nodes (`INVALID_GRAPH`); the base class of the
+ * other graph errors (`DUPLICATE_NODE`, `UNKNOWN_NODE`, ...), so `instanceof
+ * InvalidAsyncGraphError` catches them all.
+ */
+export class InvalidAsyncGraphError<
+  Code extends GraphErrorCode = 'INVALID_GRAPH',
+> extends GraphflowError<Code> {
   override name = 'InvalidAsyncGraphError'
 
-  constructor(message: string, options: Partial<GraphflowErrorOptions> = {}) {
-    super(message, { code: 'INVALID_GRAPH', ...options })
+  constructor(message: string, options: Partial<GraphflowErrorOptions<Code>> = {}) {
+    super(message, { code: 'INVALID_GRAPH' as Code, ...options })
   }
+}
+
+/** What a core error class's constructor takes after the message: options, required when `Details` are. */
+type CoreErrorArgs<Details> = object extends Details
+  ? [options?: CoreErrorOptions & Details]
+  : [options: CoreErrorOptions & Details]
+
+/** The base of the class of one core code that is not about the graph: sets the code and the name. */
+function codeClass<Code extends CoreErrorCode, Details extends object = object>(
+  code: Code,
+  name: string,
+) {
+  return class extends GraphflowError<Code> {
+    override name = name
+    constructor(message: string, ...[options]: CoreErrorArgs<Details>) {
+      super(message, { ...options, code })
+    }
+  }
+}
+
+/** The base of the class of one graph code: an {@link InvalidAsyncGraphError} with that code. */
+function graphCodeClass<Code extends GraphErrorCode>(code: Code, name: string) {
+  return class extends InvalidAsyncGraphError<Code> {
+    override name = name
+    constructor(message: string, options: CoreErrorOptions = {}) {
+      super(message, { ...options, code })
+    }
+  }
+}
+
+/** `DUPLICATE_NODE`: `addNode` with a name the graph already has. */
+export class DuplicateNodeError extends graphCodeClass('DUPLICATE_NODE', 'DuplicateNodeError') {}
+
+/** `UNKNOWN_NODE`: an edge, a start node or a placement names a node the graph does not have. */
+export class UnknownNodeError extends graphCodeClass('UNKNOWN_NODE', 'UnknownNodeError') {}
+
+/** `DUPLICATE_START_NODE`: the same node given twice as a start node. */
+export class DuplicateStartNodeError extends graphCodeClass(
+  'DUPLICATE_START_NODE',
+  'DuplicateStartNodeError',
+) {}
+
+/** `FOREIGN_NODE_REF`: an edge or a start node with a ref made by another graph. */
+export class ForeignNodeRefError extends graphCodeClass(
+  'FOREIGN_NODE_REF',
+  'ForeignNodeRefError',
+) {}
+
+/** `QUEUE_IN_USE`: a node's queue instance is in use by another run at the same time. */
+export class QueueInUseError extends graphCodeClass('QUEUE_IN_USE', 'QueueInUseError') {}
+
+/** `ALREADY_RUNNING`: `execute()` while the executor is running. */
+export class AlreadyRunningError extends graphCodeClass('ALREADY_RUNNING', 'AlreadyRunningError') {}
+
+/**
+ * `CHECKPOINT_STATE`: a checkpoint file or saved run state that is corrupt, foreign or of
+ * another version; `path` names the file when the error is about one.
+ */
+export class CheckpointStateError extends codeClass<'CHECKPOINT_STATE', { path?: string }>(
+  'CHECKPOINT_STATE',
+  'CheckpointStateError',
+) {
+  /** The checkpoint file, when the error is about one. */
+  declare readonly path: string | undefined
+}
+
+/** `QUEUE_ENDED`: a put into, or a get from, a queue that has ended. */
+export class QueueEndedError extends codeClass('QUEUE_ENDED', 'QueueEndedError') {}
+
+/** `NOT_TRACKED`: `push(item, onDone)` outside a tracked run. */
+export class NotTrackedError extends codeClass('NOT_TRACKED', 'NotTrackedError') {}
+
+/**
+ * `CHECKPOINT_STORE`: the last write of a resumable run's state failed; `report` is what
+ * `execute()` would have resolved with.
+ */
+export class CheckpointStoreError extends codeClass<
+  'CHECKPOINT_STORE',
+  { report: ExecutionReport }
+>('CHECKPOINT_STORE', 'CheckpointStoreError') {
+  /** The report `execute()` would have resolved with. */
+  declare readonly report: ExecutionReport
 }
 
 /**

@@ -21,12 +21,24 @@ export { DEFAULT_NODE_FORMAT } from './data-flow-logging.js'
 export { defineNode, defineSink, defineSource } from './define.js'
 export { describeValue, messageOf } from './describe-value.js'
 export {
+  AlreadyRunningError,
+  CheckpointStateError,
+  CheckpointStoreError,
   type CoreErrorCode,
+  type CoreErrorOptions,
+  DuplicateNodeError,
+  DuplicateStartNodeError,
   ExecutionFailedError,
+  ForeignNodeRefError,
+  type GraphErrorCode,
   GraphflowError,
   type GraphflowErrorOptions,
   InvalidAsyncGraphError,
+  NotTrackedError,
+  QueueEndedError,
+  QueueInUseError,
   toError,
+  UnknownNodeError,
 } from './errors.js'
 export type {
   AsyncExecutorOptions,

@@ -21,8 +21,11 @@ export interface OptionChecks {
   readonly factory: string
   /** Throws unless `options` is an options object (not null, not an array). */
   object(options: unknown): void
-  /** Throws the one-format `TypeError` for an option. */
-  fail(option: string, expected: string, value: unknown): never
+  /**
+   * Throws the one-format `TypeError` for an option. `described` replaces the description of
+   * `value` when it must not be shown as it is (a secret, a URL with credentials).
+   */
+  fail(option: string, expected: string, value: unknown, described?: string): never
   /** A non-empty string, or the fallback when absent. */
   string<Fallback extends string | undefined>(
     option: string,
@@ -103,10 +106,26 @@ function withinLimits(value: number, limits: NumberLimits): boolean {
  * ```
  */
 export function optionChecks(factory: string): OptionChecks {
-  const fail = (option: string, expected: string, value: unknown): never => {
+  const fail = (option: string, expected: string, value: unknown, described?: string): never => {
     throw new TypeError(
-      `${factory} option "${option}": expected ${expected}, got ${describeValue(value)}`,
+      `${factory} option "${option}": expected ${expected}, got ${described ?? describeValue(value)}`,
     )
+  }
+  /** An integer or a number within `limits`; `kind` names it, `test` tells whether a number is one. */
+  const numeric = <Fallback>(
+    option: string,
+    value: unknown,
+    fallback: Fallback,
+    limits: NumberLimits,
+    kind: string,
+    test: (value: number) => boolean,
+  ): number | Fallback => {
+    if (value === undefined) return fallback
+    if (limits.allowInfinity && value === Number.POSITIVE_INFINITY) return value
+    if (typeof value !== 'number' || !test(value) || !withinLimits(value, limits)) {
+      fail(option, numberExpected(kind, limits), value)
+    }
+    return value as number
   }
   return {
     factory,
@@ -130,22 +149,10 @@ export function optionChecks(factory: string): OptionChecks {
       if (typeof value !== 'boolean') fail(option, 'a boolean', value)
       return value as boolean
     },
-    integer(option, value, fallback, limits = {}) {
-      if (value === undefined) return fallback
-      if (limits.allowInfinity && value === Number.POSITIVE_INFINITY) return value
-      if (typeof value !== 'number' || !Number.isInteger(value) || !withinLimits(value, limits)) {
-        fail(option, numberExpected('an integer', limits), value)
-      }
-      return value as number
-    },
-    number(option, value, fallback, limits = {}) {
-      if (value === undefined) return fallback
-      if (limits.allowInfinity && value === Number.POSITIVE_INFINITY) return value
-      if (typeof value !== 'number' || !Number.isFinite(value) || !withinLimits(value, limits)) {
-        fail(option, numberExpected('a number', limits), value)
-      }
-      return value as number
-    },
+    integer: (option, value, fallback, limits = {}) =>
+      numeric(option, value, fallback, limits, 'an integer', Number.isInteger),
+    number: (option, value, fallback, limits = {}) =>
+      numeric(option, value, fallback, limits, 'a number', Number.isFinite),
     oneOf(option, value, allowed, fallback) {
       if (value === undefined) return fallback
       if (!allowed.includes(value as never)) {

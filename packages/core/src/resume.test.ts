@@ -1,3 +1,8 @@
+import { spawn } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { AsyncExecutor } from './async-executor.js'
 import { AsyncGraph } from './async-graph.js'
@@ -416,14 +421,23 @@ describe('sinks with a save point', () => {
     const graph = new AsyncGraph()
     const sinkSpec = lengthSink(file, log)
     const open = sinkSpec.open
-    sinkSpec.open = (context) => {
+    sinkSpec.open = (context) =>
       // Like an append: keep what the file had.
-      const result = open?.({ ...context, savedPoint: { length: file.length } })
-      controller.abort()
-      return result
-    }
-    graph.addEdge(graph.addNode(pagesSource(3, 2, [])), graph.addNode(sinkSpec))
+      open?.({ ...context, savedPoint: { length: file.length } })
+    const stopped = graph.addNode({
+      name: 'pages',
+      async *fn() {
+        yield '1.1'
+        yield '1.2'
+        await tick()
+        controller.abort() // before the unit's checkpoint: the sink stores no position
+        yield checkpoint({ page: 1 })
+      },
+    })
+    graph.addEdge(stopped, graph.addNode(sinkSpec))
     await new AsyncExecutor(graph).execute({ checkpoints: { store }, signal: controller.signal })
+    // close() wrote what the sink had accepted: past its saved point.
+    expect(file).toEqual(['kept from before the load', '1.1', '1.2'])
     expect(await store.get('graphflow')).toMatchObject({
       sources: { pages: { file: { position: null, seq: 0, data: { length: 1 } } } },
     })
@@ -526,6 +540,22 @@ describe('sinks with a save point', () => {
     ])
   })
 
+  // Guards against a failed open() saving a start point (data null) that a resumed run refuses.
+  it('saves no start point when a node failed to open', async () => {
+    const store = memoryCheckpointStore()
+    const sinkSpec = lengthSink([], { batches: [], savedPoints: [] })
+    sinkSpec.open = () => {
+      throw new Error('cannot open the file')
+    }
+    const graph = new AsyncGraph()
+    graph.addEdge(graph.addNode(pagesSource(1, 1, [])), graph.addNode(sinkSpec))
+    const report = await new AsyncExecutor(graph, { logger: quiet }).execute({
+      checkpoints: { store },
+    })
+    expect(report.halted).toBe(true)
+    expect(await store.get('graphflow')).toBeUndefined()
+  })
+
   it('refuses a sink with a save point and maxTasks above 1, or reached by two sources', async () => {
     const store = memoryCheckpointStore()
     const graph = new AsyncGraph()
@@ -544,4 +574,68 @@ describe('sinks with a save point', () => {
       "sink 'file' keeps a save point with its positions and is reached by two nodes that yield checkpoints ('pages' and 'more')",
     )
   })
+})
+
+const packageDirectory = fileURLToPath(new URL('..', import.meta.url))
+/** Kills per load in the default run; the slow tier sets more. */
+const KILLS = Number(process.env.GRAPHFLOW_RESUME_KILLS ?? 3)
+/** A kill comes at a random moment this long after rows flow: shorter with more kills, so each load takes them all. */
+const KILL_WINDOW_MS = Math.min(300, 900 / KILLS)
+
+/** Runs test/fixtures/resume-child.ts once; kills it at a random moment after "started". */
+function runChild(path: string, state: string, kill: boolean): Promise<'done' | 'killed'> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'test/fixtures/resume-child.ts', path, state, '3000'],
+      { cwd: packageDirectory, stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    let output = ''
+    let errors = ''
+    let armed = kill
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk
+      if (armed && output.includes('started')) {
+        armed = false
+        setTimeout(() => child.kill('SIGKILL'), Math.random() * KILL_WINDOW_MS)
+      }
+    })
+    child.stderr.on('data', (chunk: Buffer) => {
+      errors += chunk
+    })
+    child.on('error', reject)
+    child.on('exit', (code, signal) => {
+      if (signal === 'SIGKILL') resolve('killed')
+      else if (code === 0 && output.includes('done')) resolve('done')
+      else reject(new Error(`the load exited with ${code ?? signal}: ${errors}${output}`))
+    })
+  })
+}
+
+describe('a load killed with SIGKILL', () => {
+  it(
+    `killed ${KILLS} times at random moments and resumed with the same store, a sink that truncates to its save point ends byte-identical to a clean run`,
+    async () => {
+      const directory = await mkdtemp(join(tmpdir(), 'graphflow-resume-'))
+      try {
+        const clean = join(directory, 'clean.txt')
+        expect(await runChild(clean, join(directory, 'clean.json'), false)).toBe('done')
+        const resumed = join(directory, 'resumed.txt')
+        const state = join(directory, 'resumed.json')
+        let killed = 0
+        for (let attempt = 0; attempt < KILLS * 3 && killed < KILLS; attempt++) {
+          if ((await runChild(resumed, state, true)) === 'done') break
+          killed++
+        }
+        expect(await runChild(resumed, state, false)).toBe('done')
+        expect(killed).toBeGreaterThan(0)
+        if (KILLS > 3) expect(killed).toBe(KILLS) // the slow tier counts on every kill landing
+        expect(await readFile(resumed, 'utf8')).toBe(await readFile(clean, 'utf8'))
+        expect((await readFile(clean, 'utf8')).split('\n')).toHaveLength(9001)
+      } finally {
+        await rm(directory, { recursive: true, force: true })
+      }
+    },
+    120_000 + KILLS * 10_000,
+  )
 })

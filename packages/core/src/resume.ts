@@ -2,7 +2,7 @@
 // loads" in the core README). Only used by such a run.
 
 import type { CheckpointStore } from './checkpoint-store.js'
-import { type CoreErrorCode, GraphflowError, InvalidAsyncGraphError } from './errors.js'
+import { CheckpointStateError, InvalidAsyncGraphError } from './errors.js'
 import type { RunNode } from './run-node.js'
 
 /** The key a run's state is stored under when `checkpoints.key` is not given. */
@@ -85,9 +85,8 @@ export async function loadState(options: Required<CheckpointOptions>): Promise<R
   }
   const state = value as Partial<ResumeState>
   const refuse = (what: string) =>
-    new GraphflowError<CoreErrorCode>(
+    new CheckpointStateError(
       `checkpoint state under key '${options.key}' ${what}; give another "checkpoints.key" or remove it to start over`,
-      { code: 'CHECKPOINT_STATE' },
     )
   if (typeof state !== 'object' || state.format !== STATE_FORMAT) {
     throw refuse(`is not the state of a graphflow run (expected "format": "${STATE_FORMAT}")`)

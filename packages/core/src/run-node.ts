@@ -1,7 +1,13 @@
 import { Args } from './args.js'
 import type { AsyncGraph, GraphNode } from './async-graph.js'
 import { AsyncQueue, checkQueueSeam } from './async-queue.js'
-import { InvalidAsyncGraphError } from './errors.js'
+import {
+  DuplicateStartNodeError,
+  ForeignNodeRefError,
+  InvalidAsyncGraphError,
+  QueueInUseError,
+  UnknownNodeError,
+} from './errors.js'
 import type { NodeStats } from './executor-types.js'
 import { graphOf } from './node-ref.js'
 import { isStartNode, type StartNode } from './start-node.js'
@@ -85,9 +91,8 @@ export function checkPlacement(graph: AsyncGraph, placement: Placement): Set<str
   const local = new Set<string>()
   for (const name of placement.local) {
     if (typeof name !== 'string' || !graph.getNode(name)) {
-      throw new InvalidAsyncGraphError(
+      throw new UnknownNodeError(
         `execute "placement.local": node '${String(name)}' is not in the graph`,
-        { code: 'UNKNOWN_NODE' },
       )
     }
     local.add(name)
@@ -128,9 +133,7 @@ export function resolveStartNodes(
   }
   for (const [name, values] of entries) {
     if (!graph.getNode(name)) {
-      throw new InvalidAsyncGraphError(`start node '${name}' is not in the graph`, {
-        code: 'UNKNOWN_NODE',
-      })
+      throw new UnknownNodeError(`start node '${name}' is not in the graph`)
     }
     if (!Array.isArray(values)) {
       throw new TypeError(
@@ -151,15 +154,12 @@ function fromStartNodes(graph: AsyncGraph, given: readonly StartNode[]): Record<
     }
     const name = entry.ref.name
     if (graphOf(entry.ref) !== graph) {
-      throw new InvalidAsyncGraphError(
+      throw new ForeignNodeRefError(
         `start node ref '${name}' was made by another graph: use the ref this graph's addNode returned`,
-        { code: 'FOREIGN_NODE_REF' },
       )
     }
     if (Object.hasOwn(startNodes, name)) {
-      throw new InvalidAsyncGraphError(`start node '${name}' is given twice`, {
-        code: 'DUPLICATE_START_NODE',
-      })
+      throw new DuplicateStartNodeError(`start node '${name}' is given twice`)
     }
     startNodes[name] = [...entry.args]
   }
@@ -185,9 +185,8 @@ export function prepareRun(
     const here = runsHere(name)
     const remote = !here && graph.sourcesOf(name).some(runsHere)
     if (!here && Object.hasOwn(startNodes, name)) {
-      throw new InvalidAsyncGraphError(
+      throw new UnknownNodeError(
         `start node '${name}' does not run here: it is not in "placement.local"`,
-        { code: 'UNKNOWN_NODE' },
       )
     }
     if (!here && !remote) continue
@@ -228,9 +227,8 @@ export function prepareRun(
   }
   for (const [queue, name] of owners) {
     if (queuesInUse.has(queue)) {
-      throw new InvalidAsyncGraphError(
+      throw new QueueInUseError(
         `node '${name}': its queue instance is in use by another run; give the node a function returning a new queue (queue: () => new MyQueue()) to run the graph more than once at a time`,
-        { code: 'QUEUE_IN_USE' },
       )
     }
   }

@@ -1,4 +1,5 @@
 import type { NodeOptions } from './node-spec.js'
+import { optionChecks } from './option-checks.js'
 
 const ASYNC_GENERATOR_FUNCTION = Object.getPrototypeOf(async function* () {}).constructor
 
@@ -22,41 +23,16 @@ export function takesNoParameters(fn: (...input: never[]) => unknown): boolean {
   return /^\(\s*\)/.test(source.slice(open)) && !/\barguments\b/.test(source)
 }
 
-function checkInteger(options: NodeOptions, key: 'maxTasks' | 'queueSize', min: number): void {
-  const value = options[key]
-  if (value === undefined) return
-  if (!Number.isInteger(value) || value < min) {
-    throw new TypeError(
-      `addNode option "${key}": expected an integer >= ${min}, got ${String(value)}`,
-    )
-  }
-}
-
-function checkBoolean(
-  options: NodeOptions,
-  key: 'haltOnException' | 'unpackInput' | 'checkAsyncGen',
-): void {
-  const value = options[key]
-  if (value !== undefined && typeof value !== 'boolean') {
-    throw new TypeError(`addNode option "${key}": expected a boolean, got ${typeof value}`)
-  }
-}
-
 /** Throws a `TypeError` naming the option when a node option has the wrong type. */
 export function checkNodeOptions(options: NodeOptions): void {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`addNode options: expected an object, got ${String(options)}`)
-  }
-  if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) {
-    throw new TypeError(
-      `addNode option "name": expected a non-empty string, got ${String(options.name)}`,
-    )
-  }
-  checkInteger(options, 'maxTasks', 1)
-  checkInteger(options, 'queueSize', 0)
-  checkBoolean(options, 'haltOnException')
-  checkBoolean(options, 'unpackInput')
-  checkBoolean(options, 'checkAsyncGen')
+  const check = optionChecks('addNode')
+  check.object(options)
+  check.string('name', options.name, undefined)
+  check.integer('maxTasks', options.maxTasks, undefined, { min: 1 })
+  check.integer('queueSize', options.queueSize, undefined, { min: 0 })
+  check.boolean('haltOnException', options.haltOnException, undefined)
+  check.boolean('unpackInput', options.unpackInput, undefined)
+  check.boolean('checkAsyncGen', options.checkAsyncGen, undefined)
   const queue = options.queue
   if (queue !== undefined && options.queueSize !== undefined) {
     throw new TypeError(
@@ -64,8 +40,6 @@ export function checkNodeOptions(options: NodeOptions): void {
     )
   }
   if (queue !== undefined && typeof queue !== 'function' && typeof queue?.put !== 'function') {
-    throw new TypeError(
-      'addNode option "queue": expected an AsyncQueue or a function returning one',
-    )
+    check.fail('queue', 'an AsyncQueue or a function returning one', queue)
   }
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { BatchQueue } from '../test/fixtures/batch-queue.js'
+import { AsyncBatchQueue, BatchQueue } from '../test/fixtures/batch-queue.js'
 import { AsyncExecutor } from './async-executor.js'
 import { AsyncGraph } from './async-graph.js'
 import { AsyncQueue } from './async-queue.js'
@@ -57,26 +57,6 @@ class Dropping extends AsyncQueue<Item, Item> {
 }
 
 /** Batches of 3; each put awaits first, so puts run concurrently and a push carries puts in flight. */
-class AsyncBatch extends AsyncQueue<Item, Item[]> {
-  #batch: Item[] = []
-  constructor() {
-    super(2)
-  }
-  override async put(item: Item) {
-    await tick()
-    this.#batch.push(item)
-    if (this.#batch.length < 3) return
-    const batch = this.#batch
-    this.#batch = []
-    await this.push(batch)
-  }
-  override async end() {
-    if (this.#batch.length > 0) await this.push(this.#batch)
-    this.#batch = []
-    return super.end()
-  }
-}
-
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 /** An inbound edge fed with `count` messages once its upstream is done, each with an `onDone`. */
@@ -166,7 +146,7 @@ function build(plan: { nodes: NodePlan[]; edges: [number, number][] }, inbound?:
         : node.queue === -1
           ? () => new Dropping()
           : node.queue === -2
-            ? () => new AsyncBatch()
+            ? () => new AsyncBatchQueue<Item>(3, 2, tick)
             : undefined
     // queueSize bounds the default queue only (with a custom queue it is refused).
     const bound: { queue?: NonNullable<typeof queue>; queueSize?: number } = queue

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
+import { AsyncBatchQueue, BatchQueue } from '../test/fixtures/batch-queue.js'
 import { AsyncExecutor } from './async-executor.js'
 import { AsyncGraph } from './async-graph.js'
 import { AsyncQueue } from './async-queue.js'
@@ -67,6 +68,28 @@ function inboundGraph(messages: string[], journal: Journal, maxSize = 0, maxTask
   return { graph, inbound, read }
 }
 
+/** A node function that journals `wrote <item>` (a batch's items joined), a tick after its call. */
+function journaledWrite(journal: Journal) {
+  return async function* write(item: string | readonly string[]) {
+    await tick()
+    journal.add(`wrote ${typeof item === 'string' ? item : item.join('')}`)
+  }
+}
+
+/** Adds a node `stop` that passes items on and halts the run at `culprit`. */
+function addStop(graph: AsyncGraph, culprit: string) {
+  return graph.addNode(
+    async function* stop(item: string) {
+      if (item === culprit) throw new Error('stop')
+      yield item
+    },
+    { haltOnException: true },
+  )
+}
+
+/** Runs a graph with a logger that prints nothing. */
+const runQuietly = (graph: AsyncGraph) => new AsyncExecutor(graph, { logger: quiet }).execute()
+
 /** A sink spec that buffers and commits every `every` items, and in `close()`. */
 function committingSink(journal: Journal, name = 'sink', every = 0): NodeSpec<[string], never> {
   let context: NodeContext | undefined
@@ -118,6 +141,16 @@ describe('work tracking: inbound items (push with onDone)', () => {
     }
   })
 
+  // guards the count of a node fed by an inbound queue: its pushed items are its `in`
+  it("counts the items an inbound queue pushes with onDone in the node's in", async () => {
+    const journal = new Journal()
+    const { graph, read } = inboundGraph(['a', 'b', 'c'], journal)
+    graph.addEdge(read, graph.addNode(committingSink(journal, 'sink')))
+    const report = await new AsyncExecutor(graph, { logger: quiet }).execute()
+    expect(report.dataFlowStats.in).toMatchObject({ in: 3, out: 3, err: 0 })
+    expect(report.dataFlowStats.sink).toMatchObject({ in: 3 })
+  })
+
   it('waits for every sink of a fan-out, and a fan-in keeps each origin apart', async () => {
     const journal = new Journal()
     const { graph, inbound, read } = inboundGraph(['a', 'b'], journal)
@@ -158,31 +191,13 @@ describe('work tracking: inbound items (push with onDone)', () => {
   })
 
   it('a batching queue: each item is done once its batch is committed', async () => {
-    class Batch extends AsyncQueue<string, string[]> {
-      #batch: string[] = []
-      override put(item: string) {
-        this.#batch.push(item)
-        if (this.#batch.length < 3) return
-        const batch = this.#batch
-        this.#batch = []
-        return this.push(batch)
-      }
-      override async end() {
-        if (this.#batch.length > 0) await this.push(this.#batch)
-        return super.end()
-      }
-    }
     const journal = new Journal()
     const { graph, inbound, read } = inboundGraph(['a', 'b', 'c', 'd', 'e'], journal)
-    const write = graph.addNode(
-      async function* write(batch: string[]) {
-        await tick()
-        journal.add(`wrote ${batch.join('')}`)
-      },
-      { queue: () => new Batch() },
+    graph.addEdge(
+      read,
+      graph.addNode(journaledWrite(journal), { queue: () => new BatchQueue<string>(3) }),
     )
-    graph.addEdge(read, write)
-    await new AsyncExecutor(graph, { logger: quiet }).execute()
+    await runQuietly(graph)
     expect(inbound.results.size).toBe(5)
     for (const message of ['a', 'b', 'c']) {
       expect(journal.indexOf('wrote abc')).toBeLessThan(journal.indexOf(`done ${message} true`))
@@ -201,15 +216,8 @@ describe('work tracking: inbound items (push with onDone)', () => {
     }
     const journal = new Journal()
     const { graph, inbound, read } = inboundGraph(['1', '2', '3', '4'], journal)
-    const write = graph.addNode(
-      async function* write(item: string) {
-        await tick()
-        journal.add(`wrote ${item}`)
-      },
-      { queue: () => new Odd() },
-    )
-    graph.addEdge(read, write)
-    await new AsyncExecutor(graph, { logger: quiet }).execute()
+    graph.addEdge(read, graph.addNode(journaledWrite(journal), { queue: () => new Odd() }))
+    await runQuietly(graph)
     expect(inbound.results.size).toBe(4)
     // '2' travels with '3'; '4' is released when the queue ended and drained.
     expect(journal.indexOf('wrote 3')).toBeLessThan(journal.indexOf('done 2 true'))
@@ -232,12 +240,9 @@ describe('work tracking: inbound items (push with onDone)', () => {
       },
       { queue: () => new Overtaking() },
     )
-    const write = graph.addNode(async function* write(item: string) {
-      journal.add(`wrote ${item}`)
-    })
     graph.addEdge(read, relay)
-    graph.addEdge(relay, write)
-    await new AsyncExecutor(graph, { logger: quiet }).execute()
+    graph.addEdge(relay, graph.addNode(journaledWrite(journal)))
+    await runQuietly(graph)
     expect(inbound.results.size).toBe(2)
     expect(journal.indexOf('wrote a')).toBeLessThan(journal.indexOf('done a true'))
     expect(journal.indexOf('wrote b')).toBeLessThan(journal.indexOf('done b true'))
@@ -282,13 +287,7 @@ describe('work tracking: inbound items (push with onDone)', () => {
   it('a halt leaves the origins of dropped and unfinished items not done', async () => {
     const journal = new Journal()
     const { graph, inbound, read } = inboundGraph(['a', 'b', 'c', 'd'], journal)
-    const stop = graph.addNode(
-      async function* stop(message: string) {
-        if (message === 'b') throw new Error('stop')
-        yield message
-      },
-      { haltOnException: true },
-    )
+    const stop = addStop(graph, 'b')
     graph.addEdge(read, stop)
     graph.addEdge(stop, graph.addNode(committingSink(journal)))
     const report = await new AsyncExecutor(graph, { logger: quiet }).execute()
@@ -422,22 +421,6 @@ describe('work tracking: source positions (checkpoint)', () => {
 
   it('a batching queue whose async puts run concurrently stores no position early', async () => {
     // Guards the in-flight rule: a put's item may sit in a batch after a push carried its lineage.
-    class Batch extends AsyncQueue<string, string[]> {
-      #batch: string[] = []
-      override async put(item: string) {
-        await sleep(1)
-        this.#batch.push(item)
-        if (this.#batch.length < 3) return
-        const batch = this.#batch
-        this.#batch = []
-        await this.push(batch)
-      }
-      override async end() {
-        if (this.#batch.length > 0) await this.push(this.#batch)
-        this.#batch = []
-        return super.end()
-      }
-    }
     const pageCount = 30
     const graph = new AsyncGraph()
     const source = graph.addNode(async function* pages() {
@@ -458,7 +441,7 @@ describe('work tracking: source positions (checkpoint)', () => {
       async function* sink(batch: string[]) {
         for (const item of batch) stored.add(item)
       },
-      { queue: () => new Batch() },
+      { queue: () => new AsyncBatchQueue<string>(3, 0, () => sleep(1)) },
     )
     graph.addEdge(source, mid)
     graph.addEdge(mid, sink)
@@ -501,13 +484,7 @@ describe('work tracking: source positions (checkpoint)', () => {
   it('a halt reports no position the sinks did not commit', async () => {
     const journal = new Journal()
     const { graph, source } = pagedGraph(5, 2)
-    const stop = graph.addNode(
-      async function* stop(item: string) {
-        if (item === 'p2r0') throw new Error('stop')
-        yield item
-      },
-      { haltOnException: true },
-    )
+    const stop = addStop(graph, 'p2r0')
     graph.addEdge(source, stop)
     graph.addEdge(stop, graph.addNode(committingSink(journal, 'sink', 1)))
     const events: PositionStored[] = []

@@ -401,6 +401,8 @@ export class QueueTrack {
     readonly reach: readonly number[],
     /** An outbound queue: it does not push; a put's hold ends with the put, `hold()` keeps it. */
     readonly outbound = false,
+    /** Called for each origin pushed (`push(item, onDone)`): the node counts it in `in`. */
+    readonly onOrigin?: () => void,
   ) {}
 
   /** True while the put in progress holds `current` and no push took that hold yet. */
@@ -458,6 +460,7 @@ export class QueueTrack {
       }
     }
     if (onDone) {
+      this.onOrigin?.()
       const origin = this.tracker.origin(this.reach, onDone)
       lineage = lineage ? [...lineage, origin] : [origin]
     }

@@ -34,6 +34,11 @@ beforeAll(async () => {
   )
 }, 120_000)
 
+/** Expects each of `tests` of `suite` to have `verdict`. */
+function expectVerdicts(suite: string, verdict: 'passed' | 'failed', tests: string[]): void {
+  for (const test of tests) expect(verdicts[`${suite} ${test}`], test).toBe(verdict)
+}
+
 describe('the sink conformance suite', () => {
   // Guards: close-after-halt passed a sink that drops its last batch when the batch size
   // divided the number of items accepted before the halt.
@@ -54,16 +59,13 @@ describe('the sink conformance suite', () => {
   it.each([2, 3, 4, 5, 8, Infinity])(
     'passes the same sink when it flushes its last batch, batch size %s',
     (batchSize) => {
-      const suite = `flushing batch ${batchSize}: sink conformance`
-      for (const test of [
+      expectVerdicts(`flushing batch ${batchSize}: sink conformance`, 'passed', [
         'lifecycle',
         'stores-everything',
         'close-after-halt',
         'close-after-abort',
         'empty-run',
-      ]) {
-        expect(verdicts[`${suite} ${test}`], test).toBe('passed')
-      }
+      ])
     },
   )
 
@@ -77,14 +79,12 @@ describe('the sink conformance suite', () => {
 
   it('fails every case that writes items when items() gives fewer than 4', () => {
     const suite = 'too few items: sink conformance'
-    for (const test of [
+    expectVerdicts(suite, 'failed', [
       'lifecycle',
       'stores-everything',
       'close-after-halt',
       'close-after-abort',
-    ]) {
-      expect(verdicts[`${suite} ${test}`], test).toBe('failed')
-    }
+    ])
     expect(verdicts[`${suite} empty-run`]).toBe('passed')
   })
 })
@@ -92,15 +92,12 @@ describe('the sink conformance suite', () => {
 describe('the source conformance suite', () => {
   // Guards: rerun passed a source that yields nothing (two empty runs are "as much").
   it('fails every case for a source that yields nothing', () => {
-    const suite = 'empty source: source conformance'
-    for (const test of [
+    expectVerdicts('empty source: source conformance', 'failed', [
       'lifecycle',
       'no-output-after-close',
       'close-after-halt',
       'close-after-abort',
       'rerun',
-    ]) {
-      expect(verdicts[`${suite} ${test}`], test).toBe('failed')
-    }
+    ])
   })
 })

@@ -1,17 +1,19 @@
-export {
-  describeSinkConformance,
-  describeSourceConformance,
-  type SinkConformanceCase,
-  type SinkConformanceOptions,
-  type SinkFixture,
-  type SkippedCase,
-  type SourceConformanceCase,
-  type SourceConformanceOptions,
-  type SourceFixture,
-} from './conformance.js'
+export type { SkippedCase } from './conformance-shared.js'
 export { type MemoryLogger, memoryLogger } from './memory-logger.js'
 export { type ProbeCounts, probe } from './probe.js'
 export { type RunNodeOptions, type RunNodeResult, runNode } from './run-node.js'
+export {
+  describeSinkConformance,
+  type SinkConformanceCase,
+  type SinkConformanceOptions,
+  type SinkFixture,
+} from './sink-conformance.js'
+export {
+  describeSourceConformance,
+  type SourceConformanceCase,
+  type SourceConformanceOptions,
+  type SourceFixture,
+} from './source-conformance.js'
 export {
   sendJson,
   startTestServer,

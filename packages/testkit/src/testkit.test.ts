@@ -1,6 +1,6 @@
 import { defineSink, defineSource } from '@graphflow/core'
 import { describe, expect, it } from 'vitest'
-import { describeSinkConformance, describeSourceConformance } from './conformance.js'
+import { describeSinkConformance, describeSourceConformance } from './index.js'
 import { memoryLogger } from './memory-logger.js'
 import { probe } from './probe.js'
 import { runNode } from './run-node.js'

@@ -6,7 +6,7 @@ import { GraphflowError } from '@graphflow/core'
  * - `__CONSTANT___INVALID_PAGE`: `fetchPage` returned something that is not an array.
  * - `__CONSTANT___INVALID_ITEM`: the sink was given an item that is not an object.
  * - `__CONSTANT___SEND`: `send` threw or rejected; the records of that batch were not stored.
- * - `__CONSTANT___NOT_OPEN`: the node's function was called without `open()`.
+ * - `__CONSTANT___NOT_OPEN`: the source's function was called without `open()`.
  */
 export type __PASCAL__ErrorCode =
   | '__CONSTANT___FETCH'
@@ -15,20 +15,31 @@ export type __PASCAL__ErrorCode =
   | '__CONSTANT___SEND'
   | '__CONSTANT___NOT_OPEN'
 
+/** What a {@link __PASCAL__Error} carries besides its message. */
+export interface __PASCAL__ErrorDetails {
+  /** The error code. */
+  code: __PASCAL__ErrorCode
+  /** The page the error is about, for `fetchPage` errors. */
+  page?: number | undefined
+  /** The underlying error. */
+  cause?: unknown
+}
+
 /**
  * What `__CAMEL__Source` and `__CAMEL__Sink` throw. The message names the connector:
  * `[graphflow] [__NAME__] cannot fetch page 2: HTTP 503`.
  *
  * @example
  * ```ts
- * if (error instanceof __PASCAL__Error && error.code === '__CONSTANT___FETCH') retryLater()
+ * if (error instanceof __PASCAL__Error && error.code === '__CONSTANT___FETCH') retryLater(error.page)
  * ```
  */
-export class __PASCAL__Error extends GraphflowError {
+export class __PASCAL__Error extends GraphflowError<__PASCAL__ErrorCode> {
   override name = '__PASCAL__Error'
-  declare readonly code: __PASCAL__ErrorCode
+  /** The page the error is about, for `fetchPage` errors. */
+  declare readonly page: number | undefined
 
-  constructor(message: string, code: __PASCAL__ErrorCode, cause?: unknown) {
-    super(message, { code, scope: '__NAME__', cause })
+  constructor(message: string, details: __PASCAL__ErrorDetails) {
+    super(message, { page: undefined, ...details, scope: '__NAME__' })
   }
 }

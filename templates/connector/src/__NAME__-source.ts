@@ -1,31 +1,11 @@
-import { defineSource, type NodeContext, type NodeSpec } from '@graphflow/core'
+import { defineSource, describeValue, messageOf } from '@graphflow/core'
 import { __PASCAL__Error } from './__NAME__-error.js'
-import {
-  checkFunction,
-  checkInteger,
-  checkName,
-  checkObject,
-  describeValue,
-  messageOf,
-} from './check-options.js'
-
-/** Options of {@link __CAMEL__Source}. `Item` is the type of the records it yields. */
-export interface __PASCAL__SourceOptions<Item> {
-  /**
-   * Fetches one page of records: called with the page number (`firstPage`, then the next one, ...)
-   * and the run's `AbortSignal`, until it returns an empty array. This is the I/O seam: call your
-   * API here and pass the signal on, so that a halt or an abort cancels the request.
-   */
-  fetchPage: (page: number, signal: AbortSignal) => Promise<readonly Item[]> | readonly Item[]
-  /** The node's default name (`addNode(spec, { name })` overrides it). @default '__CAMEL__Source' */
-  name?: string
-  /** The number of the first page. @default 1 */
-  firstPage?: number
-  /** Stop after this many pages, even if none was empty. @default Infinity */
-  maxPages?: number
-}
-
-const FACTORY = '__CAMEL__Source'
+import type {
+  __PASCAL__SourceOptions,
+  __PASCAL__SourceSpec,
+  __PASCAL__SourceStats,
+} from './__NAME__-source-options.js'
+import { resolveSourceOptions } from './check-options.js'
 
 /**
  * A source that reads a paged API: it calls `fetchPage(1)`, `fetchPage(2)`, ... and yields the
@@ -38,60 +18,63 @@ const FACTORY = '__CAMEL__Source'
  * const source = __CAMEL__Source({ fetchPage: (page) => pages[page - 1] ?? [] })
  * ```
  */
-export function __CAMEL__Source<Item>(options: __PASCAL__SourceOptions<Item>): NodeSpec<[], Item> {
-  checkObject(FACTORY, options)
-  checkFunction(FACTORY, 'fetchPage', options.fetchPage)
-  checkName(FACTORY, options.name)
-  checkInteger(FACTORY, 'firstPage', options.firstPage, 0)
-  checkInteger(FACTORY, 'maxPages', options.maxPages, 1, true)
-  const { fetchPage } = options
-  const firstPage = options.firstPage ?? 1
-  const lastPage = firstPage + (options.maxPages ?? Number.POSITIVE_INFINITY) - 1
-  let signal: AbortSignal | undefined
+export function __CAMEL__Source<Item>(
+  options: __PASCAL__SourceOptions<Item>,
+): __PASCAL__SourceSpec<Item> {
+  const settings = resolveSourceOptions(options)
+  const { fetchPage, firstPage } = settings
+  const lastPage = firstPage + settings.maxPages - 1
+  /** The run's signal and counters, from `open()` to `close()`. */
+  let run: { signal: AbortSignal; stats: __PASCAL__SourceStats } | undefined
 
-  async function fetchRecords(page: number, runSignal: AbortSignal): Promise<readonly Item[]> {
+  async function fetchRecords(page: number, signal: AbortSignal): Promise<readonly Item[]> {
     let records: unknown
     try {
-      records = await fetchPage(page, runSignal)
+      records = await fetchPage(page, signal)
     } catch (error) {
       // The run is stopping (halt or abort): end quietly instead of reporting the cancellation.
-      if (runSignal.aborted) return []
-      throw new __PASCAL__Error(
-        `cannot fetch page ${page}: ${messageOf(error)}`,
-        '__CONSTANT___FETCH',
-        error,
-      )
+      if (signal.aborted) return []
+      throw new __PASCAL__Error(`cannot fetch page ${page}: ${messageOf(error)}`, {
+        code: '__CONSTANT___FETCH',
+        page,
+        cause: error,
+      })
     }
     if (!Array.isArray(records)) {
       throw new __PASCAL__Error(
         `page ${page} is not an array of records: got ${describeValue(records)}`,
-        '__CONSTANT___INVALID_PAGE',
+        { code: '__CONSTANT___INVALID_PAGE', page },
       )
     }
     return records
   }
 
   return defineSource({
-    name: options.name ?? FACTORY,
-    open(context: NodeContext) {
-      signal = context.signal
+    name: settings.name,
+    stats: (): __PASCAL__SourceStats => ({ records: 0, pages: 0 }),
+    open(context) {
+      run = { signal: context.signal, stats: context.stats }
     },
     async *read() {
-      const runSignal = signal
-      if (!runSignal) {
-        throw new __PASCAL__Error(
-          'the source is not open: run it in a graph',
-          '__CONSTANT___NOT_OPEN',
-        )
+      const current = run
+      if (!current) {
+        throw new __PASCAL__Error('the source is not open: run it in a graph', {
+          code: '__CONSTANT___NOT_OPEN',
+        })
       }
-      for (let page = firstPage; page <= lastPage && !runSignal.aborted; page++) {
-        const records = await fetchRecords(page, runSignal)
+      const { signal, stats } = current
+      for (let page = firstPage; page <= lastPage && !signal.aborted; page++) {
+        const records = await fetchRecords(page, signal)
+        stats.pages++
         if (records.length === 0) return
-        yield* records
+        for (const record of records) {
+          stats.records++
+          yield record
+        }
       }
     },
     close() {
-      signal = undefined
+      run = undefined
     },
   })
 }

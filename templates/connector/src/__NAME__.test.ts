@@ -26,6 +26,7 @@ describe('__CAMEL__Source', () => {
     expect(errors).toEqual([])
     expect(outputs).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }])
     expect(requested).toEqual([1, 2, 3])
+    expect(spec.stats).toEqual({ records: 3, pages: 3 })
   })
 
   it('starts at firstPage and stops after maxPages', async () => {
@@ -55,7 +56,7 @@ describe('__CAMEL__Source', () => {
       '__CAMEL__Source option "fetchPage": expected a function, got "nope"',
     )
     expect(() => __CAMEL__Source({ fetchPage, maxPages: 0 })).toThrow(
-      '__CAMEL__Source option "maxPages": expected an integer >= 1 or Infinity, got number 0',
+      '__CAMEL__Source option "maxPages": expected an integer >= 1 or Infinity, got 0',
     )
   })
 })
@@ -117,6 +118,21 @@ describe('__CAMEL__Sink', () => {
     const { errors } = await runNode(spec, { inputs: [{ id: 1 }, { id: 2 }, { id: 3 }] })
     expect(errors).toEqual([])
     expect(batches).toEqual([[{ id: 1 }, { id: 2 }], [{ id: 3 }]])
+    expect(spec.stats).toEqual({ records: 3 })
+  })
+
+  it('takes an array of records per call, and rejects a call with an item that is not a record', async () => {
+    const batches: Row[][] = []
+    const spec = __CAMEL__Sink<Row>({ send: (batch) => void batches.push(batch), batchSize: 2 })
+    const { errors } = await runNode(spec, {
+      inputs: [
+        [{ id: 1 }, { id: 2 }, { id: 3 }],
+        [{ id: 4 }, 'x' as unknown as Row],
+      ],
+    })
+    expect(batches.flat()).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }])
+    expect(errors[0]).toMatchObject({ code: '__CONSTANT___INVALID_ITEM' })
+    expect(errors[0]?.message).toBe('[graphflow] [__NAME__] expected a record (an object), got "x"')
   })
 
   it('fails with a __PASCAL__Error when send throws', async () => {
@@ -133,7 +149,7 @@ describe('__CAMEL__Sink', () => {
 
   it('rejects bad options with a TypeError naming the option', () => {
     expect(() => __CAMEL__Sink({ send: () => {}, batchSize: 1.5 })).toThrow(
-      '__CAMEL__Sink option "batchSize": expected an integer >= 1, got number 1.5',
+      '__CAMEL__Sink option "batchSize": expected an integer >= 1, got 1.5',
     )
   })
 })

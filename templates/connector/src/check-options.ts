@@ -1,53 +1,53 @@
-/** Describes a value given for an option, for a `TypeError` message. */
-export function describeValue(value: unknown): string {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return `an array (${JSON.stringify(value).slice(0, 60)})`
-  if (typeof value === 'string') return JSON.stringify(value)
-  if (typeof value === 'function') return 'a function'
-  if (typeof value === 'object') return 'an object'
-  return `${typeof value} ${String(value)}`
+import { optionChecks } from '@graphflow/core'
+import type { __PASCAL__SinkOptions } from './__NAME__-sink-options.js'
+import type { __PASCAL__SourceOptions } from './__NAME__-source-options.js'
+
+/** The source's options, checked and defaulted. */
+export interface SourceSettings<Item> {
+  name: string
+  fetchPage: __PASCAL__SourceOptions<Item>['fetchPage']
+  firstPage: number
+  maxPages: number
 }
 
-/** The message of anything thrown, for embedding in an error message. */
-export function messageOf(thrown: unknown): string {
-  return thrown instanceof Error ? thrown.message : String(thrown)
+/** The sink's options, checked and defaulted. */
+export interface SinkSettings<Item extends object> {
+  name: string
+  send: __PASCAL__SinkOptions<Item>['send']
+  batchSize: number
 }
 
-function fail(factory: string, option: string, expected: string, value: unknown): never {
-  throw new TypeError(
-    `${factory} option "${option}": expected ${expected}, got ${describeValue(value)}`,
-  )
+/** Checks the options object and the `name` every factory takes; `check` checks the rest. */
+function checkCommon(factory: string, options: { name?: string }) {
+  const check = optionChecks(factory)
+  check.object(options)
+  return { check, name: check.string('name', options.name, factory) }
 }
 
-/** Throws a `TypeError` when `options` is not an object. */
-export function checkObject(factory: string, options: unknown): void {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError(`${factory}: expected an options object, got ${describeValue(options)}`)
+/** Checks `__CAMEL__Source`'s options and applies the defaults; throws a `TypeError` naming the option. */
+export function resolveSourceOptions<Item>(
+  options: __PASCAL__SourceOptions<Item>,
+): SourceSettings<Item> {
+  const { check, name } = checkCommon('__CAMEL__Source', options)
+  return {
+    fetchPage: check.requiredFunction('fetchPage', options.fetchPage),
+    name,
+    firstPage: check.integer('firstPage', options.firstPage, 1, { min: 0 }),
+    maxPages: check.integer('maxPages', options.maxPages, Number.POSITIVE_INFINITY, {
+      min: 1,
+      allowInfinity: true,
+    }),
   }
 }
 
-/** Throws a `TypeError` unless the option is a function. */
-export function checkFunction(factory: string, option: string, value: unknown): void {
-  if (typeof value !== 'function') fail(factory, option, 'a function', value)
-}
-
-/** Throws a `TypeError` unless the option is a non-empty string or absent. */
-export function checkName(factory: string, value: unknown): void {
-  if (value !== undefined && (typeof value !== 'string' || value === '')) {
-    fail(factory, 'name', 'a non-empty string', value)
-  }
-}
-
-/** Throws a `TypeError` unless the option is an integer `>= min` or absent (`Infinity` if allowed). */
-export function checkInteger(
-  factory: string,
-  option: string,
-  value: unknown,
-  min: number,
-  allowInfinity = false,
-): void {
-  if (value === undefined || (allowInfinity && value === Number.POSITIVE_INFINITY)) return
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    fail(factory, option, `an integer >= ${min}${allowInfinity ? ' or Infinity' : ''}`, value)
+/** Checks `__CAMEL__Sink`'s options and applies the defaults; throws a `TypeError` naming the option. */
+export function resolveSinkOptions<Item extends object>(
+  options: __PASCAL__SinkOptions<Item>,
+): SinkSettings<Item> {
+  const { check, name } = checkCommon('__CAMEL__Sink', options)
+  return {
+    batchSize: check.integer('batchSize', options.batchSize, 100, { min: 1 }),
+    name,
+    send: check.requiredFunction('send', options.send),
   }
 }
