@@ -93,21 +93,41 @@ function runChild(
 
 /**
  * Kills the load at random moments within `window` ms of its start, resuming it each time,
- * until a run completes. Returns the kill delays.
+ * until a run completes (after `most` kills, the next run is left to complete). Returns the
+ * kill delays.
  */
 async function killUntilDone(
   graph: Graph,
   directory: string,
   random: RandomSource,
   window: number,
+  most: number,
 ): Promise<number[]> {
   const delays: number[] = []
   for (;;) {
-    const delay = Math.round(random() * window)
+    // Enough kills: the next run goes to the end.
+    const delay = delays.length < most ? Math.round(random() * window) : undefined
     let run = await runChild(graph, directory, delay)
     if (run.outcome === 'unsaved') run = await runChild(graph, directory, delay, true)
     if (run.outcome === 'done') return delays
+    if (delay === undefined) throw new Error(`the ${graph} load was killed by something else`)
     delays.push(delay)
+    if (rowsIn(join(directory, graph === 'breweries' ? 'us.db' : 'fanout.db')) > 0) midLoad[graph]++
+  }
+}
+
+/** Kills that landed once the load had stored rows (the rest stopped it before its first page). */
+const midLoad: Record<Graph, number> = { breweries: 0, fanout: 0 }
+
+/** Rows of table breweries (0 when the database or the table is not there yet). */
+function rowsIn(path: string): number {
+  if (!existsSync(path)) return 0
+  const database = new Database(path, { readonly: true })
+  try {
+    const table = database.prepare("SELECT 1 FROM sqlite_master WHERE name = 'breweries'").get()
+    return table ? (database.prepare('SELECT count(*) FROM breweries').pluck().get() as number) : 0
+  } finally {
+    database.close()
   }
 }
 
@@ -142,7 +162,7 @@ async function crashRounds(
   const landed: number[] = []
   for (let round = 1; landed.length < target; round++) {
     const directory = join(root, `${graph}-round-${round}`)
-    const delays = await killUntilDone(graph, directory, random, window)
+    const delays = await killUntilDone(graph, directory, random, window, target - landed.length)
     landed.push(...delays)
     try {
       await check(directory, clean)
@@ -152,7 +172,9 @@ async function crashRounds(
       )
     }
   }
-  console.log(`crash harness: ${graph}: ${landed.length} kills (seed ${seed}), every round exact`)
+  console.log(
+    `crash harness: ${graph}: ${landed.length} kills (${midLoad[graph]} after rows were stored; seed ${seed}), every round exact`,
+  )
   return landed
 }
 
