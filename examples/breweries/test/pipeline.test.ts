@@ -7,6 +7,7 @@ import { fileCheckpointStore } from '@graphflow/core'
 import { csvSource, escapeFormula } from '@graphflow/csv'
 import { sqliteSource } from '@graphflow/sqlite'
 import { runNode } from '@graphflow/testkit'
+import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { BREWERY_COLUMNS, type Brewery, generateBreweries } from '../src/dataset.js'
 import { buildBreweriesPipeline } from '../src/pipeline.js'
@@ -423,6 +424,47 @@ describe('resuming an interrupted load', () => {
     expect(resumed.exitCode).toBe(0)
     expect(await readSqlite(join(directory, 'us.db'))).toHaveLength(US.length)
     expect(await leftSecrets()).toEqual([])
+  })
+
+  // Guards item 4 of issue 12: a page a sink refused is not counted as stored; the next run
+  // reads it again.
+  it('a page SQLite refused keeps its position before it; --resume stores it, once', async () => {
+    server = await startReplayServer()
+    const database = new Database(join(directory, 'us.db'))
+    database.exec(`CREATE TABLE breweries (${BREWERY_COLUMNS.map((column) => `"${column}"`).join(', ')}, PRIMARY KEY (id));
+      CREATE TRIGGER refuse BEFORE INSERT ON breweries WHEN NEW.id = '${US[250]?.id}'
+      BEGIN SELECT RAISE(ABORT, 'page 3 refused'); END;`)
+    database.close()
+    const printed: string[] = []
+    const first = await runBreweries(cliOptions(server.apiUrl, false), {
+      ...quiet(),
+      stdout: { write: (text: string) => printed.push(text) },
+    })
+    expect(first.exitCode).toBe(1)
+    expect(printed.join('')).toMatch(/error in sqlite: .*page 3 refused/)
+    expect(printed.join('')).toMatch(
+      /incomplete: \d+ records? stored in every output; fix the error above, then run the same command with --resume/,
+    )
+    // SQLite's position stays before page 3, though it stored every later page; no output's
+    // position passes the failed page (the CSV's may be behind it: it is saved where one of
+    // its batches ends with a page).
+    const saved = await readState()
+    expect(saved.positions.sqlite).toEqual({ records: 200, done: false })
+    expect(saved.positions.csv?.records).toBeLessThanOrEqual(200)
+
+    const fix = new Database(join(directory, 'us.db'))
+    fix.exec('DROP TRIGGER refuse')
+    fix.close()
+    const second: string[] = []
+    const resumed = await runBreweries(cliOptions(server.apiUrl, true), {
+      ...quiet(),
+      stdout: { write: (text: string) => second.push(text) },
+    })
+    expect(resumed.exitCode).toBe(0)
+    expect(second.join('')).toMatch(/resuming from page [123] /)
+    const ids = (await readSqlite(join(directory, 'us.db'))).map((row) => row.id)
+    expect(ids.sort()).toEqual(US.map((brewery) => brewery.id).sort())
+    expect(await readFile(join(directory, 'us.csv'))).toEqual(await cleanCsv())
   })
 
   it('lets the sink that is ahead skip the pages it already stored', async () => {
