@@ -6,6 +6,7 @@
  *                      [--servers <url>] [--ack-wait-ms <ms>]
  *   graphflow-nats status --run <id> [--servers <url>] [--json]
  *   graphflow-nats mark-ended --run <id> --worker <worker> --reason <text> [--servers <url>]
+ *   graphflow-nats rerun --run <id> [--servers <url>]
  *
  * The graph module exports `graph` (an `AsyncGraph`) and `deployment` (a `Deployment`), and may
  * export `workerOptions` (a `WorkerModuleOptions`: codec, publish, consume, ...). A `.ts`
@@ -13,6 +14,11 @@
  * `--replica 0..3` starts one child process per replica of the range (the same command with
  * `--replica 0`, `--replica 1`, ...), forwards SIGINT and SIGTERM to them and exits with the
  * worst of their exit codes.
+ *
+ * A worker joins the run's current attempt; started after it was halted or aborted, it runs
+ * nothing, says so and exits 1. `rerun` starts the run's next attempt once (exit 0), or says
+ * there is nothing to rerun (exit 3: the current attempt was neither halted nor aborted); the
+ * workers started afterwards join the new attempt.
  */
 import { spawn } from 'node:child_process'
 import { resolve } from 'node:path'
@@ -20,8 +26,11 @@ import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { AsyncGraph } from '@graphflow/core'
 import { connect } from '@nats-io/transport-node'
-import { RunState } from './run-state.js'
-import { type Deployment, runWorker, type WorkerModuleOptions } from './worker.js'
+import { NothingToRerunError, RunState } from './run-state.js'
+import { type Deployment, runWorker, stoppedMessage, type WorkerModuleOptions } from './worker.js'
+
+/** The exit code of `rerun` when the current attempt was neither halted nor aborted. */
+const NOTHING_TO_RERUN = 3
 
 const MODULE_OPTIONS = [
   'codec',
@@ -37,6 +46,7 @@ const USAGE = `usage:
   graphflow-nats run <graph-module> --run <id> --role <role> [--replica <n>|<first>..<last>] [--servers <url>] [--ack-wait-ms <ms>]
   graphflow-nats status --run <id> [--servers <url>] [--json]
   graphflow-nats mark-ended --run <id> --worker <worker> --reason <text> [--servers <url>]
+  graphflow-nats rerun --run <id> [--servers <url>]
 The servers default to $NATS_URL, else nats://127.0.0.1:4222.`
 
 class UsageError extends Error {}
@@ -154,17 +164,18 @@ async function runCommand(argv: string[]): Promise<number> {
   const onSignal = () => controller.abort()
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
-  const { worker, report, received, control, attempt, sourcesSkipped } = await runWorker({
-    ...moduleOptions,
-    graph: loaded.graph,
-    deployment: loaded.deployment,
-    run: values.run,
-    role: values.role,
-    replica: replicas[0] as number,
-    servers: servers(values.servers),
-    signal: controller.signal,
-    ...(ackWaitMs === undefined ? {} : { ackWaitMs }),
-  })
+  const { worker, report, received, control, attempt, sourcesSkipped, stoppedBeforeStart } =
+    await runWorker({
+      ...moduleOptions,
+      graph: loaded.graph,
+      deployment: loaded.deployment,
+      run: values.run,
+      role: values.role,
+      replica: replicas[0] as number,
+      servers: servers(values.servers),
+      signal: controller.signal,
+      ...(ackWaitMs === undefined ? {} : { ackWaitMs }),
+    })
   process.off('SIGINT', onSignal)
   process.off('SIGTERM', onSignal)
   const outcome = report.ok
@@ -182,6 +193,12 @@ async function runCommand(argv: string[]): Promise<number> {
     console.log(`  ${node}: in=${stats.in}${fromStream} out=${stats.out} err=${stats.err}`)
   }
   if (control) console.log(`  ${control.kind} by ${control.by}: ${control.reason}`)
+  if (stoppedBeforeStart && control) console.log(`  ${stoppedMessage(values.run, control)}`)
+  else if (control) {
+    console.log(
+      `  to resume the run: graphflow-nats rerun --run ${values.run}, then start its workers again`,
+    )
+  }
   return report.ok ? 0 : 1
 }
 
@@ -248,6 +265,29 @@ async function markEndedCommand(argv: string[]): Promise<number> {
   }
 }
 
+async function rerunCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { run: { type: 'string' }, servers: { type: 'string' } },
+  })
+  if (!values.run) throw new UsageError('rerun: --run <id> is required')
+  const nc = await connect({ servers: servers(values.servers), name: 'graphflow-nats rerun' })
+  try {
+    const state = await RunState.open(nc, values.run)
+    const { attempt, after } = await state.rerun()
+    console.log(
+      `run "${values.run}": attempt ${attempt} started (after the ${after.kind} by ${after.by}: ${after.reason}); start its workers again`,
+    )
+    return 0
+  } catch (error) {
+    if (!(error instanceof NothingToRerunError)) throw error
+    console.log(`graphflow-nats: ${error.message}`)
+    return NOTHING_TO_RERUN
+  } finally {
+    await nc.close()
+  }
+}
+
 function servers(given: string | undefined): string[] {
   return (given ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222').split(',')
 }
@@ -258,6 +298,7 @@ async function main(argv: string[]): Promise<number> {
     if (command === 'run') return await runCommand(rest)
     if (command === 'status') return await statusCommand(rest)
     if (command === 'mark-ended') return await markEndedCommand(rest)
+    if (command === 'rerun') return await rerunCommand(rest)
     throw new UsageError(`unknown command ${command === undefined ? '(none)' : `"${command}"`}`)
   } catch (error) {
     if (

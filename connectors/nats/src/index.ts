@@ -42,6 +42,7 @@ export {
   EndWatch,
   type NodeCounters,
   type NodeStatus,
+  NothingToRerunError,
   type RunControl,
   RunState,
   type Watch,

@@ -78,7 +78,7 @@ export interface NodeNames {
   subject(worker: string): string
   /**
    * The KV key (in the run's bucket) of a producer's end marker for this node in an attempt of
-   * the run (see `RunState.begin`).
+   * the run (see `RunState.rerun`).
    */
   endKey(worker: string, attempt: number): string
   /** The KV key filter matching every end marker for this node in an attempt. */

@@ -6,7 +6,7 @@ import { InboundConsumer, type InboundMessage } from './consumer.js'
 import type { NodeLayout } from './layout.js'
 import { escapeName } from './names.js'
 import { Publisher } from './publisher.js'
-import { type RunControl, RunState } from './run-state.js'
+import { NothingToRerunError, type RunControl, RunState } from './run-state.js'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -253,17 +253,32 @@ describe.skipIf(skipReason)('RunState', () => {
 
   // guards reruns: the halted attempt's control key, end markers and done key must not stop or
   // end the next attempt early; a fence stays valid in every attempt
-  it('starts the next attempt after a halt: the old keys neither stop nor end it', async () => {
+  it('starts the next attempt on a rerun after a halt: the old keys neither stop nor end it', async () => {
     const { layout, state } = await setup(['fetch-0', 'fetch-1'])
+    await expect(state.rerun()).rejects.toThrow(NothingToRerunError) // no worker started it
     expect(await state.begin()).toBe(0)
     expect(await state.begin()).toBe(0) // no halt: a worker starting later joins attempt 0
+    await expect(state.rerun()).rejects.toThrow(
+      /^run "\S+": attempt 0 was neither halted nor aborted \(it is running or completed\), nothing to rerun$/,
+    )
     await produce(layout, state, 'fetch-0', ['a'])
     await state.markWorkerEnded('fetch-1', 'host lost')
     await state.kv.put(layout.names.doneKey(0), new TextEncoder().encode('{}'))
     await state.control('halt', 'node "enrich" failed', 'enrich-0')
-    // Three workers of the rerun start together: one starts attempt 1, the others join it.
+    // A worker starting after the halt joins the halted attempt (and stops): no new attempt.
+    const late = await RunState.open(nats.nc, layout.run)
+    expect(await late.begin()).toBe(0)
+    expect(await late.stopped()).toMatchObject({ kind: 'halt', by: 'enrich-0' })
+    // Three reruns of the halted attempt at once: one starts attempt 1, the others return it.
     const reruns = await Promise.all([1, 2, 3].map(async () => RunState.open(nats.nc, layout.run)))
-    expect(await Promise.all(reruns.map((each) => each.begin()))).toEqual([1, 1, 1])
+    const started = await Promise.all(reruns.map((each) => each.rerun()))
+    expect(started.map((each) => each.attempt)).toEqual([1, 1, 1])
+    expect(started[0]?.after).toMatchObject({ kind: 'halt', by: 'enrich-0' })
+    // Workers started after the rerun, together or late, join attempt 1; none starts another.
+    const workers = await Promise.all([1, 2].map(async () => RunState.open(nats.nc, layout.run)))
+    expect(await Promise.all(workers.map((each) => each.begin()))).toEqual([1, 1])
+    expect(await workers[0]?.stopped()).toBeUndefined()
+    await expect(workers[0]?.rerun()).rejects.toThrow(NothingToRerunError) // attempt 1 is running
     const rerun = reruns[0] as RunState
     const seen: RunControl[] = []
     const controlWatch = await rerun.watchControl((control) => seen.push(control))
@@ -295,10 +310,11 @@ describe.skipIf(skipReason)('RunState', () => {
     consumer.stop()
     await running
     expect(items.sort()).toEqual(['a', 'b'])
-    // a halt in attempt 1 is seen by attempt 1's workers
+    // a halt in attempt 1 is seen by attempt 1's workers, and a rerun of it starts attempt 2
     await rerun.control('abort', 'operator', 'cli')
     await eventually(() => seen.length === 1)
     controlWatch.stop()
+    expect((await late.rerun()).attempt).toBe(2)
   })
 
   it('fails the end watch when the stream is missing, naming the node', async () => {

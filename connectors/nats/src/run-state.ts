@@ -4,7 +4,7 @@
  * marked ended.
  *
  * Keys (parts escaped, see `names.ts`): `layout.<node>` (the node's expected producers),
- * `attempt` (the run's current attempt, see {@link RunState.begin}), and per attempt `a`:
+ * `attempt` (the run's current attempt, see {@link RunState.rerun}), and per attempt `a`:
  * `end.<a>.<node>.<worker>` (a producer's end marker), `done.<a>.<node>` (the node's input
  * ended) and `control.<a>` (halt or abort); for every attempt: `fence.<node>.<worker>` (an
  * operator marked the worker ended), `finished.<worker>` (the attempt in which the worker's run
@@ -101,6 +101,24 @@ interface AttemptValue {
   readonly at?: string
 }
 
+/**
+ * {@link RunState.rerun} of a run whose current attempt was neither halted nor aborted (or that
+ * no worker started yet): there is nothing to rerun.
+ */
+export class NothingToRerunError extends Error {
+  override readonly name = 'NothingToRerunError'
+  /** The run's current attempt; `undefined` when no worker started the run yet. */
+  readonly attempt: number | undefined
+  constructor(run: string, attempt: number | undefined) {
+    super(
+      attempt === undefined
+        ? `run "${run}": no worker started it yet, nothing to rerun (start its workers)`
+        : `run "${run}": attempt ${attempt} was neither halted nor aborted (it is running or completed), nothing to rerun`,
+    )
+    this.attempt = attempt
+  }
+}
+
 /** A handle that stops a watch. */
 export interface Watch {
   /** Stops the watch; its callback is not called any more. */
@@ -131,48 +149,75 @@ export class RunState {
 
   /**
    * The attempt of the run this state reads and writes end markers, `done` keys and the
-   * control key in. A halt or an abort ends an attempt; rerunning the run id starts the next
-   * one ({@link RunState.begin}), whose keys the old ones cannot end or stop.
+   * control key in. A halt or an abort ends an attempt; only an explicit rerun
+   * ({@link RunState.rerun}) starts the next one, whose keys the old ones cannot end or stop.
    */
   get attempt(): number {
     return this.#attempt
   }
 
   /**
-   * Joins the run's current attempt, or starts the next one when the current one was halted or
-   * aborted (its `control.<attempt>` key is written): a worker started after a halt reruns the
-   * run. Workers starting together agree on one attempt (a compare-and-set on `attempt`).
-   * Everything still in the streams is consumed in the new attempt; fences stay.
+   * Joins the run's current attempt (creating attempt 0 for a new run) and returns it. It never
+   * starts a new attempt: a worker that starts after its attempt was halted or aborted joins
+   * that attempt, sees its control key ({@link RunState.stopped}) and stops, however late it
+   * started.
    */
   async begin(): Promise<number> {
     for (;;) {
       const entry = await this.kv.get(ATTEMPT_KEY)
-      if (entry === null || entry.operation !== 'PUT') {
-        try {
-          await this.kv.create(ATTEMPT_KEY, json({ attempt: 0 } satisfies AttemptValue))
-        } catch (error) {
-          if ((await this.kv.get(ATTEMPT_KEY)) === null) throw error
-        }
-        continue
+      if (entry?.operation === 'PUT') {
+        this.#attempt = parse<AttemptValue>(entry).attempt
+        return this.#attempt
+      }
+      try {
+        await this.kv.create(ATTEMPT_KEY, json({ attempt: 0 } satisfies AttemptValue))
+      } catch (error) {
+        if ((await this.kv.get(ATTEMPT_KEY)) === null) throw error
+      }
+    }
+  }
+
+  /** The halt or abort written in the current attempt, if one was. */
+  async stopped(): Promise<RunControl | undefined> {
+    const entry = await this.kv.get(controlKey(this.#attempt))
+    return entry?.operation === 'PUT' ? parse<RunControl>(entry) : undefined
+  }
+
+  /**
+   * Reruns the run after a halt or an abort: starts its next attempt, once, and moves this
+   * state to it. Workers started afterwards join the new attempt (whenever they start); the
+   * new attempt consumes what is still in the streams, fences stay, and a source whose worker
+   * completed in an earlier attempt is not called again.
+   *
+   * A compare-and-set on `attempt`: of two reruns of the same halted attempt, one starts the
+   * next attempt and the other returns it. Throws a {@link NothingToRerunError} when the current
+   * attempt was neither halted nor aborted (it is running, or completed, or no worker ever
+   * started the run): there is nothing to rerun, start (or restart) its workers instead.
+   */
+  async rerun(): Promise<{ readonly attempt: number; readonly after: RunControl }> {
+    for (;;) {
+      const entry = await this.kv.get(ATTEMPT_KEY)
+      if (entry?.operation !== 'PUT') {
+        throw new NothingToRerunError(this.run, undefined)
       }
       const current = parse<AttemptValue>(entry).attempt
-      const control = await this.kv.get(controlKey(current))
-      if (control?.operation !== 'PUT') {
-        this.#attempt = current
-        return current
-      }
-      const next: AttemptValue = {
-        attempt: current + 1,
-        after: parse<RunControl>(control),
-        at: new Date().toISOString(),
-      }
+      this.#attempt = current
+      const after = await this.stopped()
+      if (after === undefined) throw new NothingToRerunError(this.run, current)
+      const next: AttemptValue = { attempt: current + 1, after, at: new Date().toISOString() }
       try {
         await this.kv.update(ATTEMPT_KEY, json(next), entry.revision)
         this.#attempt = next.attempt
-        return next.attempt
+        return { attempt: next.attempt, after }
       } catch (error) {
-        // another worker started the next attempt first: join it
-        if ((await this.kv.get(ATTEMPT_KEY))?.revision === entry.revision) throw error
+        const now = await this.kv.get(ATTEMPT_KEY)
+        if (now?.revision === entry.revision) throw error
+        // another rerun of the same halted attempt started the next one first: that is this one
+        const value = now?.operation === 'PUT' ? parse<AttemptValue>(now) : undefined
+        if (value?.attempt === current + 1) {
+          this.#attempt = value.attempt
+          return { attempt: value.attempt, after }
+        }
       }
     }
   }

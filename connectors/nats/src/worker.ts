@@ -71,7 +71,11 @@ export interface RunWorkerOptions {
   readonly graph: AsyncGraph
   /** Roles, their nodes and replica counts: the same in every worker of the run. */
   readonly deployment: Deployment
-  /** The run id: names the streams and the KV bucket; rerunning it resumes what is left. */
+  /**
+   * The run id: names the streams and the KV bucket. The worker joins the run's current
+   * attempt; after a halt or an abort, `RunState.rerun` (`graphflow-nats rerun`) starts the next
+   * attempt, which resumes what is left.
+   */
   readonly run: string
   /** The role this worker runs. */
   readonly role: string
@@ -149,15 +153,26 @@ export interface WorkerReport {
   readonly control: RunControl | undefined
   /**
    * The attempt of the run this worker took part in: 0, or one more for each rerun after a
-   * halt or an abort (see `RunState.begin`).
+   * halt or an abort (see `RunState.rerun`).
    */
   readonly attempt: number
+  /**
+   * True when the attempt had already been halted or aborted when this worker started (it
+   * started late): it ran nothing and reports the attempt's `control`, aborted. Rerun the run
+   * (`RunState.rerun`, `graphflow-nats rerun --run <id>`) and start its workers again to resume.
+   */
+  readonly stoppedBeforeStart: boolean
   /**
    * True when this worker runs start nodes (replica 0 of their role) but did not call them,
    * because its run completed in an earlier attempt or boot: everything they yielded was stored
    * then.
    */
   readonly sourcesSkipped: boolean
+}
+
+/** Why a worker started after its attempt was halted or aborted ran nothing, and what to do. */
+export function stoppedMessage(run: string, control: RunControl): string {
+  return `run "${run}" was ${control.kind}ed by ${control.by} before this worker started (${control.reason}): to resume it, rerun it (graphflow-nats rerun --run ${run}, or RunState.rerun) and start its workers again`
 }
 
 function checkReplicas(role: string, value: unknown): number {
@@ -239,9 +254,14 @@ export function producersOf(
  * runs the role's nodes with `execute({ placement })` (replica 0 alone calls the start nodes),
  * reads cross-role inputs from JetStream and publishes cross-role outputs to it. A halt in
  * this worker (a node with `haltOnException`) or an abort of `signal` is written to the run's
- * control key; a halt or abort written by any worker or operator aborts this one. A worker
- * started after a halt or an abort starts the run's next attempt (a rerun): it consumes what is
- * still in the streams, and a source whose worker completed earlier is not called again.
+ * control key; a halt or abort written by any worker or operator aborts this one.
+ *
+ * The worker joins the run's current attempt and never starts a new one: started after the
+ * attempt was halted or aborted, it runs nothing and resolves at once with the attempt's
+ * `control`, aborted (`stoppedBeforeStart`). A rerun is explicit: `RunState.rerun`
+ * (`graphflow-nats rerun --run <id>`) starts the next attempt once, and the workers started
+ * afterwards (together or late) join it: it consumes what is still in the streams, and a source
+ * whose worker completed earlier is not called again.
  */
 export async function runWorker(options: RunWorkerOptions): Promise<WorkerReport> {
   const { graph, deployment, run, role } = options
@@ -283,8 +303,10 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerReport
     const js = jetstream(nc)
     const jsm = await jetstreamManager(nc)
     const state = await RunState.open(nc, run)
-    // A rerun after a halt or an abort starts the next attempt; the old keys cannot end it.
+    // Joins the current attempt; only an explicit rerun (RunState.rerun) starts the next one.
     const attempt = await state.begin()
+    // Started after its attempt was halted or aborted: run nothing, report the control record.
+    const stoppedBefore = await state.stopped()
     const layouts = new Map<string, NodeLayout>()
     const layoutOf = async (node: string): Promise<NodeLayout> => {
       let layout = layouts.get(node)
@@ -314,9 +336,10 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerReport
       )
     for (const node of [...inbound, ...outbound]) await layoutOf(node)
 
-    let control: RunControl | undefined
+    let control: RunControl | undefined = stoppedBefore
     let failure: Error | undefined
     const controller = new AbortController()
+    if (stoppedBefore !== undefined) controller.abort(new Error(stoppedMessage(run, stoppedBefore)))
     const controlWrites: Promise<void>[] = []
     const stopLocally = (kind: RunControl['kind'], reason: string) => {
       if (control !== undefined || controller.signal.aborted || failure !== undefined) return
@@ -362,8 +385,11 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerReport
         }),
       )
     }
-    statusTimer = setInterval(() => void writeStatus().catch(() => {}), statusIntervalMs)
-    statusTimer.unref()
+    // A worker that ran nothing leaves the counters of its earlier boots as they are.
+    if (stoppedBefore === undefined) {
+      statusTimer = setInterval(() => void writeStatus().catch(() => {}), statusIntervalMs)
+      statusTimer.unref()
+    }
     const startsHere = graph.nodes.some(
       (each) => local.has(each.name) && graph.sourcesOf(each.name).length === 0,
     )
@@ -372,7 +398,9 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerReport
       replica === 0 && startsHere && (await state.finishedIn(worker)) !== undefined
     const report = await executor.execute({
       signal: controller.signal,
-      ...((replica > 0 || sourcesSkipped) && startsHere ? { startNodes: {} } : {}),
+      ...((replica > 0 || sourcesSkipped || stoppedBefore !== undefined) && startsHere
+        ? { startNodes: {} }
+        : {}),
       placement: {
         local: [...local],
         inboundQueue: (node) => {
@@ -409,9 +437,18 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerReport
     })
     options.signal?.removeEventListener('abort', onUserAbort)
     clearInterval(statusTimer)
-    await Promise.all([writeStatus(), ...controlWrites])
+    await Promise.all([stoppedBefore === undefined ? writeStatus() : undefined, ...controlWrites])
     if (report.ok) await state.markFinished(worker)
-    return { worker, report, received: received(), failure, control, attempt, sourcesSkipped }
+    return {
+      worker,
+      report,
+      received: received(),
+      failure,
+      control,
+      attempt,
+      sourcesSkipped,
+      stoppedBeforeStart: stoppedBefore !== undefined,
+    }
   } finally {
     clearInterval(statusTimer)
     for (const watch of await Promise.allSettled(fenceWatches)) {

@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { RunState } from '../src/run-state.js'
 import { eventually } from './helpers.js'
-import { skipReason, startNats, type TestServer, uniqueRun } from './nats-server.js'
+import { connectTo, skipReason, startNats, type TestServer, uniqueRun } from './nats-server.js'
 
 const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
 const graphModule = fileURLToPath(new URL('./fixtures/cli-graph.ts', import.meta.url))
@@ -156,6 +157,42 @@ describe.skipIf(skipReason)('graphflow-nats', () => {
     expect(stdout).toMatch(/^enrich-1: aborted in \d+ ms$/m)
     expect(stdout).toMatch(/^enrich-0: aborted in \d+ ms$/m)
   }, 90_000)
+
+  // guards explicit reruns: a worker started after an abort says so and how to rerun (no new
+  // attempt of its own); `rerun` starts the next attempt once
+  it('rerun: a late worker reports the abort; rerun starts the next attempt once', async () => {
+    const run = uniqueRun()
+    const common = ['--run', run, '--servers', server.url]
+    const nc = await connectTo(server.url)
+    try {
+      const nothing = await graphflowNats(['rerun', ...common])
+      expect(nothing).toMatchObject({ code: 3, stderr: '' })
+      expect(nothing.stdout).toMatch(/no worker started it yet, nothing to rerun/)
+      const state = await RunState.open(nc, run)
+      await state.begin()
+      await state.control('abort', 'stopped by the operator', 'enrich-0')
+      const late = await graphflowNats(['run', graphModule, '--role', 'store', ...common], {
+        GF_OUT_DIR: outDir,
+      })
+      expect(late).toMatchObject({ code: 1, stderr: '' })
+      expect(late.stdout).toMatch(/^store-0: aborted in \d+ ms$/m)
+      expect(late.stdout).toContain('  abort by enrich-0: stopped by the operator\n')
+      expect(late.stdout).toContain(
+        `  run "${run}" was aborted by enrich-0 before this worker started (stopped by the operator): to resume it, rerun it (graphflow-nats rerun --run ${run}, or RunState.rerun) and start its workers again\n`,
+      )
+      const rerun = await graphflowNats(['rerun', ...common])
+      expect(rerun).toMatchObject({ code: 0, stderr: '' })
+      expect(rerun.stdout).toBe(
+        `run "${run}": attempt 1 started (after the abort by enrich-0: stopped by the operator); start its workers again\n`,
+      )
+      const again = await graphflowNats(['rerun', ...common])
+      expect(again).toMatchObject({ code: 3, stderr: '' })
+      expect(again.stdout).toMatch(/attempt 1 was neither halted nor aborted/)
+      expect(await (await RunState.open(nc, run)).begin()).toBe(1)
+    } finally {
+      await nc.close()
+    }
+  }, 60_000)
 
   it('refuses a bad command line with the usage and exit code 2', async () => {
     const missing = await graphflowNats(['run', graphModule, '--role', 'fetch'])

@@ -137,9 +137,13 @@ describe.skipIf(skip)('breweries, distributed over processes on NATS JetStream',
     )?.[1]
     expect(id).toBeDefined()
     expect(pids.filter(alive)).toEqual([])
-    // The same run id again resumes it: every US brewery once at the end.
+    // The same run id again resumes it: every US brewery once at the end...
     const rerun = launch(['--db', db, '--count', '1000', '--replicas', '2', '--run', id as string])
     expect(await rerun.exit).toBe(0)
+    // ...rerun explicitly, once (the next attempt), before the workers start and join it
+    expect(rerun.output()).toMatch(
+      /^\[rerun\] run "\S+": attempt 1 started \(after the abort by \S+: aborted in worker \S+\)/m,
+    )
     expect(rerun.output()).toMatch(/\(attempt 1: a rerun\)/)
     expect(
       rows(db)

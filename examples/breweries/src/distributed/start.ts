@@ -5,7 +5,9 @@
  * worker: fetch-0, enrich-0..N-1, store-0. A worker killed by a signal it did not get from here
  * (`kill -9`, the OOM killer) is restarted with the same replica id, as a supervisor would.
  * At the end it prints where the output is and what it holds; Ctrl-C (or SIGTERM) stops every
- * worker (the run is aborted in all of them), the servers, and exits 130 (143).
+ * worker (the run is aborted in all of them), the servers, and exits 130 (143). With `--run` of
+ * a stopped run it first reruns it (`graphflow-nats rerun`: the run's next attempt), then starts
+ * the workers, which join that attempt.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, rmSync } from 'node:fs'
@@ -207,6 +209,24 @@ function spawnWorker(worker: Omit<Worker, 'child' | 'exit'>, natsUrl: string, ap
   return started
 }
 
+/**
+ * `--run <id>` of a run that was halted or aborted (Ctrl-C): `graphflow-nats rerun` starts its
+ * next attempt, once, before any worker starts (workers never start an attempt on their own).
+ * Exit code 3 is "nothing to rerun": a new run id, or one whose attempt was not stopped.
+ */
+async function rerunIfStopped(natsUrl: string): Promise<void> {
+  const child = spawn(process.execPath, [natsCli, 'rerun', '--run', run, '--servers', natsUrl], {
+    cwd: exampleDir,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  prefixLines(child.stdout, '[rerun]', process.stdout)
+  const code = await new Promise<number>((done) => {
+    child.on('error', () => done(1))
+    child.on('exit', (exitCode) => done(exitCode ?? 1))
+  })
+  if (code !== 0 && code !== 3) throw new Error(`graphflow-nats rerun --run ${run} exited ${code}`)
+}
+
 function summary(): void {
   console.log(`\noutput: ${db} (SQLite, table "breweries", one row per brewery id)`)
   try {
@@ -261,6 +281,7 @@ try {
     apiUrl = replay.apiUrl
   }
   mkdirSync(dirname(db), { recursive: true })
+  if (values.run !== undefined) await rerunIfStopped(natsUrl)
   console.log(`nats: ${natsUrl}   api: ${apiUrl}   run: ${run}`)
   console.log(
     `workers: fetch-0, enrich-0..${replicas - 1} (geocoder ${geocodeMs} ms per record, maxTasks 8 each), store-0`,
