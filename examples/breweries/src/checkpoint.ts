@@ -1,35 +1,36 @@
-// The example's own resume bookkeeping: what a run leaves beside its output, and how much of
-// an earlier CSV a resumed run can keep. Kept in this one module on purpose.
+// What the example adds to the library's resumable loads (see "Resumable loads" in the core
+// README): the state file's place, a record of the run's parameters so that `--resume` with
+// other flags is refused in words before any request, and what the saved state says each
+// output holds. The positions, the CSV truncation and the SQLite row ids are the library's.
 import { createHash } from 'node:crypto'
-import { createReadStream } from 'node:fs'
-import { open, readFile, rename, rm, stat } from 'node:fs/promises'
-import { dirname } from 'node:path'
-import { parse } from 'csv-parse'
+import { existsSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
+import { type CheckpointStore, fileCheckpointStore } from '@graphflow/core'
+import { type SqliteCheckpointStore, sqliteCheckpointStore } from '@graphflow/sqlite'
 import { BreweriesError } from './breweries-error.js'
-import { BREWERY_COLUMNS } from './dataset.js'
 
-/** What a run leaves beside its output so that `--resume` can continue it. */
-export interface Checkpoint {
-  /**
-   * The API's list endpoint, or `offline` for the replay server. In the file it is redacted
-   * (see {@link redactUrl}); {@link Checkpoint.apiUrlHash} stands for the full URL.
-   */
+/** The key of the library's state (positions per sink) in the state file. */
+export const STATE_KEY = 'breweries'
+/** The key of this example's record of the run's parameters in the same file. */
+export const RUN_KEY = 'breweries-run'
+/** The source node whose positions the state holds. */
+export const SOURCE_NODE = 'breweries'
+
+/** The parameters a resumed run must share with the run it continues (`apiUrl` in full). */
+export interface RunKey {
+  /** The API's list endpoint, or `offline` for the replay server. */
   apiUrl: string
-  /** SHA-256 (hex) of the full `apiUrl`, secrets included: what `--resume` compares. */
-  apiUrlHash?: string
   country: string
   perPage: number
   csv: string | undefined
   sqlite: string | undefined
-  /** Records each sink has stored, counted from the first page (earlier runs included). */
-  records: { csv?: number; sqlite?: number }
-  /** True once a run ended with no error: nothing left to resume. */
-  complete: boolean
-  updatedAt: string
 }
 
-/** The parameters a resumed run must share with the run it continues (`apiUrl` in full). */
-export type CheckpointKey = Pick<Checkpoint, 'apiUrl' | 'country' | 'perPage' | 'csv' | 'sqlite'>
+/** What the state file keeps of {@link RunKey}: the URL redacted, a hash standing for it. */
+export interface RunRecord extends RunKey {
+  /** SHA-256 (hex) of the full `apiUrl`, secrets included: what `--resume` compares. */
+  apiUrlHash: string
+}
 
 /** Query parameters whose values are secrets (lower case), as `@graphflow/http` redacts them. */
 const SECRET_PARAMS = new Set(['api_key', 'apikey', 'api-key', 'key', 'sig', 'auth'])
@@ -62,222 +63,183 @@ export function hashUrl(text: string): string {
   return createHash('sha256').update(text).digest('hex')
 }
 
-/** The checkpoint file of a run: beside its CSV, or its database when there is no CSV. */
-export function checkpointPath(key: CheckpointKey): string {
-  return `${key.csv ?? key.sqlite}.checkpoint.json`
-}
-
-const reason = (error: unknown) =>
-  (error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : String(error))
-
-/** Reads a checkpoint; `undefined` when there is none. */
-export async function readCheckpoint(path: string): Promise<Checkpoint | undefined> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw new Error(`cannot read the checkpoint ${path}: ${reason(error)}`)
-  }
-  try {
-    const checkpoint = JSON.parse(text) as Checkpoint
-    if (typeof checkpoint.records !== 'object' || checkpoint.records === null) throw new Error()
-    return checkpoint
-  } catch {
-    throw new Error(`${path} is not a checkpoint of this version of the example; delete it`)
-  }
-}
+/** The table of the database that keeps the state when the run writes to SQLite. */
+export const STATE_TABLE = 'graphflow_checkpoints'
 
 /**
- * Writes a checkpoint atomically and durably: a temp file beside it, synced, renamed over it,
- * and the directory synced, so a crash leaves the old checkpoint or the new one, never half.
+ * Where a run keeps its state: in its SQLite database when it writes one (the SQLite sink then
+ * commits each saved position with its rows, in the same transaction), else in a file beside
+ * the CSV.
  */
-export async function writeCheckpoint(path: string, checkpoint: Checkpoint): Promise<void> {
-  const temp = `${path}.tmp`
-  try {
-    // 0600: the checkpoint names the API and the outputs; only their owner reads it.
-    const handle = await open(temp, 'w', 0o600)
-    try {
-      await handle.chmod(0o600)
-      await handle.writeFile(`${JSON.stringify(checkpoint, null, 2)}\n`)
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-    await rename(temp, path)
-  } catch (error) {
-    await rm(temp, { force: true }).catch(() => undefined)
-    throw new Error(`cannot write the checkpoint ${path}: ${reason(error)}`)
-  }
-  // The rename is durable once the directory is synced (not possible everywhere: best effort).
-  const directory = await open(dirname(path), 'r').catch(() => undefined)
-  await directory
-    ?.sync()
-    .catch(() => undefined)
-    .finally(() => directory.close())
+export function statePath(key: RunKey): string {
+  return key.sqlite ?? `${key.csv}.checkpoint.json`
 }
 
-/** Removes a checkpoint, if there is one. */
-export async function removeCheckpoint(path: string): Promise<void> {
-  await rm(path, { force: true })
+/** The state's place as messages name it. */
+export function stateName(key: RunKey): string {
+  return key.sqlite ? `${key.sqlite} (table ${STATE_TABLE})` : statePath(key)
 }
 
-/** Why a checkpoint cannot be resumed with these parameters, or `undefined` when it can. */
-export function mismatch(checkpoint: Checkpoint, key: CheckpointKey): string | undefined {
-  const sameUrl = checkpoint.apiUrlHash
-    ? checkpoint.apiUrlHash === hashUrl(key.apiUrl)
-    : checkpoint.apiUrl === key.apiUrl
-  if (!sameUrl) {
-    const before = redactUrl(checkpoint.apiUrl)
+/** The record of a run's parameters as the state file keeps it (no secret of the URL). */
+export function runRecord(key: RunKey): RunRecord {
+  return { ...key, apiUrl: redactUrl(key.apiUrl), apiUrlHash: hashUrl(key.apiUrl) }
+}
+
+/** Why a saved run cannot be resumed with these parameters, or `undefined` when it can. */
+export function mismatch(saved: RunRecord, key: RunKey): string | undefined {
+  if (saved.apiUrlHash !== hashUrl(key.apiUrl)) {
+    const before = redactUrl(saved.apiUrl)
     const now = redactUrl(key.apiUrl)
     return `apiUrl was ${JSON.stringify(before)}, now ${JSON.stringify(now)}${before === now ? ' (they differ in a part that is not shown)' : ''}`
   }
   for (const field of ['country', 'perPage', 'csv', 'sqlite'] as const) {
-    if (checkpoint[field] !== key[field]) {
-      const now = key[field] === undefined ? 'not given' : JSON.stringify(key[field])
-      return `${field} was ${checkpoint[field] === undefined ? 'not given' : JSON.stringify(checkpoint[field])}, now ${now}`
+    if (saved[field] !== key[field]) {
+      const show = (value: unknown) => (value === undefined ? 'not given' : JSON.stringify(value))
+      return `${field} was ${show(saved[field])}, now ${show(key[field])}`
     }
   }
   return undefined
 }
 
-/** What a CSV written by an earlier run holds. */
-export interface CsvContent {
-  /** Whole records after the header (a record cut by a killed run is not one). */
+/** What the saved state says about one sink: the records and pages it stored, in order. */
+export interface SinkStored {
   records: number
-  /** `pageEnds[n]`: the byte offset just after the `n`-th page of records (0: the header). */
-  pageEnds: number[]
-  /** The file's size in bytes. */
-  size: number
+  pages: number
+  /** It stored the empty page that ends the load. */
+  done: boolean
+  /** The CSV's size in bytes the saved state keeps (the csvSink's save point), when known. */
+  size?: number
 }
 
 /**
- * Reads a CSV the sink wrote in an earlier run: its whole records, and where each page of them
- * ends, so a resumed run can cut what came after the last whole page. Reading stops at the
- * first record that is not whole (a run killed mid-write leaves one). `undefined`: no file.
+ * Reads what each sink stored from the library's state (`sources.breweries[sink].position`,
+ * the `httpSource` position: `pages`, `records`, `done`). A sink without a position (a run
+ * stopped before its first page was stored) stored nothing.
  */
-export async function readCsvContent(
-  path: string,
-  columns: readonly string[],
-  perPage: number,
-): Promise<CsvContent | undefined> {
-  const found = await stat(path).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return undefined
-    throw new Error(`cannot read ${path}: ${reason(error)}`)
-  })
-  if (!found) return undefined
-  const content: CsvContent = { records: 0, pageEnds: [], size: found.size }
-  const lastByte = await lastByteOf(path, found.size)
-  const parser = createReadStream(path).pipe(
-    parse({ info: true, relax_column_count: true, skip_empty_lines: false }),
-  )
+export function storedBySink(state: unknown, sinks: readonly string[]): Record<string, SinkStored> {
+  const sources = (state as { sources?: Record<string, Record<string, unknown>> } | undefined)
+    ?.sources
+  const entries = sources?.[SOURCE_NODE] ?? {}
+  const stored: Record<string, SinkStored> = {}
+  for (const sink of sinks) {
+    const entry = entries[sink] as { position?: unknown; data?: { size?: unknown } } | undefined
+    const position = entry?.position as
+      | { pages?: unknown; records?: unknown; done?: unknown }
+      | null
+      | undefined
+    const count = (value: unknown) => (typeof value === 'number' ? value : 0)
+    stored[sink] = {
+      records: count(position?.records),
+      pages: count(position?.pages),
+      done: position?.done === true,
+    }
+    const size = entry?.data?.size
+    if (typeof size === 'number') stored[sink].size = size
+  }
+  return stored
+}
+
+/**
+ * The replay server listens on a new port each run: an offline state's positions were saved for
+ * the last run's port. Points them at this run's server (the only part that may differ: the
+ * path, the query and the pagination are still compared by `httpSource`).
+ */
+export function moveOfflinePositions(state: unknown, apiUrl: string): boolean {
+  const origin = new URL(apiUrl).origin
+  const entries =
+    (state as { sources?: Record<string, Record<string, unknown>> } | undefined)?.sources?.[
+      SOURCE_NODE
+    ] ?? {}
+  let moved = false
+  for (const entry of Object.values(entries)) {
+    const saved = (entry as { position?: { for?: { url?: unknown } } | null }).position?.for
+    if (saved && typeof saved.url === 'string') {
+      const url = saved.url.replace(/^http:\/\/127\.0\.0\.1:\d+(?=\/)/, origin)
+      moved ||= url !== saved.url
+      saved.url = url
+    }
+  }
+  return moved
+}
+
+/** The record of a run without SQLite, in the state file beside the CSV, if there is one. */
+export async function recordBesideCsv(key: RunKey): Promise<RunRecord | undefined> {
+  const path = statePath({ ...key, sqlite: undefined })
+  if (!existsSync(path)) return undefined
+  const record = await fileCheckpointStore(path)
+    .get(RUN_KEY)
+    .catch(() => undefined)
+  return typeof (record as RunRecord | undefined)?.apiUrlHash === 'string'
+    ? (record as RunRecord)
+    : undefined
+}
+
+/** The state of a run: the store, what it holds, and how to start over. */
+export interface RunState {
+  /** Where the state is, as messages name it. */
+  name: string
+  store: CheckpointStore
+  /** The record of the run that wrote the state, `undefined` when there is none. */
+  record: RunRecord | undefined
+  /** The library's state under {@link STATE_KEY}, `undefined` when there is none. */
+  state: unknown
+  /** Removes the state (this example's keys; a state file altogether). */
+  remove(): Promise<void>
+  /** Closes the store's database connection, if it has one. */
+  close(): void
+}
+
+/**
+ * Opens the state of a run: a `sqliteCheckpointStore` in its database, or a
+ * `fileCheckpointStore` beside its CSV (written atomically: a temp file, fsync, rename, fsync of
+ * the directory). A missing file or database is an empty state, and nothing is created here.
+ */
+export async function openRunState(key: RunKey): Promise<RunState> {
+  const path = statePath(key)
+  const name = stateName(key)
+  let database: SqliteCheckpointStore | undefined = key.sqlite
+    ? sqliteCheckpointStore({ path: key.sqlite, table: STATE_TABLE })
+    : undefined
+  const store: CheckpointStore = database ?? fileCheckpointStore(path)
+  let record: unknown
+  let state: unknown
   try {
-    for await (const { record, info } of parser as AsyncIterable<{
-      record: string[]
-      info: { bytes: number }
-    }>) {
-      // The sink ends every record with a newline: without one, the last record was cut.
-      const whole = info.bytes < found.size || lastByte === 0x0a
-      if (content.pageEnds.length === 0) {
-        if (!whole || record.join(',') !== columns.join(',')) {
-          throw new Error(`${path} does not start with the breweries header`)
-        }
-        content.pageEnds.push(info.bytes)
-        continue
-      }
-      if (!whole || record.length !== columns.length) break
-      content.records++
-      if (content.records % perPage === 0) content.pageEnds.push(info.bytes)
+    if (existsSync(path)) {
+      record = await store.get(RUN_KEY)
+      state = await store.get(STATE_KEY)
     }
   } catch (error) {
-    // A quote left open by a cut record: what came before it is whole.
-    if ((error as { code?: string }).code?.startsWith('CSV_') !== true) throw error
-  } finally {
-    parser.destroy()
+    database?.close()
+    throw new BreweriesError(
+      `cannot read the checkpoint in ${name}: ${(error as Error).message}; move it away to start over`,
+    )
   }
-  if (content.pageEnds.length === 0) throw new Error(`${path} has no header`)
-  return content
-}
-
-async function lastByteOf(path: string, size: number): Promise<number | undefined> {
-  if (size === 0) return undefined
-  const handle = await open(path, 'r')
-  try {
-    const { buffer } = await handle.read(Buffer.alloc(1), 0, 1, size - 1)
-    return buffer[0]
-  } finally {
-    await handle.close()
+  if (record !== undefined && typeof (record as RunRecord).apiUrlHash !== 'string') {
+    database?.close()
+    throw new BreweriesError(
+      `${name} holds no checkpoint of this version of the example; remove it to start over`,
+    )
   }
-}
-
-/** Where a resumed run starts, and what each output keeps from the runs before. */
-export interface ResumePlan {
-  /** Whole pages each sink keeps. */
-  pages: { csv: number; sqlite: number }
-  /** Bytes of the CSV after its last whole page, and where that page ends. */
-  cut: { bytes: number; at: number } | undefined
-}
-
-/** Checks a checkpoint can be resumed, and reads what the CSV kept; changes nothing. */
-export async function resumePlan(
-  checkpoint: Checkpoint | undefined,
-  file: string,
-  key: CheckpointKey,
-): Promise<ResumePlan | 'complete'> {
-  if (!checkpoint) {
-    throw new BreweriesError(`--resume: no checkpoint at ${file}; run once without --resume`)
-  }
-  const why = mismatch(checkpoint, key)
-  if (why) throw new BreweriesError(`--resume: ${file} is the checkpoint of another run: ${why}`)
-  if (checkpoint.complete) return 'complete'
-  const { perPage } = key
-  const plan: ResumePlan = {
-    pages: { csv: 0, sqlite: Math.floor((checkpoint.records.sqlite ?? 0) / perPage) },
-    cut: undefined,
-  }
-  if (key.csv) {
-    // The CSV itself says what it holds: whole pages are kept, a page cut short by a killed
-    // run is fetched again. It must hold at least what the checkpoint counted.
-    const content = await readCsvContent(key.csv, BREWERY_COLUMNS, perPage)
-    const counted = checkpoint.records.csv ?? 0
-    if (!content || content.records < counted) {
-      throw new BreweriesError(
-        `--resume: ${key.csv} ${content ? `holds ${content.records} records, fewer than the ${counted} counted at the checkpoint` : 'is missing'}; run without --resume`,
-      )
-    }
-    plan.pages.csv = content.pageEnds.length - 1
-    const at = content.pageEnds[plan.pages.csv] as number
-    if (content.size > at) plan.cut = { bytes: content.size - at, at }
-  }
-  return plan
-}
-
-/** Writes checkpoints while the run goes on, one at a time, skipping unchanged counts. */
-export function checkpointWriter(file: string, key: CheckpointKey, warn: (line: string) => void) {
-  let last = ''
-  let writing: Promise<void> = Promise.resolve()
-  let failed = false
   return {
-    save(records: Checkpoint['records'], complete: boolean): Promise<void> {
-      const text = JSON.stringify([records, complete])
-      if (text === last) return writing
-      last = text
-      writing = writing.then(() =>
-        writeCheckpoint(file, {
-          ...key,
-          // The file keeps no secret of the URL: a hash of it is what --resume compares.
-          apiUrl: redactUrl(key.apiUrl),
-          apiUrlHash: hashUrl(key.apiUrl),
-          records,
-          complete,
-          updatedAt: new Date().toISOString(),
-        }).catch((error: Error) => {
-          if (!failed) warn(error.message)
-          failed = true
-        }),
-      )
-      return writing
+    name,
+    store,
+    record: record as RunRecord | undefined,
+    state,
+    async remove() {
+      if (!key.sqlite) return rm(path, { force: true })
+      if (!database) return
+      if (!existsSync(path)) return
+      const connection = database.connection()
+      const table = connection
+        .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?")
+        .get(STATE_TABLE)
+      if (table) {
+        connection.prepare(`DELETE FROM ${STATE_TABLE} WHERE key IN (?, ?)`).run(RUN_KEY, STATE_KEY)
+      }
     },
-    idle: () => writing,
+    close() {
+      database?.close()
+      database = undefined
+    },
   }
 }

@@ -55,7 +55,7 @@ const program = new Command('breweries')
   )
   .option(
     '--resume',
-    'continue an interrupted run from its checkpoint (<output>.checkpoint.json)',
+    'continue an interrupted run from its checkpoint (in the --sqlite database, else <csv>.checkpoint.json)',
     false,
   )
   .addOption(

@@ -1,9 +1,9 @@
 import {
   AsyncExecutor,
   AsyncGraph,
+  type CheckpointStore,
   type ExecutionReport,
   type Logger,
-  type NodeRef,
 } from '@graphflow/core'
 import { type CsvSinkSpec, csvSink } from '@graphflow/csv'
 import {
@@ -11,7 +11,6 @@ import {
   type HttpRetryInfo,
   type HttpRetryOptions,
   type HttpSourceSpec,
-  type HttpStartArgs,
   httpSource,
 } from '@graphflow/http'
 import { type SqliteSinkSpec, sqliteSink } from '@graphflow/sqlite'
@@ -40,15 +39,12 @@ export interface BreweriesOptions {
   onRetry?: (info: HttpRetryInfo) => void
   /** Called after each page is fetched. */
   onPage?: (info: HttpPageInfo) => void
-  /** The first page to fetch (a resumed run starts after what is stored). @default 1 */
-  startPage?: number
-  /** Append to an existing CSV instead of replacing it (a resumed run). @default false */
-  appendCsv?: boolean
   /**
-   * Pages to let pass before a sink stores anything, when one sink of a resumed run is ahead
-   * of the other: the source restarts after the slower one. @default none
+   * How SQLite stores a brewery: `upsert` on `id` (a re-run updates, never duplicates), or plain
+   * `insert` without a primary key (the crash tests use it: a row stored twice would show).
+   * @default 'upsert'
    */
-  skipPages?: { csv?: number; sqlite?: number }
+  sqliteMode?: 'upsert' | 'insert'
 }
 
 /** A wired graph, its nodes' live counters, and a way to run it. */
@@ -58,7 +54,14 @@ export interface BreweriesPipeline {
   source: HttpSourceSpec<Brewery[]>
   csv: CsvSinkSpec<Brewery> | undefined
   sqlite: SqliteSinkSpec<Brewery> | undefined
-  run(signal?: AbortSignal): Promise<ExecutionReport>
+  /**
+   * Runs the graph. With `checkpoints` the load is resumable: the source saves a position after
+   * each page once every sink stored it, and a run with the same store goes on after it.
+   */
+  run(
+    signal?: AbortSignal,
+    checkpoints?: { store: CheckpointStore; key: string },
+  ): Promise<ExecutionReport>
 }
 
 /** The SQLite columns: typed, `id` the primary key, so a re-run updates rather than duplicates. */
@@ -82,29 +85,6 @@ const SQLITE_COLUMNS: Record<(typeof BREWERY_COLUMNS)[number], string> = {
 }
 
 /**
- * Inserts a node that drops the first `count` pages on their way to `sink` (pages arrive in
- * page order); returns the node the sink should be fed from.
- */
-function skipFirst(
-  graph: AsyncGraph,
-  from: NodeRef<HttpStartArgs, Brewery[]>,
-  sink: string,
-  count = 0,
-): NodeRef<never, Brewery[]> {
-  if (count <= 0) return from
-  let skipped = 0
-  const skip = graph.addNode(
-    async function* skipStoredPages(page: Brewery[]) {
-      if (skipped < count) skipped++
-      else yield page
-    },
-    { name: `${sink}-resume` },
-  )
-  graph.addEdge(from, skip)
-  return skip
-}
-
-/**
  * Open Brewery DB -> CSV and/or SQLite: one paginated HTTP source feeding each sink with one
  * page (an array of breweries) per item.
  */
@@ -123,7 +103,6 @@ export function buildBreweriesPipeline(
     pagination: {
       type: 'page',
       param: 'page',
-      start: options.startPage ?? 1,
       sizeParam: 'per_page',
       size: options.perPage,
     },
@@ -140,7 +119,6 @@ export function buildBreweriesPipeline(
         columns: BREWERY_COLUMNS,
         escapeFormulas: true,
         mkdir: true,
-        append: options.appendCsv ?? false,
         // The CSV has the seed's 16 columns: a field the API adds later is left out of it
         // (SQLite keeps it, below) instead of failing every page.
         onUnknownColumn: 'ignore',
@@ -152,21 +130,25 @@ export function buildBreweriesPipeline(
         path: options.sqlitePath,
         table: 'breweries',
         columns: SQLITE_COLUMNS,
-        primaryKey: 'id',
-        mode: 'upsert',
-        // One transaction per page: a page is committed when the sink's call for it returns,
-        // so the checkpoint can count it.
+        ...(options.sqliteMode === 'insert'
+          ? { mode: 'insert' as const }
+          : { primaryKey: 'id', mode: 'upsert' as const }),
+        // One transaction per page.
         batchSize: options.perPage,
         onUnknownColumn: 'add',
       })
     : undefined
-  if (csv) graph.addEdge(skipFirst(graph, from, 'csv', options.skipPages?.csv), graph.addNode(csv))
-  if (sqlite) {
-    graph.addEdge(
-      skipFirst(graph, from, 'sqlite', options.skipPages?.sqlite),
-      graph.addNode(sqlite),
-    )
-  }
+  // A resumed run: the source starts after the last page every sink stored, a sink that got
+  // further is not handed the pages it has (core), the CSV is cut to its saved size (csvSink).
+  if (csv) graph.addEdge(from, graph.addNode(csv))
+  if (sqlite) graph.addEdge(from, graph.addNode(sqlite))
   const executor = new AsyncExecutor(graph, { logger, progressInterval: 200 })
-  return { graph, executor, source, csv, sqlite, run: (signal) => executor.execute({ signal }) }
+  return {
+    graph,
+    executor,
+    source,
+    csv,
+    sqlite,
+    run: (signal, checkpoints) => executor.execute({ signal, checkpoints }),
+  }
 }

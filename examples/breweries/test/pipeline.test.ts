@@ -1,17 +1,20 @@
 import { execFile } from 'node:child_process'
-import { appendFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { fileCheckpointStore } from '@graphflow/core'
 import { csvSource, escapeFormula } from '@graphflow/csv'
 import { sqliteSource } from '@graphflow/sqlite'
 import { runNode } from '@graphflow/testkit'
+import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { BREWERY_COLUMNS, type Brewery, generateBreweries } from '../src/dataset.js'
 import { buildBreweriesPipeline } from '../src/pipeline.js'
 import { type ReplayServer, startReplayServer } from '../src/replay-server.js'
 import { runBreweries } from '../src/run-breweries.js'
 import { breweriesOptions } from './cli-options.js'
+import { readSavedState } from './saved-state.js'
 
 const US = generateBreweries().filter((brewery) => brewery.country === 'United States')
 const silent = { info: () => {}, error: () => {} }
@@ -149,23 +152,64 @@ describe('resuming an interrupted load', () => {
     stderr: { write: () => true },
     cwd: directory,
   })
+  /** What the run saved in us.db: its parameters, and each sink's position. */
+  const readState = async () => {
+    const saved = readSavedState(join(directory, 'us.db'))
+    if (!saved) throw new Error('no saved state in us.db')
+    return saved
+  }
+  /**
+   * Aborts once the saved state counts 200 records in the CSV (polled: the machine may be slow,
+   * so no fixed delay).
+   */
+  const abortOnceStored = (controller: AbortController) => {
+    const poll = setInterval(() => {
+      let stored = 0
+      try {
+        stored = readSavedState(join(directory, 'us.db'))?.positions.csv?.records ?? 0
+      } catch {
+        // The database is being created.
+      }
+      if (stored >= 200) {
+        clearInterval(poll)
+        controller.abort()
+      }
+    }, 10)
+    controller.signal.addEventListener('abort', () => clearInterval(poll))
+    return poll
+  }
+  /** The CSV of a clean run of the same load, in a directory of its own. */
+  const cleanCsv = async () => {
+    const clean = join(directory, 'clean')
+    const run = await runBreweries(
+      { ...cliOptions(server?.apiUrl ?? '', false), sqlite: undefined },
+      {
+        ...quiet(),
+        cwd: clean,
+      },
+    )
+    expect(run.exitCode).toBe(0)
+    return readFile(join(clean, 'us.csv'))
+  }
 
   it('continues after an abort: every brewery once in CSV and SQLite, then nothing to resume', async () => {
     server = await startReplayServer({ latencyMs: 25 })
     const controller = new AbortController()
-    setTimeout(() => controller.abort(), 400)
+    abortOnceStored(controller)
     const first = await runBreweries(cliOptions(server.apiUrl, false), {
       ...quiet(),
       signal: controller.signal,
     })
     expect(first.exitCode).toBe(1)
     expect(first.report?.aborted).toBe(true)
-    const checkpoint = JSON.parse(await readFile(join(directory, 'us.csv.checkpoint.json'), 'utf8'))
-    expect(checkpoint).toMatchObject({ complete: false, country: 'United States', perPage: 100 })
-    expect(checkpoint.records.csv).toBeGreaterThan(0)
-    expect(checkpoint.records.csv).toBeLessThan(US.length)
-    // The checkpoint counts what the CSV holds.
-    expect(await readCsv(join(directory, 'us.csv'))).toHaveLength(checkpoint.records.csv)
+    const saved = await readState()
+    expect(saved.run).toMatchObject({ country: 'United States', perPage: 100 })
+    const stored = saved.positions.csv?.records ?? 0
+    expect(stored).toBeGreaterThan(0)
+    expect(stored).toBeLessThan(US.length)
+    // The CSV holds at least what the state counts (what the sink flushed after the abort is
+    // cut by the resumed run).
+    expect((await readCsv(join(directory, 'us.csv'))).length).toBeGreaterThanOrEqual(stored)
 
     const printed: string[] = []
     const second = await runBreweries(
@@ -187,8 +231,7 @@ describe('resuming an interrupted load', () => {
     )
     expect(progress?.[1]).toBe(US.length.toLocaleString('en-US'))
     expect(progress?.[2]).toBe(summary?.[1])
-    const rows = await readCsv(join(directory, 'us.csv'))
-    expect(rows.map((row) => row.id).sort()).toEqual(US.map((brewery) => brewery.id).sort())
+    expect(await readFile(join(directory, 'us.csv'))).toEqual(await cleanCsv())
     expect(await readSqlite(join(directory, 'us.db'))).toHaveLength(US.length)
 
     const third: string[] = []
@@ -281,14 +324,14 @@ describe('resuming an interrupted load', () => {
     expect(await readSqlite(join(directory, 'us.db'))).toHaveLength(irish)
   })
 
-  it('cuts what a killed run wrote after the checkpoint, and refuses a CSV that lost rows', async () => {
+  it('cuts what a stopped run wrote after the saved state, and refuses a CSV that lost rows', async () => {
     server = await startReplayServer({ latencyMs: 25 })
     const controller = new AbortController()
-    setTimeout(() => controller.abort(), 400)
+    abortOnceStored(controller)
     await runBreweries(cliOptions(server.apiUrl, false), { ...quiet(), signal: controller.signal })
     const csv = join(directory, 'us.csv')
     const stored = await readFile(csv, 'utf8')
-    // A run killed after the checkpoint leaves rows the checkpoint does not count.
+    // A run killed mid-write leaves rows the saved state does not count.
     await appendFile(csv, 'half-written,row\n')
     const printed: string[] = []
     const resumed = await runBreweries(cliOptions(server.apiUrl, true), {
@@ -296,38 +339,58 @@ describe('resuming an interrupted load', () => {
       stdout: { write: (text: string) => printed.push(text) },
     })
     expect(resumed.exitCode).toBe(0)
-    expect(printed.join('')).toMatch(/cut 17 bytes after the last whole page of .*us\.csv/)
-    expect((await readCsv(csv)).map((row) => row.id).sort()).toEqual(
-      US.map((brewery) => brewery.id).sort(),
+    expect(printed.join('')).toMatch(
+      /cutting \d+ bytes written after the last stored page of .*us\.csv \(page \d+\)/,
     )
+    expect(await readFile(csv)).toEqual(await cleanCsv())
 
-    await runBreweries(cliOptions(server.apiUrl, false), {
-      ...quiet(),
-      signal: AbortSignal.timeout(300),
-    })
+    // A new load (the old state gone), stopped once it stored some pages.
+    for (const name of ['us.db', 'us.db-wal', 'us.db-shm']) {
+      await rm(join(directory, name), { force: true })
+    }
+    const again = new AbortController()
+    abortOnceStored(again)
+    await runBreweries(cliOptions(server.apiUrl, false), { ...quiet(), signal: again.signal })
     await writeFile(csv, stored.slice(0, 1000))
-    await expect(runBreweries(cliOptions(server.apiUrl, true), quiet())).rejects.toThrow(
-      /us\.csv holds \d records, fewer than the \d+ counted at the checkpoint; run without --resume/,
+    const refused: string[] = []
+    const shorter = await runBreweries(cliOptions(server.apiUrl, true), {
+      ...quiet(),
+      stdout: { write: (text: string) => refused.push(text) },
+    })
+    expect(shorter.exitCode).toBe(1)
+    expect(refused.join('')).toMatch(
+      /error in csv: .*cannot resume writing .*us\.csv: it has 1000 bytes, shorter than the \d+ bytes saved/,
     )
-    await rm(csv)
-    await expect(runBreweries(cliOptions(server.apiUrl, true), quiet())).rejects.toThrow(
-      /us\.csv is missing/,
-    )
+    // The file was left as it is: the summary does not claim what it holds.
+    expect(refused.join('')).not.toMatch(/^CSV .* holds/m)
   })
 
   it('refuses to resume without a checkpoint or with other parameters', async () => {
     server = await startReplayServer()
     await expect(runBreweries(cliOptions(server.apiUrl, true), quiet())).rejects.toThrow(
-      /--resume: no checkpoint at .*us\.csv\.checkpoint\.json/,
+      /--resume: no checkpoint at .*us\.db \(table graphflow_checkpoints\); run once without --resume/,
     )
     await runBreweries({ ...cliOptions(server.apiUrl, false, 'Ireland') }, quiet())
     await expect(runBreweries(cliOptions(server.apiUrl, true), quiet())).rejects.toThrow(
       /checkpoint of another run: country was "Ireland", now "United States"/,
     )
-    // An output left off is named in words, not as `undefined`.
+    // Without --sqlite the checkpoint is looked for beside the CSV: the message says where.
     await expect(
       runBreweries({ ...cliOptions(server.apiUrl, true, 'Ireland'), sqlite: undefined }, quiet()),
-    ).rejects.toThrow(/checkpoint of another run: sqlite was ".*us\.db", now not given$/)
+    ).rejects.toThrow(
+      /no checkpoint at .*us\.csv\.checkpoint\.json; .*resume with the same flags\)$/,
+    )
+    // An output left off is named in words, not as `undefined`.
+    await runBreweries(
+      { ...cliOptions(server.apiUrl, false), csv: 'only.csv', sqlite: undefined },
+      quiet(),
+    )
+    await expect(
+      runBreweries(
+        { ...cliOptions(server.apiUrl, true), csv: 'only.csv', sqlite: 'only.db' },
+        quiet(),
+      ),
+    ).rejects.toThrow(/checkpoint of another run: sqlite was not given, now ".*only\.db"$/)
   })
 
   // Guards the trial's finding: the checkpoint kept the API key of --api-url in clear text.
@@ -335,16 +398,14 @@ describe('resuming an interrupted load', () => {
     server = await startReplayServer({ latencyMs: 25 })
     const secretUrl = `${server.apiUrl}?api_key=SECRET123`
     const controller = new AbortController()
-    setTimeout(() => controller.abort(), 400)
+    abortOnceStored(controller)
     const first = await runBreweries(cliOptions(secretUrl, false), {
       ...quiet(),
       signal: controller.signal,
     })
     expect(first.report?.aborted).toBe(true)
-    const checkpointFile = join(directory, 'us.csv.checkpoint.json')
-    expect((await stat(checkpointFile)).mode & 0o777).toBe(0o600)
-    const checkpoint = JSON.parse(await readFile(checkpointFile, 'utf8'))
-    expect(checkpoint.apiUrl).toBe(`${server.apiUrl}?api_key=***`)
+    const saved = await readState()
+    expect(saved.run?.apiUrl).toBe(`${server.apiUrl}?api_key=***`)
     const leftSecrets = async () => {
       const found: string[] = []
       for (const name of await readdir(directory)) {
@@ -365,28 +426,73 @@ describe('resuming an interrupted load', () => {
     expect(await leftSecrets()).toEqual([])
   })
 
+  // Guards item 4 of issue 12: a page a sink refused is not counted as stored; the next run
+  // reads it again.
+  it('a page SQLite refused keeps its position before it; --resume stores it, once', async () => {
+    server = await startReplayServer()
+    const database = new Database(join(directory, 'us.db'))
+    database.exec(`CREATE TABLE breweries (${BREWERY_COLUMNS.map((column) => `"${column}"`).join(', ')}, PRIMARY KEY (id));
+      CREATE TRIGGER refuse BEFORE INSERT ON breweries WHEN NEW.id = '${US[250]?.id}'
+      BEGIN SELECT RAISE(ABORT, 'page 3 refused'); END;`)
+    database.close()
+    const printed: string[] = []
+    const first = await runBreweries(cliOptions(server.apiUrl, false), {
+      ...quiet(),
+      stdout: { write: (text: string) => printed.push(text) },
+    })
+    expect(first.exitCode).toBe(1)
+    expect(printed.join('')).toMatch(/error in sqlite: .*page 3 refused/)
+    expect(printed.join('')).toMatch(
+      /incomplete: \d+ records? stored in every output; fix the error above, then run the same command with --resume/,
+    )
+    // SQLite's position stays before page 3, though it stored every later page; no output's
+    // position passes the failed page (the CSV's may be behind it: it is saved where one of
+    // its batches ends with a page).
+    const saved = await readState()
+    expect(saved.positions.sqlite).toEqual({ records: 200, done: false })
+    expect(saved.positions.csv?.records).toBeLessThanOrEqual(200)
+
+    const fix = new Database(join(directory, 'us.db'))
+    fix.exec('DROP TRIGGER refuse')
+    fix.close()
+    const second: string[] = []
+    const resumed = await runBreweries(cliOptions(server.apiUrl, true), {
+      ...quiet(),
+      stdout: { write: (text: string) => second.push(text) },
+    })
+    expect(resumed.exitCode).toBe(0)
+    expect(second.join('')).toMatch(/resuming from page [123] /)
+    const ids = (await readSqlite(join(directory, 'us.db'))).map((row) => row.id)
+    expect(ids.sort()).toEqual(US.map((brewery) => brewery.id).sort())
+    expect(await readFile(join(directory, 'us.csv'))).toEqual(await cleanCsv())
+  })
+
   it('lets the sink that is ahead skip the pages it already stored', async () => {
     server = await startReplayServer()
     const csvPath = join(directory, 'ahead.csv')
-    const sqlitePath = join(directory, 'behind.db')
-    const pipeline = buildBreweriesPipeline(
-      {
-        apiUrl: server.apiUrl,
-        country: 'United States',
-        perPage: 200,
-        concurrency: 2,
-        csvPath,
-        sqlitePath,
-        startPage: 3,
-        skipPages: { csv: 2 },
-      },
-      silent,
-    )
-    const report = await pipeline.run()
-    expect(report.dataFlowStats['csv-resume']).toEqual({ in: 17, out: 15, err: 0 })
-    const rows = await readCsv(csvPath)
-    expect(rows.map((row) => row.id)).toEqual(US.slice(4 * 200).map((brewery) => brewery.id))
-    expect(await readSqlite(sqlitePath)).toHaveLength(US.length - 2 * 200)
+    const store = fileCheckpointStore(join(directory, 'state.json'))
+    const build = (sqlitePath?: string) =>
+      buildBreweriesPipeline(
+        {
+          apiUrl: server?.apiUrl ?? '',
+          country: 'United States',
+          perPage: 200,
+          concurrency: 2,
+          csvPath,
+          sqlitePath,
+        },
+        silent,
+      )
+    expect((await build().run(undefined, { store, key: 'load' })).ok).toBe(true)
+    const before = await readFile(csvPath)
+    // SQLite joins: the source starts over for it, the CSV is handed none of the pages it has.
+    const pipeline = build(join(directory, 'behind.db'))
+    const report = await pipeline.run(undefined, { store, key: 'load' })
+    expect(report.ok).toBe(true)
+    expect(report.skipped.csv).toBe(US.length / 200)
+    expect(pipeline.csv?.stats.records).toBe(0)
+    expect(await readFile(csvPath)).toEqual(before)
+    expect(await readSqlite(join(directory, 'behind.db'))).toHaveLength(US.length)
   })
 })
 
@@ -456,10 +562,8 @@ describe('breweries CLI', () => {
       { stdout: { write: () => true }, stderr: { write: () => true }, cwd: directory },
     )
     expect(run.exitCode).toBe(0)
-    expect(await readdir(join(directory, 'new', 'csv'))).toEqual([
-      'ie.csv',
-      'ie.csv.checkpoint.json',
-    ])
+    // The state is in the database, beside the rows it counts.
+    expect(await readdir(join(directory, 'new', 'csv'))).toEqual(['ie.csv'])
     expect(await readdir(join(directory, 'new', 'db'))).toEqual(['ie.db'])
   })
 
