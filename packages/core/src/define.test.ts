@@ -3,7 +3,7 @@ import { AsyncExecutor } from './async-executor.js'
 import { AsyncGraph } from './async-graph.js'
 import { defineSink, defineSource } from './define.js'
 import type { ExecuteOptions } from './executor-types.js'
-import type { NodeSpec } from './node-spec.js'
+import type { NodeContext, NodeSpec } from './node-spec.js'
 import type { SinkSpec, SourceSpec } from './spec-types.js'
 import { checkpoint } from './work-tracking.js'
 
@@ -180,6 +180,53 @@ describe('defineSink with writeBatch', () => {
     await feed(spec, [1, 2, 3, 4, 5, 6], { maxTasks: 3 })
     expect(overlaps).toBe(0)
     expect(batches.flat().sort()).toEqual([1, 2, 3, 4, 5, 6])
+  })
+  // Guards the rule a position is stored by: with maxTasks above 1 and an async writeBatch, a
+  // batch queued behind another begins its commit late, covering calls whose items are still
+  // buffered; no position may pass them before their batch is written.
+  it('stores a position only after every item of it was written (async writeBatch, maxTasks 4)', async () => {
+    const written = new Set<number>()
+    const early: unknown[] = []
+    const graph = new AsyncGraph()
+    graph.addNode({
+      name: 'numbers',
+      async *fn() {
+        for (let value = 1; value <= 300; value++) {
+          yield value
+          yield checkpoint(value)
+          if (value % 7 === 0) await new Promise((resolve) => setImmediate(resolve))
+        }
+      },
+    })
+    let context: NodeContext | undefined
+    const sink = defineSink({
+      name: 'slow',
+      batchSize: 3,
+      open(opened) {
+        context = opened
+      },
+      // Like csvSink and sqliteSink: a commit begins as the batch's write starts.
+      async writeBatch(batch: number[]) {
+        const done = (context as NodeContext).beginCommit()
+        await new Promise((resolve) => setTimeout(resolve, 1))
+        for (const value of batch) written.add(value)
+        done()
+      },
+    })
+    graph.addNode(sink, { maxTasks: 4 })
+    graph.addEdge('numbers', 'slow')
+    const executor = new AsyncExecutor(graph, { logger: quiet })
+    let stored = 0
+    executor.on('position-stored', ({ position }) => {
+      stored++
+      for (let value = 1; value <= (position as number); value++) {
+        if (!written.has(value)) early.push({ position, missing: value })
+      }
+    })
+    await executor.execute({ tracking: true })
+    expect(written.size).toBe(300)
+    expect(stored).toBeGreaterThan(0)
+    expect(early.slice(0, 3)).toEqual([])
   })
 })
 
