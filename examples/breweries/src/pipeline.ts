@@ -65,7 +65,7 @@ export interface BreweriesPipeline {
 }
 
 /** The SQLite columns: typed, `id` the primary key, so a re-run updates rather than duplicates. */
-const SQLITE_COLUMNS: Record<(typeof BREWERY_COLUMNS)[number], string> = {
+export const SQLITE_COLUMNS: Record<(typeof BREWERY_COLUMNS)[number], string> = {
   id: 'TEXT NOT NULL',
   name: 'TEXT NOT NULL',
   brewery_type: 'TEXT',

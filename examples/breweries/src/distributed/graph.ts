@@ -16,6 +16,7 @@ import { httpSource } from '@graphflow/http'
 import type { Deployment, WorkerModuleOptions } from '@graphflow/nats'
 import { sqliteSink } from '@graphflow/sqlite'
 import type { Brewery } from '../dataset.js'
+import { SQLITE_COLUMNS } from '../pipeline.js'
 
 /** A brewery with coordinates, and who gave them. */
 export interface GeocodedBrewery extends Brewery {
@@ -25,22 +26,7 @@ export interface GeocodedBrewery extends Brewery {
 
 /** The SQLite columns: typed, `id` the primary key. */
 export const GEOCODED_COLUMNS: Record<keyof GeocodedBrewery, string> = {
-  id: 'TEXT NOT NULL',
-  name: 'TEXT NOT NULL',
-  brewery_type: 'TEXT',
-  address_1: 'TEXT',
-  address_2: 'TEXT',
-  address_3: 'TEXT',
-  city: 'TEXT',
-  state_province: 'TEXT',
-  postal_code: 'TEXT',
-  country: 'TEXT',
-  longitude: 'REAL',
-  latitude: 'REAL',
-  phone: 'TEXT',
-  website_url: 'TEXT',
-  state: 'TEXT',
-  street: 'TEXT',
+  ...SQLITE_COLUMNS,
   geocoder: 'TEXT NOT NULL',
 }
 
