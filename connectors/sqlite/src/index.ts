@@ -12,6 +12,7 @@ export {
   type SqliteErrorCode,
   type SqliteErrorDetails,
   SqliteRowError,
+  type SqliteRowErrorDetails,
 } from './sqlite-error.js'
 export { IDENTIFIER_PATTERN, sqliteSink } from './sqlite-sink.js'
 export type {

@@ -9,8 +9,8 @@ import {
   isRowError,
   plainMessage,
   type RejectedRow,
+  refusedRows,
   SqliteError,
-  SqliteRowError,
 } from './sqlite-error.js'
 import type { SqliteSinkStats } from './sqlite-sink-options.js'
 import { TableColumns } from './table-columns.js'
@@ -361,7 +361,7 @@ export class TableWriter {
     const errors = this.#failures
     if (this.#rejected.length > 0) {
       errors.push(
-        new SqliteRowError(this.#settings.table, this.#rejected, {
+        refusedRows(this.#settings.table, this.#rejected, {
           committed: this.#committedBeside,
           batches: this.#rejectedBatches,
         }),
