@@ -99,15 +99,27 @@ export class HttpError extends GraphflowError<HttpErrorCode> {
   }
 }
 
-/** A problem found by the source's own machinery, turned into an {@link HttpError} with `code`. */
-export class HttpProblem extends Error {
-  constructor(
-    readonly code: HttpErrorCode,
-    message: string,
-    /** The status of the response it is about, when there was one. */
-    readonly status?: number,
-  ) {
-    super(message)
+/** What an {@link HttpProblem} takes besides its message. */
+export interface HttpProblemDetails {
+  /** The code of the {@link HttpError} it turns into. */
+  code: HttpErrorCode
+  /** The status of the response it is about, when there was one. */
+  status?: number | undefined
+  /** The underlying error. */
+  cause?: unknown
+}
+
+/**
+ * A problem found by the source's own machinery, turned into an {@link HttpError} with its
+ * `code`, its `text` (the message without the prefix) becoming that error's problem.
+ */
+export class HttpProblem extends GraphflowError<HttpErrorCode> {
+  override name = 'HttpProblem'
+  /** The status of the response it is about, when there was one. */
+  declare readonly status: number | undefined
+
+  constructor(message: string, details: HttpProblemDetails) {
+    super(message, { status: undefined, ...details, scope: 'http' })
   }
 }
 

@@ -224,6 +224,8 @@ describe('pagination', () => {
     const error = errors[0] as HttpError
     expect(error.code).toBe('HTTP_DOWNGRADE')
     expect(error.message).toContain(`the next link ${server.url}/next leaves https for http`)
+    // Guards: the internal problem's text, not its prefixed message, goes into the HttpError.
+    expect(error.message.match(/\[graphflow\]/g)).toHaveLength(1)
     expect(server.calls).toHaveLength(0)
     await mock.close()
   })

@@ -499,6 +499,8 @@ describe('resumable loads: positions', () => {
     const [error] = report.exceptions.items ?? []
     expect((error as HttpError).code).toBe('HTTP_RESUME')
     expect((error as HttpError).message).toContain('is not one this version of httpSource makes')
+    // Guards: the internal problem's text, not its prefixed message, goes into the HttpError.
+    expect((error as HttpError).message.match(/\[graphflow\]/g)).toHaveLength(1)
     expect(server.calls).toHaveLength(0)
   })
 
