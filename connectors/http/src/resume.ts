@@ -163,7 +163,7 @@ export function savedPosition(
   try {
     saved = readPosition(value)
   } catch (error) {
-    throw refuse(error instanceof ResumeProblem ? error.text : messageOf(error), 1)
+    throw refuse(messageOf(error), 1)
   }
   const difference = positionDifference(saved.for, call.identity)
   if (difference !== undefined) {

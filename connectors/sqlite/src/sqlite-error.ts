@@ -130,12 +130,6 @@ function besides(context: RowErrorContext | undefined): string {
   return ` (the ${committed} other rows of ${of} were committed)`
 }
 
-/** The message of an error, without the `[graphflow] [scope] ` prefix of a graphflow error. */
-export function plainMessage(error: unknown): string {
-  if (error instanceof GraphflowError) return error.text
-  return error instanceof Error ? error.message : String(error)
-}
-
 /** True for a failure that concerns one row only: a constraint, a type mismatch, a value not storable. */
 export function isRowError(error: unknown): boolean {
   if (error instanceof TypeError || error instanceof RangeError) return true

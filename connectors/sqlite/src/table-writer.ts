@@ -1,4 +1,4 @@
-import { describeValue, toError } from '@graphflow/core'
+import { describeValue, messageOf, toError } from '@graphflow/core'
 import type { Statement } from 'better-sqlite3'
 import type { SinkSettings } from './check-options.js'
 import type { SqliteDatabase } from './open-database.js'
@@ -7,7 +7,6 @@ import {
   callRefused,
   inCall,
   isRowError,
-  plainMessage,
   type RejectedRow,
   refusedRows,
   SqliteError,
@@ -231,7 +230,7 @@ export class TableWriter {
       this.#failures.push(
         new SqliteError(
           `cannot write batch ${this.#batchNumber} to table "${this.#settings.table}": ` +
-            `${plainMessage(error)}; ${
+            `${messageOf(error)}; ${
               count === 1
                 ? `its 1 row (row ${first} of the run) was`
                 : `its ${count} rows (rows ${first}-${first + count - 1} of the run) were`
@@ -373,7 +372,7 @@ export class TableWriter {
     if (errors.length === 1) throw errors[0]
     throw new SqliteError(
       `${errors.length} write errors on table "${this.#settings.table}": ` +
-        errors.map(plainMessage).join(' | '),
+        errors.map(messageOf).join(' | '),
       { code: 'SQLITE_WRITE', cause: new AggregateError(errors) },
     )
   }
