@@ -5,6 +5,8 @@
  * class instance, a function) are refused with a {@link CodecError}.
  */
 
+import { NatsError } from './nats-error.js'
+
 /** Turns a packed list of items into a message payload and back. */
 export interface Codec {
   /** Encodes the items of one message. Throw to refuse a value. */
@@ -13,17 +15,29 @@ export interface Codec {
   decode(bytes: Uint8Array): unknown[]
 }
 
-/** A value the codec cannot carry; {@link CodecError.path} says where it is. */
-export class CodecError extends Error {
-  override readonly name = 'CodecError'
-  constructor(
-    message: string,
-    /** What was refused, e.g. `Map` or `function`. */
-    readonly kind: string,
-    /** Where, e.g. `items[3].tags`. */
-    readonly path: string,
-  ) {
-    super(message)
+/** What a {@link CodecError} takes besides its message. */
+export interface CodecErrorDetails {
+  /** What was refused, e.g. `Map` or `function`. */
+  kind: string
+  /** Where, e.g. `items[3].tags`. */
+  path: string
+  /** The underlying error, if any. */
+  cause?: unknown
+}
+
+/**
+ * A value the codec cannot carry, or a payload it cannot decode (code `NATS_CODEC`);
+ * {@link CodecError.path} says where it is.
+ */
+export class CodecError extends NatsError {
+  override name = 'CodecError'
+  /** What was refused, e.g. `Map` or `function`. */
+  declare readonly kind: string
+  /** Where, e.g. `items[3].tags`. */
+  declare readonly path: string
+
+  constructor(message: string, details: CodecErrorDetails) {
+    super(message, { ...details, code: 'NATS_CODEC' })
   }
 }
 
@@ -92,8 +106,10 @@ function toJsonValue(value: unknown, path: string): unknown {
 export function refuse(kind: string, path: string): CodecError {
   return new CodecError(
     `cannot encode a ${kind} at ${path}: the codec carries plain objects, arrays, strings, numbers, booleans, null, undefined, Date, BigInt, Buffer and Uint8Array; convert it first or pass a \`codec\` option`,
-    kind,
-    path,
+    {
+      kind,
+      path,
+    },
   )
 }
 
@@ -237,11 +253,10 @@ const MAX_BUILDERS = 1_000
  */
 function builderOf(keys: unknown): RowBuilder {
   if (!Array.isArray(keys) || !keys.every((key) => typeof key === 'string')) {
-    throw new CodecError(
-      'cannot decode a message: a record shape is not a list of keys',
-      typeof keys,
-      'payload',
-    )
+    throw new CodecError('cannot decode a message: a record shape is not a list of keys', {
+      kind: typeof keys,
+      path: 'payload',
+    })
   }
   const id = JSON.stringify(keys)
   let builder = builders.get(id)
@@ -275,8 +290,10 @@ function fromRows(value: unknown): unknown[] {
   if (!Array.isArray(k) || !Array.isArray(r)) {
     throw new CodecError(
       'cannot decode a message: a row-layout payload without its shapes and rows',
-      typeof value,
-      'payload',
+      {
+        kind: typeof value,
+        path: 'payload',
+      },
     )
   }
   const make = k.map(builderOf)
@@ -286,11 +303,10 @@ function fromRows(value: unknown): unknown[] {
     const shape = Array.isArray(row) ? row[0] : undefined
     const build = typeof shape === 'number' ? make[shape] : undefined
     if (build === undefined || row.length !== (k[shape as number] as string[]).length + 1) {
-      throw new CodecError(
-        `cannot decode a message: row ${index} does not match a record shape`,
-        typeof row,
-        `payload.r[${index}]`,
-      )
+      throw new CodecError(`cannot decode a message: row ${index} does not match a record shape`, {
+        kind: typeof row,
+        path: `payload.r[${index}]`,
+      })
     }
     items[index] = build(row as unknown[])
   }
@@ -370,11 +386,10 @@ export const jsonCodec: Codec = {
     // Without a tag anywhere there is nothing to revive: plain JSON.parse is several times faster.
     const value: unknown = text.includes('"$gf"') ? JSON.parse(text, revive) : JSON.parse(text)
     if (!Array.isArray(value)) {
-      throw new CodecError(
-        'cannot decode a message: the payload is not a JSON array of items',
-        typeof value,
-        'payload',
-      )
+      throw new CodecError('cannot decode a message: the payload is not a JSON array of items', {
+        kind: typeof value,
+        path: 'payload',
+      })
     }
     return value
   },

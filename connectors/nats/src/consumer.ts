@@ -3,6 +3,7 @@
  * replicas: a bounded number of messages in this process, decoded into items, each message
  * settled once all its items are done, `working()` sent for messages still in work.
  */
+import { messageOf } from '@graphflow/core'
 import type { Consumer, JetStreamClient, JsMsg } from '@nats-io/jetstream'
 import { type Codec, checkCodec, jsonCodec } from './codec.js'
 import type { NodeLayout } from './layout.js'
@@ -253,7 +254,7 @@ export class InboundConsumer {
           msg.nak(this.#backoffMs[0])
           throw new Fatal(
             new Error(
-              `node "${this.node}": cannot decode message ${msg.info.streamSequence} of stream "${this.#layout.names.stream}": ${(error as Error)?.message ?? String(error)}`,
+              `node "${this.node}": cannot decode message ${msg.info.streamSequence} of stream "${this.#layout.names.stream}": ${messageOf(error)}`,
               { cause: error },
             ),
           )

@@ -89,8 +89,10 @@ export function msgpackCodec(): Codec {
       if (!Array.isArray(value)) {
         throw new CodecError(
           'cannot decode a message: the payload is not a MessagePack array of items',
-          typeof value,
-          'payload',
+          {
+            kind: typeof value,
+            path: 'payload',
+          },
         )
       }
       return value

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { doneAll, eventually, freshNode, js, streamMessages } from '../test/helpers.js'
 import { skipReason, useNats } from '../test/nats-server.js'
 import { InboundConsumer } from './consumer.js'
+import { NatsError } from './nats-error.js'
 import { FencedError, type PublishAck, Publisher } from './publisher.js'
 
 describe.skipIf(skipReason)('Publisher', () => {
@@ -127,7 +128,7 @@ describe.skipIf(skipReason)('Publisher', () => {
     publisher.add({ tags: new Map() })
     await new Promise((resolve) => setTimeout(resolve, 50))
     await expect(publisher.flush()).rejects.toThrow(
-      /^node "geocode": cannot encode a Map at items\[0\]\.tags/,
+      /^\[graphflow\] \[nats\] node "geocode": cannot encode a Map at items\[0\]\.tags/,
     )
   })
 
@@ -139,6 +140,14 @@ describe.skipIf(skipReason)('Publisher', () => {
     expect(() => publisher.add('late')).toThrow(
       'node "geocode": worker "fetch-0" was fenced (marked ended by an operator) and may not publish',
     )
+    // Guards the error shape: a NatsError with code NATS_FENCED.
+    expect(() => publisher.add('late')).toThrow(NatsError)
+    expect(
+      Reflect.get(
+        catchError(() => publisher.add('late')),
+        'code',
+      ),
+    ).toBe('NATS_FENCED')
   })
 
   it('refuses bad options with a TypeError naming the option', async () => {
@@ -177,3 +186,13 @@ describe.skipIf(skipReason)('Publisher', () => {
     expect(await streamMessages(nats.nc, layout)).toBe(0)
   })
 })
+
+/** What `run` throws. */
+function catchError(run: () => unknown): object {
+  try {
+    run()
+  } catch (error) {
+    return error as object
+  }
+  throw new Error('expected a throw')
+}

@@ -7,6 +7,7 @@ import type { JetStreamClient, PubAck } from '@nats-io/jetstream'
 import { nuid, TimeoutError } from '@nats-io/nats-core'
 import { type Codec, checkCodec, jsonCodec } from './codec.js'
 import type { NodeLayout } from './layout.js'
+import { NatsError } from './nats-error.js'
 import { byteCap, encodePacks, type Pack } from './packer.js'
 
 /** What {@link PublisherOptions.onAck} receives for each stored message. */
@@ -85,9 +86,16 @@ export interface PublisherOptions {
   readonly onFailure?: (error: unknown) => void
 }
 
-/** The publisher was fenced: its worker was marked ended and may not publish any more. */
-export class FencedError extends Error {
-  override readonly name = 'FencedError'
+/**
+ * The publisher was fenced: its worker was marked ended and may not publish any more (code
+ * `NATS_FENCED`).
+ */
+export class FencedError extends NatsError {
+  override name = 'FencedError'
+
+  constructor(message: string, details: { cause?: unknown } = {}) {
+    super(message, { ...details, code: 'NATS_FENCED' })
+  }
 }
 
 function checkCount(option: string, value: unknown, fallback: number, min = 1): number {
