@@ -1,4 +1,4 @@
-import { GraphflowError } from '@graphflow/core'
+import { GraphflowError, type GraphflowErrorOptions } from '@graphflow/core'
 import type { Redactor } from './redact.js'
 
 /**
@@ -99,14 +99,12 @@ export class HttpError extends GraphflowError<HttpErrorCode> {
   }
 }
 
-/** What an {@link HttpProblem} takes besides its message. */
-export interface HttpProblemDetails {
-  /** The code of the {@link HttpError} it turns into. */
-  code: HttpErrorCode
-  /** The status of the response it is about, when there was one. */
+/**
+ * What an {@link HttpProblem} takes besides its message: the `code` of the {@link HttpError} it
+ * turns into, a `cause`, and the `status` of the response it is about, when there was one.
+ */
+export type HttpProblemDetails = Omit<GraphflowErrorOptions<HttpErrorCode>, 'scope'> & {
   status?: number | undefined
-  /** The underlying error. */
-  cause?: unknown
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { SourceSpec } from '@graphflow/core'
 import type { Dispatcher } from 'undici'
 import type { HttpRetryInfo, RecordsOption } from './fetch-page.js'
-import type { HttpPage, HttpPagination } from './pagination.js'
+import type { HttpPage, HttpPagination } from './pagination-types.js'
 import type { TotalOption } from './read-pages.js'
 import type { HttpMethod, HttpQuery } from './request.js'
 import type { HttpRetryOptions } from './retry.js'
@@ -17,7 +17,7 @@ export type {
   LinkPagination,
   OffsetPagination,
   PageNumberPagination,
-} from './pagination.js'
+} from './pagination-types.js'
 export type { TotalOption } from './read-pages.js'
 export type { HttpMethod, HttpQuery, HttpQueryValue, HttpRequest } from './request.js'
 export type { HttpRetryOptions } from './retry.js'

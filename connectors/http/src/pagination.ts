@@ -7,18 +7,6 @@ import type { CustomPagination, HttpPage, HttpPagination } from './pagination-ty
 import { type HttpRequest, mergeHeaders, withQuery } from './request.js'
 import { ResumeProblem, restoredRequest, savedUrl } from './saved-request.js'
 
-export type {
-  CursorPagination,
-  CustomPagination,
-  HttpNextRequest,
-  HttpPage,
-  HttpPagination,
-  HttpResponseInfo,
-  LinkPagination,
-  OffsetPagination,
-  PageNumberPagination,
-} from './pagination-types.js'
-
 /** Makes the requests of a pagination strategy. */
 export interface Paginator<Item> {
   /** The page size when the strategy knows it (page `size`, offset `limit`). */

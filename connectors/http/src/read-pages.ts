@@ -3,7 +3,8 @@ import { linkedController } from './abort.js'
 import { type FetchedPage, type FetchPageContext, fetchPage } from './fetch-page.js'
 import { HttpError, type HttpErrorCode, HttpProblem, redactedError } from './http-error.js'
 import { getPath } from './json-path.js'
-import type { HttpPage, HttpResponseInfo, Paginator } from './pagination.js'
+import type { Paginator } from './pagination.js'
+import type { HttpPage, HttpResponseInfo } from './pagination-types.js'
 import type { HttpRequest } from './request.js'
 
 /** Where the total number of records is in a body: a dotted path or a function. */

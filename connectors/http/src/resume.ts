@@ -6,12 +6,8 @@ import { createHash } from 'node:crypto'
 import { type HttpError, redactedError } from './http-error.js'
 import type { HttpIncremental } from './http-source-options.js'
 import type { CursorTracker, IncrementalState } from './incremental.js'
-import {
-  type HttpPage,
-  type HttpPagination,
-  PaginationProblem,
-  type Paginator,
-} from './pagination.js'
+import { PaginationProblem, type Paginator } from './pagination.js'
+import type { HttpPage, HttpPagination } from './pagination-types.js'
 import type { PageStep } from './read-pages.js'
 import type { Redactor } from './redact.js'
 import type { HttpRequest } from './request.js'

@@ -52,19 +52,18 @@ type Tagged =
   | { $gf: 'undefined' }
   | { $gf: 'object'; v: [string, unknown][] }
 
-function kindOf(value: object): string {
+/** @internal What a refused object is, for a {@link CodecError}: its class name. */
+export function kindOf(value: object): string {
   const name = (value as { constructor?: { name?: unknown } }).constructor?.name
   return typeof name === 'string' && name.length > 0 ? name : 'object with a custom prototype'
 }
 
 /** Replaces what plain JSON would lose or change by a tagged object; throws for the rest. */
 function toJsonValue(value: unknown, path: string): unknown {
+  if (isJsonScalar(value)) return value
   switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return value
     case 'number':
-      return Number.isFinite(value) ? value : { [TAG]: 'number', v: String(value) }
+      return { [TAG]: 'number', v: String(value) }
     case 'bigint':
       return { [TAG]: 'bigint', v: value.toString() }
     case 'undefined':
@@ -113,32 +112,28 @@ export function refuse(kind: string, path: string): CodecError {
   )
 }
 
+/** True for the scalars JSON keeps as they are: strings, booleans and finite numbers. */
+function isJsonScalar(value: unknown): boolean {
+  const type = typeof value
+  return type === 'string' || type === 'boolean' || (type === 'number' && Number.isFinite(value))
+}
+
 /** True when `value` holds nothing JSON would lose or change (the fast path skips the copy). */
 function isPlainJson(value: unknown, depth: number): boolean {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return true
-    case 'number':
-      return Number.isFinite(value)
-    case 'object': {
-      if (value === null) return true
-      if (depth > 64) return false
-      if (Array.isArray(value)) {
-        for (const each of value) if (!isPlainJson(each, depth + 1)) return false
-        return true
-      }
-      const proto = Object.getPrototypeOf(value)
-      if (proto !== Object.prototype && proto !== null) return false
-      const record = value as Record<string, unknown>
-      for (const key in record) {
-        if (key === TAG || !isPlainJson(record[key], depth + 1)) return false
-      }
-      return true
-    }
-    default:
-      return false
+  if (typeof value !== 'object') return isJsonScalar(value)
+  if (value === null) return true
+  if (depth > 64) return false
+  if (Array.isArray(value)) {
+    for (const each of value) if (!isPlainJson(each, depth + 1)) return false
+    return true
   }
+  const proto = Object.getPrototypeOf(value)
+  if (proto !== Object.prototype && proto !== null) return false
+  const record = value as Record<string, unknown>
+  for (const key in record) {
+    if (key === TAG || !isPlainJson(record[key], depth + 1)) return false
+  }
+  return true
 }
 
 /** The most keys of one record shape, and shapes of one message, in the row layout. */
@@ -158,21 +153,6 @@ interface Rows {
 }
 
 const ROWS_PREFIX = `{"${TAG}":"rows",`
-
-/** True when `value` is plain JSON (a record's value: nested objects and arrays walked). */
-function isPlainValue(value: unknown): boolean {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return true
-    case 'number':
-      return Number.isFinite(value)
-    case 'object':
-      return value === null || isPlainJson(value, 1)
-    default:
-      return false
-  }
-}
 
 function sameKeys(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false
@@ -209,7 +189,7 @@ function toRows(items: readonly unknown[]): Rows | undefined {
           break
         }
         const value = record[key]
-        if (!isPlainValue(value)) return undefined
+        if (!isPlainJson(value, 1)) return undefined
         row[++count] = value
       }
       if (count === last.length) {
@@ -231,7 +211,7 @@ function toRows(items: readonly unknown[]): Rows | undefined {
     row[0] = lastIndex
     for (let key = 0; key < keys.length; key++) {
       const value = record[keys[key] as string]
-      if (!isPlainValue(value)) return undefined
+      if (!isPlainJson(value, 1)) return undefined
       row[key + 1] = value
     }
     rows[index] = row

@@ -27,12 +27,7 @@ export {
   runBucket,
   unescapeName,
 } from './names.js'
-export {
-  NATS_SCOPE,
-  NatsError,
-  type NatsErrorCode,
-  type NatsErrorDetails,
-} from './nats-error.js'
+export { NatsError, type NatsErrorCode, type NatsErrorDetails } from './nats-error.js'
 export {
   byteCap,
   DEFAULT_MAX_PAYLOAD,

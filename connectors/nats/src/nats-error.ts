@@ -1,4 +1,4 @@
-import { GraphflowError } from '@graphflow/core'
+import { GraphflowError, type GraphflowErrorOptions } from '@graphflow/core'
 
 /**
  * The stable codes of the errors `@graphflow/nats` throws on purpose, each thrown as its own
@@ -11,16 +11,8 @@ import { GraphflowError } from '@graphflow/core'
  */
 export type NatsErrorCode = 'NATS_CODEC' | 'NATS_PACK' | 'NATS_FENCED'
 
-/** The scope shown in the message of every error of this package: `[graphflow] [nats] ...`. */
-export const NATS_SCOPE = 'nats'
-
-/** What a {@link NatsError} takes besides its message. */
-export interface NatsErrorDetails {
-  /** The error code. */
-  code: NatsErrorCode
-  /** The underlying error, if any. */
-  cause?: unknown
-}
+/** What a {@link NatsError} takes besides its message: its `code` and `cause`, if any. */
+export type NatsErrorDetails = Omit<GraphflowErrorOptions<NatsErrorCode>, 'scope'>
 
 /**
  * The base class of the errors `@graphflow/nats` throws on purpose. The message names the node
@@ -36,6 +28,6 @@ export class NatsError extends GraphflowError<NatsErrorCode> {
   override name = 'NatsError'
 
   constructor(message: string, details: NatsErrorDetails) {
-    super(message, { ...details, scope: NATS_SCOPE })
+    super(message, { ...details, scope: 'nats' })
   }
 }

@@ -27,10 +27,4 @@ export type {
   UnknownColumnPolicy,
 } from './sqlite-sink-options.js'
 export { sqliteSource } from './sqlite-source.js'
-export type {
-  SqliteKeyValue,
-  SqliteParams,
-  SqliteSourceOptions,
-  SqliteSourceSpec,
-  SqliteSourceStats,
-} from './sqlite-source-options.js'
+export type * from './sqlite-source-options.js'

@@ -1,10 +1,5 @@
-import {
-  type Checkpoint,
-  checkpoint,
-  defineSource,
-  describeValue,
-  messageOf,
-} from '@graphflow/core'
+import type { Checkpoint } from '@graphflow/core'
+import { checkpoint, defineSource, describeValue, messageOf } from '@graphflow/core'
 import type { Statement } from 'better-sqlite3'
 import { fileDeprecation, isParams, resolveSourceOptions } from './check-options.js'
 import {
