@@ -129,7 +129,7 @@ describe('checkCodec', () => {
     expect(checkCodec(jsonCodec)).toBe(jsonCodec)
     expect(() => checkCodec({ encode() {} })).toThrow(
       new TypeError(
-        'codec: expected { encode(items): Uint8Array, decode(bytes): unknown[] }, got object',
+        'codec: expected { encode(items): Uint8Array, decode(bytes): unknown[] }, got an object',
       ),
     )
     expect(() => checkCodec(null)).toThrow(/got null/)

@@ -5,6 +5,7 @@
  * class instance, a function) are refused with a {@link CodecError}.
  */
 
+import { describeValue } from '@graphflow/core'
 import { NatsError } from './nats-error.js'
 
 /** Turns a packed list of items into a message payload and back. */
@@ -384,7 +385,7 @@ export function checkCodec(codec: unknown, option = 'codec'): Codec {
     typeof (codec as Codec).decode !== 'function'
   ) {
     throw new TypeError(
-      `${option}: expected { encode(items): Uint8Array, decode(bytes): unknown[] }, got ${codec === null ? 'null' : typeof codec}`,
+      `${option}: expected { encode(items): Uint8Array, decode(bytes): unknown[] }, got ${describeValue(codec)}`,
     )
   }
   return codec as Codec

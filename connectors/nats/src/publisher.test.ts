@@ -153,11 +153,11 @@ describe.skipIf(skipReason)('Publisher', () => {
   it('refuses bad options with a TypeError naming the option', async () => {
     const layout = await freshNode(nats.nc)
     expect(() => new Publisher({ js: js(nats.nc), layout, worker: 'nobody' })).toThrow(
-      /worker: expected one of the producers of node "enrich" \(fetch-0\), got "nobody"/,
+      'Publisher option "worker": expected one of the producers of node "enrich" (fetch-0), got "nobody"',
     )
     expect(
       () => new Publisher({ js: js(nats.nc), layout, worker: 'fetch-0', maxItems: 0 }),
-    ).toThrow(new TypeError('maxItems: expected an integer >= 1, got 0'))
+    ).toThrow(new TypeError('Publisher option "maxItems": expected an integer >= 1, got 0'))
     expect(
       () => new Publisher({ js: js(nats.nc), layout, worker: 'fetch-0', maxPending: 1.5 }),
     ).toThrow(/maxPending/)
