@@ -1,17 +1,14 @@
-import { runNode, sendJson, startTestServer, type TestServer } from '@graphflow/testkit'
-import { afterEach, describe, expect, it } from 'vitest'
+import { runNode, sendJson, type TestServer, useTestServer } from '@graphflow/testkit'
+import { describe, expect, it } from 'vitest'
 import type { HttpError } from './http-error.js'
 import { httpSource } from './http-source.js'
 
+const serve = useTestServer()
 let server: TestServer | undefined
-afterEach(async () => {
-  await server?.close()
-  server = undefined
-})
 
 /** An endless page-number API: page n holds `[n]`; from `hangFrom` on, it never answers. */
 async function endlessServer(hangFrom = Number.POSITIVE_INFINITY) {
-  return startTestServer((_raw, response, request) => {
+  return serve((_raw, response, request) => {
     const page = Number(request.url.searchParams.get('page'))
     if (page >= hangFrom) return
     sendJson(response, [page])
@@ -50,9 +47,7 @@ describe('abort', () => {
   })
 
   it('aborts a retry wait when the executor signal aborts', { timeout: 5000 }, async () => {
-    server = await startTestServer((_raw, response) =>
-      sendJson(response, {}, 503, { 'retry-after': '30' }),
-    )
+    server = await serve((_raw, response) => sendJson(response, {}, 503, { 'retry-after': '30' }))
     const controller = new AbortController()
     const spec = httpSource({
       url: server.url,

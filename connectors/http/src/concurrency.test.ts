@@ -1,14 +1,11 @@
-import { runNode, sendJson, startTestServer, type TestServer } from '@graphflow/testkit'
-import { afterEach, describe, expect, it } from 'vitest'
+import { runNode, sendJson, type TestServer, useTestServer } from '@graphflow/testkit'
+import { describe, expect, it } from 'vitest'
 import { records } from '../test/fixtures.js'
 
 import { httpSource } from './http-source.js'
 
+const serve = useTestServer()
 let server: TestServer | undefined
-afterEach(async () => {
-  await server?.close()
-  server = undefined
-})
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -19,7 +16,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 async function gappyServer() {
   let inFlight = 0
   let maxInFlight = 0
-  const test = await startTestServer(async (_raw, response, request) => {
+  const test = await serve(async (_raw, response, request) => {
     inFlight++
     maxInFlight = Math.max(maxInFlight, inFlight)
     const page = Number(request.url.searchParams.get('page'))
@@ -46,7 +43,7 @@ describe('concurrency prefetch', () => {
   })
 
   it('works with offset pagination and single records', async () => {
-    server = await startTestServer((_raw, response, request) => {
+    server = await serve((_raw, response, request) => {
       const offset = Number(request.url.searchParams.get('offset'))
       sendJson(response, offset < 50 ? records(offset, 10) : [])
     })
@@ -62,7 +59,7 @@ describe('concurrency prefetch', () => {
   })
 
   it('respects maxPages (never asks for more) and a total', async () => {
-    server = await startTestServer((_raw, response, request) => {
+    server = await serve((_raw, response, request) => {
       const page = Number(request.url.searchParams.get('page'))
       sendJson(response, { total: 12, data: records(page * 10, 5) })
     })
@@ -91,7 +88,7 @@ describe('concurrency prefetch', () => {
   })
 
   it('an error on a page after the last one is discarded with it', async () => {
-    server = await startTestServer((_raw, response, request) => {
+    server = await serve((_raw, response, request) => {
       const page = Number(request.url.searchParams.get('page'))
       if (page === 1) setTimeout(() => sendJson(response, []), 30)
       else sendJson(response, { error: 'gone' }, 404)
@@ -104,7 +101,7 @@ describe('concurrency prefetch', () => {
   })
 
   it('an error on a page before the last one fails the source after the pages before it', async () => {
-    server = await startTestServer((_raw, response, request) => {
+    server = await serve((_raw, response, request) => {
       const page = Number(request.url.searchParams.get('page'))
       if (page === 3) sendJson(response, { error: 'gone' }, 404)
       else sendJson(response, page > 5 ? [] : [page])

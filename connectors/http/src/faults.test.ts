@@ -1,16 +1,13 @@
 import { createServer } from 'node:net'
-import { runNode, sendJson, startTestServer, type TestServer } from '@graphflow/testkit'
-import { afterEach, describe, expect, it } from 'vitest'
+import { runNode, sendJson, type TestServer, useTestServer } from '@graphflow/testkit'
+import { describe, expect, it } from 'vitest'
 import { records } from '../test/fixtures.js'
 import type { HttpRetryInfo } from './fetch-page.js'
 import type { HttpError } from './http-error.js'
 import { httpSource } from './http-source.js'
 
+const serve = useTestServer()
 let server: TestServer | undefined
-afterEach(async () => {
-  await server?.close()
-  server = undefined
-})
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -26,7 +23,7 @@ function resetMidBody(response: import('node:http').ServerResponse): void {
 describe('faults', () => {
   it('retries a connection reset mid-body, then succeeds', async () => {
     let calls = 0
-    server = await startTestServer((_raw, response) => {
+    server = await serve((_raw, response) => {
       if (calls++ === 0) resetMidBody(response)
       else sendJson(response, records(1, 100))
     })
@@ -44,7 +41,7 @@ describe('faults', () => {
   })
 
   it('gives up on repeated resets with HTTP_NETWORK', async () => {
-    server = await startTestServer((_raw, response) => resetMidBody(response))
+    server = await serve((_raw, response) => resetMidBody(response))
     const { errors } = await runNode(
       httpSource({ url: server.url, retry: { attempts: 2, baseDelay: 5 } }),
     )
@@ -68,7 +65,7 @@ describe('faults', () => {
 
   it('times out a server slow to send headers, retries, then succeeds', async () => {
     let calls = 0
-    server = await startTestServer(async (_raw, response) => {
+    server = await serve(async (_raw, response) => {
       if (calls++ === 0) await sleep(500)
       sendJson(response, [1])
     })
@@ -87,7 +84,7 @@ describe('faults', () => {
   })
 
   it('times out a body that trickles in slower than the timeout (HTTP_TIMEOUT)', async () => {
-    server = await startTestServer(async (_raw, response) => {
+    server = await serve(async (_raw, response) => {
       response.writeHead(200, { 'content-type': 'application/json' })
       for (const chunk of ['[1', ',2', ',3', ',4', ',5', ',6', ']']) {
         if (response.destroyed) return
@@ -106,7 +103,7 @@ describe('faults', () => {
   })
 
   it('a non-JSON body is an HTTP_BAD_JSON error quoting it, not retried', async () => {
-    server = await startTestServer((_raw, response) => {
+    server = await serve((_raw, response) => {
       response.writeHead(200, { 'content-type': 'text/html' })
       response.end('<html>maintenance</html>')
     })
@@ -121,7 +118,7 @@ describe('faults', () => {
   })
 
   it('a body of the wrong shape is an HTTP_BAD_SHAPE error', async () => {
-    server = await startTestServer((_raw, response, request) => {
+    server = await serve((_raw, response, request) => {
       if (request.url.pathname === '/object') sendJson(response, { data: { items: 'none' } })
       else sendJson(response, { result: [] })
     })
@@ -150,7 +147,7 @@ describe('faults', () => {
   // downloaded five times.
   it('a body over maxBodyBytes fails at once with HTTP_BODY_TOO_LARGE, declared or streamed', async () => {
     const big = JSON.stringify(records(1, 200))
-    server = await startTestServer((_raw, response, request) => {
+    server = await serve((_raw, response, request) => {
       if (request.url.pathname === '/declared') return sendJson(response, records(1, 200))
       // Chunked: no content-length, the size is only known while reading.
       response.writeHead(200, { 'content-type': 'application/json' })
@@ -179,7 +176,7 @@ describe('faults', () => {
   })
 
   it('maxBodyBytes defaults to 64 MiB', async () => {
-    server = await startTestServer((_raw, response) => {
+    server = await serve((_raw, response) => {
       response.writeHead(200, { 'content-length': 64 * 1024 * 1024 + 1 })
       response.write('[')
     })

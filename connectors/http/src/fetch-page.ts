@@ -160,7 +160,7 @@ export async function fetchPage<Item>(
       if (signal.aborted) throw signal.reason
       if (error instanceof HttpProblem) {
         status = error.status ?? status
-        throw fail(error.code, error.message, attempt)
+        throw fail(error.code, error.text, attempt)
       }
       if (!(error instanceof AttemptFailure)) {
         throw fail('HTTP_NETWORK', `request failed: ${String(error)}`, attempt, error)

@@ -1,16 +1,13 @@
-import { runNode, sendJson, startTestServer, type TestServer } from '@graphflow/testkit'
-import { afterEach, describe, expect, it } from 'vitest'
+import { runNode, sendJson, type TestServer, useTestServer } from '@graphflow/testkit'
+import { describe, expect, it } from 'vitest'
 import { httpSource } from './http-source.js'
 
+const serve = useTestServer()
 let server: TestServer | undefined
-afterEach(async () => {
-  await server?.close()
-  server = undefined
-})
 
 describe('request headers', () => {
   it('let a header in any letter case replace the default, the auth header and earlier ones', async () => {
-    server = await startTestServer((_raw, response) => sendJson(response, []))
+    server = await serve((_raw, response) => sendJson(response, []))
     await runNode(
       httpSource({
         url: server.url,
@@ -54,7 +51,7 @@ describe('header validation', () => {
   })
 
   it('a start override with a bad header is a TypeError in the run, before any request', async () => {
-    server = await startTestServer((_raw, response) => sendJson(response, []))
+    server = await serve((_raw, response) => sendJson(response, []))
     const { errors } = await runNode(httpSource({ url: server.url }), {
       startArgs: [{ headers: { 'x-a': 'v\nx-b: injected' } }],
     })
@@ -66,7 +63,7 @@ describe('header validation', () => {
   })
 
   it('a custom next request with a bad header is an HTTP_PAGINATION error', async () => {
-    server = await startTestServer((_raw, response) => sendJson(response, [1]))
+    server = await serve((_raw, response) => sendJson(response, [1]))
     const { errors } = await runNode(
       httpSource({
         url: server.url,
@@ -82,7 +79,7 @@ describe('header validation', () => {
 describe('URL userinfo', () => {
   // Guards issue 8 item 13: undici ignores userinfo, so https://user:pass@host/ got a 401.
   it('is sent as Basic auth (percent-decoded) and not left in the URL', async () => {
-    server = await startTestServer((_raw, response) => sendJson(response, []))
+    server = await serve((_raw, response) => sendJson(response, []))
     const withUserinfo = server.url.replace('http://', 'http://al%40ice:p%3Ass@')
     await runNode(httpSource({ url: withUserinfo }))
     const seen = server.calls[0]

@@ -1,4 +1,4 @@
-import { GraphflowError } from '@graphflow/core'
+import { GraphflowError, type GraphflowErrorOptions } from '@graphflow/core'
 import type { Redactor } from './redact.js'
 
 /**
@@ -99,15 +99,25 @@ export class HttpError extends GraphflowError<HttpErrorCode> {
   }
 }
 
-/** A problem found by the source's own machinery, turned into an {@link HttpError} with `code`. */
-export class HttpProblem extends Error {
-  constructor(
-    readonly code: HttpErrorCode,
-    message: string,
-    /** The status of the response it is about, when there was one. */
-    readonly status?: number,
-  ) {
-    super(message)
+/**
+ * What an {@link HttpProblem} takes besides its message: the `code` of the {@link HttpError} it
+ * turns into, a `cause`, and the `status` of the response it is about, when there was one.
+ */
+export type HttpProblemDetails = Omit<GraphflowErrorOptions<HttpErrorCode>, 'scope'> & {
+  status?: number | undefined
+}
+
+/**
+ * A problem found by the source's own machinery, turned into an {@link HttpError} with its
+ * `code`, its `text` (the message without the prefix) becoming that error's problem.
+ */
+export class HttpProblem extends GraphflowError<HttpErrorCode> {
+  override name = 'HttpProblem'
+  /** The status of the response it is about, when there was one. */
+  declare readonly status: number | undefined
+
+  constructor(message: string, details: HttpProblemDetails) {
+    super(message, { status: undefined, ...details, scope: 'http' })
   }
 }
 

@@ -1,26 +1,17 @@
-import {
-  memoryLogger,
-  runNode,
-  sendJson,
-  startTestServer,
-  type TestServer,
-} from '@graphflow/testkit'
+import { memoryLogger, runNode, sendJson, type TestServer, useTestServer } from '@graphflow/testkit'
 import { Agent } from 'undici'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { records } from '../test/fixtures.js'
 import { HttpError } from './http-error.js'
 import { httpSource } from './http-source.js'
 import type { HttpPageInfo } from './http-source-options.js'
 
+const serve = useTestServer()
 let server: TestServer | undefined
-afterEach(async () => {
-  await server?.close()
-  server = undefined
-})
 
 describe('httpSource: one request', () => {
   it('yields the body as one page when it is an array, and does no I/O before open()', async () => {
-    server = await startTestServer((_raw, response) => sendJson(response, records(1, 3)))
+    server = await serve((_raw, response) => sendJson(response, records(1, 3)))
     const spec = httpSource({ url: `${server.url}/items` })
     expect(server.calls).toHaveLength(0)
     expect(spec.name).toBe('httpSource')
@@ -33,7 +24,7 @@ describe('httpSource: one request', () => {
   })
 
   it('extracts records by path or function and yields single records on request', async () => {
-    server = await startTestServer((_raw, response) =>
+    server = await serve((_raw, response) =>
       sendJson(response, { data: { items: records(1, 3) }, meta: {} }),
     )
     const byPath = await runNode(
@@ -50,7 +41,7 @@ describe('httpSource: one request', () => {
   })
 
   it('sends query, headers, bearer auth and a POST JSON body', async () => {
-    server = await startTestServer((_raw, response) => sendJson(response, []))
+    server = await serve((_raw, response) => sendJson(response, []))
     await runNode(
       httpSource({
         url: `${server.url}/search?fixed=1`,
@@ -71,7 +62,7 @@ describe('httpSource: one request', () => {
   })
 
   it('sends basic auth', async () => {
-    server = await startTestServer((_raw, response) => sendJson(response, []))
+    server = await serve((_raw, response) => sendJson(response, []))
     await runNode(httpSource({ url: server.url, auth: { username: 'ada', password: 'pw' } }))
     expect(server.calls[0]?.headers.authorization).toBe(
       `Basic ${Buffer.from('ada:pw').toString('base64')}`,
@@ -79,7 +70,7 @@ describe('httpSource: one request', () => {
   })
 
   it('takes a URL or an override object as its start argument', async () => {
-    server = await startTestServer((_raw, response, request) =>
+    server = await serve((_raw, response, request) =>
       sendJson(response, [{ path: request.url.pathname, search: request.url.search }]),
     )
     const spec = httpSource({ url: `${server.url}/default`, query: { a: 1 }, yield: 'records' })
@@ -92,7 +83,7 @@ describe('httpSource: one request', () => {
   })
 
   it('can be fed start overrides by an upstream node, one paginated run per item', async () => {
-    server = await startTestServer((_raw, response, request) =>
+    server = await serve((_raw, response, request) =>
       sendJson(response, [request.url.searchParams.get('country')]),
     )
     const { AsyncGraph, AsyncExecutor } = await import('@graphflow/core')
@@ -114,7 +105,7 @@ describe('httpSource: one request', () => {
 
   // Guards the naming convention: the default node name (the report key) is the factory's name.
   it("is named 'httpSource' in the report by default, 'http-source' only when asked", async () => {
-    server = await startTestServer((_raw, response) => sendJson(response, records(1, 2)))
+    server = await serve((_raw, response) => sendJson(response, records(1, 2)))
     const { AsyncGraph, AsyncExecutor } = await import('@graphflow/core')
     const graph = new AsyncGraph()
     graph.addNode(httpSource({ url: server.url }))
@@ -126,7 +117,7 @@ describe('httpSource: one request', () => {
   })
 
   it('counts pages and records in stats and onPage', async () => {
-    server = await startTestServer((_raw, response, request) => {
+    server = await serve((_raw, response, request) => {
       const page = Number(request.url.searchParams.get('page'))
       sendJson(response, page <= 2 ? records(page * 10, 2) : [])
     })
@@ -148,7 +139,7 @@ describe('httpSource: one request', () => {
   })
 
   it('uses a given dispatcher and leaves it open', async () => {
-    server = await startTestServer((_raw, response) => sendJson(response, [1]))
+    server = await serve((_raw, response) => sendJson(response, [1]))
     const dispatcher = new Agent()
     let dispatched = 0
     const counting = dispatcher.compose((dispatch) => (options, handler) => {
@@ -163,7 +154,7 @@ describe('httpSource: one request', () => {
   })
 
   it('follows redirects', async () => {
-    server = await startTestServer((_raw, response, request) => {
+    server = await serve((_raw, response, request) => {
       if (request.url.pathname === '/old') {
         response.writeHead(301, { location: '/new' })
         response.end()
@@ -176,7 +167,7 @@ describe('httpSource: one request', () => {
   })
 
   it('works when fn is called without open(), closing its own agent', async () => {
-    server = await startTestServer((_raw, response) => sendJson(response, [1, 2]))
+    server = await serve((_raw, response) => sendJson(response, [1, 2]))
     const spec = httpSource<number>({ url: server.url, yield: 'records' })
     const out: number[] = []
     for await (const item of spec.fn()) out.push(item)
@@ -184,7 +175,7 @@ describe('httpSource: one request', () => {
   })
 
   it('gives a 404 as an HTTP_STATUS error naming URL, page and status, without retrying', async () => {
-    server = await startTestServer((_raw, response) => sendJson(response, { error: 'nope' }, 404))
+    server = await serve((_raw, response) => sendJson(response, { error: 'nope' }, 404))
     const { errors, outputs: items } = await runNode(httpSource({ url: `${server.url}/missing` }))
     expect(items).toEqual([])
     const error = errors[0] as HttpError

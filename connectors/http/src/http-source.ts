@@ -136,7 +136,7 @@ export function httpSource<Item = unknown>(
       const problem = error instanceof HttpProblem ? error : undefined
       return redactedError(
         redactor,
-        `httpSource '${nodeName}': ${problem ? problem.message : `a pagination function threw: ${String(error)}`}`,
+        `httpSource '${nodeName}': ${problem ? problem.text : `a pagination function threw: ${String(error)}`}`,
         {
           code: problem?.code ?? 'HTTP_PAGINATION',
           method: request.method,
@@ -155,7 +155,7 @@ export function httpSource<Item = unknown>(
         throw fail(
           error instanceof ResumeProblem
             ? new ResumeProblem(
-                `cannot resume from the saved position: ${error.message}; use another checkpoints.key or remove the saved state to start over`,
+                `cannot resume from the saved position: ${error.text}; use another checkpoints.key or remove the saved state to start over`,
               )
             : error,
           base,
@@ -238,10 +238,10 @@ export function httpSource<Item = unknown>(
           try {
             records = cursor.scan(records)
           } catch (error) {
-            const { index, message } = error as CursorProblem
+            const { index, text } = error as CursorProblem
             throw redactedError(
               redactor,
-              `httpSource '${nodeName}': record ${index} of this page (0-based) cannot be used for the incremental load: ${message}`,
+              `httpSource '${nodeName}': record ${index} of this page (0-based) cannot be used for the incremental load: ${text}`,
               {
                 code: 'HTTP_INCREMENTAL',
                 method: step.page.request.method,

@@ -8,7 +8,7 @@ import {
   type ExecutionReport,
   fileCheckpointStore,
 } from '@graphflow/core'
-import { memoryLogger, sendJson, startTestServer, type TestServer } from '@graphflow/testkit'
+import { memoryLogger, sendJson, type TestServer, useTestServer } from '@graphflow/testkit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { HttpError } from './http-error.js'
 import { httpSource } from './http-source.js'
@@ -22,6 +22,7 @@ interface Row {
 
 const SIZE = 4
 
+const serve = useTestServer()
 let server: TestServer | undefined
 let directory = ''
 let store: CheckpointStore
@@ -30,8 +31,6 @@ beforeEach(async () => {
   store = fileCheckpointStore(join(directory, 'load.checkpoint.json'))
 })
 afterEach(async () => {
-  await server?.close()
-  server = undefined
   await rm(directory, { recursive: true, force: true })
 })
 
@@ -48,7 +47,7 @@ function rows(from: number, to: number): Row[] {
  * and pages.
  */
 async function api(data: Row[], inclusive = false) {
-  return startTestServer((_raw, response, call) => {
+  return serve((_raw, response, call) => {
     const since = call.url.searchParams.get('updated_since')
     const page = Number(call.url.searchParams.get('page'))
     const newer = data.filter(
@@ -175,7 +174,7 @@ describe('incremental loads', () => {
 
   it('works with a single request (no pagination)', async () => {
     const data = rows(1, 3)
-    server = await startTestServer((_raw, response, call) => {
+    server = await serve((_raw, response, call) => {
       const since = call.url.searchParams.get('updated_since')
       sendJson(
         response,
@@ -192,7 +191,7 @@ describe('incremental loads', () => {
 
   it('sends `initial` on the first load and compares numbers numerically', async () => {
     const versions = [2, 9, 10, 100].map((version) => ({ id: version, version }))
-    server = await startTestServer((_raw, response, call) => {
+    server = await serve((_raw, response, call) => {
       const since = Number(call.url.searchParams.get('after'))
       sendJson(
         response,
@@ -216,7 +215,7 @@ describe('incremental loads', () => {
   })
 
   it('a record without a cursor value is an error naming the node, the page URL (redacted) and the record, not skipped', async () => {
-    server = await startTestServer((_raw, response, call) => {
+    server = await serve((_raw, response, call) => {
       const page = call.url.searchParams.get('page')
       sendJson(
         response,
@@ -239,7 +238,7 @@ describe('incremental loads', () => {
   })
 
   it('a cursor value of another type than the others is an error', async () => {
-    server = await startTestServer((_raw, response, call) => {
+    server = await serve((_raw, response, call) => {
       const page = call.url.searchParams.get('page')
       sendJson(response, page === '1' ? [{ id: 1, updated_at: 5 }, ...rows(2, 2)] : [])
     })

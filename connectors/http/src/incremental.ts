@@ -2,6 +2,7 @@
 // carrying it (see "Resumable and incremental loads" in the README).
 
 import { createHash } from 'node:crypto'
+import { HttpProblem } from './http-error.js'
 import { getPath } from './json-path.js'
 
 /** A cursor value: numbers compare numerically, strings lexicographically (ISO 8601). */
@@ -23,12 +24,13 @@ export interface HttpIncrementalState {
 }
 
 /** Why a record's cursor value cannot be used: its index on the page and what is wrong. */
-export class CursorProblem extends Error {
-  constructor(
-    readonly index: number,
-    problem: string,
-  ) {
-    super(problem)
+export class CursorProblem extends HttpProblem {
+  override name = 'CursorProblem'
+  /** The record's index on its page, from 0. */
+  declare readonly index: number
+
+  constructor(message: string, details: { index: number }) {
+    super(message, { ...details, code: 'HTTP_INCREMENTAL' })
   }
 }
 
@@ -109,18 +111,18 @@ export class CursorTracker {
       const type = typeof value
       if (type !== 'number' && type !== 'string') {
         throw new CursorProblem(
-          index,
           `its cursor field "${this.field}" is ${describe(value)}, expected a string or a number`,
+          { index },
         )
       }
       if (type === 'number' && !Number.isFinite(value)) {
-        throw new CursorProblem(index, `its cursor field "${this.field}" is ${String(value)}`)
+        throw new CursorProblem(`its cursor field "${this.field}" is ${String(value)}`, { index })
       }
       this.#type ??= type
       if (type !== this.#type) {
         throw new CursorProblem(
-          index,
           `its cursor field "${this.field}" is ${describe(value)}, the other cursor values are ${this.#type}s (a load compares values of one type)`,
+          { index },
         )
       }
       values[index] = value as HttpCursorValue

@@ -31,8 +31,8 @@ export class OriginPolicy {
     const trusted = this.#trusted.has(to.origin)
     if (from.protocol === 'https:' && to.protocol === 'http:' && !trusted) {
       throw new HttpProblem(
-        'HTTP_DOWNGRADE',
         `${what} ${to.href} leaves https for http: refused (list its origin in trustedOrigins to allow it)`,
+        { code: 'HTTP_DOWNGRADE' },
       )
     }
     return trusted || to.origin === this.#home ? headers : {}

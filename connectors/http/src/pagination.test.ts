@@ -1,16 +1,13 @@
-import { runNode, sendJson, startTestServer, type TestServer } from '@graphflow/testkit'
+import { runNode, sendJson, type TestServer, useTestServer } from '@graphflow/testkit'
 import { MockAgent } from 'undici'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { records } from '../test/fixtures.js'
 import type { HttpError } from './http-error.js'
 
 import { httpSource } from './http-source.js'
 
+const serve = useTestServer()
 let server: TestServer | undefined
-afterEach(async () => {
-  await server?.close()
-  server = undefined
-})
 
 /** 25 records served 10 per page unless told otherwise. */
 const ALL = records(1, 25)
@@ -21,7 +18,7 @@ function slice(from: number, count: number) {
 
 describe('pagination', () => {
   it('page number: param, start, size param; stops at the first empty page', async () => {
-    server = await startTestServer((_raw, response, request) => {
+    server = await serve((_raw, response, request) => {
       const page = Number(request.url.searchParams.get('p'))
       const size = Number(request.url.searchParams.get('size'))
       sendJson(response, { rows: slice(page * size, size) })
@@ -45,7 +42,7 @@ describe('pagination', () => {
 
   it('does not stop on a short page by default (APIs that sometimes return fewer rows)', async () => {
     const pages = [records(1, 10), records(11, 3), records(14, 10), []]
-    server = await startTestServer((_raw, response, request) =>
+    server = await serve((_raw, response, request) =>
       sendJson(response, pages[Number(request.url.searchParams.get('page')) - 1] ?? []),
     )
     const spec = httpSource({
@@ -64,7 +61,7 @@ describe('pagination', () => {
   })
 
   it('offset/limit', async () => {
-    server = await startTestServer((_raw, response, request) => {
+    server = await serve((_raw, response, request) => {
       const offset = Number(request.url.searchParams.get('skip'))
       const limit = Number(request.url.searchParams.get('take'))
       sendJson(response, slice(offset, limit))
@@ -91,7 +88,7 @@ describe('pagination', () => {
       c1: { items: [], next: 'c2' },
       c2: { items: slice(10, 15), next: null },
     }
-    server = await startTestServer((_raw, response, request) =>
+    server = await serve((_raw, response, request) =>
       sendJson(response, pages[request.url.searchParams.get('after') ?? 'start']),
     )
     const { outputs: items } = await runNode(
@@ -111,7 +108,7 @@ describe('pagination', () => {
   })
 
   it('cursor from a function, sent in a POST body', async () => {
-    server = await startTestServer((_raw, response, request) => {
+    server = await serve((_raw, response, request) => {
       const cursor = Number((JSON.parse(request.body) as { cursor?: string }).cursor ?? 0)
       sendJson(response, { results: slice(cursor, 10), has_more: cursor + 10 < 25 })
     })
@@ -142,7 +139,7 @@ describe('pagination', () => {
   })
 
   it('follows Link rel="next" headers (relative or absolute) until there is none', async () => {
-    server = await startTestServer((_raw, response, request) => {
+    server = await serve((_raw, response, request) => {
       const page = Number(request.url.searchParams.get('page') ?? '1')
       const headers: Record<string, string> =
         page < 3
@@ -159,9 +156,9 @@ describe('pagination', () => {
 
   // Guards issue 8 item 14: a Link to another host got the Authorization and custom headers.
   it('a next link to another origin is followed without auth and user headers; trustedOrigins keeps them', async () => {
-    const other = await startTestServer((_raw, response) => sendJson(response, [2]))
+    const other = await serve((_raw, response) => sendJson(response, [2]))
     try {
-      server = await startTestServer((_raw, response) =>
+      server = await serve((_raw, response) =>
         sendJson(response, [1], 200, { link: `<${other.url}/collect>; rel="next"` }),
       )
       const options = {
@@ -184,9 +181,9 @@ describe('pagination', () => {
   })
 
   it('a custom next request to another origin keeps only the headers it returns', async () => {
-    const other = await startTestServer((_raw, response) => sendJson(response, []))
+    const other = await serve((_raw, response) => sendJson(response, []))
     try {
-      server = await startTestServer((_raw, response) => sendJson(response, [1]))
+      server = await serve((_raw, response) => sendJson(response, [1]))
       await runNode(
         httpSource({
           url: server.url,
@@ -205,7 +202,7 @@ describe('pagination', () => {
   })
 
   it('refuses a next link from https to http with HTTP_DOWNGRADE', async () => {
-    server = await startTestServer((_raw, response) => sendJson(response, [2]))
+    server = await serve((_raw, response) => sendJson(response, [2]))
     const mock = new MockAgent()
     mock.enableNetConnect('127.0.0.1')
     mock
@@ -224,12 +221,14 @@ describe('pagination', () => {
     const error = errors[0] as HttpError
     expect(error.code).toBe('HTTP_DOWNGRADE')
     expect(error.message).toContain(`the next link ${server.url}/next leaves https for http`)
+    // Guards: the internal problem's text, not its prefixed message, goes into the HttpError.
+    expect(error.message.match(/\[graphflow\]/g)).toHaveLength(1)
     expect(server.calls).toHaveLength(0)
     await mock.close()
   })
 
   it('custom next function: URL strings or request changes, undefined to stop', async () => {
-    server = await startTestServer((_raw, response, request) => {
+    server = await serve((_raw, response, request) => {
       const from = Number(request.url.searchParams.get('from') ?? '0')
       sendJson(response, { rows: slice(from, 10), nextFrom: from + 10 < 25 ? from + 10 : null })
     })
@@ -252,7 +251,7 @@ describe('pagination', () => {
   })
 
   it('stops on a total count from the body, without asking for an empty page', async () => {
-    server = await startTestServer((_raw, response, request) => {
+    server = await serve((_raw, response, request) => {
       const page = Number(request.url.searchParams.get('page'))
       sendJson(response, { meta: { total: 25 }, data: slice((page - 1) * 10, 10) })
     })
@@ -270,7 +269,7 @@ describe('pagination', () => {
   })
 
   it('fails with HTTP_BAD_SHAPE when the total is missing or not a number', async () => {
-    server = await startTestServer((_raw, response) =>
+    server = await serve((_raw, response) =>
       sendJson(response, { meta: { total: 'many' }, data: [1] }),
     )
     const { errors } = await runNode(
@@ -295,7 +294,7 @@ describe('pagination', () => {
   })
 
   it('stops when the user predicate says so (that page is still yielded)', async () => {
-    server = await startTestServer((_raw, response, request) => {
+    server = await serve((_raw, response, request) => {
       const page = Number(request.url.searchParams.get('page'))
       sendJson(response, { done: page === 2, data: slice((page - 1) * 10, 10) })
     })
@@ -313,7 +312,7 @@ describe('pagination', () => {
   })
 
   it('maxPages bounds an endless API and logs that it stopped early', async () => {
-    server = await startTestServer((_raw, response, request) =>
+    server = await serve((_raw, response, request) =>
       sendJson(response, [Number(request.url.searchParams.get('page'))]),
     )
     const {
@@ -330,7 +329,7 @@ describe('pagination', () => {
   })
 
   it('detects a repeated cursor and fails with HTTP_LOOP instead of looping forever', async () => {
-    server = await startTestServer((_raw, response, request) => {
+    server = await serve((_raw, response, request) => {
       const cursor = request.url.searchParams.get('cursor')
       sendJson(response, {
         items: [cursor ?? 'first'],
@@ -357,7 +356,7 @@ describe('pagination', () => {
   })
 
   it('detects an API that ignores the page parameter (same body again) with HTTP_LOOP', async () => {
-    server = await startTestServer((_raw, response) => sendJson(response, records(1, 5)))
+    server = await serve((_raw, response) => sendJson(response, records(1, 5)))
     const { outputs: items, errors } = await runNode(
       httpSource({ url: server.url, pagination: { type: 'page', param: 'pg' } }),
     )
@@ -371,7 +370,7 @@ describe('pagination', () => {
   // was fetched forever (728 requests in one second).
   it('detects the same records again under a body that changes (a request id) with HTTP_LOOP', async () => {
     let requestId = 0
-    server = await startTestServer((_raw, response) =>
+    server = await serve((_raw, response) =>
       sendJson(response, { requestId: ++requestId, data: records(1, 5) }),
     )
     const { outputs: items, errors } = await runNode(
@@ -387,7 +386,7 @@ describe('pagination', () => {
   })
 
   it('detectLoops: false lets an API repeat its records', async () => {
-    server = await startTestServer((_raw, response) =>
+    server = await serve((_raw, response) =>
       sendJson(response, { id: Math.random(), data: records(1, 2) }),
     )
     const { outputs: items, errors } = await runNode(
@@ -405,7 +404,7 @@ describe('pagination', () => {
 
   // Guards issue 11 item 6: a wrong cursor path stopped after page 1 without a word.
   it('a cursor path missing from the first page fails with HTTP_BAD_SHAPE naming the path and the keys', async () => {
-    server = await startTestServer((_raw, response) =>
+    server = await serve((_raw, response) =>
       sendJson(response, { data: records(1, 3), next_cursor: 'c2', meta: {} }),
     )
     const { outputs: items, errors } = await runNode(
@@ -433,7 +432,7 @@ describe('pagination', () => {
       laterStart: { data: [1], next: 'l2' },
       l2: { data: [2] },
     }
-    server = await startTestServer((_raw, response, request) =>
+    server = await serve((_raw, response, request) =>
       sendJson(
         response,
         bodies[request.url.searchParams.get('cursor') ?? request.url.pathname.slice(1)],
@@ -461,7 +460,7 @@ describe('pagination', () => {
   })
 
   it('a throwing pagination function is an HTTP_PAGINATION error', async () => {
-    server = await startTestServer((_raw, response) => sendJson(response, [1]))
+    server = await serve((_raw, response) => sendJson(response, [1]))
     const { errors } = await runNode(
       httpSource({
         url: server.url,

@@ -1,5 +1,5 @@
 import { headerProblem } from './header-check.js'
-import { type HttpErrorCode, HttpProblem } from './http-error.js'
+import { HttpProblem, type HttpProblemDetails } from './http-error.js'
 import { getPath } from './json-path.js'
 import { findNextLink } from './link-header.js'
 import type { OriginPolicy } from './origin-policy.js'
@@ -28,8 +28,10 @@ export interface Paginator<Item> {
 
 /** Thrown by a paginator when a user function misbehaves (or the API's body does not fit). */
 export class PaginationProblem extends HttpProblem {
-  constructor(message: string, code: HttpErrorCode = 'HTTP_PAGINATION') {
-    super(code, message)
+  override name = 'PaginationProblem'
+
+  constructor(message: string, details: Partial<HttpProblemDetails> = {}) {
+    super(message, { code: 'HTTP_PAGINATION', ...details })
   }
 }
 
@@ -164,7 +166,7 @@ export function createPaginator<Item>(
         ) {
           throw new PaginationProblem(
             `cursor path "${cursor}" is missing from the body of page 1 (${describeKeys(last.body)}): null or '' ends the pagination, a missing path is taken for a wrong path that would stop after page 1`,
-            'HTTP_BAD_SHAPE',
+            { code: 'HTTP_BAD_SHAPE' },
           )
         }
         if (emptyCursor(value)) return undefined

@@ -1,18 +1,15 @@
-import { runNode, sendJson, startTestServer, type TestServer } from '@graphflow/testkit'
+import { runNode, sendJson, type TestServer, useTestServer } from '@graphflow/testkit'
 import { Agent } from 'undici'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { httpSource } from './http-source.js'
 import { RateLimiter } from './rate-limit.js'
 
+const serve = useTestServer()
 let server: TestServer | undefined
-afterEach(async () => {
-  await server?.close()
-  server = undefined
-})
 
 describe('requestsPerSecond', () => {
   it('gives request starts slots 1000 / rate ms apart', async () => {
-    server = await startTestServer((_raw, response, request) => {
+    server = await serve((_raw, response, request) => {
       const page = Number(request.url.searchParams.get('page'))
       sendJson(response, page <= 4 ? [page] : [])
     })

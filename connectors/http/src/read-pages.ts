@@ -123,7 +123,7 @@ export async function* readPages<Item>(
       return call()
     } catch (error) {
       if (error instanceof HttpError) throw error
-      if (error instanceof HttpProblem) throw fail(error.code, error.message, request)
+      if (error instanceof HttpProblem) throw fail(error.code, error.text, request)
       throw fail('HTTP_PAGINATION', `${what} threw: ${String(error)}`, request, error)
     }
   }

@@ -2,10 +2,10 @@ import {
   type RunNodeResult,
   runNode,
   sendJson,
-  startTestServer,
   type TestServer,
+  useTestServer,
 } from '@graphflow/testkit'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { records } from '../test/fixtures.js'
 import type { HttpRetryInfo } from './fetch-page.js'
 import { HttpError } from './http-error.js'
@@ -14,11 +14,8 @@ import type { HttpPageInfo } from './http-source-options.js'
 
 import { Redactor } from './redact.js'
 
+const serve = useTestServer()
 let server: TestServer | undefined
-afterEach(async () => {
-  await server?.close()
-  server = undefined
-})
 
 const PASSWORD = 'pa55-PASSWORD-secret'
 const BASIC = Buffer.from(`alice:${PASSWORD}`).toString('base64')
@@ -57,7 +54,7 @@ describe('redaction: no secret leaves the source', () => {
   // echoes of them were shown verbatim in errors, the retry log, logger.error and callbacks.
   it('in errors, stacks, causes, log lines and onPage / onRetry, for every way a run can fail', async () => {
     let statusCalls = 0
-    server = await startTestServer((_raw, response, request) => {
+    server = await serve((_raw, response, request) => {
       const echo = { url: request.url.href, headers: request.headers }
       const page = request.url.searchParams.get('page')
       switch (request.url.pathname) {
@@ -137,7 +134,7 @@ describe('redaction: no secret leaves the source', () => {
   })
 
   it('with bearer auth echoed in a body, and in the cause chain of a refused connection', async () => {
-    server = await startTestServer((_raw, response, request) =>
+    server = await serve((_raw, response, request) =>
       sendJson(response, { error: `bad ${request.headers.authorization}` }, 403),
     )
     const forbidden = await runNode(httpSource({ url: server.url, auth: { bearer: BEARER } }))
@@ -166,7 +163,7 @@ describe('redaction: no secret leaves the source', () => {
     const symbols = "SYM'~*!()-secret 18"
     const fragment = 'FRAG-token-0019'
     const quoted = 'QUOTE"back\\slash/0020'
-    server = await startTestServer((raw, response) => {
+    server = await serve((raw, response) => {
       const url = raw.url ?? ''
       const lower = url.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase())
       const spaces = url.replace(/\+/g, '%20')
@@ -205,7 +202,7 @@ describe('redaction: no secret leaves the source', () => {
   })
 
   it('in the TypeError of a bad start URL', async () => {
-    server = await startTestServer((_raw, response) => sendJson(response, []))
+    server = await serve((_raw, response) => sendJson(response, []))
     const run = await runNode(httpSource({ url: server.url }), {
       startArgs: [`ftp://alice:${PASSWORD}@example.test/?token=${NEXT_TOKEN}`],
     })

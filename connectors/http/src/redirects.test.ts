@@ -1,20 +1,11 @@
 import type { ServerResponse } from 'node:http'
-import { runNode, sendJson, startTestServer, type TestServer } from '@graphflow/testkit'
+import { runNode, sendJson, useTestServer } from '@graphflow/testkit'
 import { Agent, MockAgent } from 'undici'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { HttpError } from './http-error.js'
 import { httpSource } from './http-source.js'
 
-const servers: TestServer[] = []
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()))
-})
-
-async function server(handler: Parameters<typeof startTestServer>[0]): Promise<TestServer> {
-  const started = await startTestServer(handler)
-  servers.push(started)
-  return started
-}
+const server = useTestServer()
 
 function redirect(response: ServerResponse, status: number, location: string): void {
   response.writeHead(status, { location })

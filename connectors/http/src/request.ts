@@ -121,46 +121,42 @@ function redirectTarget(
   try {
     target = new URL(location, current.url)
   } catch {
-    throw new HttpProblem(
-      'HTTP_REDIRECT',
-      `HTTP ${status} to an invalid Location ${location}`,
+    throw new HttpProblem(`HTTP ${status} to an invalid Location ${location}`, {
+      code: 'HTTP_REDIRECT',
       status,
-    )
+    })
   }
   if (target.protocol !== 'http:' && target.protocol !== 'https:') {
-    throw new HttpProblem(
-      'HTTP_REDIRECT',
-      `HTTP ${status} to ${target.href}, not an http(s) URL`,
+    throw new HttpProblem(`HTTP ${status} to ${target.href}, not an http(s) URL`, {
+      code: 'HTTP_REDIRECT',
       status,
-    )
+    })
   }
   if (current.method !== 'GET' && status !== 307 && status !== 308) {
     throw new HttpProblem(
-      'HTTP_REDIRECT',
       `the ${current.method} was redirected by HTTP ${status} to ${target.href}, which would turn it into a GET without its body: refused (only 307 and 308 keep the method and body)`,
-      status,
+      { code: 'HTTP_REDIRECT', status },
     )
   }
   target.hash = ''
   if (chain.includes(target.href)) {
-    throw new HttpProblem(
-      'HTTP_REDIRECT_LOOP',
-      `redirect loop: ${[...chain, target.href].join(' -> ')}`,
+    throw new HttpProblem(`redirect loop: ${[...chain, target.href].join(' -> ')}`, {
+      code: 'HTTP_REDIRECT_LOOP',
       status,
-    )
+    })
   }
   if (chain.length > options.maxRedirections) {
     throw new HttpProblem(
-      'HTTP_REDIRECT',
       `more than maxRedirections (${options.maxRedirections}) redirects: ${[...chain, target.href].join(' -> ')}`,
-      status,
+      { code: 'HTTP_REDIRECT', status },
     )
   }
   try {
     const headers = options.policy.move(current.url, target, current.headers, 'the redirect to')
     return { ...current, url: target, headers }
   } catch (error) {
-    if (error instanceof HttpProblem) throw new HttpProblem(error.code, error.message, status)
+    if (error instanceof HttpProblem)
+      throw new HttpProblem(error.text, { code: error.code, status })
     throw error
   }
 }
@@ -172,9 +168,8 @@ async function readBody(response: Dispatcher.ResponseData, maxBodyBytes: number)
     response.body.on('error', () => {})
     response.body.destroy()
     return new HttpProblem(
-      'HTTP_BODY_TOO_LARGE',
       `the body is larger than maxBodyBytes (${maxBodyBytes} bytes): ${size}`,
-      response.statusCode,
+      { code: 'HTTP_BODY_TOO_LARGE', status: response.statusCode },
     )
   }
   const declared = Number(response.headers['content-length'])

@@ -9,7 +9,7 @@ import {
   type ExecutionReport,
   fileCheckpointStore,
 } from '@graphflow/core'
-import { memoryLogger, sendJson, startTestServer, type TestServer } from '@graphflow/testkit'
+import { memoryLogger, sendJson, type TestServer, useTestServer } from '@graphflow/testkit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { records } from '../test/fixtures.js'
 import { HttpError } from './http-error.js'
@@ -25,6 +25,7 @@ const all = records(0, TOTAL)
 const slice = (from: number) => all.slice(from, from + SIZE)
 const PAGES = Math.ceil(TOTAL / SIZE)
 
+const serve = useTestServer()
 let server: TestServer | undefined
 let directory = ''
 let store: CheckpointStore
@@ -35,8 +36,6 @@ beforeEach(async () => {
   store = fileCheckpointStore(storePath)
 })
 afterEach(async () => {
-  await server?.close()
-  server = undefined
   await rm(directory, { recursive: true, force: true })
 })
 
@@ -122,7 +121,7 @@ async function expectResumes(
 
 describe('resumable loads: every pagination type', () => {
   it('page: resumes at the next page number and never asks for an earlier page', async () => {
-    server = await startTestServer(async (_raw, response, call) => {
+    server = await serve(async (_raw, response, call) => {
       const page = Number(call.url.searchParams.get('page'))
       await slowly(response, slice((page - 1) * SIZE))
     })
@@ -138,7 +137,7 @@ describe('resumable loads: every pagination type', () => {
   })
 
   it('offset: resumes at the next offset', async () => {
-    server = await startTestServer(async (_raw, response, call) => {
+    server = await serve(async (_raw, response, call) => {
       await slowly(response, slice(Number(call.url.searchParams.get('offset'))))
     })
     const { position, calls } = await expectResumes(
@@ -157,7 +156,7 @@ describe('resumable loads: every pagination type', () => {
   })
 
   it('cursor: resumes with the saved cursor', async () => {
-    server = await startTestServer(async (_raw, response, call) => {
+    server = await serve(async (_raw, response, call) => {
       const from = Number(call.url.searchParams.get('cursor') ?? '0')
       const next = from + SIZE < TOTAL ? String(from + SIZE) : null
       await slowly(response, { data: slice(from), next })
@@ -177,7 +176,7 @@ describe('resumable loads: every pagination type', () => {
   })
 
   it('cursor in the body: resumes with the saved cursor in the POST body', async () => {
-    server = await startTestServer(async (_raw, response, call) => {
+    server = await serve(async (_raw, response, call) => {
       const body = JSON.parse(call.body || '{}') as { after?: string; kind?: string }
       const from = Number(body.after ?? '0')
       const next = from + SIZE < TOTAL ? String(from + SIZE) : null
@@ -206,7 +205,7 @@ describe('resumable loads: every pagination type', () => {
     const apiKey = 'k3y-Of-The-Options-123'
     const token = 'bearer-token-4567'
     const header = 'header-secret-8910'
-    server = await startTestServer(async (_raw, response, call) => {
+    server = await serve(async (_raw, response, call) => {
       if (
         call.url.searchParams.get('api_key') !== apiKey ||
         call.headers.authorization !== `Bearer ${token}` ||
@@ -246,7 +245,7 @@ describe('resumable loads: every pagination type', () => {
   })
 
   it('custom: resumes at the URL of the saved next request', async () => {
-    server = await startTestServer(async (_raw, response, call) => {
+    server = await serve(async (_raw, response, call) => {
       const from = Number(call.url.searchParams.get('from') ?? '0')
       await slowly(response, { rows: slice(from), more: from + SIZE < TOTAL ? from + SIZE : 0 })
     })
@@ -273,7 +272,7 @@ describe('resumable loads: every pagination type', () => {
   })
 
   it('custom with position and resume: the user state restarts the sequence (a POST body page)', async () => {
-    server = await startTestServer(async (_raw, response, call) => {
+    server = await serve(async (_raw, response, call) => {
       const page = (JSON.parse(call.body || '{}') as { page?: number }).page ?? 1
       await slowly(response, slice((page - 1) * SIZE))
     })
@@ -311,7 +310,7 @@ describe('resumable loads: every pagination type', () => {
   })
 
   it('custom: next returning headers without position/resume fails instead of saving a position that would lose them', async () => {
-    server = await startTestServer((_raw, response, call) => {
+    server = await serve((_raw, response, call) => {
       const page = Number(call.url.searchParams.get('p') ?? '1')
       sendJson(response, slice((page - 1) * SIZE))
     })
@@ -336,7 +335,7 @@ describe('resumable loads: positions', () => {
   // Guards the last check: a position holding a credential of the options is never yielded.
   it('a position that would hold a credential of the options fails instead of being saved', async () => {
     const token = 'bearer-t0ken-5678'
-    server = await startTestServer((_raw, response, call) => {
+    server = await serve((_raw, response, call) => {
       const page = Number(call.url.searchParams.get('p') ?? '1')
       sendJson(response, slice((page - 1) * SIZE))
     })
@@ -356,7 +355,7 @@ describe('resumable loads: positions', () => {
   })
 
   it('`total` counts the records of the whole sequence across a resume', async () => {
-    server = await startTestServer(async (_raw, response, call) => {
+    server = await serve(async (_raw, response, call) => {
       const page = Number(call.url.searchParams.get('page'))
       // More pages than the total: only `total` stops the sequence.
       await slowly(response, { total: TOTAL, data: records((page - 1) * SIZE, SIZE) })
@@ -383,7 +382,7 @@ describe('resumable loads: positions', () => {
   })
 
   it('with concurrency 4, positions come in page order, one per page, and a resume continues them', async () => {
-    server = await startTestServer(async (_raw, response, call) => {
+    server = await serve(async (_raw, response, call) => {
       const page = Number(call.url.searchParams.get('page'))
       // Later pages answer sooner: responses arrive out of order.
       await sleep(Math.max(0, 8 - page) * 3)
@@ -425,7 +424,7 @@ describe('resumable loads: positions', () => {
   })
 
   it('a complete load is not fetched again: the rerun makes no request and says why', async () => {
-    server = await startTestServer((_raw, response, call) => {
+    server = await serve((_raw, response, call) => {
       const page = Number(call.url.searchParams.get('page'))
       sendJson(response, slice((page - 1) * SIZE))
     })
@@ -446,7 +445,7 @@ describe('resumable loads: positions', () => {
   })
 
   it('refuses to resume a position saved for another request, naming the node and what differs', async () => {
-    server = await startTestServer((_raw, response, call) => {
+    server = await serve((_raw, response, call) => {
       const page = Number(call.url.searchParams.get('page'))
       sendJson(response, slice((page - 1) * SIZE))
     })
@@ -485,7 +484,7 @@ describe('resumable loads: positions', () => {
   })
 
   it('refuses a saved position that httpSource did not make', async () => {
-    server = await startTestServer((_raw, response) => sendJson(response, []))
+    server = await serve((_raw, response) => sendJson(response, []))
     await store.put('graphflow', {
       format: 'graphflow-resume',
       version: 1,
@@ -499,11 +498,13 @@ describe('resumable loads: positions', () => {
     const [error] = report.exceptions.items ?? []
     expect((error as HttpError).code).toBe('HTTP_RESUME')
     expect((error as HttpError).message).toContain('is not one this version of httpSource makes')
+    // Guards: the internal problem's text, not its prefixed message, goes into the HttpError.
+    expect((error as HttpError).message.match(/\[graphflow\]/g)).toHaveLength(1)
     expect(server.calls).toHaveLength(0)
   })
 
   it('a source fed by an upstream node yields no positions (each item is its own sequence)', async () => {
-    server = await startTestServer((_raw, response, call) => {
+    server = await serve((_raw, response, call) => {
       const page = Number(call.url.searchParams.get('page'))
       sendJson(response, page <= 2 ? records(page * 10, 2) : [])
     })

@@ -1,3 +1,4 @@
+import { messageOf } from '@graphflow/core'
 // Resumable loads: the position httpSource yields after each page with `checkpoint()`, and how
 // a resumed call reads it back (see "Resumable and incremental loads" in the README).
 
@@ -158,7 +159,7 @@ export function savedPosition(
   try {
     saved = readPosition(value)
   } catch (error) {
-    throw refuse((error as Error).message, 1)
+    throw refuse(messageOf(error), 1)
   }
   const difference = positionDifference(saved.for, call.identity)
   if (difference !== undefined) {

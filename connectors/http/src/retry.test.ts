@@ -1,5 +1,5 @@
-import { runNode, sendJson, startTestServer, type TestServer } from '@graphflow/testkit'
-import { afterEach, describe, expect, it } from 'vitest'
+import { runNode, sendJson, type TestServer, useTestServer } from '@graphflow/testkit'
+import { describe, expect, it } from 'vitest'
 import { records } from '../test/fixtures.js'
 import { resolveRetry } from './check-options.js'
 import type { HttpRetryInfo } from './fetch-page.js'
@@ -8,11 +8,8 @@ import { httpSource } from './http-source.js'
 
 import { backoffDelay, parseRetryAfter, retryDelay } from './retry.js'
 
+const serve = useTestServer()
 let server: TestServer | undefined
-afterEach(async () => {
-  await server?.close()
-  server = undefined
-})
 
 describe('parseRetryAfter', () => {
   const now = Date.parse('2025-01-01T00:00:00Z')
@@ -85,9 +82,7 @@ function flaky(failures: Array<(response: import('node:http').ServerResponse) =>
 
 describe('retries', () => {
   it('retries a 503 then succeeds, reporting the retry to onRetry, stats and the logger', async () => {
-    server = await startTestServer(
-      flaky([(response) => sendJson(response, { error: 'busy' }, 503)]),
-    )
+    server = await serve(flaky([(response) => sendJson(response, { error: 'busy' }, 503)]))
     const retries: HttpRetryInfo[] = []
     const spec = httpSource({
       url: server.url,
@@ -118,9 +113,7 @@ describe('retries', () => {
   })
 
   it('honours a 429 Retry-After in seconds', async () => {
-    server = await startTestServer(
-      flaky([(response) => sendJson(response, {}, 429, { 'retry-after': '1' })]),
-    )
+    server = await serve(flaky([(response) => sendJson(response, {}, 429, { 'retry-after': '1' })]))
     const retries: HttpRetryInfo[] = []
     const { outputs: items } = await runNode(
       httpSource({
@@ -138,7 +131,7 @@ describe('retries', () => {
   })
 
   it('honours a 429 Retry-After given as an HTTP date', async () => {
-    server = await startTestServer(
+    server = await serve(
       flaky([
         (response) =>
           sendJson(response, {}, 429, { 'retry-after': new Date(Date.now() + 2000).toUTCString() }),
@@ -160,7 +153,7 @@ describe('retries', () => {
   })
 
   it('a malformed Retry-After falls back to the backoff', async () => {
-    server = await startTestServer(
+    server = await serve(
       flaky([
         (response) => sendJson(response, {}, 503, { 'retry-after': 'x 2030' }),
         (response) => sendJson(response, {}, 429, { 'retry-after': '2, 3' }),
@@ -186,9 +179,7 @@ describe('retries', () => {
   it('fails loudly with HTTP_RETRY_AFTER_TOO_LONG instead of shortening a long Retry-After', {
     timeout: 5000,
   }, async () => {
-    server = await startTestServer((_raw, response) =>
-      sendJson(response, {}, 503, { 'retry-after': '3600' }),
-    )
+    server = await serve((_raw, response) => sendJson(response, {}, 503, { 'retry-after': '3600' }))
     const { errors } = await runNode(
       httpSource({ url: server.url, retry: { baseDelay: 5, maxRetryAfter: 10_000 } }),
     )
@@ -202,7 +193,7 @@ describe('retries', () => {
   })
 
   it('gives up after the attempts with an error naming URL, page, status and attempts', async () => {
-    server = await startTestServer((_raw, response, request) => {
+    server = await serve((_raw, response, request) => {
       if (request.url.searchParams.get('page') === '1') sendJson(response, [1])
       else sendJson(response, { error: 'down' }, 502)
     })
@@ -227,7 +218,7 @@ describe('retries', () => {
   })
 
   it('retry: false makes a single attempt; statuses narrows what is retried', async () => {
-    server = await startTestServer((_raw, response) => sendJson(response, {}, 500))
+    server = await serve((_raw, response) => sendJson(response, {}, 500))
     await runNode(httpSource({ url: server.url, retry: false }))
     expect(server.calls).toHaveLength(1)
     await runNode(httpSource({ url: server.url, retry: { statuses: [503], baseDelay: 1 } }))

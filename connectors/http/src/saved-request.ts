@@ -1,14 +1,16 @@
 // The requests of saved positions: a URL kept without the options' secrets, and the request
 // restored from it (see "Resumable and incremental loads" in the README).
 
-import { HttpProblem } from './http-error.js'
+import { HttpProblem, type HttpProblemDetails } from './http-error.js'
 import type { OriginPolicy } from './origin-policy.js'
 import type { HttpRequest } from './request.js'
 
 /** Why a saved position cannot be restored (turned into an `HTTP_RESUME` error). */
 export class ResumeProblem extends HttpProblem {
-  constructor(message: string) {
-    super('HTTP_RESUME', message)
+  override name = 'ResumeProblem'
+
+  constructor(message: string, details: Omit<HttpProblemDetails, 'code'> = {}) {
+    super(message, { ...details, code: 'HTTP_RESUME' })
   }
 }
 

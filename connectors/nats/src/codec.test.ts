@@ -55,8 +55,9 @@ describe('jsonCodec', () => {
         error = caught
       }
       expect(error).toBeInstanceOf(CodecError)
-      expect(error).toMatchObject({ kind, path })
-      expect((error as Error).message).toContain(`cannot encode a ${kind} at ${path}`)
+      // Guards the error shape: a NatsError with code NATS_CODEC and its details.
+      expect(error).toMatchObject({ kind, path, code: 'NATS_CODEC', scope: 'nats' })
+      expect((error as CodecError).text).toMatch(new RegExp(`^cannot encode a ${kind} at `))
     }
   })
 
@@ -128,7 +129,7 @@ describe('checkCodec', () => {
     expect(checkCodec(jsonCodec)).toBe(jsonCodec)
     expect(() => checkCodec({ encode() {} })).toThrow(
       new TypeError(
-        'codec: expected { encode(items): Uint8Array, decode(bytes): unknown[] }, got object',
+        'codec: expected { encode(items): Uint8Array, decode(bytes): unknown[] }, got an object',
       ),
     )
     expect(() => checkCodec(null)).toThrow(/got null/)

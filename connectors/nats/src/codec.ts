@@ -5,6 +5,9 @@
  * class instance, a function) are refused with a {@link CodecError}.
  */
 
+import { describeValue } from '@graphflow/core'
+import { NatsError } from './nats-error.js'
+
 /** Turns a packed list of items into a message payload and back. */
 export interface Codec {
   /** Encodes the items of one message. Throw to refuse a value. */
@@ -13,17 +16,29 @@ export interface Codec {
   decode(bytes: Uint8Array): unknown[]
 }
 
-/** A value the codec cannot carry; {@link CodecError.path} says where it is. */
-export class CodecError extends Error {
-  override readonly name = 'CodecError'
-  constructor(
-    message: string,
-    /** What was refused, e.g. `Map` or `function`. */
-    readonly kind: string,
-    /** Where, e.g. `items[3].tags`. */
-    readonly path: string,
-  ) {
-    super(message)
+/** What a {@link CodecError} takes besides its message. */
+export interface CodecErrorDetails {
+  /** What was refused, e.g. `Map` or `function`. */
+  kind: string
+  /** Where, e.g. `items[3].tags`. */
+  path: string
+  /** The underlying error, if any. */
+  cause?: unknown
+}
+
+/**
+ * A value the codec cannot carry, or a payload it cannot decode (code `NATS_CODEC`);
+ * {@link CodecError.path} says where it is.
+ */
+export class CodecError extends NatsError {
+  override name = 'CodecError'
+  /** What was refused, e.g. `Map` or `function`. */
+  declare readonly kind: string
+  /** Where, e.g. `items[3].tags`. */
+  declare readonly path: string
+
+  constructor(message: string, details: CodecErrorDetails) {
+    super(message, { ...details, code: 'NATS_CODEC' })
   }
 }
 
@@ -38,19 +53,18 @@ type Tagged =
   | { $gf: 'undefined' }
   | { $gf: 'object'; v: [string, unknown][] }
 
-function kindOf(value: object): string {
+/** @internal What a refused object is, for a {@link CodecError}: its class name. */
+export function kindOf(value: object): string {
   const name = (value as { constructor?: { name?: unknown } }).constructor?.name
   return typeof name === 'string' && name.length > 0 ? name : 'object with a custom prototype'
 }
 
 /** Replaces what plain JSON would lose or change by a tagged object; throws for the rest. */
 function toJsonValue(value: unknown, path: string): unknown {
+  if (isJsonScalar(value)) return value
   switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return value
     case 'number':
-      return Number.isFinite(value) ? value : { [TAG]: 'number', v: String(value) }
+      return { [TAG]: 'number', v: String(value) }
     case 'bigint':
       return { [TAG]: 'bigint', v: value.toString() }
     case 'undefined':
@@ -92,37 +106,35 @@ function toJsonValue(value: unknown, path: string): unknown {
 export function refuse(kind: string, path: string): CodecError {
   return new CodecError(
     `cannot encode a ${kind} at ${path}: the codec carries plain objects, arrays, strings, numbers, booleans, null, undefined, Date, BigInt, Buffer and Uint8Array; convert it first or pass a \`codec\` option`,
-    kind,
-    path,
+    {
+      kind,
+      path,
+    },
   )
+}
+
+/** True for the scalars JSON keeps as they are: strings, booleans and finite numbers. */
+function isJsonScalar(value: unknown): boolean {
+  const type = typeof value
+  return type === 'string' || type === 'boolean' || (type === 'number' && Number.isFinite(value))
 }
 
 /** True when `value` holds nothing JSON would lose or change (the fast path skips the copy). */
 function isPlainJson(value: unknown, depth: number): boolean {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return true
-    case 'number':
-      return Number.isFinite(value)
-    case 'object': {
-      if (value === null) return true
-      if (depth > 64) return false
-      if (Array.isArray(value)) {
-        for (const each of value) if (!isPlainJson(each, depth + 1)) return false
-        return true
-      }
-      const proto = Object.getPrototypeOf(value)
-      if (proto !== Object.prototype && proto !== null) return false
-      const record = value as Record<string, unknown>
-      for (const key in record) {
-        if (key === TAG || !isPlainJson(record[key], depth + 1)) return false
-      }
-      return true
-    }
-    default:
-      return false
+  if (typeof value !== 'object') return isJsonScalar(value)
+  if (value === null) return true
+  if (depth > 64) return false
+  if (Array.isArray(value)) {
+    for (const each of value) if (!isPlainJson(each, depth + 1)) return false
+    return true
   }
+  const proto = Object.getPrototypeOf(value)
+  if (proto !== Object.prototype && proto !== null) return false
+  const record = value as Record<string, unknown>
+  for (const key in record) {
+    if (key === TAG || !isPlainJson(record[key], depth + 1)) return false
+  }
+  return true
 }
 
 /** The most keys of one record shape, and shapes of one message, in the row layout. */
@@ -142,21 +154,6 @@ interface Rows {
 }
 
 const ROWS_PREFIX = `{"${TAG}":"rows",`
-
-/** True when `value` is plain JSON (a record's value: nested objects and arrays walked). */
-function isPlainValue(value: unknown): boolean {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return true
-    case 'number':
-      return Number.isFinite(value)
-    case 'object':
-      return value === null || isPlainJson(value, 1)
-    default:
-      return false
-  }
-}
 
 function sameKeys(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false
@@ -193,7 +190,7 @@ function toRows(items: readonly unknown[]): Rows | undefined {
           break
         }
         const value = record[key]
-        if (!isPlainValue(value)) return undefined
+        if (!isPlainJson(value, 1)) return undefined
         row[++count] = value
       }
       if (count === last.length) {
@@ -215,7 +212,7 @@ function toRows(items: readonly unknown[]): Rows | undefined {
     row[0] = lastIndex
     for (let key = 0; key < keys.length; key++) {
       const value = record[keys[key] as string]
-      if (!isPlainValue(value)) return undefined
+      if (!isPlainJson(value, 1)) return undefined
       row[key + 1] = value
     }
     rows[index] = row
@@ -237,11 +234,10 @@ const MAX_BUILDERS = 1_000
  */
 function builderOf(keys: unknown): RowBuilder {
   if (!Array.isArray(keys) || !keys.every((key) => typeof key === 'string')) {
-    throw new CodecError(
-      'cannot decode a message: a record shape is not a list of keys',
-      typeof keys,
-      'payload',
-    )
+    throw new CodecError('cannot decode a message: a record shape is not a list of keys', {
+      kind: typeof keys,
+      path: 'payload',
+    })
   }
   const id = JSON.stringify(keys)
   let builder = builders.get(id)
@@ -275,8 +271,10 @@ function fromRows(value: unknown): unknown[] {
   if (!Array.isArray(k) || !Array.isArray(r)) {
     throw new CodecError(
       'cannot decode a message: a row-layout payload without its shapes and rows',
-      typeof value,
-      'payload',
+      {
+        kind: typeof value,
+        path: 'payload',
+      },
     )
   }
   const make = k.map(builderOf)
@@ -286,11 +284,10 @@ function fromRows(value: unknown): unknown[] {
     const shape = Array.isArray(row) ? row[0] : undefined
     const build = typeof shape === 'number' ? make[shape] : undefined
     if (build === undefined || row.length !== (k[shape as number] as string[]).length + 1) {
-      throw new CodecError(
-        `cannot decode a message: row ${index} does not match a record shape`,
-        typeof row,
-        `payload.r[${index}]`,
-      )
+      throw new CodecError(`cannot decode a message: row ${index} does not match a record shape`, {
+        kind: typeof row,
+        path: `payload.r[${index}]`,
+      })
     }
     items[index] = build(row as unknown[])
   }
@@ -370,11 +367,10 @@ export const jsonCodec: Codec = {
     // Without a tag anywhere there is nothing to revive: plain JSON.parse is several times faster.
     const value: unknown = text.includes('"$gf"') ? JSON.parse(text, revive) : JSON.parse(text)
     if (!Array.isArray(value)) {
-      throw new CodecError(
-        'cannot decode a message: the payload is not a JSON array of items',
-        typeof value,
-        'payload',
-      )
+      throw new CodecError('cannot decode a message: the payload is not a JSON array of items', {
+        kind: typeof value,
+        path: 'payload',
+      })
     }
     return value
   },
@@ -389,7 +385,7 @@ export function checkCodec(codec: unknown, option = 'codec'): Codec {
     typeof (codec as Codec).decode !== 'function'
   ) {
     throw new TypeError(
-      `${option}: expected { encode(items): Uint8Array, decode(bytes): unknown[] }, got ${codec === null ? 'null' : typeof codec}`,
+      `${option}: expected { encode(items): Uint8Array, decode(bytes): unknown[] }, got ${describeValue(codec)}`,
     )
   }
   return codec as Codec

@@ -220,10 +220,10 @@ describe.skipIf(skipReason)('InboundConsumer', () => {
   it('refuses bad options with a TypeError naming the option', async () => {
     const layout = await freshNode(nats.nc, { ackWaitMs: 1_000 })
     expect(() => new InboundConsumer({ js: js(nats.nc), layout, prefetch: 0 })).toThrow(
-      new TypeError('prefetch: expected an integer >= 1, got 0'),
+      new TypeError('InboundConsumer option "prefetch": expected an integer >= 1, got 0'),
     )
     expect(() => new InboundConsumer({ js: js(nats.nc), layout, heartbeatMs: 1_000 })).toThrow(
-      /heartbeatMs: expected less than the consumer's AckWait \(1000 ms\), got 1000/,
+      'InboundConsumer option "heartbeatMs": expected less than the consumer\'s AckWait (1000 ms), got 1000',
     )
     expect(() => new InboundConsumer({ js: js(nats.nc), layout, backoffMs: [] })).toThrow(
       /backoffMs/,

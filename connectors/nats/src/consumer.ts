@@ -3,6 +3,7 @@
  * replicas: a bounded number of messages in this process, decoded into items, each message
  * settled once all its items are done, `working()` sent for messages still in work.
  */
+import { messageOf, optionChecks } from '@graphflow/core'
 import type { Consumer, JetStreamClient, JsMsg } from '@nats-io/jetstream'
 import { type Codec, checkCodec, jsonCodec } from './codec.js'
 import type { NodeLayout } from './layout.js'
@@ -71,14 +72,6 @@ export interface InboundMessage {
    * the message is settled: acknowledged, or with failures and `retries`, nak'd or terminated.
    */
   done(index: number, ok?: boolean): void
-}
-
-function checkCount(option: string, value: unknown, fallback: number, min: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new TypeError(`${option}: expected an integer >= ${min}, got ${String(value)}`)
-  }
-  return value
 }
 
 /** How long one pull request waits for messages (its idle heartbeat is half of it). */
@@ -155,29 +148,27 @@ export class InboundConsumer {
     this.#layout = options.layout
     this.node = options.layout.node
     this.#codec = options.codec === undefined ? jsonCodec : checkCodec(options.codec)
-    this.#prefetch = checkCount('prefetch', options.prefetch, 8, 1)
-    this.#retries = checkCount('retries', options.retries, 0, 0)
+    const check = optionChecks('InboundConsumer')
+    this.#prefetch = check.integer('prefetch', options.prefetch, 8, { min: 1 })
+    this.#retries = check.integer('retries', options.retries, 0, { min: 0 })
     const backoff = options.backoffMs ?? [1_000, 5_000, 15_000]
     if (
       !Array.isArray(backoff) ||
       backoff.length === 0 ||
       backoff.some((each) => !Number.isInteger(each) || each < 0)
     ) {
-      throw new TypeError(
-        `backoffMs: expected a non-empty array of integers >= 0, got ${JSON.stringify(backoff)}`,
-      )
+      check.fail('backoffMs', 'a non-empty array of integers >= 0', backoff)
     }
     this.#backoffMs = backoff
-    const heartbeatMs = checkCount(
+    const ackWaitMs = options.layout.ackWaitMs
+    const heartbeatMs = check.integer(
       'heartbeatMs',
       options.heartbeatMs,
-      Math.max(1, Math.floor(options.layout.ackWaitMs / 3)),
-      1,
+      Math.max(1, Math.floor(ackWaitMs / 3)),
+      { min: 1 },
     )
-    if (heartbeatMs >= options.layout.ackWaitMs) {
-      throw new TypeError(
-        `heartbeatMs: expected less than the consumer's AckWait (${options.layout.ackWaitMs} ms), got ${heartbeatMs}`,
-      )
+    if (heartbeatMs >= ackWaitMs) {
+      check.fail('heartbeatMs', `less than the consumer's AckWait (${ackWaitMs} ms)`, heartbeatMs)
     }
     this.#heartbeatMs = heartbeatMs
     this.#onSettled = options.onSettled
@@ -253,7 +244,7 @@ export class InboundConsumer {
           msg.nak(this.#backoffMs[0])
           throw new Fatal(
             new Error(
-              `node "${this.node}": cannot decode message ${msg.info.streamSequence} of stream "${this.#layout.names.stream}": ${(error as Error)?.message ?? String(error)}`,
+              `node "${this.node}": cannot decode message ${msg.info.streamSequence} of stream "${this.#layout.names.stream}": ${messageOf(error)}`,
               { cause: error },
             ),
           )

@@ -1,4 +1,10 @@
-export { type Codec, CodecError, checkCodec, jsonCodec } from './codec.js'
+export {
+  type Codec,
+  CodecError,
+  type CodecErrorDetails,
+  checkCodec,
+  jsonCodec,
+} from './codec.js'
 export {
   InboundConsumer,
   type InboundConsumerOptions,
@@ -21,6 +27,7 @@ export {
   runBucket,
   unescapeName,
 } from './names.js'
+export { NatsError, type NatsErrorCode, type NatsErrorDetails } from './nats-error.js'
 export {
   byteCap,
   DEFAULT_MAX_PAYLOAD,

@@ -84,14 +84,18 @@ describe.skipIf(skipReason)('provisionNode', () => {
   it('refuses bad options with a TypeError naming the option', async () => {
     const jsm = await jetstreamManager(nats.nc)
     await expect(provisionNode(jsm, { run: 'r', node: 'n', producers: [] })).rejects.toThrow(
-      /producers: expected a non-empty array/,
+      'provisionNode option "producers": expected a non-empty array of worker ids, got an array ([])',
     )
     await expect(
       provisionNode(jsm, { run: 'r', node: 'n', producers: ['a', 'a'] }),
-    ).rejects.toThrow(/producers: expected distinct worker ids/)
+    ).rejects.toThrow(
+      'provisionNode option "producers": expected distinct worker ids, got an array (["a","a"])',
+    )
     await expect(
       provisionNode(jsm, { run: 'r', node: 'n', producers: ['a'], ackWaitMs: 0 }),
-    ).rejects.toThrow(new TypeError('ackWaitMs: expected a positive integer, got 0'))
+    ).rejects.toThrow(
+      new TypeError('provisionNode option "ackWaitMs": expected an integer >= 1, got 0'),
+    )
     await expect(provisionNode(jsm, { run: '', node: 'n', producers: ['a'] })).rejects.toThrow(
       /run: expected a non-empty string/,
     )

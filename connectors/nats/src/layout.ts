@@ -5,6 +5,7 @@
  * worker provisions what it uses, and workers racing to create the same stream or consumer
  * all succeed. Only features of nats-server 2.9 are used (one subject filter at most).
  */
+import { optionChecks } from '@graphflow/core'
 import {
   AckPolicy,
   type ConsumerInfo,
@@ -59,33 +60,27 @@ export interface NodeLayout {
   readonly ackWaitMs: number
 }
 
-function positiveInteger(option: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new TypeError(`${option}: expected a positive integer, got ${String(value)}`)
-  }
-  return value
-}
-
 /** Checks {@link NodeLayoutOptions}; throws a TypeError naming the option. */
 export function checkLayoutOptions(options: NodeLayoutOptions): Required<NodeLayoutOptions> {
-  if (!Array.isArray(options.producers) || options.producers.length === 0) {
-    throw new TypeError(
-      `producers: expected a non-empty array of worker ids, got ${JSON.stringify(options.producers)}`,
-    )
+  const check = optionChecks('provisionNode')
+  const { producers } = options
+  if (!Array.isArray(producers) || producers.length === 0) {
+    check.fail('producers', 'a non-empty array of worker ids', producers)
   }
-  if (new Set(options.producers).size !== options.producers.length) {
-    throw new TypeError(
-      `producers: expected distinct worker ids, got ${JSON.stringify(options.producers)}`,
-    )
+  if (new Set(producers).size !== producers.length) {
+    check.fail('producers', 'distinct worker ids', producers)
   }
+  const positive = (
+    option: 'ackWaitMs' | 'maxAckPending' | 'duplicateWindowMs',
+    fallback: number,
+  ) => check.integer(option, options[option], fallback, { min: 1 })
   return {
     run: options.run,
     node: options.node,
-    producers: options.producers,
-    ackWaitMs: positiveInteger('ackWaitMs', options.ackWaitMs, 30_000),
-    maxAckPending: positiveInteger('maxAckPending', options.maxAckPending, 1_000),
-    duplicateWindowMs: positiveInteger('duplicateWindowMs', options.duplicateWindowMs, 120_000),
+    producers,
+    ackWaitMs: positive('ackWaitMs', 30_000),
+    maxAckPending: positive('maxAckPending', 1_000),
+    duplicateWindowMs: positive('duplicateWindowMs', 120_000),
   }
 }
 

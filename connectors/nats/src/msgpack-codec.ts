@@ -1,5 +1,5 @@
 import { Packr } from 'msgpackr'
-import { type Codec, CodecError, refuse } from './codec.js'
+import { type Codec, CodecError, kindOf, refuse } from './codec.js'
 
 /** True when `msgpackCodec` returns `value` as it was given (no paths built: the fast check). */
 function carried(value: unknown, depth: number): boolean {
@@ -38,36 +38,24 @@ function carried(value: unknown, depth: number): boolean {
  * given (a class instance would come back a plain object), and does nothing otherwise.
  */
 function check(value: unknown, path: string, depth: number): void {
-  switch (typeof value) {
-    case 'string':
-    case 'number':
-    case 'boolean':
-    case 'bigint':
-    case 'undefined':
-      return
-    case 'object': {
-      if (value === null) return
-      if (depth > 64) throw refuse('value nested over 64 levels', path)
-      if (Array.isArray(value)) {
-        for (let index = 0; index < value.length; index++) {
-          check(value[index], `${path}[${index}]`, depth + 1)
-        }
-        return
-      }
-      const proto = Object.getPrototypeOf(value)
-      if (proto === Object.prototype || proto === null) {
-        const record = value as Record<string, unknown>
-        for (const key in record) check(record[key], `${path}.${key}`, depth + 1)
-        return
-      }
-      if (value instanceof Date || Buffer.isBuffer(value)) return
-      if (value instanceof Uint8Array && value.constructor === Uint8Array) return
-      const name = (value as { constructor?: { name?: unknown } }).constructor?.name
-      throw refuse(typeof name === 'string' && name ? name : 'object with a custom prototype', path)
+  if (carried(value, depth)) return
+  // Not carried: a scalar of another type, a value nested too deep, a container holding one
+  // (walked with paths to find it), or an object of another class.
+  if (typeof value !== 'object' || value === null) throw refuse(typeof value, path)
+  if (depth > 64) throw refuse('value nested over 64 levels', path)
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      check(value[index], `${path}[${index}]`, depth + 1)
     }
-    default:
-      throw refuse(typeof value, path)
+    return
   }
+  const proto = Object.getPrototypeOf(value)
+  if (proto === Object.prototype || proto === null) {
+    const record = value as Record<string, unknown>
+    for (const key in record) check(record[key], `${path}.${key}`, depth + 1)
+    return
+  }
+  throw refuse(kindOf(value), path)
 }
 
 /**
@@ -89,8 +77,10 @@ export function msgpackCodec(): Codec {
       if (!Array.isArray(value)) {
         throw new CodecError(
           'cannot decode a message: the payload is not a MessagePack array of items',
-          typeof value,
-          'payload',
+          {
+            kind: typeof value,
+            path: 'payload',
+          },
         )
       }
       return value

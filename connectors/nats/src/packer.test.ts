@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { jsonCodec } from './codec.js'
+import { NatsError } from './nats-error.js'
 import {
   byteCap,
   DEFAULT_MAX_PAYLOAD,
@@ -48,9 +49,13 @@ describe('encodePacks', () => {
       error = caught
     }
     expect(error).toBeInstanceOf(PackError)
+    // Guards the error shape: a NatsError with its code, the codec's text embedded once.
+    expect(error).toBeInstanceOf(NatsError)
+    expect(error).toMatchObject({ code: 'NATS_PACK', scope: 'nats' })
     expect((error as Error).message).toMatch(
-      /^node "geocode": cannot encode a Map at items\[1\]\.tags/,
+      /^\[graphflow\] \[nats\] node "geocode": cannot encode a Map at items\[1\]\.tags/,
     )
+    expect((error as PackError).text).toMatch(/^node "geocode": cannot encode a Map/)
   })
 
   it('uses a pluggable codec', () => {

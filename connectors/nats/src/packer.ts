@@ -1,5 +1,6 @@
 import type { Codec } from './codec.js'
 import { CodecError } from './codec.js'
+import { NatsError } from './nats-error.js'
 
 /** Room left in a message for its headers (message id, JetStream headers). */
 export const HEADER_ROOM = 1024
@@ -7,9 +8,13 @@ export const HEADER_ROOM = 1024
 /** The server's default `max_payload` (1 MiB), used when the connection does not say. */
 export const DEFAULT_MAX_PAYLOAD = 1024 * 1024
 
-/** An item that cannot travel in one message, or a value the codec refused. */
-export class PackError extends Error {
-  override readonly name = 'PackError'
+/** An item that cannot travel in one message, or a value the codec refused (code `NATS_PACK`). */
+export class PackError extends NatsError {
+  override name = 'PackError'
+
+  constructor(message: string, details: { cause?: unknown } = {}) {
+    super(message, { ...details, code: 'NATS_PACK' })
+  }
 }
 
 /** One message's payload and how many items it carries. */
@@ -42,7 +47,7 @@ export function encodePacks(items: readonly unknown[], limits: PackLimits): Pack
     } catch (error) {
       const what =
         error instanceof CodecError
-          ? `${error.message.replace(/items\[(\d+)\]/, (_, index) => `items[${offset + Number(index)}]`)}`
+          ? `${error.text.replace(/items\[(\d+)\]/, (_, index) => `items[${offset + Number(index)}]`)}`
           : String((error as Error)?.message ?? error)
       throw new PackError(`node "${limits.node}": ${what}`, { cause: error })
     }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { doneAll, eventually, freshNode, js, streamMessages } from '../test/helpers.js'
 import { skipReason, useNats } from '../test/nats-server.js'
 import { InboundConsumer } from './consumer.js'
+import { NatsError } from './nats-error.js'
 import { FencedError, type PublishAck, Publisher } from './publisher.js'
 
 describe.skipIf(skipReason)('Publisher', () => {
@@ -127,7 +128,7 @@ describe.skipIf(skipReason)('Publisher', () => {
     publisher.add({ tags: new Map() })
     await new Promise((resolve) => setTimeout(resolve, 50))
     await expect(publisher.flush()).rejects.toThrow(
-      /^node "geocode": cannot encode a Map at items\[0\]\.tags/,
+      /^\[graphflow\] \[nats\] node "geocode": cannot encode a Map at items\[0\]\.tags/,
     )
   })
 
@@ -139,16 +140,24 @@ describe.skipIf(skipReason)('Publisher', () => {
     expect(() => publisher.add('late')).toThrow(
       'node "geocode": worker "fetch-0" was fenced (marked ended by an operator) and may not publish',
     )
+    // Guards the error shape: a NatsError with code NATS_FENCED.
+    expect(() => publisher.add('late')).toThrow(NatsError)
+    expect(
+      Reflect.get(
+        catchError(() => publisher.add('late')),
+        'code',
+      ),
+    ).toBe('NATS_FENCED')
   })
 
   it('refuses bad options with a TypeError naming the option', async () => {
     const layout = await freshNode(nats.nc)
     expect(() => new Publisher({ js: js(nats.nc), layout, worker: 'nobody' })).toThrow(
-      /worker: expected one of the producers of node "enrich" \(fetch-0\), got "nobody"/,
+      'Publisher option "worker": expected one of the producers of node "enrich" (fetch-0), got "nobody"',
     )
     expect(
       () => new Publisher({ js: js(nats.nc), layout, worker: 'fetch-0', maxItems: 0 }),
-    ).toThrow(new TypeError('maxItems: expected an integer >= 1, got 0'))
+    ).toThrow(new TypeError('Publisher option "maxItems": expected an integer >= 1, got 0'))
     expect(
       () => new Publisher({ js: js(nats.nc), layout, worker: 'fetch-0', maxPending: 1.5 }),
     ).toThrow(/maxPending/)
@@ -177,3 +186,13 @@ describe.skipIf(skipReason)('Publisher', () => {
     expect(await streamMessages(nats.nc, layout)).toBe(0)
   })
 })
+
+/** What `run` throws. */
+function catchError(run: () => unknown): object {
+  try {
+    run()
+  } catch (error) {
+    return error as object
+  }
+  throw new Error('expected a throw')
+}

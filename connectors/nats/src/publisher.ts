@@ -3,10 +3,12 @@
  * asynchronous window of unacknowledged publishes, message ids for the server's de-dup window,
  * and a callback per message once JetStream stored it.
  */
+import { optionChecks } from '@graphflow/core'
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream'
 import { nuid, TimeoutError } from '@nats-io/nats-core'
 import { type Codec, checkCodec, jsonCodec } from './codec.js'
 import type { NodeLayout } from './layout.js'
+import { NatsError } from './nats-error.js'
 import { byteCap, encodePacks, type Pack } from './packer.js'
 
 /** What {@link PublisherOptions.onAck} receives for each stored message. */
@@ -85,17 +87,16 @@ export interface PublisherOptions {
   readonly onFailure?: (error: unknown) => void
 }
 
-/** The publisher was fenced: its worker was marked ended and may not publish any more. */
-export class FencedError extends Error {
-  override readonly name = 'FencedError'
-}
+/**
+ * The publisher was fenced: its worker was marked ended and may not publish any more (code
+ * `NATS_FENCED`).
+ */
+export class FencedError extends NatsError {
+  override name = 'FencedError'
 
-function checkCount(option: string, value: unknown, fallback: number, min = 1): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new TypeError(`${option}: expected an integer >= ${min}, got ${String(value)}`)
+  constructor(message: string, details: { cause?: unknown } = {}) {
+    super(message, { ...details, code: 'NATS_FENCED' })
   }
-  return value
 }
 
 interface Waiter {
@@ -148,9 +149,13 @@ export class Publisher {
   constructor(options: PublisherOptions) {
     this.#js = options.js
     this.node = options.layout.node
+    const check = optionChecks('Publisher')
     if (!options.layout.producers.includes(options.worker)) {
-      throw new TypeError(
-        `worker: expected one of the producers of node "${this.node}" (${options.layout.producers.join(', ')}), got "${options.worker}"`,
+      const producers = options.layout.producers.join(', ')
+      check.fail(
+        'worker',
+        `one of the producers of node "${this.node}" (${producers})`,
+        options.worker,
       )
     }
     this.worker = options.worker
@@ -158,15 +163,17 @@ export class Publisher {
     this.#stream = options.layout.names.stream
     this.bootId = options.bootId ?? nuid.next()
     this.#codec = options.codec === undefined ? jsonCodec : checkCodec(options.codec)
-    this.#maxItems = checkCount('maxItems', options.maxItems, 1_000)
+    const count = (option: keyof PublisherOptions, fallback: number, min = 1): number =>
+      check.integer(option, options[option], fallback, { min })
+    this.#maxItems = count('maxItems', 1_000)
     this.#maxBytes = byteCap(
       options.serverMaxPayload,
-      checkCount('maxBytes', options.maxBytes, Number.MAX_SAFE_INTEGER, 64),
+      count('maxBytes', Number.MAX_SAFE_INTEGER, 64),
     )
-    this.#maxPending = checkCount('maxPending', options.maxPending, 32)
-    this.#lingerMs = checkCount('lingerMs', options.lingerMs, 5, 0)
-    this.#ackTimeoutMs = checkCount('ackTimeoutMs', options.ackTimeoutMs, 10_000)
-    this.#attempts = checkCount('attempts', options.attempts, 3)
+    this.#maxPending = count('maxPending', 32)
+    this.#lingerMs = count('lingerMs', 5, 0)
+    this.#ackTimeoutMs = count('ackTimeoutMs', 10_000)
+    this.#attempts = count('attempts', 3)
     this.#onAck = options.onAck
     this.#onFailure = options.onFailure
   }

@@ -173,7 +173,7 @@ describe.skipIf(skipReason)('JetStreamInboundQueue and JetStreamOutboundQueue', 
     const { layout, state } = await setUp()
     expect(
       () => new JetStreamInboundQueue({ js: js(nats.nc), layout, state, prefetch: 0 }),
-    ).toThrow(/prefetch: expected an integer >= 1, got 0/)
+    ).toThrow('InboundConsumer option "prefetch": expected an integer >= 1, got 0')
     expect(
       () => new JetStreamInboundQueue({ js: js(nats.nc), layout, state, maxSize: -1 }),
     ).toThrow(TypeError)

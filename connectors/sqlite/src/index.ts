@@ -12,6 +12,7 @@ export {
   type SqliteErrorCode,
   type SqliteErrorDetails,
   SqliteRowError,
+  type SqliteRowErrorDetails,
 } from './sqlite-error.js'
 export { IDENTIFIER_PATTERN, sqliteSink } from './sqlite-sink.js'
 export type {
@@ -26,10 +27,4 @@ export type {
   UnknownColumnPolicy,
 } from './sqlite-sink-options.js'
 export { sqliteSource } from './sqlite-source.js'
-export type {
-  SqliteKeyValue,
-  SqliteParams,
-  SqliteSourceOptions,
-  SqliteSourceSpec,
-  SqliteSourceStats,
-} from './sqlite-source-options.js'
+export type * from './sqlite-source-options.js'

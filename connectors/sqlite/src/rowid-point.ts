@@ -1,8 +1,8 @@
-import type { NodeContext } from '@graphflow/core'
+import { messageOf, type NodeContext } from '@graphflow/core'
 import type { SinkSettings } from './check-options.js'
 import { quoteIdentifier } from './identifiers.js'
 import type { SqliteDatabase } from './open-database.js'
-import { plainMessage, SqliteError } from './sqlite-error.js'
+import { SqliteError } from './sqlite-error.js'
 
 /**
  * The save point of a `sqliteSink` in a run with checkpoints, in `insert` mode into a table
@@ -47,7 +47,7 @@ export class RowidPoint {
         return RowidPoint.#maxRowid(database, table)
       } catch (error) {
         return fail(
-          `it has no row ids (a WITHOUT ROWID table?), so the rows past the saved position cannot be told apart: ${plainMessage(error)}; give it a primary key and use mode 'upsert'`,
+          `it has no row ids (a WITHOUT ROWID table?), so the rows past the saved position cannot be told apart: ${messageOf(error)}; give it a primary key and use mode 'upsert'`,
           error,
         )
       }

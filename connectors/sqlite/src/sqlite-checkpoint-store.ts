@@ -1,9 +1,9 @@
 import { existsSync, realpathSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { type CheckpointStore, describeValue, optionChecks } from '@graphflow/core'
+import { type CheckpointStore, describeValue, messageOf, optionChecks } from '@graphflow/core'
 import { checkIdentifier, quoteIdentifier } from './identifiers.js'
 import { checkOpen, openDatabase, type SqliteDatabase } from './open-database.js'
-import { plainMessage, SqliteError } from './sqlite-error.js'
+import { SqliteError } from './sqlite-error.js'
 
 /** Options of {@link sqliteCheckpointStore}. Give exactly one of `path` and `database`. */
 export interface SqliteCheckpointStoreOptions {
@@ -124,14 +124,16 @@ export function sqliteCheckpointStore(
       return statements
     } catch (error) {
       throw new SqliteError(
-        `cannot keep checkpoints in table "${table}" of ${where}: ${plainMessage(error)}`,
+        `cannot keep checkpoints in table "${table}" of ${where}: ${messageOf(error)}`,
         { code: 'SQLITE_WRITE', cause: error },
       )
     }
   }
   const checkKey = (key: string): string => {
     if (typeof key !== 'string' || key === '') {
-      throw new TypeError(`checkpoint store key: expected a non-empty string, got ${String(key)}`)
+      throw new TypeError(
+        `checkpoint store key: expected a non-empty string, got ${describeValue(key)}`,
+      )
     }
     return key
   }
@@ -147,7 +149,7 @@ export function sqliteCheckpointStore(
       write(checkKey(key), text)
     } catch (error) {
       throw new SqliteError(
-        `cannot write checkpoint '${key}' to table "${table}" of ${where}: ${plainMessage(error)}`,
+        `cannot write checkpoint '${key}' to table "${table}" of ${where}: ${messageOf(error)}`,
         { code: 'SQLITE_WRITE', cause: error },
       )
     }
@@ -161,7 +163,7 @@ export function sqliteCheckpointStore(
         return JSON.parse(String(text))
       } catch (error) {
         throw new SqliteError(
-          `checkpoint '${key}' in table "${table}" of ${where} is not JSON (${plainMessage(error)}): remove the row to start over`,
+          `checkpoint '${key}' in table "${table}" of ${where} is not JSON (${messageOf(error)}): remove the row to start over`,
           { code: 'SQLITE_QUERY', cause: error },
         )
       }

@@ -54,6 +54,16 @@ export interface RejectedRow {
   readonly error: Error
 }
 
+/** What a {@link SqliteRowError} takes besides its message. */
+export interface SqliteRowErrorDetails {
+  /** The table written to. */
+  table: string
+  /** The refused rows, in order (at least one). */
+  rows: readonly RejectedRow[]
+  /** The underlying error. @default the error of the first refused row */
+  cause?: unknown
+}
+
 /** What else happened in the batches of the rows a {@link SqliteRowError} reports. */
 export interface RowErrorContext {
   /** Rows of those batches that were committed. */
@@ -77,27 +87,37 @@ export interface RowErrorContext {
 export class SqliteRowError extends SqliteError {
   override name = 'SqliteRowError'
   /** The table written to. */
-  readonly table: string
+  declare readonly table: string
   /** The refused rows, in order. */
-  readonly rows: readonly RejectedRow[]
+  declare readonly rows: readonly RejectedRow[]
 
-  constructor(table: string, rows: readonly RejectedRow[], context?: RowErrorContext) {
-    const first = rows[0] as RejectedRow
-    const shown = rows
-      .slice(0, 3)
-      .map(
-        (row) =>
-          `row ${row.batchIndex} of batch ${row.batch} (row ${row.runIndex} of the run): ${row.error.message}`,
-      )
-    const more = rows.length > 3 ? `; and ${rows.length - 3} more` : ''
-    const count = rows.length === 1 ? '1 row' : `${rows.length} rows`
-    super(`table "${table}" refused ${count}${besides(context)}: ${shown.join('; ')}${more}`, {
-      code: 'SQLITE_WRITE',
-      cause: first.error,
-    })
-    this.table = table
-    this.rows = rows
+  constructor(message: string, details: SqliteRowErrorDetails) {
+    super(message, { cause: details.rows[0]?.error, ...details, code: 'SQLITE_WRITE' })
   }
+}
+
+/**
+ * The {@link SqliteRowError} of rows a table refused, its message naming the table and the
+ * first three rows: `table "users" refused 2 rows (the 3 other rows of the batch were
+ * committed): row 1 of batch 1 (row 1 of the run): UNIQUE constraint failed: users.id; ...`.
+ */
+export function refusedRows(
+  table: string,
+  rows: readonly RejectedRow[],
+  context?: RowErrorContext,
+): SqliteRowError {
+  const shown = rows
+    .slice(0, 3)
+    .map(
+      (row) =>
+        `row ${row.batchIndex} of batch ${row.batch} (row ${row.runIndex} of the run): ${row.error.message}`,
+    )
+  const more = rows.length > 3 ? `; and ${rows.length - 3} more` : ''
+  const count = rows.length === 1 ? '1 row' : `${rows.length} rows`
+  return new SqliteRowError(
+    `table "${table}" refused ${count}${besides(context)}: ${shown.join('; ')}${more}`,
+    { table, rows },
+  )
 }
 
 /** ` (3 other rows of the batch were committed)`, true to the numbers, or nothing without them. */
@@ -108,12 +128,6 @@ function besides(context: RowErrorContext | undefined): string {
   if (committed === 0) return ` (no row of ${of} was committed)`
   if (committed === 1) return ` (the 1 other row of ${of} was committed)`
   return ` (the ${committed} other rows of ${of} were committed)`
-}
-
-/** The message of an error, without the `[graphflow] [scope] ` prefix of a graphflow error. */
-export function plainMessage(error: unknown): string {
-  if (error instanceof GraphflowError) return error.text
-  return error instanceof Error ? error.message : String(error)
 }
 
 /** True for a failure that concerns one row only: a constraint, a type mismatch, a value not storable. */

@@ -252,6 +252,16 @@ describe('sqliteSink bad rows', () => {
     expect(readRows(file, 'SELECT id FROM u ORDER BY id')).toEqual([{ id: 1 }, { id: 2 }])
   })
 
+  // Guards the one error shape: SqliteRowError takes (message, { table, rows, cause? }) like every graphflow error.
+  it('builds a SqliteRowError from a message and its details', () => {
+    const refused = new Error('UNIQUE constraint failed: u.id')
+    const row = { batch: 1, batchIndex: 0, runIndex: 4, record: { id: 1 }, error: refused }
+    const error = new SqliteRowError('table "u" refused 1 row', { table: 'u', rows: [row] })
+    expect(error).toBeInstanceOf(SqliteError)
+    expect(error).toMatchObject({ code: 'SQLITE_WRITE', table: 'u', rows: [row], cause: refused })
+    expect(error.message).toBe('[graphflow] [sqlite] table "u" refused 1 row')
+  })
+
   it('reports a value SQLite cannot store as a refused row', async () => {
     const file = await tempFile()
     const circular: Record<string, unknown> = {}

@@ -1,9 +1,9 @@
-import { type CommitDone, defineSink, type NodeContext } from '@graphflow/core'
+import { type CommitDone, defineSink, messageOf, type NodeContext } from '@graphflow/core'
 import { fileDeprecation, resolveSinkOptions } from './check-options.js'
 import { checkOpen, openDatabase, type SqliteDatabase } from './open-database.js'
 import { RowidPoint } from './rowid-point.js'
 import { isSqliteCheckpointStore } from './sqlite-checkpoint-store.js'
-import { plainMessage, SqliteError } from './sqlite-error.js'
+import { SqliteError } from './sqlite-error.js'
 import type { SqliteSinkOptions, SqliteSinkSpec } from './sqlite-sink-options.js'
 import { type SinkCounters, sinkCounters, TableWriter, withRowsWritten } from './table-writer.js'
 
@@ -84,7 +84,7 @@ export function sqliteSink<Row extends object = object>(
       } catch (error) {
         release()
         if (error instanceof SqliteError) throw error
-        throw new SqliteError(`cannot prepare table "${table}": ${plainMessage(error)}`, {
+        throw new SqliteError(`cannot prepare table "${table}": ${messageOf(error)}`, {
           code: 'SQLITE_OPEN',
           cause: error,
         })

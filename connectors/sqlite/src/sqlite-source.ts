@@ -1,4 +1,5 @@
-import { type Checkpoint, checkpoint, defineSource, describeValue } from '@graphflow/core'
+import type { Checkpoint } from '@graphflow/core'
+import { checkpoint, defineSource, describeValue, messageOf } from '@graphflow/core'
 import type { Statement } from 'better-sqlite3'
 import { fileDeprecation, isParams, resolveSourceOptions } from './check-options.js'
 import {
@@ -12,7 +13,7 @@ import {
 } from './keyset.js'
 import { checkOpen, openDatabase, type SqliteDatabase } from './open-database.js'
 import { toSqlValue } from './schema.js'
-import { plainMessage, SqliteError } from './sqlite-error.js'
+import { SqliteError } from './sqlite-error.js'
 import type {
   SqliteKeyValue,
   SqliteParams,
@@ -74,7 +75,7 @@ export function sqliteSource<Row = Record<string, unknown>>(
         sql === query
           ? 'the query'
           : `the keyset form of the query (with "key" it is read as a subquery, so it must be a SELECT or WITH query: ${sql})`
-      throw new SqliteError(`cannot prepare ${form} on ${where}: ${plainMessage(error)}`, {
+      throw new SqliteError(`cannot prepare ${form} on ${where}: ${messageOf(error)}`, {
         code: 'SQLITE_QUERY',
         cause: error,
       })
@@ -226,7 +227,7 @@ function toSqlParams(params: SqliteParams): SqliteParams {
 
 function queryError(error: unknown, where: string): SqliteError {
   if (error instanceof SqliteError) return error
-  return new SqliteError(`the query on ${where} failed: ${plainMessage(error)}`, {
+  return new SqliteError(`the query on ${where} failed: ${messageOf(error)}`, {
     code: 'SQLITE_QUERY',
     cause: error,
   })

@@ -1,4 +1,4 @@
-import { describeValue, toError } from '@graphflow/core'
+import { describeValue, messageOf, toError } from '@graphflow/core'
 import type { Statement } from 'better-sqlite3'
 import type { SinkSettings } from './check-options.js'
 import type { SqliteDatabase } from './open-database.js'
@@ -7,10 +7,9 @@ import {
   callRefused,
   inCall,
   isRowError,
-  plainMessage,
   type RejectedRow,
+  refusedRows,
   SqliteError,
-  SqliteRowError,
 } from './sqlite-error.js'
 import type { SqliteSinkStats } from './sqlite-sink-options.js'
 import { TableColumns } from './table-columns.js'
@@ -231,7 +230,7 @@ export class TableWriter {
       this.#failures.push(
         new SqliteError(
           `cannot write batch ${this.#batchNumber} to table "${this.#settings.table}": ` +
-            `${plainMessage(error)}; ${
+            `${messageOf(error)}; ${
               count === 1
                 ? `its 1 row (row ${first} of the run) was`
                 : `its ${count} rows (rows ${first}-${first + count - 1} of the run) were`
@@ -361,7 +360,7 @@ export class TableWriter {
     const errors = this.#failures
     if (this.#rejected.length > 0) {
       errors.push(
-        new SqliteRowError(this.#settings.table, this.#rejected, {
+        refusedRows(this.#settings.table, this.#rejected, {
           committed: this.#committedBeside,
           batches: this.#rejectedBatches,
         }),
@@ -373,7 +372,7 @@ export class TableWriter {
     if (errors.length === 1) throw errors[0]
     throw new SqliteError(
       `${errors.length} write errors on table "${this.#settings.table}": ` +
-        errors.map(plainMessage).join(' | '),
+        errors.map(messageOf).join(' | '),
       { code: 'SQLITE_WRITE', cause: new AggregateError(errors) },
     )
   }

@@ -715,6 +715,22 @@ describe('AsyncExecutor: observing a run', () => {
     expect(() => executor.turnOnDataFlowLogging({ timeInterval: -1 })).toThrow(/timeInterval/)
   })
 
+  // Guards: the executor's own option errors use the one format (option, expected, value given).
+  it('names the option, what it expected and the value given in its option errors', () => {
+    const { executor } = run(new AsyncGraph())
+    expect(() => new AsyncExecutor(new AsyncGraph(), { maxExceptions: 1.5 })).toThrow(
+      new TypeError('AsyncExecutor option "maxExceptions": expected an integer >= 0, got 1.5'),
+    )
+    expect(() => executor.turnOnDataFlowLogging({ nodeFilter: 'sink' })).toThrow(
+      new TypeError(
+        'turnOnDataFlowLogging option "nodeFilter": expected an iterable of node names, got "sink"',
+      ),
+    )
+    expect(() => executor.turnOnDataFlowLogging({ nodeFormat: 3 as unknown as string })).toThrow(
+      new TypeError('turnOnDataFlowLogging option "nodeFormat": expected a string, got 3'),
+    )
+  })
+
   it('starts a second run from clean stats and refuses a concurrent run', async () => {
     const graph = new AsyncGraph()
     graph.addNode(async function* source() {
@@ -977,7 +993,7 @@ describe('AsyncExecutor: the queue seam', () => {
     graph.addEdge('source', 'sink')
     const { executor } = run(graph)
     await expect(executor.execute({ signal: 'stop' as unknown as AbortSignal })).rejects.toThrow(
-      /execute "signal": expected an AbortSignal, got stop/,
+      'execute option "signal": expected an AbortSignal, got "stop"',
     )
     expect((await executor.execute()).dataFlowStats.sink?.in).toBe(1)
   })
@@ -1241,7 +1257,7 @@ describe('AsyncExecutor: report.ok and rejectOnError', () => {
     ).resolves.toMatchObject({ ok: true })
     await expect(
       run(graph).executor.execute({ rejectOnError: 'yes' as unknown as boolean }),
-    ).rejects.toThrow(/execute "rejectOnError": expected a boolean, got string/)
+    ).rejects.toThrow('execute option "rejectOnError": expected a boolean, got "yes"')
   })
 
   // Guards: a recorded history of progress events read the same (final) numbers every time.

@@ -1,6 +1,7 @@
 import { AsyncGraph } from './async-graph.js'
 import { AsyncQueue, ATTACH_TRACK, NEXT_TRACKED, QUEUE_EMPTY, ROOM } from './async-queue.js'
 import { type DataFlowLogging, dataFlowLogging, logDataFlow } from './data-flow-logging.js'
+import { describeValue } from './describe-value.js'
 import {
   AlreadyRunningError,
   CheckpointStoreError,
@@ -18,6 +19,7 @@ import type {
   NodeExceptions,
 } from './executor-types.js'
 import type { CommitDone, Logger, NodeContext } from './node-spec.js'
+import { optionChecks } from './option-checks.js'
 import {
   type CheckpointOptions,
   checkCheckpointOptions,
@@ -113,18 +115,22 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
   constructor(graph: AsyncGraph, options: AsyncExecutorOptions = {}) {
     super()
     if (!(graph instanceof AsyncGraph)) {
-      throw new TypeError(`AsyncExecutor: expected an AsyncGraph instance, got ${String(graph)}`)
-    }
-    const { logger = console, maxExceptions = 1000, progressInterval = 500 } = options
-    if (!Number.isInteger(maxExceptions) || maxExceptions < 0) {
       throw new TypeError(
-        `AsyncExecutor "maxExceptions": expected an integer >= 0, got ${maxExceptions}`,
+        `AsyncExecutor: expected an AsyncGraph instance, got ${describeValue(graph)}`,
       )
     }
-    if (!(progressInterval > 0 && progressInterval <= MAX_TIMER_MS)) {
-      throw new TypeError(
-        `AsyncExecutor "progressInterval": expected ms from 1 to ${MAX_TIMER_MS}, got ${progressInterval}`,
+    const check = optionChecks('AsyncExecutor')
+    check.object(options)
+    const { logger = console, progressInterval = 500 } = options
+    const maxExceptions = check.integer('maxExceptions', options.maxExceptions, 1000, { min: 0 })
+    if (
+      !(
+        typeof progressInterval === 'number' &&
+        progressInterval > 0 &&
+        progressInterval <= MAX_TIMER_MS
       )
+    ) {
+      check.fail('progressInterval', `ms > 0 and <= ${MAX_TIMER_MS}`, progressInterval)
     }
     this.graph = graph
     this.#logger = logger
@@ -176,18 +182,13 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     if (this.#running) {
       throw new AlreadyRunningError('execute() called while this executor is already running')
     }
-    const { rejectOnError = false, tracking = false } = options
-    if (typeof rejectOnError !== 'boolean') {
-      throw new TypeError(
-        `execute "rejectOnError": expected a boolean, got ${typeof rejectOnError}`,
-      )
-    }
-    if (typeof tracking !== 'boolean') {
-      throw new TypeError(`execute "tracking": expected a boolean, got ${typeof tracking}`)
-    }
+    const check = optionChecks('execute')
+    check.object(options)
+    const rejectOnError = check.boolean('rejectOnError', options.rejectOnError, false)
+    const tracking = check.boolean('tracking', options.tracking, false)
     const signal = options.signal
     if (signal !== undefined && typeof signal?.addEventListener !== 'function') {
-      throw new TypeError(`execute "signal": expected an AbortSignal, got ${String(signal)}`)
+      check.fail('signal', 'an AbortSignal', signal)
     }
     const checkpoints = checkCheckpointOptions(options.checkpoints)
     const placement = options.placement

@@ -58,7 +58,9 @@ describe('fileCheckpointStore', () => {
   it('refuses a value that is not JSON, and a bad path', async () => {
     const store = fileCheckpointStore(join(dir, 'state.json'))
     await expect(store.put('a', { big: 1n })).rejects.toThrow(/under 'a' is not JSON/)
-    expect(() => fileCheckpointStore('')).toThrow(TypeError)
+    expect(() => fileCheckpointStore('')).toThrow(
+      new TypeError('fileCheckpointStore option "path": expected a non-empty string, got ""'),
+    )
   })
 })
 

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { open, readFile, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
+import { describeValue } from './describe-value.js'
 import { CheckpointStateError } from './errors.js'
+import { optionChecks } from './option-checks.js'
 
 /**
  * Where a resumable run keeps its state (see "Resumable loads" in the core README): a JSON
@@ -47,9 +49,7 @@ interface StoreFile {
  * ```
  */
 export function fileCheckpointStore(path: string): CheckpointStore {
-  if (typeof path !== 'string' || path === '') {
-    throw new TypeError(`fileCheckpointStore "path": expected a file path, got ${String(path)}`)
-  }
+  optionChecks('fileCheckpointStore').requiredString('path', path)
   // Puts are written one after the other: each rewrites the whole file.
   let queue: Promise<unknown> = Promise.resolve()
   const serial = <T>(task: () => Promise<T>): Promise<T> => {
@@ -101,7 +101,9 @@ export function memoryCheckpointStore(): CheckpointStore {
 
 function checkKey(key: string): string {
   if (typeof key !== 'string' || key === '') {
-    throw new TypeError(`checkpoint store key: expected a non-empty string, got ${String(key)}`)
+    throw new TypeError(
+      `checkpoint store key: expected a non-empty string, got ${describeValue(key)}`,
+    )
   }
   return key
 }

@@ -1,5 +1,6 @@
 import type { DataFlowLoggingOptions, DataFlowStats } from './executor-types.js'
 import type { Logger } from './node-spec.js'
+import { optionChecks } from './option-checks.js'
 
 /** The default line format of data-flow logging, as in async-graph-data-flow. */
 export const DEFAULT_NODE_FORMAT = ' {node} - in={in}, out={out}, err={err}'
@@ -17,24 +18,20 @@ export interface DataFlowLogging {
 
 /** Validates the options of `turnOnDataFlowLogging` and fills in the defaults. */
 export function dataFlowLogging(options: DataFlowLoggingOptions): DataFlowLogging {
+  const check = optionChecks('turnOnDataFlowLogging')
+  check.object(options)
   const { nodeFormat, nodeFilter, timeInterval, logger } = options
   if (nodeFormat !== undefined && typeof nodeFormat !== 'string') {
-    throw new TypeError(
-      `turnOnDataFlowLogging "nodeFormat": expected a string, got ${typeof nodeFormat}`,
-    )
+    check.fail('nodeFormat', 'a string', nodeFormat)
   }
   if (
     timeInterval !== undefined &&
     !(typeof timeInterval === 'number' && timeInterval > 0 && timeInterval <= MAX_SECONDS)
   ) {
-    throw new TypeError(
-      `turnOnDataFlowLogging "timeInterval": expected seconds > 0 and <= ${MAX_SECONDS}, got ${String(timeInterval)}`,
-    )
+    check.fail('timeInterval', `seconds > 0 and <= ${MAX_SECONDS}`, timeInterval)
   }
-  if (nodeFilter !== undefined && typeof nodeFilter === 'string') {
-    throw new TypeError(
-      'turnOnDataFlowLogging "nodeFilter": expected an iterable of node names, got a string',
-    )
+  if (typeof nodeFilter === 'string') {
+    check.fail('nodeFilter', 'an iterable of node names', nodeFilter)
   }
   return {
     nodeFormat: nodeFormat || DEFAULT_NODE_FORMAT,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { describeValue, messageOf } from './describe-value.js'
+import { GraphflowError } from './errors.js'
 
 describe('describeValue', () => {
   it.each([
@@ -32,5 +33,11 @@ describe('messageOf', () => {
   it('gives the message of an Error and the text of anything else', () => {
     expect(messageOf(new Error('boom'))).toBe('boom')
     expect(messageOf('plain')).toBe('plain')
+  })
+
+  // Guards: an embedded graphflow error's prefix was repeated inside the outer error's message.
+  it('gives a graphflow error without its prefix', () => {
+    const inner = new GraphflowError('cannot write /out/x.csv', { code: 'CSV_WRITE', scope: 'csv' })
+    expect(messageOf(inner)).toBe('cannot write /out/x.csv')
   })
 })

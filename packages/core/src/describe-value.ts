@@ -1,3 +1,5 @@
+import { GraphflowError } from './errors.js'
+
 const MAX_TEXT = 60
 
 function shorten(text: string): string {
@@ -44,7 +46,12 @@ export function describeValue(value: unknown): string {
   return typeof name === 'string' && name !== '' ? `a ${name}` : 'an object'
 }
 
-/** The message of anything thrown, for embedding in another error's message. */
+/**
+ * The message of anything thrown, for embedding in another error's message: a
+ * {@link GraphflowError}'s `text` (without its `[graphflow] [scope] ` prefix, which the outer
+ * error adds once), an `Error`'s message, the text of anything else.
+ */
 export function messageOf(thrown: unknown): string {
+  if (thrown instanceof GraphflowError) return thrown.text
   return thrown instanceof Error ? thrown.message : String(thrown)
 }

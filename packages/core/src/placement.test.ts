@@ -181,10 +181,10 @@ describe('execute({ placement }): part of a graph per process', () => {
       /"placement.local": node 'nope' is not in the graph/,
     )
     await expect(executor.execute({ placement: { local: ['source', 'double'] } })).rejects.toThrow(
-      /"placement.outboundQueue": node 'save' has local upstreams/,
+      `execute option "placement.outboundQueue": expected a function (node) => AsyncQueue, as node 'save' has local upstreams, got undefined`,
     )
     await expect(executor.execute({ placement: { local: ['save'] } })).rejects.toThrow(
-      /"placement.inboundQueue": node 'save' has a remote upstream/,
+      `execute option "placement.inboundQueue": expected a function (node) => AsyncQueue, as node 'save' has a remote upstream, got undefined`,
     )
     await expect(
       executor.execute({
@@ -194,6 +194,10 @@ describe('execute({ placement }): part of a graph per process', () => {
     ).rejects.toThrow(/start node 'source' does not run here/)
     await expect(
       executor.execute({ placement: { local: 'source' as unknown as string[] } }),
-    ).rejects.toThrow(TypeError)
+    ).rejects.toThrow(
+      new TypeError(
+        'execute option "placement.local": expected an array of node names, got "source"',
+      ),
+    )
   })
 })

@@ -343,14 +343,14 @@ describe('execute({ checkpoints })', () => {
     graph.addNode(async function* only() {})
     const executor = new AsyncExecutor(graph)
     await expect(executor.execute({ checkpoints: 'file.json' as never })).rejects.toThrow(
-      'execute "checkpoints": expected { store, key? }, got file.json',
+      'execute option "checkpoints": expected { store, key? }, got "file.json"',
     )
     await expect(executor.execute({ checkpoints: { store: {} as never } })).rejects.toThrow(
-      'execute "checkpoints.store": expected a CheckpointStore',
+      'execute option "checkpoints.store": expected a CheckpointStore (get and put methods), got an object',
     )
     await expect(
       executor.execute({ checkpoints: { store: memoryCheckpointStore(), key: '' } }),
-    ).rejects.toThrow('execute "checkpoints.key": expected a non-empty string, got ')
+    ).rejects.toThrow('execute option "checkpoints.key": expected a non-empty string, got ""')
   })
 })
 

@@ -2,7 +2,9 @@
 // loads" in the core README). Only used by such a run.
 
 import type { CheckpointStore } from './checkpoint-store.js'
+import { messageOf } from './describe-value.js'
 import { CheckpointStateError, InvalidAsyncGraphError } from './errors.js'
+import { type OptionChecks, optionChecks } from './option-checks.js'
 import type { RunNode } from './run-node.js'
 
 /** The key a run's state is stored under when `checkpoints.key` is not given. */
@@ -59,21 +61,20 @@ function setOwn<T>(record: Record<string, T>, key: string, value: T): void {
 /** Checks `execute`'s `checkpoints` option. @internal */
 export function checkCheckpointOptions(given: unknown): Required<CheckpointOptions> | undefined {
   if (given === undefined) return undefined
-  if (typeof given !== 'object' || given === null) {
-    throw new TypeError(`execute "checkpoints": expected { store, key? }, got ${String(given)}`)
+  const check: OptionChecks = optionChecks('execute')
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+    check.fail('checkpoints', '{ store, key? }', given)
   }
-  const { store, key = DEFAULT_CHECKPOINT_KEY } = given as CheckpointOptions
+  const { store } = given as CheckpointOptions
   const methods = store as Partial<CheckpointStore> | null | undefined
   if (typeof methods?.get !== 'function' || typeof methods.put !== 'function') {
-    throw new TypeError(
-      `execute "checkpoints.store": expected a CheckpointStore (get and put methods), got ${String(store)}`,
-    )
+    check.fail('checkpoints.store', 'a CheckpointStore (get and put methods)', store)
   }
-  if (typeof key !== 'string' || key === '') {
-    throw new TypeError(
-      `execute "checkpoints.key": expected a non-empty string, got ${String(key)}`,
-    )
-  }
+  const key = check.string(
+    'checkpoints.key',
+    (given as CheckpointOptions).key,
+    DEFAULT_CHECKPOINT_KEY,
+  )
   return { store, key }
 }
 
@@ -231,7 +232,7 @@ function setEntry(state: ResumeState, change: EntryChange, withData: boolean): v
     try {
       text = JSON.stringify(value)
     } catch (error) {
-      throw new TypeError(`its checkpoint ${what} is not JSON: ${(error as Error).message}`)
+      throw new TypeError(`its checkpoint ${what} is not JSON: ${messageOf(error)}`)
     }
     if (text === undefined)
       throw new TypeError(`its checkpoint ${what} is not JSON: ${String(value)}`)

@@ -1,6 +1,7 @@
 import { Args } from './args.js'
 import type { AsyncGraph, GraphNode } from './async-graph.js'
 import { AsyncQueue, checkQueueSeam } from './async-queue.js'
+import { describeValue } from './describe-value.js'
 import {
   DuplicateStartNodeError,
   ForeignNodeRefError,
@@ -10,6 +11,7 @@ import {
 } from './errors.js'
 import type { NodeStats } from './executor-types.js'
 import { graphOf } from './node-ref.js'
+import { type OptionChecks, optionChecks } from './option-checks.js'
 import { isStartNode, type StartNode } from './start-node.js'
 import type { Lineage, Origin, QueueTrack, SourceUnits } from './work-tracking.js'
 
@@ -76,6 +78,9 @@ export interface Placement {
 /** What a call of a node function returns, iterated by the executor. */
 export type Iteration = AsyncIterator<unknown>
 
+/** The checks of `execute`'s options: one message format (`execute option "x": expected ..., got ...`). */
+const check: OptionChecks = optionChecks('execute')
+
 /** Every node without incoming edges (that runs here), called with no arguments. */
 export function defaultStartNodes(
   graph: AsyncGraph,
@@ -87,13 +92,11 @@ export function defaultStartNodes(
 
 /** Checks a placement and returns its local node names. */
 export function checkPlacement(graph: AsyncGraph, placement: Placement): Set<string> {
-  if (typeof placement !== 'object' || placement === null) {
-    throw new TypeError(`execute "placement": expected an object, got ${String(placement)}`)
+  if (typeof placement !== 'object' || placement === null || Array.isArray(placement)) {
+    check.fail('placement', '{ local, inboundQueue?, outboundQueue? }', placement)
   }
   if (!Array.isArray(placement.local)) {
-    throw new TypeError(
-      `execute "placement.local": expected an array of node names, got ${String(placement.local)}`,
-    )
+    check.fail('placement.local', 'an array of node names', placement.local)
   }
   const local = new Set<string>()
   for (const name of placement.local) {
@@ -105,15 +108,10 @@ export function checkPlacement(graph: AsyncGraph, placement: Placement): Set<str
     local.add(name)
   }
   if (local.size === 0) {
-    throw new TypeError('execute "placement.local": expected at least one node name, got none')
+    check.fail('placement.local', 'at least one node name', placement.local)
   }
   for (const option of ['inboundQueue', 'outboundQueue'] as const) {
-    const given = placement[option]
-    if (given !== undefined && typeof given !== 'function') {
-      throw new TypeError(
-        `execute "placement.${option}": expected a function (node) => AsyncQueue, got ${String(given)}`,
-      )
-    }
+    check.function(`placement.${option}`, placement[option], undefined)
   }
   return local
 }
@@ -131,7 +129,11 @@ export function resolveStartNodes(
     ? fromStartNodes(graph, given as readonly StartNode[])
     : ((given as Record<string, unknown[]> | undefined) ?? defaultStartNodes(graph, local))
   if (typeof startNodes !== 'object' || startNodes === null) {
-    throw new TypeError(`execute "startNodes": expected an object, got ${String(startNodes)}`)
+    check.fail(
+      'startNodes',
+      'an object of args per node or a list of startNode(ref, ...args)',
+      startNodes,
+    )
   }
   const entries = Object.entries(startNodes)
   // Part of a graph may have none: its nodes are fed through inbound queues.
@@ -143,9 +145,7 @@ export function resolveStartNodes(
       throw new UnknownNodeError(`start node '${name}' is not in the graph`)
     }
     if (!Array.isArray(values)) {
-      throw new TypeError(
-        `execute "startNodes": args of node '${name}' must be an array, got ${String(values)}`,
-      )
+      check.fail('startNodes', `an array of args for node '${name}'`, values)
     }
   }
   return startNodes
@@ -155,9 +155,7 @@ function fromStartNodes(graph: AsyncGraph, given: readonly StartNode[]): Record<
   const startNodes: Record<string, unknown[]> = {}
   for (const entry of given) {
     if (!isStartNode(entry)) {
-      throw new TypeError(
-        `execute "startNodes": expected startNode(ref, ...args) entries, got ${String(entry)}`,
-      )
+      check.fail('startNodes', 'startNode(ref, ...args) entries', entry)
     }
     const name = entry.ref.name
     if (graphOf(entry.ref) !== graph) {
@@ -314,14 +312,19 @@ function placedQueue(
   const make = placement?.[option]
   const edge = option === 'inboundQueue' ? 'a remote upstream' : 'local upstreams'
   if (make === undefined) {
-    throw new TypeError(
-      `execute "placement.${option}": node '${node}' has ${edge}, so a placement must give ${option}(node)`,
+    check.fail(
+      `placement.${option}`,
+      `a function (node) => AsyncQueue, as node '${node}' has ${edge}`,
+      make,
     )
   }
   const queue = make.call(placement, node) as AsyncQueue<unknown, unknown>
   if (!(queue instanceof AsyncQueue)) {
-    throw new TypeError(
-      `execute "placement.${option}('${node}')": expected an AsyncQueue (subclass) instance, got ${String(queue)}`,
+    check.fail(
+      `placement.${option}`,
+      `a function returning an AsyncQueue (subclass) instance for node '${node}'`,
+      queue,
+      `a function that returned ${describeValue(queue)}`,
     )
   }
   checkQueueSeam(queue, node)

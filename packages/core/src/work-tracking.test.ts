@@ -616,7 +616,7 @@ describe('work tracking: source positions (checkpoint)', () => {
     graph.addNode(async function* only() {})
     await expect(
       new AsyncExecutor(graph).execute({ tracking: 'yes' as unknown as boolean }),
-    ).rejects.toThrow(/"tracking": expected a boolean, got string/)
+    ).rejects.toThrow('execute option "tracking": expected a boolean, got "yes"')
   })
 })
 

@@ -20,4 +20,5 @@ export {
   type TestRequest,
   type TestRequestHandler,
   type TestServer,
+  useTestServer,
 } from './test-server.js'

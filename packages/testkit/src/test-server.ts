@@ -5,6 +5,7 @@ import {
   type ServerResponse,
 } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import { afterEach } from 'vitest'
 
 /** A request {@link startTestServer} received, recorded before its handler runs. */
 export interface TestRequest {
@@ -98,6 +99,33 @@ export async function startTestServer(handler: TestRequestHandler): Promise<Test
         for (const socket of sockets) socket.destroy()
         server.close(() => resolve())
       }),
+  }
+}
+
+/**
+ * Test servers closed after each test of the file: call once at the top of a test file (it
+ * registers an `afterEach`), then start servers in the tests with the function it returns,
+ * which takes the handler of {@link startTestServer}. Closing one earlier in a test is fine.
+ *
+ * @example
+ * ```ts
+ * const serve = useTestServer()
+ *
+ * it('reads every page', async () => {
+ *   const server = await serve((request, response) => sendJson(response, [1, 2]))
+ *   ...
+ * })
+ * ```
+ */
+export function useTestServer(): (handler: TestRequestHandler) => Promise<TestServer> {
+  const open: TestServer[] = []
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((server) => server.close()))
+  })
+  return async (handler) => {
+    const server = await startTestServer(handler)
+    open.push(server)
+    return server
   }
 }
 

@@ -4,7 +4,7 @@ import { describeSinkConformance, describeSourceConformance } from './index.js'
 import { memoryLogger } from './memory-logger.js'
 import { probe } from './probe.js'
 import { runNode } from './run-node.js'
-import { sendJson, startTestServer } from './test-server.js'
+import { sendJson, startTestServer, type TestServer, useTestServer } from './test-server.js'
 
 function memorySink() {
   const stored: number[] = []
@@ -141,5 +141,20 @@ describe('memoryLogger and runNode', () => {
     expect(outputs).toEqual([1, 2, 3])
     expect(seen).toEqual([1, 2, 3])
     expect(logs).toEqual([])
+  })
+})
+
+describe('useTestServer', () => {
+  const serve = useTestServer()
+  let first: TestServer | undefined
+
+  // Guards: a server started through useTestServer is closed after its test, not left listening.
+  it('starts a server that answers during the test', async () => {
+    first = await serve((_request, response) => sendJson(response, ['up']))
+    expect(await (await fetch(first.url)).json()).toEqual(['up'])
+  })
+
+  it('has closed the server of the test before', async () => {
+    await expect(fetch((first as TestServer).url)).rejects.toThrow()
   })
 })
