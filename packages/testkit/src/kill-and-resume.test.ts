@@ -53,6 +53,14 @@ describe('runLoad', () => {
     )
   })
 
+  it('with doneLine null, an exit with code 0 is done; ms counts from "started" to the exit', async () => {
+    const script = await file('silent.mjs')
+    await writeFile(script, "console.log('started'); setTimeout(() => {}, 100)\n")
+    const run = await runLoad(script, [], { nodeArgs: [], doneLine: null })
+    expect(run.outcome).toBe('done')
+    expect(run.ms).toBeGreaterThanOrEqual(50)
+  })
+
   it('names a bad kill delay', () => {
     expect(() => runLoad(child, [], { kill: { afterMs: -1 } })).toThrow(
       new TypeError('runLoad: option "kill.afterMs" must be a number of milliseconds >= 0, got -1'),

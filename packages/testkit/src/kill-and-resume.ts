@@ -38,10 +38,10 @@ export interface RunLoadOptions {
   nodeArgs?: readonly string[]
   /**
    * The line (all of one stdout line, trimmed) a run prints when it completed: a run counts as
-   * done when it exits with code 0 after printing it.
+   * done when it exits with code 0 after printing it (`null`: when it exits with code 0).
    * @default 'done'
    */
-  doneLine?: string
+  doneLine?: string | null
 }
 
 /** One run of a load. */
@@ -54,6 +54,8 @@ export interface LoadRun {
   stderr: string
   /** The delay of the kill this run was given (whether or not it landed), in ms. */
   killAfterMs: number | undefined
+  /** Milliseconds from the line that arms a kill (`started` by default) to the exit; 0 without it. */
+  ms: number
 }
 
 const hasLine = (output: string, line: string) =>
@@ -84,13 +86,13 @@ export function runLoad(
     })
     let stdout = ''
     let stderr = ''
-    let armed = kill !== undefined
+    let started = 0
     let timer: NodeJS.Timeout | undefined
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk
-      if (armed && kill && hasLine(stdout, afterLine)) {
-        armed = false
-        timer = setTimeout(() => child.kill('SIGKILL'), kill.afterMs)
+      if (started === 0 && hasLine(stdout, afterLine)) {
+        started = performance.now()
+        if (kill) timer = setTimeout(() => child.kill('SIGKILL'), kill.afterMs)
       }
     })
     child.stderr.on('data', (chunk: Buffer) => {
@@ -99,9 +101,11 @@ export function runLoad(
     child.on('error', reject)
     child.on('close', (code, signal) => {
       clearTimeout(timer)
-      const run = { stdout, stderr, killAfterMs: kill?.afterMs }
+      const ms = started === 0 ? 0 : performance.now() - started
+      const run = { stdout, stderr, killAfterMs: kill?.afterMs, ms }
       if (signal === 'SIGKILL') resolve({ outcome: 'killed', ...run })
-      else if (code === 0 && hasLine(stdout, doneLine)) resolve({ outcome: 'done', ...run })
+      else if (code === 0 && (doneLine === null || hasLine(stdout, doneLine)))
+        resolve({ outcome: 'done', ...run })
       else
         reject(
           new Error(
