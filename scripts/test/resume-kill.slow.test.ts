@@ -3,12 +3,12 @@
 // resumes it with the same store and compares the result with a clean run's. Then the graph of
 // issue 12's proof (maxTasks 4, a fan-out to csvSink and sqliteSink, the state in the database),
 // killed as many times: every row once in the CSV and in the table. 7 loads, 18 kills each.
-import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { AsyncExecutor, AsyncGraph } from '@graphflow/core'
 import { sqliteSource } from '@graphflow/sqlite'
+import { killAndResume } from '@graphflow/testkit'
 import { describe, expect, it } from 'vitest'
 import { repoRoot, run } from './helpers.js'
 
@@ -43,54 +43,19 @@ describe(`resumable loads, up to ${KILLS_PER_LOAD} kills per load (6 loads)`, ()
   }
 })
 
-/** Runs resume-fan-out-child.ts once; kills it at a random moment after rows flow (if asked). */
-function runFanOut(csv: string, database: string, kill: boolean): Promise<'done' | 'killed'> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        path.join(repoRoot, 'scripts/test/resume-fan-out-child.ts'),
-        csv,
-        database,
-        '3000',
-      ],
-      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
-    )
-    let output = ''
-    let errors = ''
-    let armed = kill
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk
-      if (armed && output.includes('started')) {
-        armed = false
-        setTimeout(() => child.kill('SIGKILL'), Math.random() * 50)
-      }
-    })
-    child.stderr.on('data', (chunk: Buffer) => {
-      errors += chunk
-    })
-    child.on('error', reject)
-    child.on('exit', (code, signal) => {
-      if (signal === 'SIGKILL') resolve('killed')
-      else if (code === 0 && output.includes('done')) resolve('done')
-      else reject(new Error(`the load exited with ${code ?? signal}: ${errors}${output}`))
-    })
-  })
-}
-
 describe('the graph of the proof: maxTasks 4, a fan-out to CSV and SQLite', () => {
   it(`killed with SIGKILL ${KILLS_PER_LOAD} times and resumed: every row once in the CSV and in the table`, async () => {
     const directory = await mkdtemp(path.join(os.tmpdir(), 'graphflow-fan-out-'))
     try {
       const csv = path.join(directory, 'rows.csv')
       const database = path.join(directory, 'rows.db')
-      let killed = 0
-      while (killed < KILLS_PER_LOAD && (await runFanOut(csv, database, true)) === 'killed')
-        killed++
-      expect(await runFanOut(csv, database, false)).toBe('done')
-      expect(killed).toBe(KILLS_PER_LOAD)
+      // A kill at a random moment within 50 ms after rows flow; the run after the last completes.
+      const { kills, seed } = await killAndResume(
+        path.join(repoRoot, 'scripts/test/resume-fan-out-child.ts'),
+        [csv, database, '3000'],
+        { cwd: repoRoot, kills: KILLS_PER_LOAD, windowMs: 50 },
+      )
+      expect(kills, `every kill lands mid-load (seed ${seed})`).toBe(KILLS_PER_LOAD)
       const expected: string[] = []
       for (let page = 1; page <= 3000; page++)
         for (let row = 1; row <= 4; row++) expected.push(`p${page}r${row},${page},${row}`)

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { appendFile, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -10,12 +9,14 @@ import {
   memoryCheckpointStore,
   type NodeContext,
 } from '@graphflow/core'
+import { killAndResume, runLoad } from '@graphflow/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
 import { readCsv, resumeRecord, tempDir } from '../test/helpers.js'
 import { CsvError } from './csv-error.js'
 import { csvSink } from './csv-sink.js'
 
 const packageDirectory = fileURLToPath(new URL('..', import.meta.url))
+const child = fileURLToPath(new URL('../test/resume-child.ts', import.meta.url))
 /** Kills per load in the default run; the slow tier sets more. */
 const KILLS = Number(process.env.GRAPHFLOW_RESUME_KILLS ?? 3)
 /** A kill comes at a random moment this long after rows flow: shorter with more kills, so each load takes them all. */
@@ -38,52 +39,23 @@ interface Settings {
   maxTasks: number
 }
 
-/** Runs test/resume-child.ts once; kills it at a random moment after it printed "started". */
-function runChild(
-  path: string,
-  checkpoints: string,
-  settings: Settings,
-  kill: boolean,
-): Promise<'done' | 'killed'> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'test/resume-child.ts', path, checkpoints, JSON.stringify(settings)],
-      { cwd: packageDirectory, stdio: ['ignore', 'pipe', 'pipe'] },
-    )
-    let output = ''
-    let errors = ''
-    let armed = kill
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk
-      if (armed && output.includes('started')) {
-        armed = false
-        setTimeout(() => child.kill('SIGKILL'), Math.random() * KILL_WINDOW_MS)
-      }
-    })
-    child.stderr.on('data', (chunk: Buffer) => {
-      errors += chunk
-    })
-    child.on('error', reject)
-    child.on('exit', (code, signal) => {
-      if (signal === 'SIGKILL') resolve('killed')
-      else if (code === 0 && output.includes('done')) resolve('done')
-      else reject(new Error(`the load exited with ${code ?? signal}: ${errors}${output}`))
-    })
-  })
-}
+/** The arguments of test/resume-child.ts: the CSV path, the checkpoint file, the settings. */
+const childArgs = (path: string, checkpoints: string, settings: Settings) => [
+  path,
+  checkpoints,
+  JSON.stringify(settings),
+]
 
-/** Kills the load `kills` times at random moments (fewer when it completes first), then completes it. */
-async function killAndResume(path: string, checkpoints: string, settings: Settings) {
-  let killed = 0
-  for (let attempt = 0; attempt < KILLS * 3 && killed < KILLS; attempt++) {
-    if ((await runChild(path, checkpoints, settings, true)) === 'killed') killed++
-    else break // it completed first: run once more, on a complete load (nothing to do)
-  }
-  expect(await runChild(path, checkpoints, settings, false)).toBe('done')
+/** Kills the load `KILLS` times at random moments (fewer when it completes first), then completes it. */
+async function killAndResumeChild(path: string, checkpoints: string, settings: Settings) {
+  const { kills, seed } = await killAndResume(child, childArgs(path, checkpoints, settings), {
+    cwd: packageDirectory,
+    kills: KILLS,
+    windowMs: KILL_WINDOW_MS,
+  })
   // The slow tier counts on every kill landing mid-load.
-  if (KILLS > 3) expect(killed).toBe(KILLS)
-  return killed
+  if (KILLS > 3) expect(kills, `seed ${seed}`).toBe(KILLS)
+  return kills
 }
 
 /** A load of `pages` pages of `size` records into `path`; `stopAfter` aborts once that many records came. */
@@ -132,9 +104,12 @@ describe('csvSink in a resumable load (checkpoints)', () => {
       const dir = await directory()
       const settings = { pages: 3000, size: 4, maxTasks: 1 }
       const clean = join(dir, 'clean.csv')
-      expect(await runChild(clean, join(dir, 'clean.json'), settings, false)).toBe('done')
+      const cleanRun = await runLoad(child, childArgs(clean, join(dir, 'clean.json'), settings), {
+        cwd: packageDirectory,
+      })
+      expect(cleanRun.outcome).toBe('done')
       const resumed = join(dir, 'resumed.csv')
-      const killed = await killAndResume(resumed, join(dir, 'resumed.json'), settings)
+      const killed = await killAndResumeChild(resumed, join(dir, 'resumed.json'), settings)
       expect(killed).toBeGreaterThan(0)
       expect(await readFile(resumed, 'utf8')).toBe(await readFile(clean, 'utf8'))
       expect(await readCsv(clean)).toHaveLength(12_000)
@@ -148,7 +123,7 @@ describe('csvSink in a resumable load (checkpoints)', () => {
       const dir = await directory()
       const settings = { pages: 120, size: 4, maxTasks: 4 }
       const path = join(dir, 'resumed.csv')
-      await killAndResume(path, join(dir, 'resumed.json'), settings)
+      await killAndResumeChild(path, join(dir, 'resumed.json'), settings)
       const text = await readFile(path, 'utf8')
       expect(text.split('id,page,text\n')).toHaveLength(2)
       const ids = ((await readCsv(path)) as { id: string }[]).map((record) => record.id)

@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { AsyncExecutor, AsyncGraph, checkpoint, type NodeContext } from '@graphflow/core'
+import { killAndResume, runLoad } from '@graphflow/testkit'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { readRows, tempFile } from '../test/helpers.js'
@@ -26,50 +26,22 @@ interface Settings {
   stateFile?: string
 }
 
-/** Runs the child load once; kills it `killAfterMs` after it printed "started" (if given). */
-function runChild(
-  database: string,
-  settings: Settings,
-  killAfterMs?: number,
-): Promise<'done' | 'killed'> {
-  return new Promise((resolve, reject) => {
-    const process_ = spawn(
-      process.execPath,
-      ['--import', 'tsx', child, database, JSON.stringify(settings)],
-      { cwd: packageDirectory, stdio: ['ignore', 'pipe', 'pipe'] },
-    )
-    let output = ''
-    let errors = ''
-    process_.stdout.on('data', (chunk: Buffer) => {
-      output += chunk
-      if (killAfterMs !== undefined && output.includes('started')) {
-        killAfterMs = undefined
-        setTimeout(() => process_.kill('SIGKILL'), Math.random() * KILL_WINDOW_MS)
-      }
-    })
-    process_.stderr.on('data', (chunk: Buffer) => {
-      errors += chunk
-    })
-    process_.on('error', reject)
-    process_.on('exit', (code, signal) => {
-      if (signal === 'SIGKILL') resolve('killed')
-      else if (code === 0 && output.includes('done')) resolve('done')
-      else reject(new Error(`the load exited with ${code ?? signal}: ${errors}${output}`))
-    })
-  })
+/** Runs the child load once, to its end. */
+async function runChild(database: string, settings: Settings) {
+  return (await runLoad(child, [database, JSON.stringify(settings)], { cwd: packageDirectory }))
+    .outcome
 }
 
 /** Kills the load `kills` times at random moments, then lets it complete. */
-async function killAndResume(database: string, settings: Settings, kills: number) {
-  let killed = 0
-  for (let attempt = 0; attempt < kills * 3 && killed < kills; attempt++) {
-    if ((await runChild(database, settings, 1)) === 'killed') killed++
-    else break // it completed first: run once more, on a complete load (nothing to do)
-  }
-  expect(await runChild(database, settings)).toBe('done')
+async function killAndResumeChild(database: string, settings: Settings, kills: number) {
+  const result = await killAndResume(child, [database, JSON.stringify(settings)], {
+    cwd: packageDirectory,
+    kills,
+    windowMs: KILL_WINDOW_MS,
+  })
   // The slow tier counts on every kill landing mid-load.
-  if (KILLS > 3) expect(killed).toBe(KILLS)
-  return killed
+  if (KILLS > 3) expect(result.kills, `seed ${result.seed}`).toBe(KILLS)
+  return result.kills
 }
 
 const rowsOf = (database: string) =>
@@ -86,7 +58,7 @@ describe('sqliteSink in a resumable load (checkpoints)', () => {
       const clean = await tempFile('clean.db')
       expect(await runChild(clean, settings)).toBe('done')
       const resumed = await tempFile('resumed.db')
-      const killed = await killAndResume(resumed, settings, KILLS)
+      const killed = await killAndResumeChild(resumed, settings, KILLS)
       expect(killed).toBeGreaterThan(0)
       expect(rowsOf(resumed)).toEqual(rowsOf(clean))
       expect(rowsOf(clean)).toHaveLength(PAGES * 4)
@@ -101,7 +73,7 @@ describe('sqliteSink in a resumable load (checkpoints)', () => {
       const clean = await tempFile('clean.db')
       expect(await runChild(clean, settings)).toBe('done')
       const resumed = await tempFile('resumed.db')
-      await killAndResume(resumed, { ...settings, stateFile: `${resumed}.json` }, KILLS)
+      await killAndResumeChild(resumed, { ...settings, stateFile: `${resumed}.json` }, KILLS)
       expect(rowsOf(resumed)).toEqual(rowsOf(clean))
     },
     120_000 + KILLS * 10_000,
@@ -113,7 +85,7 @@ describe('sqliteSink in a resumable load (checkpoints)', () => {
       const directory = await tempFile('x')
       const settings = { pages: 1500, size: 4, maxTasks: 4, lines: `${directory}.lines.txt` }
       const database = await tempFile('resumed.db')
-      await killAndResume(database, settings, KILLS)
+      await killAndResumeChild(database, settings, KILLS)
       const rows = rowsOf(database)
       const expected: string[] = []
       for (let page = 1; page <= 1500; page++)

@@ -2,11 +2,11 @@
 // resumed until it completes, must end with exactly a clean run's output. The kill delays come
 // from a seeded generator; the seed is printed (BREWERIES_CRASH_SEED=<seed> replays them).
 // BREWERIES_CRASH_KILLS sets the kills per graph (the slow tier, `pnpm test:slow`, asks for 50).
-import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { runLoad } from '@graphflow/testkit'
 import Database from 'better-sqlite3'
 import { parse } from 'csv-parse/sync'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -43,7 +43,7 @@ interface ChildRun {
 }
 
 /** Runs the child once; with `killAfterMs`, kills it with SIGKILL that long after "started". */
-function runChild(
+async function runChild(
   graph: Graph,
   directory: string,
   killAfterMs?: number,
@@ -54,41 +54,19 @@ function runChild(
     !fresh && existsSync(join(directory, graph === 'breweries' ? 'us.db' : 'fanout.db'))
       ? 'resume'
       : 'fresh'
-  return new Promise((resolve, reject) => {
-    const process_ = spawn(
-      process.execPath,
-      ['--import', 'tsx', child, graph, server.apiUrl, directory, resume],
-      { cwd: example, stdio: ['ignore', 'pipe', 'pipe'] },
-    )
-    let output = ''
-    let errors = ''
-    let started = 0
-    process_.stdout.on('data', (chunk: Buffer) => {
-      output += chunk
-      if (started === 0 && output.includes('started')) {
-        started = performance.now()
-        if (killAfterMs !== undefined) setTimeout(() => process_.kill('SIGKILL'), killAfterMs)
-      }
+  try {
+    const run = await runLoad(child, [graph, server.apiUrl, directory, resume], {
+      cwd: example,
+      kill: killAfterMs === undefined ? undefined : { afterMs: killAfterMs },
+      doneLine: null,
     })
-    process_.stderr.on('data', (chunk: Buffer) => {
-      errors += chunk
-    })
-    process_.on('error', reject)
-    process_.on('exit', (code, signal) => {
-      const ms = started === 0 ? 0 : performance.now() - started
-      if (signal === 'SIGKILL') resolve({ outcome: 'killed', ms })
-      else if (code === 0) resolve({ outcome: 'done', ms })
-      // As a user would, after "--resume: no checkpoint at ...; run once without --resume".
-      else if (resume === 'resume' && errors.includes('--resume: no checkpoint at'))
-        resolve({ outcome: 'unsaved', ms })
-      else
-        reject(
-          new Error(
-            `the ${graph} load (${resume}) exited with ${code ?? signal}: ${errors}${output}`,
-          ),
-        )
-    })
-  })
+    return { outcome: run.outcome, ms: run.ms }
+  } catch (error) {
+    // As a user would, after "--resume: no checkpoint at ...; run once without --resume".
+    if (resume === 'resume' && (error as Error).message.includes('--resume: no checkpoint at'))
+      return { outcome: 'unsaved', ms: 0 }
+    throw new Error(`the ${graph} load (${resume}): ${(error as Error).message}`)
+  }
 }
 
 /**

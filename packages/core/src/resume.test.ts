@@ -1,9 +1,11 @@
-import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+// The harness of @graphflow/testkit, from its source: testkit depends on core, so core cannot
+// depend on it (and this file needs no build of it); tsconfig.json has rootDir ".." for it.
+import { killAndResume, runLoad } from '../../testkit/src/kill-and-resume.js'
 import { AsyncExecutor } from './async-executor.js'
 import { AsyncGraph } from './async-graph.js'
 import { type CheckpointStore, memoryCheckpointStore } from './checkpoint-store.js'
@@ -582,35 +584,9 @@ const KILLS = Number(process.env.GRAPHFLOW_RESUME_KILLS ?? 3)
 /** A kill comes at a random moment this long after rows flow: shorter with more kills, so each load takes them all. */
 const KILL_WINDOW_MS = Math.min(300, 900 / KILLS)
 
-/** Runs test/fixtures/resume-child.ts once; kills it at a random moment after "started". */
-function runChild(path: string, state: string, kill: boolean): Promise<'done' | 'killed'> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'test/fixtures/resume-child.ts', path, state, '3000'],
-      { cwd: packageDirectory, stdio: ['ignore', 'pipe', 'pipe'] },
-    )
-    let output = ''
-    let errors = ''
-    let armed = kill
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk
-      if (armed && output.includes('started')) {
-        armed = false
-        setTimeout(() => child.kill('SIGKILL'), Math.random() * KILL_WINDOW_MS)
-      }
-    })
-    child.stderr.on('data', (chunk: Buffer) => {
-      errors += chunk
-    })
-    child.on('error', reject)
-    child.on('exit', (code, signal) => {
-      if (signal === 'SIGKILL') resolve('killed')
-      else if (code === 0 && output.includes('done')) resolve('done')
-      else reject(new Error(`the load exited with ${code ?? signal}: ${errors}${output}`))
-    })
-  })
-}
+const child = fileURLToPath(new URL('../test/fixtures/resume-child.ts', import.meta.url))
+/** The arguments of test/fixtures/resume-child.ts: 3000 pages of 3 lines into `path`, the state in `state`. */
+const childArgs = (path: string, state: string) => [path, state, '3000']
 
 describe('a load killed with SIGKILL', () => {
   it(
@@ -619,17 +595,22 @@ describe('a load killed with SIGKILL', () => {
       const directory = await mkdtemp(join(tmpdir(), 'graphflow-resume-'))
       try {
         const clean = join(directory, 'clean.txt')
-        expect(await runChild(clean, join(directory, 'clean.json'), false)).toBe('done')
+        const options = { cwd: packageDirectory }
+        const cleanRun = await runLoad(
+          child,
+          childArgs(clean, join(directory, 'clean.json')),
+          options,
+        )
+        expect(cleanRun.outcome).toBe('done')
         const resumed = join(directory, 'resumed.txt')
-        const state = join(directory, 'resumed.json')
-        let killed = 0
-        for (let attempt = 0; attempt < KILLS * 3 && killed < KILLS; attempt++) {
-          if ((await runChild(resumed, state, true)) === 'done') break
-          killed++
-        }
-        expect(await runChild(resumed, state, false)).toBe('done')
-        expect(killed).toBeGreaterThan(0)
-        if (KILLS > 3) expect(killed).toBe(KILLS) // the slow tier counts on every kill landing
+        const { kills, seed } = await killAndResume(
+          child,
+          childArgs(resumed, join(directory, 'resumed.json')),
+          { ...options, kills: KILLS, windowMs: KILL_WINDOW_MS },
+        )
+        expect(kills, `seed ${seed}`).toBeGreaterThan(0)
+        // The slow tier counts on every kill landing mid-load.
+        if (KILLS > 3) expect(kills, `seed ${seed}`).toBe(KILLS)
         expect(await readFile(resumed, 'utf8')).toBe(await readFile(clean, 'utf8'))
         expect((await readFile(clean, 'utf8')).split('\n')).toHaveLength(9001)
       } finally {

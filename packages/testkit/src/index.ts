@@ -1,4 +1,13 @@
 export type { SkippedCase } from './conformance-shared.js'
+export {
+  type KillAndResumeOptions,
+  type KillAndResumeResult,
+  type KillAt,
+  killAndResume,
+  type LoadRun,
+  type RunLoadOptions,
+  runLoad,
+} from './kill-and-resume.js'
 export { type MemoryLogger, memoryLogger } from './memory-logger.js'
 export { type ProbeCounts, probe } from './probe.js'
 export { type RunNodeOptions, type RunNodeResult, runNode } from './run-node.js'
