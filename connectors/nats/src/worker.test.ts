@@ -59,17 +59,17 @@ describe('deployments', () => {
       checkDeployment(graph, {
         roles: { ...deployment.roles, store: { nodes: ['store'], replicas: 0 } },
       }),
-    ).toThrow(/deployment.roles.store.replicas: expected an integer >= 1, got 0/)
+    ).toThrow(/runWorker option "deployment.roles.store.replicas": expected an integer >= 1, got 0/)
   })
 
   it('refuses an unknown role, a replica out of range and a missing connection', async () => {
     const graph = graphOf()
     const base = { graph, deployment, run: 'r1', servers: 'nats://127.0.0.1:1' }
     await expect(runWorker({ ...base, role: 'nope' })).rejects.toThrow(
-      /role: expected one of the deployment's roles \(fetch, enrich, store\), got nope/,
+      /runWorker option "role": expected one of the deployment's roles \(fetch, enrich, store\), got "nope"/,
     )
     await expect(runWorker({ ...base, role: 'enrich', replica: 3 })).rejects.toThrow(
-      /replica: expected an integer from 0 to 2 \(role "enrich" has 3 replicas\), got 3/,
+      /runWorker option "replica": expected an integer from 0 to 2 \(role "enrich" has 3 replicas\), got 3/,
     )
     await expect(runWorker({ graph, deployment, run: 'r1', role: 'fetch' })).rejects.toThrow(
       TypeError,

@@ -8,6 +8,8 @@ import {
   type AsyncExecutorOptions,
   type AsyncGraph,
   type ExecutionReport,
+  type OptionChecks,
+  optionChecks,
 } from '@graphflow/core'
 import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { connect, type NatsConnection } from '@nats-io/transport-node'
@@ -175,35 +177,29 @@ export function stoppedMessage(run: string, control: RunControl): string {
   return `run "${run}" was ${control.kind}ed by ${control.by} before this worker started (${control.reason}): to resume it, rerun it (graphflow-nats rerun --run ${run}, or RunState.rerun) and start its workers again`
 }
 
-function checkReplicas(role: string, value: unknown): number {
-  if (value === undefined) return 1
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new TypeError(
-      `deployment.roles.${role}.replicas: expected an integer >= 1, got ${String(value)}`,
-    )
-  }
-  return value
-}
-
 /** Checks a deployment against a graph; returns each node's role and each role's replicas. */
 export function checkDeployment(
   graph: AsyncGraph,
   deployment: Deployment,
 ): { roleOf: Map<string, string>; replicas: Map<string, number> } {
+  const check: OptionChecks = optionChecks('runWorker')
   if (typeof deployment?.roles !== 'object' || deployment.roles === null) {
-    throw new TypeError(
-      `deployment.roles: expected an object of role name to { nodes, replicas }, got ${String(deployment?.roles)}`,
+    check.fail(
+      'deployment.roles',
+      'an object of role name to { nodes, replicas }',
+      deployment?.roles,
     )
   }
   const roleOf = new Map<string, string>()
   const replicas = new Map<string, number>()
   for (const [role, spec] of Object.entries(deployment.roles)) {
     if (!Array.isArray(spec?.nodes)) {
-      throw new TypeError(
-        `deployment.roles.${role}.nodes: expected an array of node names, got ${String(spec?.nodes)}`,
-      )
+      check.fail(`deployment.roles.${role}.nodes`, 'an array of node names', spec?.nodes)
     }
-    replicas.set(role, checkReplicas(role, spec.replicas))
+    replicas.set(
+      role,
+      check.integer(`deployment.roles.${role}.replicas`, spec.replicas, 1, { min: 1 }),
+    )
     for (const node of spec.nodes) {
       if (typeof node !== 'string' || !graph.getNode(node)) {
         throw new TypeError(
@@ -267,26 +263,28 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerReport
   const { graph, deployment, run, role } = options
   const { roleOf, replicas } = checkDeployment(graph, deployment)
   const roleSpec = deployment.roles[role]
+  const check: OptionChecks = optionChecks('runWorker')
   if (typeof role !== 'string' || roleSpec === undefined) {
-    throw new TypeError(
-      `role: expected one of the deployment's roles (${Object.keys(deployment.roles).join(', ')}), got ${String(role)}`,
+    check.fail(
+      'role',
+      `one of the deployment's roles (${Object.keys(deployment.roles).join(', ')})`,
+      role,
     )
   }
-  const replica = options.replica ?? 0
   const count = replicas.get(role) as number
+  const replica = options.replica ?? 0
   if (!Number.isInteger(replica) || replica < 0 || replica >= count) {
-    throw new TypeError(
-      `replica: expected an integer from 0 to ${count - 1} (role "${role}" has ${count} replicas), got ${String(replica)}`,
+    check.fail(
+      'replica',
+      `an integer from 0 to ${count - 1} (role "${role}" has ${count} replicas)`,
+      options.replica,
     )
   }
-  const statusIntervalMs = options.statusIntervalMs ?? 1_000
-  if (!Number.isInteger(statusIntervalMs) || statusIntervalMs < 1) {
-    throw new TypeError(
-      `statusIntervalMs: expected an integer >= 1, got ${String(options.statusIntervalMs)}`,
-    )
-  }
+  const statusIntervalMs = check.integer('statusIntervalMs', options.statusIntervalMs, 1_000, {
+    min: 1,
+  })
   if ((options.servers === undefined) === (options.connection === undefined)) {
-    throw new TypeError('servers, connection: expected exactly one of them')
+    check.fail('servers', 'exactly one of "servers" and "connection"', options.servers)
   }
   const worker = `${role}-${replica}`
   const local = new Set(roleSpec.nodes)

@@ -222,7 +222,7 @@ describe.skipIf(skipReason)('graphflow-nats', () => {
       { GF_OUT_DIR: outDir },
     )
     expect(role).toMatchObject({ code: 2 })
-    expect(role.stderr).toMatch(/role: expected one of the deployment's roles/)
+    expect(role.stderr).toMatch(/option "role": expected one of the deployment's roles/)
     const options = await graphflowNats(
       ['run', graphModule, '--run', 'r', '--role', 'fetch', '--servers', server.url],
       { GF_OUT_DIR: outDir, GF_BAD_OPTIONS: '1' },
