@@ -208,9 +208,8 @@ async function statusCommand(argv: string[]): Promise<number> {
     options: { run: { type: 'string' }, servers: { type: 'string' }, json: { type: 'boolean' } },
   })
   if (!values.run) throw new UsageError('status: --run <id> is required')
-  const nc = await connect({ servers: servers(values.servers), name: 'graphflow-nats status' })
-  try {
-    const nodes = await (await RunState.open(nc, values.run)).status()
+  return withRunState('status', values.run, values.servers, async (state) => {
+    const nodes = await state.status()
     if (values.json) {
       console.log(JSON.stringify(nodes, null, 2))
       return 0
@@ -236,9 +235,7 @@ async function statusCommand(argv: string[]): Promise<number> {
       }
     }
     return 0
-  } finally {
-    await nc.close()
-  }
+  })
 }
 
 async function markEndedCommand(argv: string[]): Promise<number> {
@@ -254,15 +251,12 @@ async function markEndedCommand(argv: string[]): Promise<number> {
   if (!values.run) throw new UsageError('mark-ended: --run <id> is required')
   if (!values.worker) throw new UsageError('mark-ended: --worker <worker> is required')
   if (!values.reason) throw new UsageError('mark-ended: --reason <text> is required')
-  const nc = await connect({ servers: servers(values.servers), name: 'graphflow-nats mark-ended' })
-  try {
-    const state = await RunState.open(nc, values.run)
-    const nodes = await state.markWorkerEnded(values.worker, values.reason)
-    console.log(`${values.worker}: marked ended (fenced) for ${nodes.join(', ')}`)
+  const { worker, reason } = values
+  return withRunState('mark-ended', values.run, values.servers, async (state) => {
+    const nodes = await state.markWorkerEnded(worker, reason)
+    console.log(`${worker}: marked ended (fenced) for ${nodes.join(', ')}`)
     return 0
-  } finally {
-    await nc.close()
-  }
+  })
 }
 
 async function rerunCommand(argv: string[]): Promise<number> {
@@ -271,18 +265,32 @@ async function rerunCommand(argv: string[]): Promise<number> {
     options: { run: { type: 'string' }, servers: { type: 'string' } },
   })
   if (!values.run) throw new UsageError('rerun: --run <id> is required')
-  const nc = await connect({ servers: servers(values.servers), name: 'graphflow-nats rerun' })
+  const run = values.run
+  return withRunState('rerun', run, values.servers, async (state) => {
+    try {
+      const { attempt, after } = await state.rerun()
+      console.log(
+        `run "${run}": attempt ${attempt} started (after the ${after.kind} by ${after.by}: ${after.reason}); start its workers again`,
+      )
+      return 0
+    } catch (error) {
+      if (!(error instanceof NothingToRerunError)) throw error
+      console.log(`graphflow-nats: ${error.message}`)
+      return NOTHING_TO_RERUN
+    }
+  })
+}
+
+/** Connects for one command, opens the run's state, runs `use`, and always closes the connection. */
+async function withRunState(
+  command: string,
+  run: string,
+  given: string | undefined,
+  use: (state: RunState) => Promise<number>,
+): Promise<number> {
+  const nc = await connect({ servers: servers(given), name: `graphflow-nats ${command}` })
   try {
-    const state = await RunState.open(nc, values.run)
-    const { attempt, after } = await state.rerun()
-    console.log(
-      `run "${values.run}": attempt ${attempt} started (after the ${after.kind} by ${after.by}: ${after.reason}); start its workers again`,
-    )
-    return 0
-  } catch (error) {
-    if (!(error instanceof NothingToRerunError)) throw error
-    console.log(`graphflow-nats: ${error.message}`)
-    return NOTHING_TO_RERUN
+    return await use(await RunState.open(nc, run))
   } finally {
     await nc.close()
   }
