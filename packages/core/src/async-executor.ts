@@ -104,6 +104,8 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
   #writer: StateWriter | undefined
   /** A resumed run: per node, what its `open()` gets as `resumeFrom`. */
   #resumeFrom = new Map<string, unknown>()
+  /** A resumed run: per node, every position saved for its sinks (its `savedPositions`). */
+  #savedPositions = new Map<string, unknown[]>()
   /** A resumed run: per node, the items not put into its queue (its sinks had them). */
   #skipped: Record<string, number> = {}
   /** A run with checkpoints: each sink with a `savePoint`, and the node whose units reach it. */
@@ -329,6 +331,7 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     this.#stopWaiters.clear()
     this.#usedStartNodes = startNodes
     this.#resumeFrom.clear()
+    this.#savedPositions.clear()
     this.#skipped = {}
     this.#savePoints = new Map()
     this.#savedPoints.clear()
@@ -347,6 +350,8 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
   #checkpointContext(node: RunNode, context: NodeContext): NodeContext {
     const extra: Record<string | symbol, unknown> = { checkpointStore: this.#checkpoints?.store }
     if (this.#resumeFrom.has(node.name)) extra.resumeFrom = this.#resumeFrom.get(node.name)
+    const positions = this.#savedPositions.get(node.name)
+    if (positions !== undefined) extra.savedPositions = positions
     if (this.#savedPoints.has(node.name)) extra.savedPoint = this.#savedPoints.get(node.name)
     if (this.#savePoints.has(node)) extra[CALL_UNIT] = () => node.callUnit
     return { ...context, ...extra }
@@ -432,6 +437,7 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     const stored = new Map<number, number>()
     let behind: { position: unknown; seq: number } | undefined
     let fresh = false
+    const positions: unknown[] = []
     for (const sink of node.reach) {
       const name = (sinks[sink] as RunNode).name
       const entry = ownEntry(entries, name)
@@ -440,12 +446,14 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
       }
       if (entry === undefined || entry.seq === 0) fresh = true
       else {
+        positions.push(entry.position)
         stored.set(sink, entry.seq)
         if (behind === undefined || entry.seq < behind.seq) behind = entry
       }
     }
     node.units = tracker.sourceUnits(node.name, node.reach, stored)
     this.#resumeFrom.set(node.name, fresh ? undefined : behind?.position)
+    this.#savedPositions.set(node.name, positions)
   }
 
   #beginCommit(node: RunNode, tracker: Tracker): CommitDone {

@@ -42,6 +42,13 @@ export interface NodeContext {
    */
   readonly resumeFrom?: unknown
   /**
+   * In `open()` of a run with `checkpoints`, for the same nodes as `resumeFrom`: the position
+   * of every sink that stored something (a sink ahead skips the units it has by number, even
+   * when `resumeFrom` is `undefined` because another sink stored nothing yet). A source checks
+   * them to refuse a state saved for another request or file instead of starting over.
+   */
+  readonly savedPositions?: readonly unknown[]
+  /**
    * In `open()` of a sink whose spec has `savePoint`, in a run with `checkpoints` that resumes a
    * saved state: what `savePoint()` returned when the sink's position now saved was stored (a
    * CSV file's size, a table's last row id), so the sink can drop what it wrote past it.

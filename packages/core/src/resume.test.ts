@@ -147,6 +147,28 @@ describe('execute({ checkpoints })', () => {
     expect(report.skipped).toEqual({ a: 4 })
   })
 
+  // Guards: a source starting over (a sink stored nothing) still sees the positions of the sinks ahead.
+  it('gives a source savedPositions: every sink position, also when resumeFrom is undefined', async () => {
+    const store = memoryCheckpointStore()
+    await store.put('graphflow', {
+      format: 'graphflow-resume',
+      version: 1,
+      sources: { pages: { a: { position: { page: 2 }, seq: 2 }, b: { position: null, seq: 0 } } },
+    })
+    const graph = new AsyncGraph()
+    const got: unknown[] = []
+    const source = graph.addNode({
+      ...pagesSource(1, 1, []),
+      open(context: NodeContext) {
+        got.push(context.resumeFrom, context.savedPositions)
+      },
+    })
+    graph.addEdge(source, graph.addNode(sink('a', [])))
+    graph.addEdge(source, graph.addNode(sink('b', [])))
+    await new AsyncExecutor(graph).execute({ checkpoints: { store } })
+    expect(got).toEqual([undefined, [{ page: 2 }]])
+  })
+
   it('a failed item does not let the position pass it; the resumed run delivers it', async () => {
     const store = memoryCheckpointStore()
     const build = (failOn: string | undefined, stored: string[], seen: unknown[]) => {
