@@ -78,6 +78,9 @@ export function httpSource<Item = unknown>(
   // A run with checkpoints gives a start node `resumeFrom` (undefined: from the beginning).
   let resumable = false
   let resumeFrom: unknown
+  // Every sink's saved position: checked too when resumeFrom is undefined (a sink stored
+  // nothing), since the sinks ahead skip what they have by unit number.
+  let savedPositions: readonly unknown[] = []
   let nodeName = name
   let calls = 0
 
@@ -96,15 +99,15 @@ export function httpSource<Item = unknown>(
     const identity = tracked
       ? positionFor(first, options.pagination, incremental, redactor)
       : undefined
-    const saved =
-      tracked && resumeFrom !== undefined
-        ? savedPosition(resumeFrom, {
-            identity: identity as HttpPositionFor,
-            request: first,
-            redactor,
-            node: nodeName,
-          })
-        : undefined
+    const check = (position: unknown) =>
+      savedPosition(position, {
+        identity: identity as HttpPositionFor,
+        request: first,
+        redactor,
+        node: nodeName,
+      })
+    if (tracked) for (const position of savedPositions) check(position)
+    const saved = tracked && resumeFrom !== undefined ? check(resumeFrom) : undefined
     if (saved?.done && incremental === undefined) {
       logger.info(
         `[graphflow] [http] ${nodeName}: the saved load is complete (${saved.pages} pages, ${saved.records} records): nothing to fetch (use another checkpoints.key or remove the saved state to load it again, or set "incremental")`,
@@ -285,6 +288,7 @@ export function httpSource<Item = unknown>(
       logger = context.logger
       resumable = 'resumeFrom' in context
       resumeFrom = context.resumeFrom
+      savedPositions = context.savedPositions ?? []
       nodeName = context.name
       calls = 0
       if (options.dispatcher) dispatcher = options.dispatcher
@@ -295,6 +299,7 @@ export function httpSource<Item = unknown>(
       agent = dispatcher = runSignal = undefined
       resumable = false
       resumeFrom = undefined
+      savedPositions = []
       await current?.close()
     },
     // The checkpoint() markers are consumed by the executor: the node yields records.

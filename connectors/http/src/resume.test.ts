@@ -483,6 +483,53 @@ describe('resumable loads: positions', () => {
     expect(rotated.rows.length).toBeGreaterThan(0)
   })
 
+  // Guards: another request is refused even when a sink stored nothing yet (resumeFrom is
+  // undefined); the sinks ahead would skip the new request's first pages as already stored.
+  it('refuses another request when one sink stored nothing and another is ahead', async () => {
+    server = await serve((_raw, response, call) => {
+      const page = Number(call.url.searchParams.get('page'))
+      sendJson(response, slice((page - 1) * SIZE))
+    })
+    const ireland = {
+      url: `${server.url}/breweries?country=IE`,
+      pagination: { type: 'page', size: SIZE },
+      yield: 'records',
+    } as const
+    await load(ireland, 7)
+    const state = (await store.get('graphflow')) as {
+      sources: { items: Record<string, unknown> }
+    }
+    state.sources.items.later = { position: null, seq: 0 }
+    await store.put('graphflow', state)
+    const before = server.calls.length
+    const graph = new AsyncGraph()
+    const source = graph.addNode(
+      httpSource<Row>({ ...ireland, name: 'items', url: `${server.url}/breweries?country=FR` }),
+    )
+    const rows: Row[] = []
+    graph.addEdge(
+      source,
+      graph.addNode(async function* save(row: Row) {
+        rows.push(row)
+      }),
+    )
+    graph.addEdge(
+      source,
+      graph.addNode(async function* later(row: Row) {
+        rows.push(row)
+      }),
+    )
+    const executor = new AsyncExecutor(graph, { logger: memoryLogger() })
+    const report = await executor.execute({ checkpoints: { store } })
+    const [error] = report.exceptions.items ?? []
+    expect((error as HttpError).code).toBe('HTTP_RESUME')
+    expect((error as HttpError).message).toContain(
+      `the URL: saved for "${server.url}/breweries?country=IE", this call has "${server.url}/breweries?country=FR"`,
+    )
+    expect(rows).toEqual([])
+    expect(server.calls).toHaveLength(before)
+  })
+
   it('refuses a saved position that httpSource did not make', async () => {
     server = await serve((_raw, response) => sendJson(response, []))
     await store.put('graphflow', {
