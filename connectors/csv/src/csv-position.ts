@@ -2,6 +2,7 @@
 // the next record, checked against a SHA-256 of every byte before it.
 
 import { createHash, type Hash } from 'node:crypto'
+import { open } from 'node:fs/promises'
 import { Transform, type TransformCallback } from 'node:stream'
 import { describeValue } from '@graphflow/core'
 import { Parser } from 'csv-parse'
@@ -214,6 +215,44 @@ export class ByteTap extends Transform {
 
   #refuse(why: string): CsvError {
     return refuseResume(this.#path, this.#resume?.offset ?? 0, why)
+  }
+}
+
+/**
+ * Checks the file against a position another sink saved (one that is ahead of the position
+ * the read resumes from, or any saved position when the read starts from the beginning because
+ * a sink stored nothing yet): the file must still hold the bytes that position was taken after,
+ * or the sink that is ahead would skip records of another file.
+ */
+export async function checkSavedPrefix(position: CsvPosition, path: string): Promise<void> {
+  let handle: Awaited<ReturnType<typeof open>>
+  try {
+    handle = await open(path, 'r')
+  } catch (error) {
+    throw refuseResume(path, position.offset, `it cannot be opened (${describeValue(error)})`)
+  }
+  try {
+    const { size } = await handle.stat()
+    if (size < position.offset) throw refuseResume(path, position.offset, shorter(size))
+    const hash = createHash('sha256')
+    const buffer = Buffer.allocUnsafe(1 << 16)
+    for (let read = 0; read < position.offset; ) {
+      const want = Math.min(buffer.length, position.offset - read)
+      const { bytesRead } = await handle.read(buffer, 0, want, read)
+      if (bytesRead === 0) throw refuseResume(path, position.offset, shorter(read))
+      hash.update(buffer.subarray(0, bytesRead))
+      read += bytesRead
+    }
+    if (hash.digest('hex') !== position.sha256) {
+      throw refuseResume(
+        path,
+        position.offset,
+        `its first ${position.offset} bytes are not the ones a sink's saved position was taken ` +
+          'after (their SHA-256 differs): the file was replaced or changed before that offset',
+      )
+    }
+  } finally {
+    await handle.close()
   }
 }
 

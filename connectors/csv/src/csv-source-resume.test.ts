@@ -221,6 +221,40 @@ describe('csvSource positions: incremental loads and what is refused', () => {
     )
   })
 
+  // Guards: with one sink at seq 0 (nothing stored) and another ahead, resumeFrom is undefined;
+  // a replaced file went unnoticed and the sink ahead skipped the new file's first records.
+  it('refuses a replaced file when one sink stored nothing and another is ahead', async () => {
+    await writeFile(path, HEADER + records(1, 30))
+    const store = memoryCheckpointStore()
+    await load({ batchSize: 4 }, store, 3)
+    const state = (await store.get('graphflow')) as { sources: { lines: Record<string, unknown> } }
+    state.sources.lines.later = { position: null, seq: 0 }
+    await store.put('graphflow', state)
+    const other = join(dir, 'other.csv')
+    await writeFile(other, (HEADER + records(1, 30)).replace('1,"é', '7,"é'))
+    await rename(other, path)
+    const rows: Row[] = []
+    const graph = new AsyncGraph()
+    graph.addNode(csvSource({ path, batchSize: 4 }), { name: 'lines' })
+    for (const name of ['save', 'later']) {
+      graph.addNode({
+        name,
+        async *fn(batch: Row[]) {
+          rows.push(...batch)
+        },
+      })
+      graph.addEdge('lines', name)
+    }
+    const report = await new AsyncExecutor(graph, { logger: quiet }).execute({
+      checkpoints: { store },
+    })
+    expect(rows).toEqual([])
+    expect(errorOf(report)).toMatchObject({ code: 'CSV_RESUME', path })
+    expect(errorOf(report)?.message).toContain(
+      "not the ones a sink's saved position was taken after",
+    )
+  })
+
   it('refuses a file shorter than the offset', async () => {
     await writeFile(path, HEADER + records(1, 30))
     const store = memoryCheckpointStore()

@@ -16,6 +16,7 @@ import {
   ByteTap,
   type CsvPosition,
   checkPosition,
+  checkSavedPrefix,
   type PlacedRecord,
   PlacingParser,
   refuseResume,
@@ -163,12 +164,14 @@ export function csvSource<const Options extends CsvSourceOptions = CsvSourceOpti
     name: settings.name,
     batchSize: settings.batchSize,
     stats: () => ({ records: 0 }),
-    open(context) {
+    async open(context) {
       stats = context.stats
       // `resumeFrom` is in the context of a start node in a run with checkpoints only.
       positions = 'resumeFrom' in context
       resumeAt = undefined
-      if (context.resumeFrom === undefined) return
+      // Every sink's saved position, also when one sink stored nothing (resumeFrom undefined).
+      const saved = context.savedPositions ?? []
+      if (context.resumeFrom === undefined && saved.length === 0) return
       if (settings.path === undefined) {
         throw new CsvError(
           `cannot resume node '${context.name}': the run's state holds a position for it, but it ` +
@@ -177,7 +180,15 @@ export function csvSource<const Options extends CsvSourceOptions = CsvSourceOpti
           { code: 'CSV_RESUME', path: '' },
         )
       }
-      resumeAt = checkPosition(context.resumeFrom, resolve(settings.path))
+      const path = resolve(settings.path)
+      // The read checks the position it resumes from; the others (sinks ahead) are checked here.
+      const from = JSON.stringify(context.resumeFrom)
+      for (const position of saved) {
+        if (JSON.stringify(position) !== from) {
+          await checkSavedPrefix(checkPosition(position, path), path)
+        }
+      }
+      if (context.resumeFrom !== undefined) resumeAt = checkPosition(context.resumeFrom, path)
     },
     read: csvSource as (
       ...input: [] | [path: string]

@@ -213,6 +213,41 @@ describe('sqliteSource with key: what it refuses', () => {
     )
   })
 
+  // Guards: with one sink at seq 0 (nothing stored) and another ahead, resumeFrom is undefined;
+  // a changed key went unnoticed and the sink ahead skipped the first rows of the new read.
+  it('refuses a saved position of another key when one sink stored nothing and another is ahead', async () => {
+    const store = memoryCheckpointStore()
+    await load({ key: 'id' }, store, 3)
+    const state = (await store.get('graphflow')) as { sources: { items: Record<string, unknown> } }
+    state.sources.items.later = { position: null, seq: 0 }
+    await store.put('graphflow', state)
+    const rows: Item[] = []
+    const graph = new AsyncGraph()
+    graph.addNode(
+      sqliteSource({ path: file, query: 'SELECT * FROM items', key: ['updated_at', 'id'] }),
+      {
+        name: 'items',
+      },
+    )
+    for (const name of ['save', 'later']) {
+      graph.addNode({
+        name,
+        async *fn(item: Item) {
+          rows.push(item)
+        },
+      })
+      graph.addEdge('items', name)
+    }
+    const report = await new AsyncExecutor(graph, { logger: quiet }).execute({
+      checkpoints: { store },
+    })
+    expect(rows).toEqual([])
+    expect(errorsOf(report, 'items')[0]).toMatchObject({ code: 'SQLITE_KEY' })
+    expect(errorsOf(report, 'items')[0]?.message).toContain(
+      'it was saved for key (id), the source reads by key (updated_at, id)',
+    )
+  })
+
   it('refuses a saved position when it has no key, instead of reading everything again', async () => {
     const store = memoryCheckpointStore()
     await load({ key: 'id' }, store, 3)

@@ -114,11 +114,14 @@ export function sqliteSource<Row = Record<string, unknown>>(
           afterStatement = prepare(database, forms.after)
           // `resumeFrom` is in the context of a start node in a run with checkpoints only.
           positions = 'resumeFrom' in context
+          // Every sink's saved position must fit this key, also when one sink stored nothing
+          // (resumeFrom undefined): a sink that is ahead skips the first units of this read.
+          for (const position of context.savedPositions ?? []) fromPosition(keyset, position, where)
           resumeAfter =
             context.resumeFrom === undefined
               ? keyset.initial?.slice()
               : fromPosition(keyset, context.resumeFrom, where)
-        } else if (context.resumeFrom !== undefined) {
+        } else if (context.resumeFrom !== undefined || (context.savedPositions ?? []).length > 0) {
           throw new SqliteError(
             `cannot resume the read of ${where}: the run's state holds a position for it, but ` +
               'it has no "key" option to resume after (it would read every row again); give the ' +

@@ -109,7 +109,9 @@ else setInterval(() => {}, 1000)
 
   it('names the seed when a run fails', async () => {
     const script = await file('fails.mjs')
-    await writeFile(script, "console.log('started'); console.error('disk full'); process.exit(2)\n")
+    // Fails before "started": no kill is armed, so the first run is the one that fails (a kill
+    // armed by "started" could land before the exit under load).
+    await writeFile(script, "console.error('disk full'); process.exit(2)\n")
     await expect(
       killAndResume(script, [], { nodeArgs: [], kills: 2, windowMs: 10, seed: 123 }),
     ).rejects.toThrow(
