@@ -259,7 +259,7 @@ const pages = graph.addNode(
   myApiSource<Brewery>({
     fetchPage: async (page, signal) => {
       const response = await fetch(\`\${url}?by_country=United%20States&per_page=200&page=\${page}\`, { signal })
-      if (!response.ok) throw new MyApiError(\`HTTP \${response.status}\`, 'MY_API_FETCH')
+      if (!response.ok) throw new MyApiError(\`HTTP \${response.status}\`, { code: 'MY_API_FETCH' })
       return (await response.json()) as Brewery[]
     },
   }),
