@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { describe, expect, it, vi } from 'vitest'
 import { BatchQueue } from '../test/fixtures/batch-queue.js'
+import { liveTicker } from '../test/fixtures/live-ticker.js'
 import { args } from './args.js'
 import { AsyncExecutor } from './async-executor.js'
 import { AsyncGraph } from './async-graph.js'
@@ -866,6 +867,54 @@ describe('AsyncExecutor: a responsive event loop', () => {
     // The bound: at most 8 steps of 10 ms, then ~16 ms of work, between two timers (~100 ms).
     expect(Math.max(...gaps)).toBeLessThan(145)
   })
+
+  // Guards: with the clock read every 8 steps, 40 ms steps after fast ones held timers ~200 ms.
+  it('lets timers fire after each slow step once the ticker thread runs', async () => {
+    await liveTicker()
+    const gaps: number[] = []
+    let last = 0
+    let probing = false
+    const probe = () => {
+      const now = performance.now()
+      gaps.push(now - last)
+      last = now
+      if (probing) setTimeout(probe, 1)
+    }
+    const graph = new AsyncGraph()
+    graph.addNode(async function* source() {
+      for (let index = 0; index < 50_000; index++) yield index
+      probing = true
+      last = performance.now()
+      setTimeout(probe, 1)
+      for (let index = 0; index < 12; index++) {
+        busy(40)
+        yield index
+      }
+      probing = false
+    })
+    await run(graph).executor.execute()
+    expect(gaps.length).toBeGreaterThan(6)
+    // One 40 ms step (plus a tick of the thread) between two timers; reading the clock every
+    // 8 steps (several per item) gives ~200 ms.
+    expect(Math.max(...gaps)).toBeLessThan(130)
+  })
+
+  // Guards: a refused worker thread must leave runs on the clock, not crash or starve timers.
+  it('reads the clock every few steps where worker threads are refused', async () => {
+    const { stdout } = await execFileAsync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        fileURLToPath(new URL('../test/fixtures/threads-refused.ts', import.meta.url)),
+      ],
+      { cwd: fileURLToPath(new URL('..', import.meta.url)), timeout: 60_000 },
+    )
+    const { ok, live, maxGap } = JSON.parse(stdout)
+    expect({ ok, live }).toEqual({ ok: true, live: false })
+    // At most 8 steps of 10 ms, then ~16 ms of work, between two timers (~100 ms).
+    expect(maxGap).toBeLessThan(145)
+  }, 90_000)
 
   // Guards: a node that yields only Error values never let a timer in.
   it('lets timers fire while a node yields Error values', async () => {

@@ -1,3 +1,4 @@
+import { Args } from './args.js'
 import { AsyncGraph } from './async-graph.js'
 import { AsyncQueue, ATTACH_TRACK, NEXT_TRACKED, QUEUE_EMPTY, ROOM } from './async-queue.js'
 import { type DataFlowLogging, dataFlowLogging, logDataFlow } from './data-flow-logging.js'
@@ -39,6 +40,7 @@ import {
   resolveStartNodes,
   startCall,
 } from './run-node.js'
+import { runBegan, runEnded, startTicker, tickerLive, ticks } from './ticker.js'
 import {
   CALL_UNIT,
   Checkpoint,
@@ -60,6 +62,10 @@ const YIELD_EVERY_MS = 16
 const MAX_STRIDE = 8
 /** The longest delay a timer takes: beyond it Node fires every millisecond. */
 const MAX_TIMER_MS = 2_147_483_647
+/** The ticker's counter, as a module constant: the hot path reads it once per step. */
+const TICKS = ticks
+/** {@link AsyncExecutor.#seen} while the ticker does not run: the counter is never negative. */
+const NOT_TICKING = -1
 const noCommit = (): ((error?: unknown) => void) => () => {}
 const yieldToEventLoop = (): Promise<void> =>
   new Promise((resolve) => (globalThis.setImmediate ?? setTimeout)(resolve))
@@ -94,7 +100,13 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
   #stopWaiters = new Set<() => void>()
   /** When the workers last let the event loop run. */
   #lastYield = 0
-  /** When the clock was last read, and how many ticks until it is read again. */
+  /**
+   * The value of the shared {@link ticks} counter the workers saw last; `NOT_TICKING` (never
+   * equal) while the counter does not advance: then every step counts down to a read of the
+   * clock.
+   */
+  #seen = NOT_TICKING
+  /** When the clock was last read, and how many steps until it is read again. */
   #lastCheck = 0
   #countdown = 1
   #stride = 1
@@ -244,6 +256,7 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     signal?.addEventListener('abort', onAbort, { once: true })
     const timers = this.#startTimers(started)
     this.emit('run-start', { startNodes: this.startNodes })
+    runBegan()
     try {
       if (!this.#stopped) {
         await this.#openAll(running)
@@ -251,6 +264,7 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
         await Promise.all(running.map((node) => this.#runNode(node)))
       }
     } finally {
+      runEnded()
       for (const timer of timers) clearInterval(timer)
       signal?.removeEventListener('abort', onAbort)
       await this.#writer?.flush()
@@ -327,6 +341,7 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     this.#stopReason = this.#haltedBy = undefined
     this.#lastYield = this.#lastCheck = performance.now()
     this.#countdown = this.#stride = 1
+    this.#seen = tickerLive() ? (TICKS[0] as number) : NOT_TICKING
     this.#controller = new AbortController()
     this.#stopWaiters.clear()
     this.#usedStartNodes = startNodes
@@ -597,6 +612,7 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
   async #work(node: RunNode, first: boolean): Promise<void> {
     const queue = node.queue
     const destinations = node.destinations
+    const call = node.call
     let starting = first && node.startArgs !== undefined
     while (!this.#stopped) {
       let item: unknown
@@ -611,7 +627,10 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
       // An item is taken.
       let iterator: Iteration | undefined
       try {
-        iterator = startCall(node.config, item, starting)
+        iterator =
+          call !== undefined && !starting && !(item instanceof Args)
+            ? call(item)
+            : startCall(node.config, item, starting)
         // The stop is checked before every resume: no fetch or write after a halt or abort.
         while (!this.#stopped) {
           const result = await iterator.next()
@@ -644,7 +663,7 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
               }
             }
           }
-          if (--this.#countdown === 0 && this.#due()) await this.#yield()
+          if (TICKS[0] !== this.#seen && this.#due()) await this.#yield()
         }
       } catch (error) {
         this.#fail(node, error)
@@ -656,7 +675,7 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
         starting = false
         if (--node.openInputs === 0) void this.#endQueue(node)
       }
-      if (--this.#countdown === 0 && this.#due()) await this.#yield()
+      if (TICKS[0] !== this.#seen && this.#due()) await this.#yield()
     }
     if (starting && --node.openInputs === 0) void this.#endQueue(node)
   }
@@ -672,6 +691,7 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     const queue = node.queue
     const track = node.track as QueueTrack
     const destinations = node.destinations
+    const call = node.call
     const reach = node.reach
     // A committing node that holds items between commits writes them once it is idle.
     const idle = node.config.commits && node.config.onIdle !== undefined
@@ -711,7 +731,10 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
       // A sink with a save point ends its batches where the unit of its items changes.
       if (node.config.savePoint) node.callUnit = unitToken(inherited)
       try {
-        iterator = startCall(node.config, item, starting)
+        iterator =
+          call !== undefined && !starting && !(item instanceof Args)
+            ? call(item)
+            : startCall(node.config, item, starting)
         while (!this.#stopped) {
           const result = await iterator.next()
           if (result.done) {
@@ -784,7 +807,7 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
               }
             }
           }
-          if (--this.#countdown === 0 && this.#due()) await this.#yield()
+          if (TICKS[0] !== this.#seen && this.#due()) await this.#yield()
         }
       } catch (error) {
         const failure = toError(error)
@@ -806,7 +829,7 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
         starting = false
         if (--node.openInputs === 0) void this.#endQueue(node)
       }
-      if (--this.#countdown === 0 && this.#due()) await this.#yield()
+      if (TICKS[0] !== this.#seen && this.#due()) await this.#yield()
     }
     if (starting && --node.openInputs === 0) void this.#endQueue(node)
   }
@@ -875,24 +898,41 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
   }
 
   /**
-   * Reads the clock every few ticks: the stride doubles (up to {@link MAX_STRIDE}) while ticks
-   * are fast and falls back to 1 as soon as a stride took a millisecond or more, so a jump in
-   * the cost per tick makes at most `MAX_STRIDE` slow ticks run unchecked. True when the
-   * workers have run for {@link YIELD_EVERY_MS} without letting timers, I/O and an abort in.
+   * Called on a step (an item taken, a value yielded, a call ended) when time may have gone by.
+   * True when the workers have run for {@link YIELD_EVERY_MS} without letting timers, I/O and
+   * an abort in.
+   *
+   * Once the ticker thread runs (see `ticker.ts`), a step gets here only when the shared
+   * counter advanced (every few ms): one clock read per tick of the thread, whatever the
+   * items cost. Before that, the clock is read every few steps: the stride doubles (up to
+   * {@link MAX_STRIDE}) while steps are fast and falls back to 1 as soon as a stride took a
+   * millisecond or more, so a jump in the cost per step makes at most `MAX_STRIDE` slow steps
+   * run unchecked.
    */
   #due(): boolean {
+    if (this.#seen !== NOT_TICKING) {
+      // The ticker advanced the counter.
+      this.#seen = TICKS[0] as number
+      return performance.now() - this.#lastYield >= YIELD_EVERY_MS
+    }
+    if (--this.#countdown !== 0) return false
     const now = performance.now()
     if (now - this.#lastCheck < 1) {
       if (this.#stride < MAX_STRIDE) this.#stride <<= 1
     } else this.#stride = 1
     this.#countdown = this.#stride
     this.#lastCheck = now
+    if (tickerLive()) this.#seen = TICKS[0] as number
     return now - this.#lastYield >= YIELD_EVERY_MS
   }
 
   async #yield(): Promise<void> {
+    // A run that kept the loop busy this long is worth the ticker thread (started once).
+    startTicker()
     await yieldToEventLoop()
     this.#lastYield = performance.now()
+    // The thread stopped (it never should): back to reading the clock every few steps.
+    if (this.#seen !== NOT_TICKING && !tickerLive()) this.#seen = NOT_TICKING
   }
 
   async #closeIterator(node: RunNode, iterator: Iteration): Promise<void> {

@@ -13,6 +13,7 @@ import type { NodeStats } from './executor-types.js'
 import { graphOf } from './node-ref.js'
 import { type OptionChecks, optionChecks } from './option-checks.js'
 import { isStartNode, type StartNode } from './start-node.js'
+import { isAsyncGeneratorFunction } from './validate.js'
 import type { Lineage, Origin, QueueTrack, SourceUnits } from './work-tracking.js'
 
 /** A node's state during one run. */
@@ -26,6 +27,12 @@ export interface RunNode {
   readonly startArgs: unknown[] | undefined
   /** True when `put()` and `end()` are AsyncQueue's own: a blocked put is released by `discard()`. */
   readonly plainQueue: boolean
+  /**
+   * The node's function when an item (other than `args(...)`) goes to it as is and it returns
+   * a generator (an `async function*` with parameters): the workers call it without
+   * {@link startCall}'s checks.
+   */
+  readonly call: ((item: unknown) => Iteration) | undefined
   /** Upstream nodes not yet done, plus one while the start call runs. */
   openInputs: number
   /** The queue's `end()`, once called. */
@@ -219,6 +226,10 @@ export function prepareRun(
       errors: [],
       startArgs,
       plainQueue: queue.put === AsyncQueue.prototype.put && queue.end === AsyncQueue.prototype.end,
+      call:
+        isAsyncGeneratorFunction(config.fn) && !config.takesNoParameters
+          ? (config.fn as unknown as (item: unknown) => Iteration)
+          : undefined,
       openInputs: graph.sourcesOf(config.name).filter(runsHere).length + (startArgs ? 1 : 0),
       ending: undefined,
       reach: [],

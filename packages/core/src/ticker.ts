@@ -1,0 +1,93 @@
+import { Worker } from 'node:worker_threads'
+
+/**
+ * A clock the executor's hot loop reads for the price of an array load: a helper thread adds
+ * one to a shared counter every {@link TICK_MS} while a run is active, so the workers notice
+ * that time went by without calling `performance.now()` per item.
+ *
+ * The thread starts once per process, the first time a run kept the event loop busy for
+ * ~16 ms (short runs never start it). It sleeps in `Atomics.wait` while no run is active (no
+ * wake-ups), is `unref()`ed (it never keeps the process alive) and costs about 8 MB of RSS.
+ * Until it has started, or where threads are refused (a permission model without
+ * `--allow-worker`), the executor reads the clock every few items instead.
+ */
+
+/** How often the thread advances the counter while a run is active. */
+export const TICK_MS = 4
+
+/** The cells shared with the thread (Int32 indexes). */
+const EPOCH = 0
+const LIVE = 1
+const ACTIVE = 2
+const SLEEP = 3
+
+const cells = new Int32Array(new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT))
+
+/**
+ * The counter the workers compare with the value they saw last: `ticks[0]`, never negative.
+ * It changes every {@link TICK_MS} during a run once {@link tickerLive} is true.
+ */
+export const ticks: Int32Array = cells
+
+// CommonJS: the code of an `eval` worker. It never allocates, so it needs no heap to speak of.
+const threadCode = `
+const { workerData } = require('node:worker_threads')
+const cells = new Int32Array(workerData)
+Atomics.store(cells, ${LIVE}, 1)
+for (;;) {
+  const active = Atomics.load(cells, ${ACTIVE})
+  if (active <= 0) Atomics.wait(cells, ${ACTIVE}, active)
+  else {
+    Atomics.wait(cells, ${SLEEP}, 0, ${TICK_MS})
+    // Kept in [0, 2^30): the executor marks "not ticking" with -1.
+    if (Atomics.add(cells, ${EPOCH}, 1) >= 0x3fffffff) Atomics.store(cells, ${EPOCH}, 0)
+  }
+}
+`
+
+let state: 'idle' | 'starting' | 'failed' = 'idle'
+
+/** True once the thread runs: from then on {@link ticks} advances during every run. */
+export function tickerLive(): boolean {
+  return Atomics.load(cells, LIVE) === 1
+}
+
+/** Starts the thread if it is not started yet; a refusal leaves the executor on its clock. */
+export function startTicker(): void {
+  if (state !== 'idle') return
+  state = 'starting'
+  let thread: Worker
+  try {
+    thread = new Worker(threadCode, {
+      eval: true,
+      workerData: cells.buffer,
+      // No loaders, --require hooks or inspector of the process: the thread needs none.
+      execArgv: [],
+      stdout: true,
+      stderr: true,
+      name: 'graphflow ticker',
+    })
+  } catch {
+    state = 'failed'
+    return
+  }
+  thread.unref()
+  const stop = () => {
+    // Runs go back to reading the clock every few items (see AsyncExecutor's #due).
+    Atomics.store(cells, LIVE, 0)
+    state = 'failed'
+  }
+  thread.on('error', stop)
+  thread.on('exit', stop)
+}
+
+/** A run began: the thread advances the counter while at least one run is active. */
+export function runBegan(): void {
+  Atomics.add(cells, ACTIVE, 1)
+  Atomics.notify(cells, ACTIVE)
+}
+
+/** A run ended. */
+export function runEnded(): void {
+  Atomics.sub(cells, ACTIVE, 1)
+}
