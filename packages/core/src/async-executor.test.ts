@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { describe, expect, it, vi } from 'vitest'
 import { BatchQueue } from '../test/fixtures/batch-queue.js'
+import { addCostJump, busy } from '../test/fixtures/cost-jump.js'
 import { liveTicker } from '../test/fixtures/live-ticker.js'
 import { args } from './args.js'
 import { AsyncExecutor } from './async-executor.js'
@@ -806,11 +807,6 @@ describe('AsyncExecutor: memory', () => {
 })
 
 describe('AsyncExecutor: a responsive event loop', () => {
-  const busy = (ms: number) => {
-    const end = performance.now() + ms
-    while (performance.now() < end) {}
-  }
-
   // Guards: a sink that takes items and yields nothing never let a timer (the abort) in.
   it('lets an abort in while a sink does synchronous work per item it takes', async () => {
     let due = Number.POSITIVE_INFINITY
@@ -839,59 +835,11 @@ describe('AsyncExecutor: a responsive event loop', () => {
     expect(processed).toBeLessThan(5000)
   })
 
-  // Guards: after 50,000 fast ticks the clock was read every 64 ticks, then 16, then 4: 10 ms steps blocked timers 160-640 ms.
-  it('lets timers fire within a few steps when the cost per item jumps', async () => {
-    const gaps: number[] = []
-    let last = 0
-    let probing = false
-    const probe = () => {
-      const now = performance.now()
-      gaps.push(now - last)
-      last = now
-      if (probing) setTimeout(probe, 1)
-    }
-    const graph = new AsyncGraph()
-    graph.addNode(async function* source() {
-      for (let index = 0; index < 50_000; index++) yield index
-      probing = true
-      last = performance.now()
-      setTimeout(probe, 1)
-      for (let index = 0; index < 60; index++) {
-        busy(10)
-        yield index
-      }
-      probing = false
-    })
-    await run(graph).executor.execute()
-    expect(gaps.length).toBeGreaterThan(5)
-    // The bound: at most 8 steps of 10 ms, then ~16 ms of work, between two timers (~100 ms).
-    expect(Math.max(...gaps)).toBeLessThan(145)
-  })
-
   // Guards: with the clock read every 8 steps, 40 ms steps after fast ones held timers ~200 ms.
   it('lets timers fire after each slow step once the ticker thread runs', async () => {
     await liveTicker()
-    const gaps: number[] = []
-    let last = 0
-    let probing = false
-    const probe = () => {
-      const now = performance.now()
-      gaps.push(now - last)
-      last = now
-      if (probing) setTimeout(probe, 1)
-    }
     const graph = new AsyncGraph()
-    graph.addNode(async function* source() {
-      for (let index = 0; index < 50_000; index++) yield index
-      probing = true
-      last = performance.now()
-      setTimeout(probe, 1)
-      for (let index = 0; index < 12; index++) {
-        busy(40)
-        yield index
-      }
-      probing = false
-    })
+    const { gaps } = addCostJump(graph, 12, 40)
     await run(graph).executor.execute()
     expect(gaps.length).toBeGreaterThan(6)
     // One 40 ms step (plus a tick of the thread) between two timers; reading the clock every
@@ -899,8 +847,9 @@ describe('AsyncExecutor: a responsive event loop', () => {
     expect(Math.max(...gaps)).toBeLessThan(130)
   })
 
-  // Guards: a refused worker thread must leave runs on the clock, not crash or starve timers.
-  it('reads the clock every few steps where worker threads are refused', async () => {
+  // Guards: after 50,000 fast ticks the clock was read every 64 ticks, then 16, then 4: 10 ms
+  // steps blocked timers 160-640 ms. A refused worker thread must not crash the run either.
+  it('lets timers fire within a few steps where worker threads are refused', async () => {
     const { stdout } = await execFileAsync(
       process.execPath,
       [
@@ -912,7 +861,7 @@ describe('AsyncExecutor: a responsive event loop', () => {
     )
     const { ok, live, maxGap } = JSON.parse(stdout)
     expect({ ok, live }).toEqual({ ok: true, live: false })
-    // At most 8 steps of 10 ms, then ~16 ms of work, between two timers (~100 ms).
+    // The bound: at most 8 steps of 10 ms, then ~16 ms of work, between two timers (~100 ms).
     expect(maxGap).toBeLessThan(145)
   }, 90_000)
 

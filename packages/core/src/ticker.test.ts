@@ -2,15 +2,12 @@ import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
+import { busy } from '../test/fixtures/cost-jump.js'
 import { liveTicker } from '../test/fixtures/live-ticker.js'
 import { runBegan, runEnded, TICK_MS, ticks } from './ticker.js'
 
 const execFileAsync = promisify(execFile)
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-const busy = (ms: number) => {
-  const end = performance.now() + ms
-  while (performance.now() < end) {}
-}
 
 describe('ticker', () => {
   // Guards: the hot loop sees time go by during a busy run without reading the clock.
