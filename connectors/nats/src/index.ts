@@ -18,6 +18,12 @@ export {
   openRunBucket,
   provisionNode,
 } from './layout.js'
+export {
+  findNatsServer,
+  type LocalNatsServer,
+  type LocalNatsServerOptions,
+  startLocalNatsServer,
+} from './local-server.js'
 export { msgpackCodec } from './msgpack-codec.js'
 export {
   escapeName,

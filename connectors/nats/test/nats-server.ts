@@ -5,25 +5,11 @@
  * Without a nats-server binary the suites are skipped with a reason, except under CI, where
  * a missing server is a failure.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { connect, type NatsConnection } from '@nats-io/transport-node'
 import { afterAll, beforeAll } from 'vitest'
+import { findNatsServer, startLocalNatsServer } from '../src/local-server.js'
 
-function findBinary(): string | undefined {
-  for (const candidate of [process.env.NATS_SERVER_BIN, 'nats-server', '/usr/sbin/nats-server']) {
-    if (!candidate) continue
-    try {
-      execFileSync(candidate, ['--version'], { stdio: 'ignore' })
-      return candidate
-    } catch {}
-  }
-  return undefined
-}
-
-export const natsBinary = findBinary()
+export const natsBinary = findNatsServer()
 
 /** Why the suites are skipped, or `undefined` when they run. */
 export const skipReason: string | undefined =
@@ -42,54 +28,8 @@ export interface TestServer {
 /** Starts (or reuses, from `NATS_URL`) a JetStream-enabled nats-server. */
 export async function startNats(): Promise<TestServer> {
   if (process.env.NATS_URL) return { url: process.env.NATS_URL, stop: async () => {} }
-  if (!natsBinary) {
-    throw new Error(
-      'nats-server not found and NATS_URL not set: install nats-server (apt-get install nats-server) or start one and set NATS_URL',
-    )
-  }
-  const store = await mkdtemp(join(tmpdir(), 'graphflow-nats-'))
-  const child = spawn(natsBinary, ['-js', '-sd', store, '-a', '127.0.0.1', '-p', '-1'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
-  const url = await new Promise<string>((resolve, reject) => {
-    let log = ''
-    const timer = setTimeout(
-      () => fail(new Error(`nats-server did not start in 20 s:\n${log}`)),
-      20_000,
-    )
-    const fail = (error: Error) => {
-      clearTimeout(timer)
-      child.kill('SIGKILL')
-      reject(error)
-    }
-    child.on('error', fail)
-    child.on('exit', (code) => fail(new Error(`nats-server exited with ${code}:\n${log}`)))
-    child.stderr?.setEncoding('utf8')
-    const onLog = (chunk: string) => {
-      log += chunk
-      const port = /Listening for client connections on [\d.]+:(\d+)/.exec(log)?.[1]
-      if (port && /Server is ready/.test(log)) {
-        clearTimeout(timer)
-        child.removeAllListeners('exit')
-        child.stderr?.off('data', onLog)
-        child.stderr?.resume()
-        resolve(`nats://127.0.0.1:${port}`)
-      }
-    }
-    child.stderr?.on('data', onLog)
-  })
-  return { url, stop: () => stopChild(child, store) }
-}
-
-async function stopChild(child: ChildProcess, store: string): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise((resolve) => child.once('exit', resolve))
-    child.kill('SIGTERM')
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000)
-    await exited
-    clearTimeout(timer)
-  }
-  await rm(store, { recursive: true, force: true })
+  const server = await startLocalNatsServer({ binary: natsBinary })
+  return { url: server.url, stop: () => server.stop() }
 }
 
 /** A unique run id per test, so tests sharing one server never share a stream. */

@@ -1,28 +1,19 @@
 // The distributed mode as a user runs it (src/distributed/start.ts): a real nats-server, the
 // replay server, and one process per worker; needs nats-server (apt-get install nats-server).
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { findNatsServer } from '@graphflow/nats'
 import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
 import { generateBreweries } from '../src/dataset.js'
 
 const start = fileURLToPath(new URL('../src/distributed/start.ts', import.meta.url))
 
-function hasNatsServer(): boolean {
-  for (const candidate of [process.env.NATS_SERVER_BIN, 'nats-server', '/usr/sbin/nats-server']) {
-    if (!candidate) continue
-    try {
-      execFileSync(candidate, ['--version'], { stdio: 'ignore' })
-      return true
-    } catch {}
-  }
-  return false
-}
-const skip = !hasNatsServer() && !process.env.CI
+const skip = findNatsServer() === undefined && !process.env.CI
 if (skip) console.warn('distributed breweries tests skipped: nats-server not found')
 
 interface Launched {

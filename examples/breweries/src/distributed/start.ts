@@ -9,12 +9,13 @@
  * a stopped run it first reruns it (`graphflow-nats rerun`: the run's next attempt), then starts
  * the workers, which join that attempt.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { mkdirSync, rmSync } from 'node:fs'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
+import { findNatsServer, startLocalNatsServer } from '@graphflow/nats'
 import Database from 'better-sqlite3'
 import { generateBreweries } from '../dataset.js'
 import { type ReplayServer, startReplayServer } from '../replay-server.js'
@@ -75,59 +76,20 @@ async function cleanUp(): Promise<void> {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 }
 
-function natsBinary(): string | undefined {
-  for (const candidate of [process.env.NATS_SERVER_BIN, 'nats-server', '/usr/sbin/nats-server']) {
-    if (!candidate) continue
-    try {
-      execFileSync(candidate, ['--version'], { stdio: 'ignore' })
-      return candidate
-    } catch {}
-  }
-  return undefined
-}
-
 /**
  * Starts nats-server with JetStream on a free 127.0.0.1 port, its store in `<db>.jetstream`:
  * kept when the run stops before its end (a rerun with the same `--run` resumes from it),
  * removed once the run completed.
  */
 async function startNats(): Promise<string> {
-  const binary = natsBinary()
-  if (binary === undefined) {
+  if (findNatsServer() === undefined) {
     throw new Error(
       'nats-server not found: install it (Debian: apt-get install nats-server), set NATS_SERVER_BIN, or pass --nats-url',
     )
   }
-  mkdirSync(natsStore, { recursive: true })
-  const store = natsStore
-  const child = spawn(binary, ['-js', '-sd', store, '-a', '127.0.0.1', '-p', '-1'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
-  cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((done) => child.once('exit', done))
-      child.kill('SIGTERM')
-      await exited
-    }
-    if (complete) rmSync(store, { recursive: true, force: true })
-  })
-  return new Promise<string>((done, fail) => {
-    let log = ''
-    child.on('error', fail)
-    child.on('exit', (code) => fail(new Error(`nats-server exited with ${code}:\n${log}`)))
-    child.stderr?.setEncoding('utf8')
-    const onLog = (chunk: string) => {
-      log += chunk
-      const port = /Listening for client connections on [\d.]+:(\d+)/.exec(log)?.[1]
-      if (port && /Server is ready/.test(log)) {
-        child.removeAllListeners('exit')
-        child.stderr?.off('data', onLog)
-        child.stderr?.resume()
-        done(`nats://127.0.0.1:${port}`)
-      }
-    }
-    child.stderr?.on('data', onLog)
-  })
+  const server = await startLocalNatsServer({ storeDir: natsStore })
+  cleanups.push(() => server.stop({ removeStore: complete }))
+  return server.url
 }
 
 interface Worker {
