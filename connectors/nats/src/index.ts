@@ -22,6 +22,7 @@ export {
   findNatsServer,
   type LocalNatsServer,
   type LocalNatsServerOptions,
+  NatsServerError,
   startLocalNatsServer,
 } from './local-server.js'
 export { msgpackCodec } from './msgpack-codec.js'

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { connectTo, natsBinary } from '../test/nats-server.js'
-import { startLocalNatsServer } from './local-server.js'
+import { NatsServerError, startLocalNatsServer } from './local-server.js'
 import { NatsError } from './nats-error.js'
 
 // Starts servers of its own (not NATS_URL's): this is what the local deployment and the tests
@@ -45,6 +45,7 @@ describe('startLocalNatsServer failures', () => {
     const error = await startLocalNatsServer({ binary: '/nonexistent/nats-server' }).catch(
       (thrown: unknown) => thrown,
     )
+    expect(error).toBeInstanceOf(NatsServerError)
     expect(error).toBeInstanceOf(NatsError)
     expect(error).toMatchObject({ code: 'NATS_SERVER' })
     expect(String((error as Error).message)).toContain('/nonexistent/nats-server')

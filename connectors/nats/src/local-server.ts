@@ -4,6 +4,18 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { NatsError } from './nats-error.js'
 
+/**
+ * {@link startLocalNatsServer} found no nats-server binary, or the server did not start (the
+ * message holds its log). Code `NATS_SERVER`.
+ */
+export class NatsServerError extends NatsError {
+  override name = 'NatsServerError'
+
+  constructor(message: string, details: { cause?: unknown } = {}) {
+    super(message, { ...details, code: 'NATS_SERVER' })
+  }
+}
+
 /** Options of {@link startLocalNatsServer}. */
 export interface LocalNatsServerOptions {
   /**
@@ -68,9 +80,8 @@ export async function startLocalNatsServer(
 ): Promise<LocalNatsServer> {
   const binary = options.binary ?? findNatsServer()
   if (binary === undefined) {
-    throw new NatsError(
+    throw new NatsServerError(
       'nats-server not found: install it (Debian: apt-get install nats-server), or set NATS_SERVER_BIN to its path',
-      { code: 'NATS_SERVER' },
     )
   }
   const ownStore = options.storeDir === undefined
@@ -93,9 +104,7 @@ export async function startLocalNatsServer(
       )
       const fail = (what: string, cause?: Error) => {
         clearTimeout(timer)
-        reject(
-          new NatsError(`nats-server (${binary}) ${what}:\n${log}`, { code: 'NATS_SERVER', cause }),
-        )
+        reject(new NatsServerError(`nats-server (${binary}) ${what}:\n${log}`, { cause }))
       }
       child.on('error', (error) => fail('failed to start', error))
       // 'close', not 'exit': its whole log has been read by then.

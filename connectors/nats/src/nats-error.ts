@@ -8,7 +8,7 @@ import { GraphflowError, type GraphflowErrorOptions } from '@graphflow/core'
  * - `NATS_PACK` ({@link PackError}): an item that cannot travel in one message, or a value the
  *   codec refused while packing (the error names the node).
  * - `NATS_FENCED` ({@link FencedError}): a publish by a worker that was fenced (marked ended).
- * - `NATS_SERVER` ({@link NatsError}): {@link startLocalNatsServer} found no nats-server, or
+ * - `NATS_SERVER` ({@link NatsServerError}): `startLocalNatsServer` found no nats-server, or
  *   the server did not start (the message holds its log).
  */
 export type NatsErrorCode = 'NATS_CODEC' | 'NATS_PACK' | 'NATS_FENCED' | 'NATS_SERVER'
