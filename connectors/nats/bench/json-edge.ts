@@ -12,7 +12,7 @@ const ITEMS = Number(process.env.BENCH_ITEMS ?? 200_000)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 
 const server = await startNats()
-const nc = await connect({ servers: server.url })
+const nc = await connect({ servers: server.url, noAsyncTraces: true })
 try {
   for (let round = 0; round < ROUNDS; round++) {
     const layout = await provisionNode(await jetstreamManager(nc), {
@@ -36,7 +36,6 @@ try {
       js,
       layout,
       codec: jsonCodec,
-      prefetch: 16,
       onSettled: (settlement) => {
         settled += settlement.items
         if (settled === ITEMS) allSettled()

@@ -12,7 +12,7 @@ const [url, run, node, items, codecName] = process.argv.slice(2) as [
   string,
   string,
 ]
-const nc = await connect({ servers: url })
+const nc = await connect({ servers: url, noAsyncTraces: true })
 const publisher = new Publisher({
   js: jetstream(nc),
   layout: { names: nodeNames(run, node), run, node, producers: ['source-0'], ackWaitMs: 30_000 },

@@ -59,10 +59,11 @@ function check(value: unknown, path: string, depth: number): void {
 }
 
 /**
- * A MessagePack codec (with [msgpackr](https://github.com/kriszyp/msgpackr)): about three
- * times the items/s of {@link jsonCodec} on plain records, smaller payloads, and the same
- * values round-trip (Date, BigInt, Buffer, Uint8Array, undefined, NaN, ±Infinity) or are
- * refused the same way. Every message is self-contained (record structures travel inline).
+ * A MessagePack codec (with [msgpackr](https://github.com/kriszyp/msgpackr)): on small plain
+ * records it encodes about 1.4x and decodes about 2.4x as fast as {@link jsonCodec}'s row
+ * layout (a JetStream edge, where the transport also costs, gains 1.1x to 1.4x), with payloads
+ * a sixth smaller, and the same values round-trip (Date, BigInt, Buffer, Uint8Array,
+ * undefined, NaN, ±Infinity) or are refused the same way. Every message is self-contained (record structures travel inline).
  * Producers and consumers of a node must use the same codec.
  */
 export function msgpackCodec(): Codec {

@@ -116,8 +116,12 @@ export class JetStreamInboundQueue extends AsyncQueue<never, unknown> {
       this.#stopped = resolve
     })
     const running = consumer.run(async (message) => {
+      // One callback per message, not per item: the executor calls an item's onDone exactly
+      // once (never after a halt or an abort), so counting the calls reports every index once
+      // and the message is settled after the last of its items is done.
+      let reported = 0
+      const onDone = (result: WorkResult) => message.done(reported++, result.ok)
       for (let index = 0; index < message.items.length; index++) {
-        const onDone = (result: WorkResult) => message.done(index, result.ok)
         this.#received++
         const pushing = this.push(message.items[index], onDone)
         if (pushing !== undefined) await pushing

@@ -87,7 +87,11 @@ export interface RunWorkerOptions {
    * @default 0
    */
   readonly replica?: number
-  /** NATS server URL(s) to connect to (the connection is closed at the end); or give `connection`. */
+  /**
+   * NATS server URL(s) to connect to (the connection is closed at the end); or give
+   * `connection`. The worker connects with `noAsyncTraces` (no stack captured per request: a
+   * failed publish or ack is reported with its node, subject and message id).
+   */
   readonly servers?: string | readonly string[]
   /** A connection to use (left open at the end); or give `servers`. */
   readonly connection?: NatsConnection
@@ -293,6 +297,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerReport
     (await connect({
       servers: options.servers as string | string[],
       name: `graphflow ${run} ${worker}`,
+      noAsyncTraces: true,
     }))
   const watches: Watch[] = []
   const fenceWatches: Promise<Watch>[] = []
