@@ -40,6 +40,8 @@ export interface LocalNatsServerOptions {
 export interface LocalNatsServer {
   /** Its client URL: `nats://127.0.0.1:<port>`. */
   readonly url: string
+  /** The server's process id. */
+  readonly pid: number
   /** Where JetStream stores its streams. */
   readonly storeDir: string
   /**
@@ -123,7 +125,7 @@ export async function startLocalNatsServer(
       }
       child.stderr?.on('data', onLog)
     })
-    return { url, storeDir, stop }
+    return { url, pid: child.pid as number, storeDir, stop }
   } catch (error) {
     await stop()
     throw error

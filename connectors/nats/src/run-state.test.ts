@@ -1,12 +1,14 @@
 import { jetstreamManager } from '@nats-io/jetstream'
+import { TimeoutError } from '@nats-io/transport-node'
 import { describe, expect, it } from 'vitest'
 import { doneAll, eventually, freshNode, js, streamMessages } from '../test/helpers.js'
-import { connectTo, skipReason, useNats } from '../test/nats-server.js'
+import { connectTo, natsBinary, skipReason, useNats } from '../test/nats-server.js'
 import { InboundConsumer, type InboundMessage } from './consumer.js'
 import type { NodeLayout } from './layout.js'
+import { startLocalNatsServer } from './local-server.js'
 import { escapeName } from './names.js'
 import { Publisher } from './publisher.js'
-import { NothingToRerunError, type RunControl, RunState } from './run-state.js'
+import { NothingToRerunError, type RunControl, RunState, whenAnswered } from './run-state.js'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -326,3 +328,67 @@ describe.skipIf(skipReason)('RunState', () => {
     )
   })
 })
+
+describe('whenAnswered', () => {
+  it('tries again when a request times out, and gives up after its tries', async () => {
+    let calls = 0
+    const answer = await whenAnswered(async () => {
+      calls++
+      if (calls < 3) throw new TimeoutError()
+      return 'answered'
+    })
+    expect({ answer, calls }).toEqual({ answer: 'answered', calls: 3 })
+    calls = 0
+    const timeout = new TimeoutError()
+    await expect(
+      whenAnswered(async () => {
+        calls++
+        throw timeout
+      }, 2),
+    ).rejects.toBe(timeout)
+    expect(calls).toBe(2)
+  })
+
+  it('throws any other error at once', async () => {
+    let calls = 0
+    const refused = new Error('permission denied')
+    await expect(
+      whenAnswered(async () => {
+        calls++
+        throw refused
+      }),
+    ).rejects.toBe(refused)
+    expect(calls).toBe(1)
+  })
+})
+
+// A server of its own: the test stops it for a moment (SIGSTOP), as a loaded server that does
+// not answer a request to a stream created a moment ago (nats-io/nats-server#6421).
+describe.skipIf(!natsBinary && !process.env.CI)(
+  'RunState.open on a server that did not answer',
+  () => {
+    // Guards: two workers starting together under load crashed in RunState.open (kv.get timed out).
+    it('tries again and opens the run', async () => {
+      const server = await startLocalNatsServer()
+      const nc = await connectTo(server.url)
+      try {
+        await RunState.open(nc, 'warm-up') // JetStream answers
+        process.kill(server.pid, 'SIGSTOP')
+        const resume = setTimeout(() => process.kill(server.pid, 'SIGCONT'), 5_500)
+        try {
+          const started = performance.now()
+          const state = await RunState.open(nc, 'stalled')
+          // The first try timed out (the client's 5 s), a later one got the answer.
+          expect(performance.now() - started).toBeGreaterThan(5_000)
+          expect(state.attempt).toBe(0)
+        } finally {
+          clearTimeout(resume)
+          process.kill(server.pid, 'SIGCONT')
+        }
+      } finally {
+        await nc.close()
+        await server.stop()
+      }
+    }, 60_000)
+  },
+)

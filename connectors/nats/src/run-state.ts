@@ -12,7 +12,7 @@
  */
 import { JetStreamApiError, type JetStreamManager, jetstreamManager } from '@nats-io/jetstream'
 import type { KV, KvEntry } from '@nats-io/kv'
-import type { NatsConnection } from '@nats-io/transport-node'
+import { type NatsConnection, RequestError, TimeoutError } from '@nats-io/transport-node'
 import { type NodeLayout, openRunBucket } from './layout.js'
 import { attemptPart, escapeName, nodeNames, unescapeName } from './names.js'
 
@@ -125,6 +125,38 @@ export interface Watch {
   stop(): void
 }
 
+/** How many times {@link whenAnswered} tries. */
+const UNANSWERED_TRIES = 4
+
+/**
+ * Runs the first requests on a run's bucket, trying again when the server did not answer: a
+ * request to a stream created a moment ago (by this worker or one starting beside it) can go
+ * unanswered (nats-io/nats-server#6421), which the client reports as a timeout or as no
+ * responders. Workers starting together under load met it in `kv.get` right after the bucket
+ * was created. Other errors, and the last try's, are thrown.
+ */
+export async function whenAnswered<T>(
+  request: () => Promise<T>,
+  tries = UNANSWERED_TRIES,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await request()
+    } catch (error) {
+      if (attempt >= tries || !unanswered(error)) throw error
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt))
+    }
+  }
+}
+
+function unanswered(error: unknown): boolean {
+  return (
+    error instanceof TimeoutError ||
+    (error instanceof RequestError &&
+      (error.isNoResponders() || error.cause instanceof TimeoutError))
+  )
+}
+
 /** The control plane of one run; see the module comment. */
 export class RunState {
   readonly run: string
@@ -141,8 +173,10 @@ export class RunState {
 
   /** Opens (or creates) the run's bucket, in the run's current attempt (0 for a new run). */
   static async open(nc: NatsConnection, run: string): Promise<RunState> {
-    const kv = await openRunBucket(nc, run)
-    const entry = await kv.get(ATTEMPT_KEY)
+    const { kv, entry } = await whenAnswered(async () => {
+      const kv = await openRunBucket(nc, run)
+      return { kv, entry: await kv.get(ATTEMPT_KEY) }
+    })
     const attempt = entry?.operation === 'PUT' ? parse<AttemptValue>(entry).attempt : 0
     return new RunState(nc, run, kv, attempt)
   }
