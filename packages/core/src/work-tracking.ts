@@ -362,6 +362,9 @@ export function distinct(lineage: Lineage): Lineage {
   return [...new Set(lineage)]
 }
 
+/** The release of a hold on nothing. */
+const releaseNothing = (): void => {}
+
 /** A put that returned a promise and has not settled. @internal */
 interface PutInFlight {
   readonly lineage: Lineage
@@ -469,11 +472,13 @@ export class QueueTrack {
 
   /** A hold on the current put's lineage (an outbound publish not yet acknowledged). */
   hold(): () => void {
-    // Outside a put's synchronous part: every put still in flight, conservatively.
-    const lineage = this.current
-      ? [...this.current]
-      : [...this.pending, ...this.inFlight.flatMap((put) => put.lineage)]
-    if (lineage.length === 0) return () => {}
+    // The put's lineage is never mutated: the hold shares it. Outside a put's synchronous
+    // part: every put still in flight, conservatively.
+    const lineage = this.current ?? [
+      ...this.pending,
+      ...this.inFlight.flatMap((put) => put.lineage),
+    ]
+    if (lineage.length === 0) return releaseNothing
     this.tracker.retain(lineage, this.reach)
     let held = true
     return () => {
