@@ -1,7 +1,10 @@
+import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { connectTo, natsBinary } from '../test/nats-server.js'
 import { NatsServerError, startLocalNatsServer } from './local-server.js'
@@ -63,4 +66,34 @@ describe('startLocalNatsServer failures', () => {
       await rm(dir, { recursive: true, force: true })
     }
   })
+})
+
+describe.skipIf(!natsBinary && !process.env.CI)('startLocalNatsServer and its process', () => {
+  // Guards: a bench that died (EPIPE) left its nats-server running.
+  it('stops the server when the process exits without stop()', async () => {
+    const program = `
+      import { startLocalNatsServer } from ${JSON.stringify(fileURLToPath(new URL('./local-server.ts', import.meta.url)))}
+      const server = await startLocalNatsServer()
+      console.log(server.pid)
+      throw new Error('the process dies without stop()')
+    `
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', program],
+      { encoding: 'utf8', timeout: 60_000 },
+    )
+    expect(child.stderr).toContain('the process dies without stop()')
+    const pid = Number(child.stdout.trim())
+    expect(pid).toBeGreaterThan(0)
+    const alive = () => {
+      try {
+        process.kill(pid, 0)
+        return true
+      } catch {
+        return false
+      }
+    }
+    for (let waited = 0; alive() && waited < 10_000; waited += 50) await sleep(50)
+    expect(alive()).toBe(false)
+  }, 90_000)
 })

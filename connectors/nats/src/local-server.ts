@@ -46,7 +46,8 @@ export interface LocalNatsServer {
   readonly storeDir: string
   /**
    * Stops the server (SIGTERM, SIGKILL after 5 s). Removes the store when it was a temp
-   * directory of its own, or when `removeStore` is true.
+   * directory of its own, or when `removeStore` is true. A process that exits without calling
+   * it still stops the server (not its store), except on SIGKILL.
    */
   stop(options?: { readonly removeStore?: boolean }): Promise<void>
 }
@@ -92,7 +93,12 @@ export async function startLocalNatsServer(
   const child = spawn(binary, ['-js', '-sd', storeDir, '-a', '127.0.0.1', '-p', '-1'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   })
+  // The server never outlives this process: an exit that skipped stop() (an uncaught error,
+  // process.exit) still stops it (SIGTERM: JetStream shuts down cleanly).
+  const onExit = () => child.kill('SIGTERM')
+  process.once('exit', onExit)
   const stop = async (stopOptions: { readonly removeStore?: boolean } = {}) => {
+    process.off('exit', onExit)
     await stopChild(child)
     if (ownStore || stopOptions.removeStore) await rm(storeDir, { recursive: true, force: true })
   }
