@@ -40,7 +40,7 @@ import {
   resolveStartNodes,
   startCall,
 } from './run-node.js'
-import { runBegan, runEnded, startTicker, tickerLive, ticks } from './ticker.js'
+import { runBegan, runEnded, startTicker, tickerLive, tickSeen, ticks } from './ticker.js'
 import {
   CALL_UNIT,
   Checkpoint,
@@ -911,8 +911,9 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
    */
   #due(): boolean {
     if (this.#seen !== NOT_TICKING) {
-      // The ticker advanced the counter.
+      // The ticker advanced the counter; it ticks again once told so.
       this.#seen = TICKS[0] as number
+      tickSeen(this.#seen)
       return performance.now() - this.#lastYield >= YIELD_EVERY_MS
     }
     if (--this.#countdown !== 0) return false
@@ -922,7 +923,10 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     } else this.#stride = 1
     this.#countdown = this.#stride
     this.#lastCheck = now
-    if (tickerLive()) this.#seen = TICKS[0] as number
+    if (tickerLive()) {
+      this.#seen = TICKS[0] as number
+      tickSeen(this.#seen)
+    }
     return now - this.#lastYield >= YIELD_EVERY_MS
   }
 

@@ -6,8 +6,10 @@ import { Worker } from 'node:worker_threads'
  * that time went by without calling `performance.now()` per item.
  *
  * The thread starts once per process, the first time a run kept the event loop busy for
- * ~16 ms (short runs never start it). It sleeps in `Atomics.wait` while no run is active (no
- * wake-ups), is `unref()`ed (it never keeps the process alive) and costs about 8 MB of RSS.
+ * ~16 ms (short runs never start it). It sleeps in `Atomics.wait` while no run is active, and
+ * while a run waits (for I/O, a timer, a slow call) with the last tick not yet seen by any
+ * worker (see {@link tickSeen}): no wake-ups in an idle process nor in a long run that waits.
+ * It is `unref()`ed (it never keeps the process alive) and costs about 8 MB of RSS.
  * Until it has started, or where threads are refused (a permission model without
  * `--allow-worker`), the executor reads the clock every few items instead.
  */
@@ -20,12 +22,15 @@ const EPOCH = 0
 const LIVE = 1
 const ACTIVE = 2
 const SLEEP = 3
+/** The last counter value a worker saw: the thread ticks again only once this caught up. */
+const SEEN = 4
 
-const cells = new Int32Array(new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT))
+const cells = new Int32Array(new SharedArrayBuffer(5 * Int32Array.BYTES_PER_ELEMENT))
 
 /**
  * The counter the workers compare with the value they saw last: `ticks[0]`, never negative.
- * It changes every {@link TICK_MS} during a run once {@link tickerLive} is true.
+ * It changes every {@link TICK_MS} during a run once {@link tickerLive} is true, as long as
+ * the workers step (they call {@link tickSeen}); a run that waits sees one change.
  */
 export const ticks: Int32Array = cells
 
@@ -36,7 +41,10 @@ const cells = new Int32Array(workerData)
 Atomics.store(cells, ${LIVE}, 1)
 for (;;) {
   const active = Atomics.load(cells, ${ACTIVE})
+  const seen = Atomics.load(cells, ${SEEN})
   if (active <= 0) Atomics.wait(cells, ${ACTIVE}, active)
+  // The last tick is not seen yet: the runs wait (or one call is busy), one tick tells them.
+  else if (seen !== Atomics.load(cells, ${EPOCH})) Atomics.wait(cells, ${SEEN}, seen)
   else {
     Atomics.wait(cells, ${SLEEP}, 0, ${TICK_MS})
     // Kept in [0, 2^30): the executor marks "not ticking" with -1.
@@ -81,10 +89,23 @@ export function startTicker(): void {
   thread.on('exit', stop)
 }
 
-/** A run began: the thread advances the counter while at least one run is active. */
+/**
+ * A worker saw the counter at `value` (read from {@link ticks}): the thread may tick again.
+ * Called once per tick at most, not per step.
+ */
+export function tickSeen(value: number): void {
+  Atomics.store(cells, SEEN, value)
+  Atomics.notify(cells, SEEN)
+}
+
+/**
+ * A run began: the thread advances the counter while at least one run is active. The run
+ * starts from the counter's current value, so that value counts as seen.
+ */
 export function runBegan(): void {
   Atomics.add(cells, ACTIVE, 1)
   Atomics.notify(cells, ACTIVE)
+  tickSeen(Atomics.load(cells, EPOCH))
 }
 
 /** A run ended. */
