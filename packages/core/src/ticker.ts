@@ -34,11 +34,12 @@ const cells = new Int32Array(new SharedArrayBuffer(5 * Int32Array.BYTES_PER_ELEM
  */
 export const ticks: Int32Array = cells
 
-// CommonJS: the code of an `eval` worker. It never allocates, so it needs no heap to speak of.
+// CommonJS: the code of an `eval` worker. It allocates next to nothing: it needs no heap to speak of.
 const threadCode = `
 const { workerData } = require('node:worker_threads')
 const cells = new Int32Array(workerData)
 Atomics.store(cells, ${LIVE}, 1)
+let last = 0
 for (;;) {
   const active = Atomics.load(cells, ${ACTIVE})
   const seen = Atomics.load(cells, ${SEEN})
@@ -46,9 +47,13 @@ for (;;) {
   // The last tick is not seen yet: the runs wait (or one call is busy), one tick tells them.
   else if (seen !== Atomics.load(cells, ${EPOCH})) Atomics.wait(cells, ${SEEN}, seen)
   else {
-    Atomics.wait(cells, ${SLEEP}, 0, ${TICK_MS})
+    // ${TICK_MS} ms after the last tick; at once when a worker saw a tick made long ago (it
+    // steps again, maybe into a slow call: no second wake-up of this thread needed first).
+    const rest = last + ${TICK_MS} - performance.now()
+    if (rest > 0) Atomics.wait(cells, ${SLEEP}, 0, rest)
     // Kept in [0, 2^30): the executor marks "not ticking" with -1.
     if (Atomics.add(cells, ${EPOCH}, 1) >= 0x3fffffff) Atomics.store(cells, ${EPOCH}, 0)
+    last = performance.now()
   }
 }
 `
