@@ -66,6 +66,34 @@ describe('ticker', () => {
     expect(counts[1]).toBeGreaterThanOrEqual(1)
   })
 
+  // Guards: every load of the package (a test runner's module registry per file) kept a sleeping thread and its ~8 MB.
+  it('ends the thread after IDLE_MS without a run; the next busy run starts another', async () => {
+    const program = `
+      import { setTimeout as sleep } from 'node:timers/promises'
+      import { AsyncExecutor, AsyncGraph } from ${JSON.stringify(fileURLToPath(new URL('./index.ts', import.meta.url)))}
+      import { IDLE_MS, tickerLive } from ${JSON.stringify(fileURLToPath(new URL('./ticker.ts', import.meta.url)))}
+      const graph = new AsyncGraph()
+      graph.addNode(async function* source() { for (let i = 0; i < 1_000_000; i++) yield i })
+      graph.addNode(async function* sink(_value) {})
+      graph.addEdge('source', 'sink')
+      const busyRun = async () => {
+        await new AsyncExecutor(graph, { logger: { info() {}, error() {} } }).execute()
+        for (let waited = 0; !tickerLive() && waited < 10_000; waited += 5) await sleep(5)
+        return tickerLive()
+      }
+      const first = await busyRun()
+      await sleep(IDLE_MS + 2_000)
+      const afterIdle = tickerLive()
+      console.log(JSON.stringify({ first, afterIdle, again: await busyRun() }))
+    `
+    const { stdout } = await execFileAsync(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', program],
+      { timeout: 60_000 },
+    )
+    expect(JSON.parse(stdout)).toEqual({ first: true, afterIdle: false, again: true })
+  }, 90_000)
+
   // Guards: the thread must never keep a process alive after its last run.
   it('lets a process exit once its long run is over', async () => {
     const index = fileURLToPath(new URL('./index.ts', import.meta.url))

@@ -9,13 +9,19 @@ import { Worker } from 'node:worker_threads'
  * ~16 ms (short runs never start it). It sleeps in `Atomics.wait` while no run is active, and
  * while a run waits (for I/O, a timer, a slow call) with the last tick not yet seen by any
  * worker (see {@link tickSeen}): no wake-ups in an idle process nor in a long run that waits.
- * It is `unref()`ed (it never keeps the process alive) and costs about 8 MB of RSS.
+ * It is `unref()`ed (it never keeps the process alive) and costs about 8 MB of RSS, which it
+ * gives back by ending after {@link IDLE_MS} without a run (the next busy run starts another):
+ * a process that loads the package many times (a test runner with a module registry per
+ * file) does not collect sleeping threads.
  * Until it has started, or where threads are refused (a permission model without
  * `--allow-worker`), the executor reads the clock every few items instead.
  */
 
 /** How often the thread advances the counter while a run is active. */
 export const TICK_MS = 4
+
+/** How long the thread waits for a run before it ends. */
+export const IDLE_MS = 5_000
 
 /** The cells shared with the thread (Int32 indexes). */
 const EPOCH = 0
@@ -43,7 +49,15 @@ let last = 0
 for (;;) {
   const active = Atomics.load(cells, ${ACTIVE})
   const seen = Atomics.load(cells, ${SEEN})
-  if (active <= 0) Atomics.wait(cells, ${ACTIVE}, active)
+  if (active <= 0) {
+    if (Atomics.wait(cells, ${ACTIVE}, active, ${IDLE_MS}) === 'timed-out') {
+      // No run for a while: end, unless a run began meanwhile (it read LIVE after counting
+      // itself in ACTIVE, so it either saw 0 here or is seen below).
+      Atomics.store(cells, ${LIVE}, 0)
+      if (Atomics.load(cells, ${ACTIVE}) <= 0) break
+      Atomics.store(cells, ${LIVE}, 1)
+    }
+  }
   // The last tick is not seen yet: the runs wait (or one call is busy), one tick tells them.
   else if (seen !== Atomics.load(cells, ${EPOCH})) Atomics.wait(cells, ${SEEN}, seen)
   else {
@@ -58,7 +72,8 @@ for (;;) {
 }
 `
 
-let state: 'idle' | 'starting' | 'failed' = 'idle'
+/** `started` from `new Worker` until the thread ended. */
+let state: 'idle' | 'started' | 'failed' = 'idle'
 
 /** True once the thread runs: from then on {@link ticks} advances during every run. */
 export function tickerLive(): boolean {
@@ -68,7 +83,7 @@ export function tickerLive(): boolean {
 /** Starts the thread if it is not started yet; a refusal leaves the executor on its clock. */
 export function startTicker(): void {
   if (state !== 'idle') return
-  state = 'starting'
+  state = 'started'
   let thread: Worker
   try {
     thread = new Worker(threadCode, {
@@ -85,13 +100,16 @@ export function startTicker(): void {
     return
   }
   thread.unref()
-  const stop = () => {
-    // Runs go back to reading the clock every few items (see AsyncExecutor's #due).
+  // Runs go back to reading the clock every few items (see AsyncExecutor's #due).
+  thread.on('error', () => {
     Atomics.store(cells, LIVE, 0)
     state = 'failed'
-  }
-  thread.on('error', stop)
-  thread.on('exit', stop)
+  })
+  thread.on('exit', (code) => {
+    Atomics.store(cells, LIVE, 0)
+    // 0: it ended after IDLE_MS without a run; the next busy run starts another.
+    if (state !== 'failed') state = code === 0 ? 'idle' : 'failed'
+  })
 }
 
 /**
@@ -104,16 +122,21 @@ export function tickSeen(value: number): void {
 }
 
 /**
- * A run began: the thread advances the counter while at least one run is active. The run
- * starts from the counter's current value, so that value counts as seen.
+ * A run began: the thread advances the counter while at least one run is active. Returns
+ * the counter's value, which now counts as seen: the run starts from it (a later value
+ * read without {@link tickSeen} could be a tick the thread waits to be seen, forever). Read
+ * {@link tickerLive} after this call, not before: a thread that ends for want of runs does
+ * not end once this call counted the run.
  */
-export function runBegan(): void {
+export function runBegan(): number {
   Atomics.add(cells, ACTIVE, 1)
   Atomics.notify(cells, ACTIVE)
-  tickSeen(Atomics.load(cells, EPOCH))
+  const value = Atomics.load(cells, EPOCH)
+  tickSeen(value)
+  return value
 }
 
-/** A run ended. */
+/** A run ended; after the last one, a thread asleep until a tick is seen waits for runs. */
 export function runEnded(): void {
-  Atomics.sub(cells, ACTIVE, 1)
+  if (Atomics.sub(cells, ACTIVE, 1) === 1) Atomics.notify(cells, SEEN)
 }
