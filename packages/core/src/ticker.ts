@@ -5,8 +5,8 @@ import { Worker } from 'node:worker_threads'
  * one to a shared counter every {@link TICK_MS} while a run is active, so the workers notice
  * that time went by without calling `performance.now()` per item.
  *
- * The thread starts once per process, the first time a run kept the event loop busy for
- * ~16 ms (short runs never start it). It sleeps in `Atomics.wait` while no run is active, and
+ * One thread at most per loaded copy of this module, started the first time a run kept the
+ * event loop busy for ~16 ms (short runs never start it). It sleeps in `Atomics.wait` while no run is active, and
  * while a run waits (for I/O, a timer, a slow call) with the last tick not yet seen by any
  * worker (see {@link tickSeen}): no wake-ups in an idle process nor in a long run that waits.
  * It is `unref()`ed (it never keeps the process alive) and costs about 8 MB of RSS, which it
