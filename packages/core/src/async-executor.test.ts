@@ -144,6 +144,33 @@ describe('AsyncExecutor: data flow', () => {
     expect(got).toEqual([['a'], [1, 2]])
   })
 
+  // Guards: a function that only looks like an async function* (a Proxy) is called as before.
+  it('takes what a Proxy around an async function* returns, like any node function', async () => {
+    const got: unknown[] = []
+    async function* measure(word: string) {
+      yield word.length
+    }
+    // Tracing wrappers hand back an async iterable of their own, not the generator.
+    const traced = new Proxy(measure, {
+      apply: (target, self, input: [string]) => ({
+        [Symbol.asyncIterator]: () => Reflect.apply(target, self, input),
+      }),
+    })
+    const graph = new AsyncGraph()
+    graph.addNode(async function* source() {
+      yield 'one'
+      yield 'three'
+    })
+    graph.addNode(traced, { name: 'traced' })
+    graph.addNode(async function* sink(length: number) {
+      got.push(length)
+    })
+    graph.addEdge('source', 'traced').addEdge('traced', 'sink')
+    const report = await run(graph).executor.execute()
+    expect(report.exceptions?.traced).toEqual([])
+    expect(got).toEqual([3, 5])
+  })
+
   it('runs a node that never yields and a graph with no edges', async () => {
     const graph = new AsyncGraph()
     let calls = 0

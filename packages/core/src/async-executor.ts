@@ -40,7 +40,7 @@ import {
   resolveStartNodes,
   startCall,
 } from './run-node.js'
-import { runBegan, runEnded, startTicker, tickerLive, ticks } from './ticker.js'
+import { runBegan, runEnded, startTicker, tickerLive, tickSeen, ticks } from './ticker.js'
 import {
   CALL_UNIT,
   Checkpoint,
@@ -101,7 +101,8 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
   /** When the workers last let the event loop run. */
   #lastYield = 0
   /**
-   * The value of the shared {@link ticks} counter the workers saw last; `NOT_TICKING` (never
+   * The value of the shared {@link ticks} counter the workers saw last, always passed to
+   * `tickSeen` (the thread waits for that before it ticks again); `NOT_TICKING` (never
    * equal) while the counter does not advance: then every step counts down to a read of the
    * clock.
    */
@@ -256,7 +257,9 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     signal?.addEventListener('abort', onAbort, { once: true })
     const timers = this.#startTimers(started)
     this.emit('run-start', { startNodes: this.startNodes })
-    runBegan()
+    const seen = runBegan()
+    // After runBegan(): a ticker thread seen live now ticks until this run ended.
+    if (tickerLive()) this.#seen = seen
     try {
       if (!this.#stopped) {
         await this.#openAll(running)
@@ -341,7 +344,7 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     this.#stopReason = this.#haltedBy = undefined
     this.#lastYield = this.#lastCheck = performance.now()
     this.#countdown = this.#stride = 1
-    this.#seen = tickerLive() ? (TICKS[0] as number) : NOT_TICKING
+    this.#seen = NOT_TICKING
     this.#controller = new AbortController()
     this.#stopWaiters.clear()
     this.#usedStartNodes = startNodes
@@ -911,8 +914,9 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
    */
   #due(): boolean {
     if (this.#seen !== NOT_TICKING) {
-      // The ticker advanced the counter.
+      // The ticker advanced the counter; it ticks again once told so.
       this.#seen = TICKS[0] as number
+      tickSeen(this.#seen)
       return performance.now() - this.#lastYield >= YIELD_EVERY_MS
     }
     if (--this.#countdown !== 0) return false
@@ -922,7 +926,10 @@ export class AsyncExecutor extends TypedEmitter<ExecutorEvents> {
     } else this.#stride = 1
     this.#countdown = this.#stride
     this.#lastCheck = now
-    if (tickerLive()) this.#seen = TICKS[0] as number
+    if (tickerLive()) {
+      this.#seen = TICKS[0] as number
+      tickSeen(this.#seen)
+    }
     return now - this.#lastYield >= YIELD_EVERY_MS
   }
 

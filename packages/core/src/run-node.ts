@@ -13,7 +13,7 @@ import type { NodeStats } from './executor-types.js'
 import { graphOf } from './node-ref.js'
 import { type OptionChecks, optionChecks } from './option-checks.js'
 import { isStartNode, type StartNode } from './start-node.js'
-import { isAsyncGeneratorFunction } from './validate.js'
+import { makesAsyncGenerators } from './validate.js'
 import type { Lineage, Origin, QueueTrack, SourceUnits } from './work-tracking.js'
 
 /** A node's state during one run. */
@@ -29,8 +29,8 @@ export interface RunNode {
   readonly plainQueue: boolean
   /**
    * The node's function when an item (other than `args(...)`) goes to it as is and it returns
-   * a generator (an `async function*` with parameters): the workers call it without
-   * {@link startCall}'s checks.
+   * a generator (an `async function*` with parameters, not bound or wrapped in a Proxy): the
+   * workers call it without {@link startCall}'s checks.
    */
   readonly call: ((item: unknown) => Iteration) | undefined
   /** Upstream nodes not yet done, plus one while the start call runs. */
@@ -227,7 +227,7 @@ export function prepareRun(
       startArgs,
       plainQueue: queue.put === AsyncQueue.prototype.put && queue.end === AsyncQueue.prototype.end,
       call:
-        isAsyncGeneratorFunction(config.fn) && !config.takesNoParameters
+        makesAsyncGenerators(config.fn) && !config.takesNoParameters
           ? (config.fn as unknown as (item: unknown) => Iteration)
           : undefined,
       openInputs: graph.sourcesOf(config.name).filter(runsHere).length + (startArgs ? 1 : 0),

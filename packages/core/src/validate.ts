@@ -1,3 +1,4 @@
+import { types } from 'node:util'
 import type { NodeOptions } from './node-spec.js'
 import { optionChecks } from './option-checks.js'
 
@@ -6,6 +7,15 @@ const ASYNC_GENERATOR_FUNCTION = Object.getPrototypeOf(async function* () {}).co
 /** True for `async function*` functions and methods. */
 export function isAsyncGeneratorFunction(fn: unknown): boolean {
   return typeof fn === 'function' && fn instanceof ASYNC_GENERATOR_FUNCTION
+}
+
+/**
+ * True for a function the engine made from `async function*` source: calling it always
+ * returns an async generator. False for what only inherits the prototype (a bound function,
+ * a Proxy, a function given that prototype), which may return any async iterable.
+ */
+export function makesAsyncGenerators(fn: unknown): boolean {
+  return types.isGeneratorFunction(fn) && types.isAsyncFunction(fn)
 }
 
 /**
