@@ -32,6 +32,31 @@ describe('ticker', () => {
     expect((ticks[0] as number) - before).toBeGreaterThanOrEqual(3)
   })
 
+  // Guards: a run that started from a tick no worker had reported seen left the thread waiting
+  // for that report, and the run (whose workers took that tick as seen) never yielded again.
+  it('ticks on for a run that begins after a tick no run saw', async () => {
+    await liveTicker()
+    // A run ends between a tick and any worker seeing it.
+    const first = runBegan()
+    try {
+      const end = performance.now() + 1_000
+      while (ticks[0] === first && performance.now() < end) {}
+      expect(ticks[0]).not.toBe(first)
+    } finally {
+      runEnded()
+    }
+    // The next run starts from the value runBegan() gives; it tells the thread nothing else
+    // until the counter moves past it.
+    const start = runBegan()
+    try {
+      const end = performance.now() + 1_000
+      while (ticks[0] === start && performance.now() < end) {}
+      expect(ticks[0]).not.toBe(start)
+    } finally {
+      runEnded()
+    }
+  })
+
   // Guards: no wake-ups (no CPU) in a process that runs nothing.
   it('leaves the counter alone while no run is active', async () => {
     await liveTicker()
