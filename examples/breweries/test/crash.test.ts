@@ -2,7 +2,8 @@
 // resumed until it completes, must end with exactly a clean run's output. The kill delays come
 // from a seeded generator; the seed is printed (BREWERIES_CRASH_SEED=<seed> replays them).
 // BREWERIES_CRASH_KILLS sets the kills per graph (the slow tier, `pnpm test:slow`, asks for 50).
-import { existsSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -97,10 +98,30 @@ async function killUntilDone(
 /** Kills that landed once the load had stored rows (the rest stopped it before its first page). */
 const midLoad: Record<Graph, number> = { breweries: 0, fanout: 0 }
 
-/** Rows of table breweries (0 when the database or the table is not there yet). */
+/**
+ * Rows of table breweries (0 when the database or the table is not there yet), without
+ * touching the database the next run resumes from: a kill mid-transaction leaves a hot journal
+ * that a read-only connection cannot roll back (SQLITE_READONLY_*), so then a copy is counted.
+ */
 function rowsIn(path: string): number {
   if (!existsSync(path)) return 0
-  const database = new Database(path, { readonly: true })
+  try {
+    return countRows(new Database(path, { readonly: true }))
+  } catch (error) {
+    if (!String((error as { code?: unknown }).code).startsWith('SQLITE_READONLY')) throw error
+  }
+  const copy = mkdtempSync(join(tmpdir(), 'breweries-crash-copy-'))
+  try {
+    for (const suffix of ['', '-journal', '-wal', '-shm']) {
+      if (existsSync(path + suffix)) copyFileSync(path + suffix, join(copy, `db${suffix}`))
+    }
+    return countRows(new Database(join(copy, 'db')))
+  } finally {
+    rmSync(copy, { recursive: true, force: true })
+  }
+}
+
+function countRows(database: Database.Database): number {
   try {
     const table = database.prepare("SELECT 1 FROM sqlite_master WHERE name = 'breweries'").get()
     return table ? (database.prepare('SELECT count(*) FROM breweries').pluck().get() as number) : 0
@@ -191,4 +212,36 @@ describe('kill -9 at random moments, resume, repeat: the output equals a clean r
     },
     60_000 + kills.fanout * 20_000,
   )
+})
+
+describe('the crash harness', () => {
+  // Guards: a kill mid-transaction left a hot journal; counting its rows read-only failed the
+  // slow tier with "attempt to write a readonly database" (SQLITE_READONLY_ROLLBACK).
+  it('counts the rows of a database left with a hot journal, and leaves the journal for the resume', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'breweries-hot-journal-'))
+    try {
+      const path = join(directory, 'us.db')
+      const killed = spawnSync(
+        process.execPath,
+        [
+          '-e',
+          `const Database = require('better-sqlite3')
+           const db = new Database(${JSON.stringify(path)})
+           db.pragma('cache_size = 5') // spill pages mid-transaction: the journal is hot
+           db.exec('CREATE TABLE breweries (id TEXT)')
+           db.prepare('INSERT INTO breweries VALUES (?)').run('stored')
+           db.exec('BEGIN')
+           for (let i = 0; i < 20000; i++) db.prepare('INSERT INTO breweries VALUES (?)').run('x'.repeat(100) + i)
+           process.kill(process.pid, 'SIGKILL')`,
+        ],
+        { cwd: example },
+      )
+      expect(killed.signal).toBe('SIGKILL')
+      expect(existsSync(`${path}-journal`)).toBe(true)
+      expect(rowsIn(path)).toBe(1)
+      expect(existsSync(`${path}-journal`)).toBe(true)
+    } finally {
+      await rm(directory, { recursive: true, force: true })
+    }
+  })
 })
