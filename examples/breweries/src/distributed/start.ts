@@ -82,12 +82,13 @@ async function cleanUp(): Promise<void> {
  * removed once the run completed.
  */
 async function startNats(): Promise<string> {
-  if (findNatsServer() === undefined) {
+  const binary = findNatsServer()
+  if (binary === undefined) {
     throw new Error(
       'nats-server not found: install it (Debian: apt-get install nats-server), set NATS_SERVER_BIN, or pass --nats-url',
     )
   }
-  const server = await startLocalNatsServer({ storeDir: natsStore })
+  const server = await startLocalNatsServer({ storeDir: natsStore, binary })
   cleanups.push(() => server.stop({ removeStore: complete }))
   return server.url
 }
